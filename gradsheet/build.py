@@ -1,0 +1,46 @@
+"""`gradsheet build` as a function: data in, course workbook out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import model
+from .dataset import Dataset, load
+from .settings import Settings, State, initial_theta
+from .writer import model_X, write
+
+
+def fresh_state(dataset: Dataset, settings: Settings, seed: int | None) -> State:
+    """Course step 1 done: parameters from the (seeded) initial value generator,
+    prevLoss = the starting Loss, nothing pasted yet, history empty."""
+    theta = initial_theta(dataset.k, seed)
+    return State.fresh(theta, model.loss(model_X(dataset, settings), dataset.y, theta))
+
+
+@dataclass(frozen=True)
+class Built:
+    path: Path
+    dataset: Dataset
+    settings: Settings
+    state: State
+
+
+def build(data: str | Path | None = None, out: str | Path | None = None, **kwargs) -> Path:
+    """Write the course workbook for `data` (None: the lemonade table); see make()."""
+    return make(data, out, **kwargs).path
+
+
+def make(data: str | Path | None = None, out: str | Path | None = None, *,
+         target: str | None = None, features: str | list[str] | None = None,
+         sheet: str | None = None, **options) -> Built:
+    """Write the course workbook for `data` (None: the lemonade table) and return its path.
+
+    `options` are Settings fields: lr, eps, seed, lang, diff, title, buttons, unrolled,
+    landscape, scale. Without `out` the workbook is `<data stem>.xlsx` in the current folder.
+    """
+    dataset = load(data, target=target, features=features, sheet=sheet)
+    settings = Settings(**options)
+    out = Path(out) if out else Path(f"{dataset.name}.xlsx")
+    state = fresh_state(dataset, settings, settings.seed)
+    return Built(write(out, dataset, settings, state), dataset, settings, state)

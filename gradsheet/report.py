@@ -1,0 +1,22 @@
+"""What the CLI prints after it wrote a workbook: where, what data, and W, B, Loss."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .dataset import Dataset
+from .layout import param_names
+
+
+def params_line(k: int, theta: np.ndarray, loss: float) -> str:
+    parts = [f"{name} = {value:.6g}" for name, value in zip(param_names(k), theta)]
+    return ", ".join(parts) + f", Loss = {loss:.6g}"
+
+
+def describe_build(path: Path, dataset: Dataset, lr: float, eps: float, theta: np.ndarray,
+                   loss: float) -> str:
+    features = ", ".join(dataset.feature_names)
+    return (f"wrote {path}: {dataset.n} rows, {features} -> {dataset.target_name}; "
+            f"lr = {lr:g}, eps = {eps:g}\n{params_line(dataset.k, theta, loss)}")

@@ -1,0 +1,72 @@
+"""What a workbook is built with (Settings) and where its descent stands (State)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from .errors import GradsheetError
+from .model import CENTRAL, FORWARD
+
+COURSE_LR = 0.001  # the course's learning rate
+COURSE_EPS = 0.0001  # the course's nudge ("dt")
+DEFAULT_SEED = 1  # a fixed default keeps `gradsheet build` reproducible; --seed changes it
+
+
+@dataclass(frozen=True)
+class Settings:
+    lr: float = COURSE_LR
+    eps: float = COURSE_EPS
+    seed: int = DEFAULT_SEED
+    lang: str = "ko"
+    diff: str = FORWARD
+    title: str = ""
+    buttons: str = "none"  # "lite" or "none"
+    unrolled: int = 100  # rows of the "All steps" sheet; 0 leaves it out
+    landscape: tuple[str, ...] = ()  # the two parameters of the loss landscape (default: first W, B)
+    scale: str = "none"  # "none", "standard" or "minmax"
+
+    def __post_init__(self):
+        for name in ("lr", "eps"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                    or not math.isfinite(value) or value <= 0:
+                raise GradsheetError(f"--{name} must be a positive number, got {value!r}")
+        if self.lang not in ("ko", "en"):
+            raise GradsheetError(f"--lang must be ko or en, got {self.lang!r}")
+        if self.diff not in (FORWARD, CENTRAL):
+            raise GradsheetError(f"--diff must be forward or central, got {self.diff!r}")
+        if self.buttons not in ("lite", "none"):
+            raise GradsheetError(f"--buttons must be lite or none, got {self.buttons!r}")
+        if self.scale not in ("none", "standard", "minmax"):
+            raise GradsheetError(f"--scale must be none, standard or minmax, got {self.scale!r}")
+        if not isinstance(self.unrolled, int) or not 0 <= self.unrolled <= 100_000:
+            raise GradsheetError(f"--unrolled must be a whole number from 0 to 100000, got {self.unrolled!r}")
+
+    def with_(self, **changes) -> "Settings":
+        return replace(self, **changes)
+
+
+def initial_theta(k: int, seed: int | None) -> np.ndarray:
+    """Step 1's random start, like the sheet's =ROUND(RAND()*2-1,2) generator cells."""
+    rng = np.random.default_rng(seed)
+    return np.round(rng.uniform(-1.0, 1.0, k + 1), 2)
+
+
+@dataclass
+class State:
+    """Everything the buttons (or the students' hands) change; the rest follows from it."""
+    theta: np.ndarray  # current W…, B (during actions 4-1/5-1 one of them holds P + eps)
+    init: np.ndarray  # the values shown by the initial value generator
+    prev_loss: float  # the course's prevLoss cell
+    dloss: np.ndarray  # the pasted dLoss_dP cells
+    history: np.ndarray = field(default_factory=lambda: np.empty((0, 0)))  # rows [P…, Loss]
+    action: int = 0  # index of the next hand action (0 = "2", the start of a step)
+
+    @classmethod
+    def fresh(cls, theta: np.ndarray, first_loss: float) -> "State":
+        theta = np.asarray(theta, dtype=float)
+        return cls(theta.copy(), theta.copy(), first_loss, np.zeros(theta.size),
+                   np.empty((0, theta.size + 1)), 0)

@@ -1,0 +1,138 @@
+"""The training sheet ("학습" / "Train"): data, parameters, Loss, hand-work cells, history."""
+
+from __future__ import annotations
+
+import numpy as np
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
+
+from . import charts, formulas, procedure
+from .dataset import Dataset
+from .labels import texts
+from .layout import FIRST_ROW, HEAD_ROW, Layout
+from .settings import Settings, State
+from .values import SheetValues
+
+
+def write(wb: Workbook, fmt, layout: Layout, dataset: Dataset, settings: Settings,
+          state: State, values: SheetValues) -> Worksheet:
+    t = texts(settings.lang)
+    ws = wb.add_worksheet(layout.sheet)
+    ws.write_string(0, 0, settings.title or t["title"], fmt.title)
+    ws.write_string(1, 0, t["subtitle"], fmt.note)
+    _write_data(ws, fmt, layout, dataset, settings, values, t)
+    _write_settings(ws, fmt, layout, settings, t)
+    _write_params(ws, fmt, layout, settings, state, values, t)
+    _write_loss_cells(ws, fmt, layout, settings, state, values, t)
+    _write_history(ws, fmt, layout, state, t)
+    charts.add_train_charts(wb, ws, layout, t)
+    ws.freeze_panes(FIRST_ROW, 0)
+    ws.set_column(0, layout.columns["sqerr"], 11)
+    ws.set_column(layout.c0, layout.c0, 22)
+    ws.set_column(layout.c0 + 1, layout.c0 + len(layout.param_columns) - 1, 24)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)  # printed (and rendered to PDF) one page wide, charts included
+    return ws
+
+
+def _write_data(ws, fmt, layout, dataset, settings, values, t) -> None:
+    cols = layout.columns
+    # Row above the headings: the contract's names, so students see what `x`, `y`, `h` mean.
+    for j, name in enumerate(layout.features):
+        ws.write_string(HEAD_ROW - 1, cols[name], name, fmt.name)
+    for name in ("y", "h", "sqerr"):
+        ws.write_string(HEAD_ROW - 1, cols[name], name, fmt.name)
+    # Headings exactly as the dataset wrote them (always as text, never as formulas).
+    for j, heading in enumerate(dataset.feature_names):
+        ws.write_string(HEAD_ROW, layout.raw_column(j), heading, fmt.heading)
+    ws.write_string(HEAD_ROW, cols["y"], dataset.target_name, fmt.heading)
+    ws.write_string(HEAD_ROW, cols["h"], t["h"], fmt.heading)
+    ws.write_string(HEAD_ROW, cols["sqerr"], t["sqerr"], fmt.heading)
+
+    h_tpl, e_tpl = formulas.h_template(layout), formulas.sqerr_template(layout)
+    raw_cols = [layout.raw_column(j) for j in range(layout.k)]
+    yc, hc, ec = cols["y"], cols["h"], cols["sqerr"]
+    X, y = dataset.X.tolist(), dataset.y.tolist()
+    h, e = values.h.tolist(), values.sqerr.tolist()
+    wnum, wform, ff = ws.write_number, ws.write_formula, fmt.formula
+    for i in range(layout.n):
+        r = FIRST_ROW + i
+        for c, v in zip(raw_cols, X[i]):
+            wnum(r, c, v)
+        wnum(r, yc, y[i])
+        wform(r, hc, h_tpl.format(r + 1), ff, h[i])
+        wform(r, ec, e_tpl.format(r + 1), ff, e[i])
+
+
+def _write_settings(ws, fmt, layout, settings, t) -> None:
+    c0 = layout.c0
+    ws.write_string(HEAD_ROW, c0, t["settings"], fmt.section)
+    for name in ("lr", "eps"):
+        r, c = layout.cell(name)
+        ws.write_string(r, c0, f"{name}  {t[name]}", fmt.label)
+        ws.write_number(r, c, getattr(settings, name), fmt.input)
+        ws.write_string(r, c + 1, t[f"{name}_note"], fmt.note)
+
+
+def _write_params(ws, fmt, layout, settings, state, values, t) -> None:
+    pc = layout.param_columns
+    head = layout.PARAM_HEAD
+    ws.write_string(head - 1, layout.c0, t["params"], fmt.section)
+    # One line each: a taller row here would also stretch the data row beside it.
+    headings = {"name": t["col_param"], "value": "P: " + t["col_value"],
+                "init": "init_P: " + t["col_init"], "Loss": "Loss_P: " + t["col_loss_p"],
+                "Lossm": "Lossm_P: " + t["col_lossm_p"], "grad": "grad_P: " + t["col_grad"],
+                "dLoss": "dLoss_dP: " + t["col_dloss"], "next": "next_P: " + t["col_next"]}
+    for kind, c in pc.items():
+        ws.write_string(head, c, headings[kind], fmt.heading)
+    for p, name in enumerate(layout.params):
+        r = layout.param_row(p)
+        ws.write_string(r, pc["name"], name, fmt.label)
+        ws.write_number(r, pc["value"], float(state.theta[p]), fmt.input)
+        ws.write_formula(r, pc["init"], formulas.INIT, fmt.formula, float(state.init[p]))
+        ws.write_formula(r, pc["Loss"], formulas.nudged_loss(layout, p), fmt.formula,
+                         float(values.nudged[p]))
+        if "Lossm" in pc:
+            ws.write_formula(r, pc["Lossm"], formulas.nudged_loss(layout, p, "-"), fmt.formula,
+                             float(values.nudged_minus[p]))
+        ws.write_formula(r, pc["grad"], formulas.grad(layout, p), fmt.formula,
+                         float(values.grad[p]))
+        ws.write_number(r, pc["dLoss"], float(state.dloss[p]), fmt.paste)
+        ws.write_formula(r, pc["next"], formulas.next_value(name), fmt.formula,
+                         float(values.next[p]))
+
+
+def _write_loss_cells(ws, fmt, layout, settings, state, values, t) -> None:
+    c0 = layout.c0
+    rows = {
+        "Loss": (formulas.LOSS, values.loss, fmt.result, t["loss_note"]),
+        "prevLoss": (None, state.prev_loss, fmt.paste, t["prev_note"]),
+        "dLoss_dt": (formulas.DLOSS_DT, values.dloss_dt, fmt.formula, t["dt_note"]),
+    }
+    for name, (formula, value, style, note) in rows.items():
+        r, c = layout.cell(name)
+        ws.write_string(r, c0, name, fmt.label)
+        if formula:
+            ws.write_formula(r, c, formula, style, float(value))
+        else:
+            ws.write_number(r, c, float(value), style)
+        ws.write_string(r, c + 1, note, fmt.note)
+    r, c = layout.cell("next_action")
+    ws.write_string(r, c0, t["action_label"], fmt.label)
+    ws.write_string(r, c, procedure.describe(layout.k, state.action, settings.lang), fmt.status)
+    # At the start of a step the last thing done was the previous step's final action.
+    last = state.action - 1 if state.action else (len(procedure.actions(layout.k)) - 1
+                                                  if len(state.history) else None)
+    ws.write_string(r, c + 1, procedure.just_did(layout.k, last, settings.lang), fmt.note)
+
+
+def _write_history(ws, fmt, layout, state, t) -> None:
+    first_row, first_col, last_row, last_col = layout.history_span
+    ws.write_string(first_row - 1, first_col, t["history"], fmt.section)
+    headers = [t["step_col"]] + layout.params + ["Loss"]
+    rows = [[i + 1] + [float(v) for v in row] for i, row in enumerate(np.asarray(state.history))]
+    options = {"name": "history", "style": "Table Style Light 9",
+               "columns": [{"header": h} for h in headers]}
+    if rows:
+        options["data"] = rows
+    ws.add_table(first_row, first_col, last_row, last_col, options)

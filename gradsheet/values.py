@@ -1,0 +1,40 @@
+"""The model's number for every formula cell of the training sheet (their stored values)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import model
+from .settings import Settings, State
+
+
+@dataclass(frozen=True)
+class SheetValues:
+    h: np.ndarray
+    sqerr: np.ndarray
+    loss: float
+    nudged: np.ndarray  # Loss_P
+    nudged_minus: np.ndarray | None  # Lossm_P (central differences only)
+    grad: np.ndarray  # grad_P
+    dloss_dt: float
+    next: np.ndarray  # next_P
+
+
+def evaluate(X: np.ndarray, y: np.ndarray, settings: Settings, state: State) -> SheetValues:
+    with np.errstate(over="ignore", invalid="ignore"):
+        h = model.predict(X, state.theta)
+        r = h - y
+        sqerr = r * r
+        loss = float(np.mean(sqerr))
+        nudged = model.nudged_losses(X, y, state.theta, settings.eps)
+        minus = None
+        if settings.diff == model.CENTRAL:
+            minus = model.nudged_losses(X, y, state.theta, -settings.eps)
+            grad = (nudged - minus) / (2 * settings.eps)
+        else:
+            grad = (nudged - loss) / settings.eps
+        return SheetValues(h, sqerr, loss, nudged, minus, grad,
+                           (loss - state.prev_loss) / settings.eps,
+                           state.theta - settings.lr * state.dloss)

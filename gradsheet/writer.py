@@ -1,0 +1,119 @@
+"""Writes a gradsheet workbook: dataset + settings + state -> .xlsx, atomically.
+
+The same writer makes a new workbook (`gradsheet build`) and rewrites one after steps
+(`gradsheet step/run/reset`), so nothing of a gradsheet workbook is lost on the way.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import xlsxwriter
+
+from . import __version__, guide, train_sheet
+from .dataset import Dataset
+from .errors import GradsheetError
+from .labels import texts
+from .layout import Layout
+from .settings import Settings, State
+from .values import evaluate
+
+META_SHEET = "gradsheet"  # very hidden sheet: what the workbook was built with
+FORMAT_VERSION = 1
+# A fixed document date keeps the same inputs byte-identical (XlsxWriter stamps it in docProps).
+FIXED_DATE = datetime(2024, 1, 1, tzinfo=timezone.utc)
+
+
+class Formats:
+    """The few cell styles, named for what the student does with the cell."""
+
+    def __init__(self, wb: xlsxwriter.Workbook):
+        add = wb.add_format
+        self.title = add({"bold": True, "font_size": 14})
+        self.note = add({"italic": True, "font_color": "#595959"})
+        self.name = add({"font_name": "Consolas", "font_color": "#7F7F7F", "align": "center"})
+        self.heading = add({"bold": True, "bottom": 1, "align": "center"})
+        self.section = add({"bold": True, "font_color": "#1F4E79", "font_size": 12})
+        self.label = add({"bold": True})
+        self.data = add({})
+        self.formula = add({"bg_color": "#F2F2F2", "font_color": "#7F3F00"})
+        # Excel's own "Input" style: cells a student types into.
+        self.input = add({"bg_color": "#FFCC99", "font_color": "#3F3F76", "border": 1,
+                          "border_color": "#7F7F7F"})
+        # Cells a student pastes values into (course steps 3, 4-2, 5-2).
+        self.paste = add({"bg_color": "#FFF2CC", "border": 1, "border_color": "#BF9000"})
+        self.result = add({"bold": True, "bg_color": "#F2F2F2", "font_color": "#7F3F00",
+                           "border": 1})
+        self.status = add({"bold": True, "font_color": "#375623", "bg_color": "#E2EFDA"})
+        self.wrap = add({"text_wrap": True, "valign": "top"})
+
+
+def model_X(dataset: Dataset, settings: Settings) -> np.ndarray:
+    """The x the model learns from: the data's columns, rescaled when --scale asks for it."""
+    from .scaling import scale_columns  # local: only needed with --scale
+    return scale_columns(dataset.X, settings.scale)[0] if settings.scale != "none" else dataset.X
+
+
+def layout_for(dataset: Dataset, settings: Settings, state: State) -> Layout:
+    return Layout(dataset.n, dataset.k, texts(settings.lang)["sheet_train"], settings.diff,
+                  len(state.history), settings.scale != "none")
+
+
+def write(path: str | os.PathLike, dataset: Dataset, settings: Settings, state: State) -> Path:
+    """Write the workbook to `path` atomically (a temporary file in the same folder, then
+    a rename): a failure never leaves half a workbook or damages an existing file."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise GradsheetError(f"output folder does not exist: {folder}")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".xlsx", dir=folder)
+        os.close(fd)
+    except OSError as e:
+        raise GradsheetError(f"cannot write to folder {folder}: {e.strerror}") from None
+    try:
+        _write_xlsx(tmp, dataset, settings, state)
+        if settings.buttons == "lite":
+            from .addin import embed_lite  # the add-in front-end owns its packaging
+            embed_lite(tmp, settings)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _write_xlsx(filename: str, dataset: Dataset, settings: Settings, state: State) -> None:
+    layout = layout_for(dataset, settings, state)
+    X = model_X(dataset, settings)
+    values = evaluate(X, dataset.y, settings, state)
+    # Text from a data file must never turn into a formula, number or link.
+    wb = xlsxwriter.Workbook(filename, {"strings_to_formulas": False, "strings_to_numbers": False,
+                                        "strings_to_urls": False})
+    wb.set_properties({"title": settings.title or texts(settings.lang)["title"],
+                       "created": FIXED_DATE, "comments": f"gradsheet {__version__}"})
+    fmt = Formats(wb)
+    train = train_sheet.write(wb, fmt, layout, dataset, settings, state, values)
+    guide.write(wb, fmt, layout, settings)
+    for name, ref in layout.defined_names().items():
+        wb.define_name(name, "=" + ref)
+    _write_meta(wb, dataset, settings)
+    train.activate()
+    wb.close()
+
+
+def _write_meta(wb: xlsxwriter.Workbook, dataset: Dataset, settings: Settings) -> None:
+    """Key/value pairs the headless engine reads back to rewrite the workbook faithfully."""
+    ws = wb.add_worksheet(META_SHEET)
+    meta = {"generator": "gradsheet", "format": FORMAT_VERSION, "dataset": dataset.name,
+            **{k: v for k, v in asdict(settings).items() if k not in ("lr", "eps")}}
+    for r, (key, value) in enumerate(meta.items()):
+        ws.write_string(r, 0, key)
+        ws.write_string(r, 1, json.dumps(value, ensure_ascii=False))
+    ws.very_hidden()
