@@ -1,0 +1,59 @@
+"""What every named cell of a gradsheet workbook must hold, by the numpy model, and how
+closely a spreadsheet engine must agree with it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradsheet import model
+from gradsheet.layout import feature_names, param_names
+
+LOSS_RTOL = 1e-9  # LibreOffice sums with compensation, numpy pairwise: both near 1e-15
+
+
+def expected_names(X, y, theta, prev_loss, dloss, lr, eps, diff=model.FORWARD) -> dict:
+    """Contract name -> the model's value (arrays for the column names)."""
+    theta = np.asarray(theta, dtype=float)
+    k = X.shape[1]
+    params = param_names(k)
+    h = model.predict(X, theta)
+    loss = model.loss(X, y, theta)
+    nudged = model.nudged_losses(X, y, theta, eps)
+    grad = model.gradient(X, y, theta, eps, diff)
+    out = {"h": h, "y": y, "Loss": loss, "prevLoss": prev_loss, "lr": lr, "eps": eps,
+           "dLoss_dt": (loss - prev_loss) / eps}
+    for j, name in enumerate(feature_names(k)):
+        out[name] = X[:, j]
+    for p, name in enumerate(params):
+        out[name] = theta[p]
+        out[f"Loss_{name}"] = nudged[p]
+        out[f"grad_{name}"] = grad[p]
+        out[f"dLoss_d{name}"] = dloss[p]
+        out[f"next_{name}"] = theta[p] - lr * dloss[p]
+    if diff == model.CENTRAL:
+        for p, value in enumerate(model.nudged_losses(X, y, theta, -eps)):
+            out[f"Lossm_{params[p]}"] = value
+    return out
+
+
+def tolerance(name: str, expected: dict) -> tuple[float, float]:
+    """(rtol, atol) for one name. Gradients are differences of near-equal losses divided
+    by eps (by 2·eps for central), so their error is the losses' error scaled by 1/eps."""
+    loss_scale = max(abs(expected["Loss"]), max(abs(v) for n, v in expected.items()
+                                                if n.startswith(("Loss_", "Lossm_"))))
+    if name.startswith("grad_") or name == "dLoss_dt":
+        return 0.0, 4 * LOSS_RTOL * max(loss_scale, abs(expected.get("prevLoss", 0))) / expected["eps"]
+    if name.startswith("Loss") or name == "prevLoss":
+        return LOSS_RTOL, 1e-300
+    return 1e-12, 1e-12
+
+
+def assert_matches(got: dict, expected: dict) -> None:
+    """Every expected name is present and equal within its tolerance."""
+    bad = []
+    for name, want in expected.items():
+        rtol, atol = tolerance(name, expected)
+        have = np.asarray(got[name], dtype=float)
+        if have.shape != np.shape(want) or not np.allclose(have, want, rtol=rtol, atol=atol):
+            bad.append(f"{name}: workbook {got[name]!r} != model {want!r} (rtol {rtol}, atol {atol:g})")
+    assert not bad, "\n".join(bad)

@@ -1,0 +1,119 @@
+"""The course workbook, proven: LibreOffice recalculates every formula and must agree with
+the numpy model; stored values must agree too; the same inputs give the same bytes."""
+
+from __future__ import annotations
+
+import numpy as np
+import openpyxl
+import pytest
+
+from gradsheet import model
+from gradsheet.build import make
+from gradsheet.layout import param_names
+from gradsheet.writer import layout_for
+from reference import assert_matches, expected_names
+
+
+def three_feature_csv(path, n=40, seed=7):
+    """A table with features on different scales and a known linear target plus noise."""
+    rng = np.random.default_rng(seed)
+    X = np.column_stack([rng.uniform(0, 10, n), rng.uniform(-50, 50, n), rng.uniform(0, 1, n)])
+    y = 1.5 * X[:, 0] - 0.2 * X[:, 1] + 4 * X[:, 2] + 3 + rng.normal(0, 0.5, n)
+    lines = ["면적,거리,비율,가격"] + [",".join(f"{v:.6g}" for v in row) for row in np.column_stack([X, y])]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(params=["lemonade", "three"])
+def built(request, tmp_path):
+    if request.param == "lemonade":
+        return make(None, tmp_path / "lemonade.xlsx")
+    return make(three_feature_csv(tmp_path / "three.csv"), tmp_path / "three.xlsx", lr=0.0005)
+
+
+def names_from_libreoffice(doc, expected):
+    return {name: doc.named(name) for name in expected}
+
+
+def test_every_named_cell_equals_the_model_in_libreoffice(libreoffice, built):
+    d, s, st = built.dataset, built.settings, built.state
+    expected = expected_names(d.X, d.y, st.theta, st.prev_loss, st.dloss, s.lr, s.eps)
+    with libreoffice.open(built.path) as doc:
+        doc.recalc()
+        assert_matches(names_from_libreoffice(doc, expected), expected)
+        # the generator is a random formula whose stored value started the descent
+        layout = layout_for(d, s, st)
+        for name in param_names(d.k):
+            assert "RAND()" in doc.formula(layout.sheet, layout.a1(f"init_{name}"))
+
+
+def test_formulas_are_live_after_changing_w_and_b(libreoffice, built):
+    d, s = built.dataset, built.settings
+    theta = np.linspace(0.5, -1.5, d.k + 1)  # not the built values
+    dloss = np.arange(1.0, d.k + 2.0)
+    with libreoffice.open(built.path) as doc:
+        for p, name in enumerate(param_names(d.k)):
+            doc.set_named(name, float(theta[p]))
+            doc.set_named(f"dLoss_d{name}", float(dloss[p]))
+        doc.set_named("prevLoss", 123.0)
+        doc.set_named("lr", 0.002)
+        doc.recalc()
+        expected = expected_names(d.X, d.y, theta, 123.0, dloss, 0.002, s.eps)
+        assert_matches(names_from_libreoffice(doc, expected), expected)
+
+
+def test_stored_values_equal_the_model(built):
+    d, s, st = built.dataset, built.settings, built.state
+    expected = expected_names(d.X, d.y, st.theta, st.prev_loss, st.dloss, s.lr, s.eps)
+    wb = openpyxl.load_workbook(built.path, data_only=True)
+    got = {}
+    for name in expected:
+        defn = wb.defined_names[name]
+        (sheet, ref), = defn.destinations
+        cells = wb[sheet][ref]
+        got[name] = ([c[0].value for c in cells] if isinstance(cells, tuple) else cells.value)
+    assert_matches(got, expected)
+    # a fresh workbook is coherent: the generator's stored values are the starting W, B
+    for p, name in enumerate(param_names(d.k)):
+        (sheet, ref), = wb.defined_names[f"init_{name}"].destinations
+        assert wb[sheet][ref].value == pytest.approx(st.theta[p], abs=0)
+
+
+def test_full_calculation_on_load_is_on(built):
+    import zipfile
+    xml = zipfile.ZipFile(built.path).read("xl/workbook.xml").decode()
+    assert 'fullCalcOnLoad="1"' in xml
+
+
+def test_history_is_an_excel_table_named_history(built):
+    wb = openpyxl.load_workbook(built.path)
+    ws = wb[built.settings.lang == "ko" and "학습" or "Train"]
+    table = ws.tables["history"]
+    header = [c.value for c in ws[table.ref][0]]
+    assert header[1:] == param_names(built.dataset.k) + ["Loss"]
+
+
+def test_same_inputs_and_seed_give_identical_bytes(tmp_path):
+    a = make(None, tmp_path / "a.xlsx", seed=5).path.read_bytes()
+    b = make(None, tmp_path / "b.xlsx", seed=5).path.read_bytes()
+    c = make(None, tmp_path / "c.xlsx", seed=6).path.read_bytes()
+    assert a == b
+    assert a != c
+
+
+def test_course_numbers_loss_falls_from_thousands_below_one():
+    """The course's run: lemonade, lr 0.001, eps 0.0001, W and B from the generator."""
+    from gradsheet.build import fresh_state
+    from gradsheet.dataset import lemonade
+    from gradsheet.settings import Settings, initial_theta
+    d = lemonade()
+    start = fresh_state(d, Settings(), Settings().seed)  # what `gradsheet build` writes
+    assert 1000 < start.prev_loss < 10000  # thousands at the start
+    run = model.descend(d.X, d.y, start.theta, 0.001, 0.0001, 3)
+    assert [round(v) for v in run.history[:2, -1]] == [1917, 1]  # 1916.757 -> 0.79
+    assert model.loss(d.X, d.y, run.theta) < 0.01
+    for seed in range(50):  # whatever the generator draws
+        run = model.descend(d.X, d.y, initial_theta(1, seed), 0.001, 0.0001, 3)
+        assert model.loss(d.X, d.y, run.theta) < 1  # below 1 after the first steps
+        assert abs(run.theta[0] - 2) < 0.1  # W has nearly found 2; B creeps
+        assert not run.stopped
