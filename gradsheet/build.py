@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +41,8 @@ def make(data: str | Path | None = None, out: str | Path | None = None, *,
     landscape, scale. Without `out` the workbook is `<data stem>.xlsx` in the current folder.
     """
     dataset = load(data, target=target, features=features, sheet=sheet)
+    for message in dataset.warnings:
+        warnings.warn(message, stacklevel=2)
     settings = Settings(**options)
     out = Path(out) if out else Path(f"{dataset.name}.xlsx")
     state = fresh_state(dataset, settings, settings.seed)

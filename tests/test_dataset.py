@@ -1,0 +1,502 @@
+"""The data reader: every accepted format parses to the numbers written; every refusal is a
+GradsheetError with one line naming the culprit. Test files are written here, in tmp_path."""
+
+from __future__ import annotations
+
+import datetime
+import io
+import struct
+import tempfile
+import time
+import zipfile
+import zlib
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gradsheet.dataset import MAX_FEATURES, MAX_HEADING, MAX_ROWS, Dataset, lemonade, load
+from gradsheet.errors import GradsheetError
+
+LEMON = [(20, 40), (21, 42), (22, 44), (23, 46), (24, 48), (25, 50)]
+
+
+def write(tmp_path: Path, name: str, content: str | bytes, encoding: str = "utf-8") -> Path:
+    path = tmp_path / name
+    path.write_bytes(content if isinstance(content, bytes) else content.encode(encoding))
+    return path
+
+
+def write_xlsx(tmp_path: Path, name: str, sheets: dict[str, list[list]]) -> Path:
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for title, rows in sheets.items():
+        ws = book.create_sheet(title)
+        for row in rows:
+            ws.append(row)
+    path = tmp_path / name
+    book.save(path)
+    return path
+
+
+def refused(path, *culprits: str, **kwargs) -> str:
+    """load() refuses with one line that names every culprit; the message is returned."""
+    with pytest.raises(GradsheetError) as info:
+        load(path, **kwargs)
+    message = str(info.value)
+    assert len(message.splitlines()) == 1 and "\n" not in message and "\r" not in message, message
+    for culprit in culprits:
+        assert culprit in message, (culprit, message)
+    return message
+
+
+def check(ds: Dataset, features: tuple[str, ...], target: str, rows: list[tuple]) -> None:
+    assert ds.feature_names == features
+    assert ds.target_name == target
+    assert ds.X.dtype == np.float64 and ds.y.dtype == np.float64
+    assert ds.X.shape == (len(rows), len(features)) and ds.y.shape == (len(rows),)
+    assert ds.X.tolist() == [[float(v) for v in row[:-1]] for row in rows]
+    assert ds.y.tolist() == [float(row[-1]) for row in rows]
+
+
+# ---------------------------------------------------------------------------------------------
+# Accepted
+
+
+def test_embedded_lemonade_and_load_none():
+    for ds in (lemonade(), load()):
+        check(ds, ("온도",), "판매량", LEMON)
+        assert ds.name == "lemonade" and ds.warnings == () and (ds.n, ds.k) == (6, 1)
+
+
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
+def test_course_file_crlf_and_space_after_comma(tmp_path, bom):
+    text = "온도, 판매량\r\n" + "".join(f"{x}, {y}\r\n" for x, y in LEMON)
+    ds = load(write(tmp_path, "lemonade_course.csv", bom + text.encode("utf-8")))
+    check(ds, ("온도",), "판매량", LEMON)
+    assert ds.name == "lemonade_course"
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_delimiters(tmp_path, delimiter):
+    rows = [(1.5, -2, 3e-7, 40), (0, 0.25, -1e10, -7.125), (100, 2, 3, 4)]
+    text = delimiter.join(["a", "b b", "c", "y"]) + "\n"
+    text += "".join(delimiter.join(repr(v) for v in row) + "\n" for row in rows)
+    check(load(write(tmp_path, "t.csv", text)), ("a", "b b", "c"), "y", rows)
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_quoted_numbers_and_spaces(tmp_path, delimiter):
+    d = delimiter
+    text = (f'"x 1"{d} "x,2;"{d}"y"\r\n'
+            f'"0"{d} "1.5" {d}  -2  \r\n'
+            f'  3 {d}"4"{d}" 5 "\r\n'
+            f'"-0.5"{d}  "6e2"{d}7\r\n')
+    ds = load(write(tmp_path, "q.csv", text))
+    check(ds, ("x 1", "x,2;"), "y", [(0, 1.5, -2), (3, 4, 5), (-0.5, 600, 7)])
+
+
+@pytest.mark.parametrize("tail", ["\n\n\n", "\r\n\r\n", "  \n\t\n", ",,\r\n,,\r\n", ""])
+def test_blank_trailing_lines(tmp_path, tail):
+    text = "a,b,y\r\n1,2,3\r\n4,5,6" + ("\r\n" if tail else "") + tail
+    check(load(write(tmp_path, "t.csv", text)), ("a", "b"), "y", [(1, 2, 3), (4, 5, 6)])
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp949", "euc-kr", "utf-16"])
+def test_encodings(tmp_path, encoding):
+    text = "온도,습도 (%),판매량\r\n20,55.5,40\r\n21,60,42\r\n"
+    ds = load(write(tmp_path, "t.csv", text, encoding))
+    check(ds, ("온도", "습도 (%)"), "판매량", [(20, 55.5, 40), (21, 60, 42)])
+
+
+def test_cp949_only_hangul(tmp_path):
+    # 똠 and 햏 are outside EUC-KR's 2,350 syllables: only CP949 (Korean Windows) has them
+    text = "똠방각하,햏\n1,2\n"
+    check(load(write(tmp_path, "t.csv", text, "cp949")), ("똠방각하",), "햏", [(1, 2)])
+
+
+def test_headings_kept_exactly_but_stripped(tmp_path):
+    text = '  판매 량 (개)  ,  "  Temp °C "  , "a""b"\u3000\n1,2,3\n'
+    ds = load(write(tmp_path, "t.csv", text))
+    assert ds.feature_names == ("판매 량 (개)", "Temp °C") and ds.target_name == 'a"b'
+
+
+def test_number_spellings(tmp_path):
+    text = "a,b,y\n+5,.5,5.\n1E3,-0,00012\n1e-300,1.7976931348623157e308,-12\n"
+    rows = [(5, 0.5, 5), (1000, -0.0, 12), (1e-300, 1.7976931348623157e308, -12)]
+    check(load(write(tmp_path, "t.csv", text)), ("a", "b"), "y", rows)
+
+
+def test_excel_sep_line(tmp_path):
+    # Excel's "sep=;" first line fixes the delimiter; the line is not part of the table
+    ds = load(write(tmp_path, "t.csv", "sep=;\r\na,b;c\r\n1;2\r\n3;4\r\n"))
+    check(ds, ("a,b",), "c", [(1, 2), (3, 4)])
+    # rows keep their file numbers: the refusal names file row 3
+    refused(write(tmp_path, "u.csv", "sep=;\r\na;b\r\n1,5;2\r\n"), "row 3", "'a'", "'1,5'")
+
+
+def test_empty_trailing_column_is_ignored(tmp_path):
+    text = "a,b,\r\n1,2,\r\n3,4,\r\n"
+    check(load(write(tmp_path, "t.csv", text)), ("a",), "b", [(1, 2), (3, 4)])
+
+
+def test_xlsx_first_sheet_and_text_numbers(tmp_path):
+    path = write_xlsx(tmp_path, "book.xlsx", {
+        "first": [["온도", " 판매량 "], [20, 40], ["21", " 42.5 "], [22.25, "-1e3"]],
+        "second": [["p", "q", "r"], [1, 2, 3]]})
+    ds = load(path)
+    check(ds, ("온도",), "판매량", [(20, 40), (21, 42.5), (22.25, -1000)])
+    assert ds.name == "book"
+
+
+def test_xlsx_named_sheet(tmp_path):
+    path = write_xlsx(tmp_path, "book.xlsx", {
+        "first": [["a", "b"], [1, 2]], "두번째": [["p", "q", "r"], [1, 2, 3], [4, 5, 6.5]]})
+    check(load(path, sheet="두번째"), ("p", "q"), "r", [(1, 2, 3), (4, 5, 6.5)])
+
+
+def test_xlsx_table_not_at_a1_and_trailing_formatting(tmp_path):
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws["B3"], ws["C3"] = "x", "y"
+    ws["B4"], ws["C4"] = 1, 2
+    ws["B5"], ws["C5"] = 3, 4
+    ws["F20"].number_format = "0.00"  # a formatted empty cell stretches the sheet's dimension
+    ws["F20"] = None
+    book.save(tmp_path / "b.xlsx")
+    check(load(tmp_path / "b.xlsx"), ("x",), "y", [(1, 2), (3, 4)])
+
+
+def test_xlsx_with_a_csv_name_is_read_as_xlsx(tmp_path):
+    path = write_xlsx(tmp_path, "book.xlsx", {"s": [["a", "b"], [1, 2]]})
+    renamed = path.rename(tmp_path / "book.csv")
+    check(load(renamed), ("a",), "b", [(1, 2)])
+
+
+def test_column_choice(tmp_path):
+    path = write(tmp_path, "t.csv", "a,b,c,d\n1,2,3,4\n5,6,7,8\n")
+    check(load(path, target="b"), ("a", "c", "d"), "b", [(1, 3, 4, 2), (5, 7, 8, 6)])
+    check(load(path, target="1", features="4, 2"), ("d", "b"), "a", [(4, 2, 1), (8, 6, 5)])
+    check(load(path, target="c", features=["a"]), ("a",), "c", [(1, 3), (5, 7)])
+    ds = load(path, features="a,b")
+    assert (ds.feature_names, ds.target_name) == (("a", "b"), "d")
+
+
+def test_overlong_heading_is_cut_with_a_warning(tmp_path):
+    long1, long2 = "온" * 300, "x" * 40_000  # the second is past Excel's 32,767 per cell
+    path = write(tmp_path, "t.csv", f"{long1},{long2},y\n1,2,3\n")
+    ds = load(path)
+    assert ds.feature_names == (long1[:MAX_HEADING], long2[:MAX_HEADING])
+    assert len(ds.warnings) == 2
+    assert "온" * 20 in ds.warnings[0] and "300" in ds.warnings[0] and "255" in ds.warnings[0]
+    assert "x" * 20 in ds.warnings[1] and "40,000" in ds.warnings[1]
+    assert all(len(w.splitlines()) == 1 for w in ds.warnings)
+    assert load(path, target=long1).target_name == long1[:MAX_HEADING]
+
+
+def test_exactly_max_rows_and_max_features(tmp_path):
+    path = write(tmp_path, "rows.csv", "x,y\n" + "1,2\n" * MAX_ROWS)
+    assert load(path).n == MAX_ROWS
+    headings = [f"f{i}" for i in range(MAX_FEATURES)] + ["y"]
+    path = write(tmp_path, "cols.csv", ",".join(headings) + "\n" + ",".join(
+        str(i) for i in range(MAX_FEATURES + 1)) + "\n")
+    ds = load(path)
+    assert ds.k == MAX_FEATURES and ds.X.tolist() == [list(map(float, range(MAX_FEATURES)))]
+
+
+# ---------------------------------------------------------------------------------------------
+# Refused
+
+
+def test_non_numeric_cell(tmp_path):
+    text = "온도,판매량\n20,40\n21,42\n22,44\n abc ,46\n"
+    message = refused(write(tmp_path, "t.csv", text), "t.csv", "row 5", "'온도'", "'abc'")
+    assert message.endswith("row 5, column '온도': 'abc' is not a number")
+
+
+@pytest.mark.parametrize("cell", ["1,5", "1_000", "0x10", "12%", "$3", "--1", "1e", "TRUE"])
+def test_other_non_numbers(tmp_path, cell):
+    path = write(tmp_path, "t.csv", f'a;b\n1;2\n3;"{cell}"\n')
+    refused(path, "row 3", "'b'", f"'{cell}'", "not a number")
+
+
+@pytest.mark.parametrize("text, row, column", [
+    ("a,b\n1,2\n,4\n", 3, "a"),
+    ("a,b\n1,2\n3,   \n", 3, "b"),
+    ('a,b\n1,""\n', 2, "b"),
+])
+def test_missing_value(tmp_path, text, row, column):
+    refused(write(tmp_path, "t.csv", text), f"row {row}", f"'{column}'", "missing")
+
+
+@pytest.mark.parametrize("cell", ["nan", "NaN", "NAN", "-nan", "inf", "-inf", "INF", "-Inf",
+                                  "+inf", "Infinity", "-INFINITY", "1e400", "-1e999"])
+def test_non_finite(tmp_path, cell):
+    path = write(tmp_path, "t.csv", f"a,b\n1,2\n3,4\n{cell},5\n")
+    refused(path, "row 4", "'a'", f"'{cell}'", "not a finite number")
+
+
+def test_first_bad_cell_in_reading_order(tmp_path):
+    # column b fails first in the file (row 2), though column a's failure (row 3) is further left
+    path = write(tmp_path, "t.csv", "a,b,c\n1,x,3\nz,5,6\n")
+    refused(path, "row 2", "'b'", "'x'")
+
+
+@pytest.mark.parametrize("content", [b"", b"   \r\n\n", b"\xef\xbb\xbf", b"\xef\xbb\xbf\r\n",
+                                     b",,\n,,\n"])
+def test_empty_file(tmp_path, content):
+    refused(write(tmp_path, "empty.csv", content), "empty.csv", "empty")
+
+
+@pytest.mark.parametrize("content", ["a,b\n", "a,b\r\n\r\n\r\n", "a;b"])
+def test_header_without_rows(tmp_path, content):
+    refused(write(tmp_path, "h.csv", content), "h.csv", "no data rows")
+
+
+def test_duplicate_headings(tmp_path):
+    refused(write(tmp_path, "t.csv", "x,y, x\n1,2,3\n"), "duplicate heading 'x'",
+            "columns 1 and 3")
+
+
+def test_headings_differing_only_in_case(tmp_path):
+    refused(write(tmp_path, "t.csv", "Temp,y,temp\n1,2,3\n"), "'Temp'", "'temp'",
+            "columns 1 and 3", "letter case")
+
+
+@pytest.mark.parametrize("text, column", [("a,,b\n1,2,3\n", 2), ("a, ,b\n1,2,3\n", 2),
+                                          ('"",a,b\n1,2,3\n', 1), ("a,b,\n1,2,3\n", 3)])
+def test_empty_heading(tmp_path, text, column):
+    refused(write(tmp_path, "t.csv", text), f"column {column}", "empty heading")
+
+
+@pytest.mark.parametrize("text", ["y\n1\n2\n", "y,\n1,\n2,\n", "  판매량  \r\n40\r\n"])
+def test_single_column(tmp_path, text):
+    heading = text.split("\n")[0].strip().strip(",")
+    refused(write(tmp_path, "t.csv", text), "only one column", f"'{heading}'", "feature")
+
+
+@pytest.mark.parametrize("text, row, fields", [
+    ("a,b,c\n1,2,3\n4,5\n7,8,9\n", 3, 2),
+    ("a,b,c\n1,2,3\n4,5,6\n7,8,9\n1,2,3,4\n", 5, 4),
+    ("a\tb\n1\t2\n3\t4\t\n", 3, 3),
+    ("a,b\n1,2\n3,4\n5,6\n7,8\n9,10\n11,12\n13,14\n15,16\n17,18\n19\n", 11, 1),
+])
+def test_wrong_number_of_fields(tmp_path, text, row, fields):
+    refused(write(tmp_path, "t.csv", text), f"row {row} has {fields} field")
+
+
+def test_blank_row_inside_the_table(tmp_path):
+    refused(write(tmp_path, "t.csv", "a,b\r\n1,2\r\n\r\n3,4\r\n"), "row 3 is empty")
+    refused(write(tmp_path, "u.csv", "a,b\r\n1,2\r\n,\r\n3,4\r\n"), "row 3 is empty")
+
+
+def test_too_many_rows(tmp_path):
+    path = write(tmp_path, "big.csv", "x,y\n" + "1,2\n" * (MAX_ROWS + 1))
+    refused(path, "big.csv", "1,048,001", "1,048,000")
+
+
+def test_too_many_features(tmp_path):
+    headings = [f"f{i}" for i in range(MAX_FEATURES + 1)] + ["y"]
+    path = write(tmp_path, "wide.csv", ",".join(headings) + "\n" + ",".join(
+        "1" for _ in headings) + "\n")
+    refused(path, "wide", "251 feature columns", "250")
+    assert load(path, features=headings[:3]).k == 3  # choosing fewer is fine
+
+
+def test_missing_path_and_directory(tmp_path):
+    refused(tmp_path / "nope.csv", "not found", "nope.csv")
+    refused(tmp_path, "directory", str(tmp_path))
+
+
+PNG = (b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR" + struct.pack(">IIBBBBB", 1, 1, 8, 2, 0,
+       0, 0) + struct.pack(">I", zlib.crc32(b"IHDR")) + b"\x00\x00\x00\x00IEND\xaeB`\x82")
+
+
+def _zip(**members: bytes) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for name, data in members.items():
+            z.writestr(name.replace("__", "/"), data)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("name, content, words", [
+    ("junk.csv", bytes(range(256)) * 4, ["not a text table"]),
+    ("random.csv", np.random.default_rng(1).bytes(5000), ["not a text table"]),
+    ("image.png", PNG, ["not a text table"]),
+    ("nul.csv", b"a,b\n1,\x002\n", ["binary", "line 2"]),
+    ("bad.csv", b"a,b\n1,2\n\xff\xfe\xfd,3\n", ["neither UTF-8 nor CP949"]),
+    ("archive.zip", _zip(readme__txt=b"hello"), ["not a readable Excel .xlsx"]),
+    ("fake.xlsx", _zip(**{"[Content_Types].xml": b"<Types/>"}), ["not a readable Excel .xlsx"]),
+    ("cut.xlsx", None, ["xlsx"]),
+    ("text.xlsx", b"a,b\n1,2\n", ["not an Excel .xlsx workbook"]),
+    ("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), [".xls", "save it as .xlsx"]),
+])
+def test_not_a_table(tmp_path, name, content, words):
+    if content is None:  # a real workbook cut in half
+        book = write_xlsx(tmp_path, "whole.xlsx", {"s": [["a", "b"], [1, 2]]}).read_bytes()
+        content = book[: len(book) // 2]
+    refused(write(tmp_path, name, content), name, *words)
+
+
+def test_wrong_sheet_lists_the_sheets(tmp_path):
+    path = write_xlsx(tmp_path, "b.xlsx", {"데이터": [["a", "b"], [1, 2]], "notes": [["x"]]})
+    refused(path, "b.xlsx", "'Sheet9'", "데이터, notes", sheet="Sheet9")
+
+
+def test_sheet_for_a_text_file(tmp_path):
+    refused(write(tmp_path, "t.csv", "a,b\n1,2\n"), "t.csv", "'data'", sheet="data")
+
+
+def test_xlsx_refusals_name_row_and_column(tmp_path):
+    rows = [["x", "y"], [1, 2], [3, "abc"], [5, None], [True, 1],
+            [datetime.datetime(2020, 1, 2), 3], ["#DIV/0!", 3]]
+    for bad in range(2, len(rows)):
+        path = write_xlsx(tmp_path, f"b{bad}.xlsx", {"data": rows[:2] + [rows[bad]]})
+        column = "'y'" if rows[bad][1] in ("abc", None) else "'x'"
+        message = refused(path, f"b{bad}.xlsx", "sheet 'data'", "row 3", column)
+        assert ("missing" if rows[bad][1] is None else "number") in message
+
+
+def test_xlsx_structure_refusals(tmp_path):
+    refused(write_xlsx(tmp_path, "e.xlsx", {"s": []}), "e.xlsx", "empty")
+    refused(write_xlsx(tmp_path, "h.xlsx", {"s": [["a", "b"]]}), "no data rows")
+    refused(write_xlsx(tmp_path, "one.xlsx", {"s": [["y"], [1]]}), "only one column", "'y'")
+    refused(write_xlsx(tmp_path, "d.xlsx", {"s": [["a", "a"], [1, 2]]}), "duplicate", "'a'")
+    refused(write_xlsx(tmp_path, "g.xlsx", {"s": [["a", None, "b"], [1, 2, 3]]}),
+            "column 2", "empty heading")
+    refused(write_xlsx(tmp_path, "r.xlsx", {"s": [["a", "b"], [1, 2], [], [3, 4]]}),
+            "row 3 is empty")
+
+
+def test_wrong_column_lists_the_headings(tmp_path):
+    path = write(tmp_path, "t.csv", "온도,습도,판매량\n1,2,3\n")
+    refused(path, "'기온'", "온도, 습도, 판매량", target="기온")
+    refused(path, "'9'", "온도, 습도, 판매량", features="1,9")
+    refused(path, "'온도'", "both", target="온도", features=["온도"])
+    refused(path, "'습도'", "twice", features="습도,2")
+
+
+def test_messages_stay_on_one_line_with_odd_headings(tmp_path):
+    path = write(tmp_path, "t.csv", '"a\nb",c\u2028d,y\n1,x,3\n')
+    message = refused(path, "row 2", "not a number")  # rows as Excel shows them: records
+    assert "'c\\u2028d'" in message
+
+
+# ---------------------------------------------------------------------------------------------
+# Speed
+
+
+@pytest.mark.parametrize("n, k, budget", [(100_000, 1, 1.5), (10_000, 13, 1.0)])
+def test_speed(tmp_path, n, k, budget):
+    values = np.random.default_rng(0).normal(size=(n, k + 1)) * 100
+    text = ",".join([f"f{j}" for j in range(k)] + ["y"]) + "\r\n"
+    text += "".join(",".join(map(repr, row)) + "\r\n" for row in values.tolist())
+    path = write(tmp_path, "big.csv", text)
+    start = time.perf_counter()
+    ds = load(path)
+    elapsed = time.perf_counter() - start
+    assert np.array_equal(ds.X, values[:, :k]) and np.array_equal(ds.y, values[:, k])
+    assert elapsed < budget, elapsed
+
+
+# ---------------------------------------------------------------------------------------------
+# Properties
+
+HEADING_CHARS = "abcxyzABC온도판매량습기 _-.()%'" + "0123456789"
+headings_st = st.text(HEADING_CHARS, min_size=1, max_size=12).filter(lambda h: h.strip())
+
+
+@st.composite
+def tables(draw):
+    k = draw(st.integers(2, 6))
+    n = draw(st.integers(1, 25))
+    headings = draw(st.lists(headings_st, min_size=k, max_size=k,
+                             unique_by=lambda h: h.strip().casefold()))
+    number = st.one_of(st.floats(allow_nan=False, allow_infinity=False),
+                       st.integers(-10**6, 10**6).map(float))
+    values = draw(st.lists(st.lists(number, min_size=k, max_size=k), min_size=n, max_size=n))
+    return headings, values
+
+
+def spell(draw, x: float) -> str:
+    forms = [repr(x), format(x, ".17g"), format(x, ".17e")]
+    if x.is_integer() and abs(x) < 1e15:
+        forms.append(str(int(x)))
+    return draw(st.sampled_from(forms))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(table=tables(), data=st.data(),
+       delimiter=st.sampled_from([",", ";", "\t"]),
+       encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp949"]),
+       newline=st.sampled_from(["\n", "\r\n"]),
+       space=st.sampled_from(["", " "]),
+       trailing=st.sampled_from(["", "\n", "\r\n\r\n", "\n\n\n"]))
+def test_property_random_tables_round_trip(table, data, delimiter, encoding, newline, space,
+                                           trailing):
+    headings, values = table
+    quote_all = data.draw(st.booleans())
+
+    def field(text: str) -> str:
+        if quote_all or data.draw(st.booleans()) or delimiter in text or '"' in text:
+            return '"' + text.replace('"', '""') + '"'
+        return text
+
+    lines = [headings] + [[spell(data.draw, x) for x in row] for row in values]
+    text = newline.join((delimiter + space).join(field(f) for f in line) for line in lines)
+    text += data.draw(st.sampled_from(["", newline])) + trailing
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "random.csv"
+        path.write_bytes(text.encode(encoding))
+        ds = load(path)
+    assert ds.feature_names == tuple(h.strip() for h in headings[:-1])
+    assert ds.target_name == headings[-1].strip()
+    expected = np.array(values, dtype=np.float64)
+    assert ds.X.tolist() == expected[:, :-1].tolist()
+    assert ds.y.tolist() == expected[:, -1].tolist()
+
+
+@settings(max_examples=400, deadline=None)
+@given(junk=st.one_of(
+    st.binary(max_size=2000),
+    st.binary(max_size=500).map(lambda b: b"PK\x03\x04" + b),
+    st.binary(max_size=500).map(lambda b: b"\xef\xbb\xbf" + b),
+    st.binary(max_size=500).map(lambda b: b"\xff\xfe" + b),
+    st.lists(st.sampled_from([b"1", b"a", b",", b";", b"\t", b'"', b"\n", b"\r", b" ", b"\xed",
+                              b"\x95", b"nan", b"-", b"."]), max_size=80).map(b"".join)),
+       suffix=st.sampled_from([".csv", ".xlsx", ".txt"]))
+def test_property_junk_only_ever_gradsheet_error(junk, suffix):
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / ("junk" + suffix)
+        path.write_bytes(junk)
+        try:
+            ds = load(path)
+        except GradsheetError as e:
+            assert len(str(e).splitlines()) == 1 and "\n" not in str(e)
+        else:  # junk that happens to be a numeric table must still be a proper one
+            assert ds.X.dtype == np.float64 and np.isfinite(ds.X).all() and ds.k >= 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), cut=st.floats(0.0, 1.0), flips=st.integers(0, 8))
+def test_property_damaged_xlsx_only_ever_gradsheet_error(seed, cut, flips):
+    rng = np.random.default_rng(seed)
+    book = openpyxl.Workbook()
+    for row in [["x", "y"]] + rng.integers(-9, 9, size=(5, 2)).tolist():
+        book.active.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    data = bytearray(buffer.getvalue()[: max(4, int(len(buffer.getvalue()) * (0.5 + cut / 2)))])
+    for _ in range(flips):
+        data[int(rng.integers(4, len(data)))] = int(rng.integers(0, 256))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "damaged.xlsx"
+        path.write_bytes(bytes(data))
+        try:
+            load(path)
+        except GradsheetError as e:
+            assert len(str(e).splitlines()) == 1
