@@ -62,5 +62,102 @@ def build(data, out, target, features, lr, eps, seed, lang):
                               built.state.prev_loss))
 
 
+def _out_option(f):
+    return click.option("-o", "--out", type=click.Path(dir_okay=False),
+                        help="Write the result here instead of changing FILE in place.")(f)
+
+
+def _report(book, state, path) -> None:
+    from . import model
+    from .report import params_line
+    from .writer import model_X
+    loss = model.loss(model_X(book.dataset, book.settings), book.dataset.y, state.theta)
+    click.echo(f"wrote {path}: {len(state.history)} history rows")
+    click.echo(params_line(book.dataset.k, state.theta, loss))
+
+
+def _run(file, n, out) -> None:
+    from .headless import CHUNK, run_file
+    if n > CHUNK:
+        from rich.progress import Progress
+        with Progress(transient=True, console=_stderr_console()) as bar:
+            task = bar.add_task("steps", total=n)
+            book, outcome = run_file(file, n, out, lambda done: bar.advance(task, done))
+    else:
+        book, outcome = run_file(file, n, out)
+    _report(book, outcome.state, out or file)
+    if outcome.warning:
+        click.echo(f"gradsheet: warning: {outcome.warning}", err=True)
+        sys.exit(1)
+
+
+def _stderr_console():
+    from rich.console import Console
+    return Console(stderr=True)
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@_out_option
+def step(file, out):
+    """One whole step (the course's steps 2–6) on a gradsheet workbook.
+
+    \b
+    Example:
+        gradsheet step lemonade.xlsx
+    """
+    _run(file, 1, out)
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("-n", "steps", type=click.IntRange(min=1), default=10, show_default=True, help="Number of steps.")
+@_out_option
+def run(file, steps, out):
+    """N whole steps on a gradsheet workbook, written back in one go.
+
+    Stops before a step that diverges (Loss exploding), keeps the last good W and B,
+    names the learning rate and suggests a smaller one (exit code 1).
+
+    \b
+    Example:
+        gradsheet run lemonade.xlsx -n 1000
+    """
+    _run(file, steps, out)
+
+
+@main.command(name="next")
+@click.argument("file", type=click.Path(dir_okay=False))
+@_out_option
+def next_action(file, out):
+    """Only the next hand action (2, 3, 4-1, 4-2, 4-3, 5-1, 5-2, 5-3, 6), like the button.
+
+    \b
+    Example:
+        gradsheet next lemonade.xlsx      # 2: copy W, B, Loss into history
+    """
+    from . import procedure
+    from .headless import act_file
+    book, state, done = act_file(file, out)
+    click.echo(procedure.just_did(book.dataset.k, done, book.settings.lang))
+    _report(book, state, out or file)
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--seed", type=int, default=None, help="Seed of the new W and B (default: random).")
+@_out_option
+def reset(file, seed, out):
+    """Step 1: fresh random W and B, history emptied.
+
+    \b
+    Example:
+        gradsheet reset lemonade.xlsx --seed 3
+    """
+    from .headless import reset_file
+    book, state = reset_file(file, seed, out)
+    _report(book, state, out or file)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

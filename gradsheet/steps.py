@@ -1,0 +1,135 @@
+"""The steps engine: the course's steps 1–6 on a State, with every number from the model.
+
+Front-ends (the headless CLI on files, xlwings, LibreOffice in the tests) read a State
+from their book, call these functions, and write the new State back. Nothing here reads a
+cell: values come from the model on the data, never from cells a step just wrote.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from . import model, procedure
+from .errors import GradsheetError
+from .settings import State, initial_theta
+
+# The book's Loss and the model's may differ only by floating-point summation order.
+LOSS_AGREEMENT = 1e-7
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What the engine learns from: the data (as the model sees it) and the book's settings."""
+    X: np.ndarray
+    y: np.ndarray
+    lr: float
+    eps: float
+    diff: str = model.FORWARD
+
+    @property
+    def k(self) -> int:
+        return self.X.shape[1]
+
+    def loss(self, theta: np.ndarray) -> float:
+        return model.loss(self.X, self.y, theta)
+
+
+class Diverged(GradsheetError):
+    """Raised when not even one step could be taken without diverging."""
+    exit_code = 1
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: State
+    steps: int  # whole steps completed (a finished half-done step counts as one)
+    warning: str | None = None  # set when the descent diverged and stopped early
+
+
+def check_book(problem: Problem, state: State, book_loss) -> None:
+    """Refuse to step a book whose own Loss disagrees with the model: its formulas or
+    data were damaged, and stepping it would write nonsense."""
+    expected = problem.loss(state.theta)
+    try:
+        got = float(book_loss)
+    except (TypeError, ValueError):
+        raise GradsheetError(f"the workbook's Loss cell holds {book_loss!r}, not a number; "
+                             "its formulas may be damaged or not calculated") from None
+    if not np.isclose(got, expected, rtol=LOSS_AGREEMENT, atol=1e-12):
+        raise GradsheetError(f"the workbook's Loss ({got:.12g}) disagrees with the model "
+                             f"({expected:.12g}) for its data and W, B: its formulas or data were damaged")
+
+
+def divergence_message(problem: Problem, done: int) -> str:
+    suggestion = model.suggest_lr(problem.X)
+    return (f"Loss is diverging with learning rate lr = {problem.lr:g}: stopped after {done} "
+            f"step(s), keeping the last good W and B; try a smaller lr such as {suggestion:g}")
+
+
+def _limit(problem: Problem, state: State) -> float:
+    first = state.history[0, -1] if len(state.history) else problem.loss(state.theta)
+    return model.loss_limit(problem.y, float(first))
+
+
+# --- the course's hand actions, one at a time ------------------------------------------
+def act(problem: Problem, state: State) -> State:
+    """Do the single next hand action (2, 3, 4-1, …, 6) and point to the one after."""
+    code, kind, p = procedure.actions(problem.k)[state.action]
+    theta, history = state.theta.copy(), state.history
+    prev, dloss = state.prev_loss, state.dloss.copy()
+    if kind == "copy_history":  # 2: W, B, Loss into history
+        row = np.append(theta, problem.loss(theta))
+        history = np.vstack([history.reshape(-1, theta.size + 1), row])
+    elif kind == "copy_loss":  # 3: Loss into prevLoss
+        prev = problem.loss(theta)
+    elif kind == "nudge":  # 4-1: P + eps, so the sheet's dLoss_dt shows the slope
+        theta[p] += problem.eps
+    elif kind == "paste_slope":  # 4-2: the value of dLoss_dt into dLoss_dP
+        dloss[p] = (problem.loss(theta) - prev) / problem.eps
+    elif kind == "restore":  # 4-3: P exactly as saved in history by action 2
+        if not len(history):
+            raise GradsheetError(f"action {code}: history is empty, so there is no saved "
+                                 f"{procedure.describe(problem.k, 0, 'en')[3:]} value to restore")
+        theta[p] = history[-1, p]
+    else:  # 6: next values into W, B
+        theta = theta - problem.lr * dloss
+        if model.diverged(problem.loss(theta), theta, _limit(problem, state)):
+            raise Diverged(divergence_message(problem, 0))
+    nxt = (state.action + 1) % len(procedure.actions(problem.k))
+    return replace(state, theta=theta, history=history, prev_loss=prev, dloss=dloss, action=nxt)
+
+
+# --- whole steps ---------------------------------------------------------------------
+def run(problem: Problem, state: State, steps: int = 1) -> Outcome:
+    """`steps` whole steps (2–6). A step half-done by hand is finished first, action by
+    action, and counts as the first. Stops before a diverging step is written."""
+    if steps < 1:
+        raise GradsheetError(f"the number of steps must be at least 1, got {steps}")
+    done = 0
+    if state.action:
+        while state.action:
+            state = act(problem, state)
+        done = 1
+    if done == steps:
+        return Outcome(state, done)
+    with np.errstate(over="ignore", invalid="ignore"):
+        d = model.descend(problem.X, problem.y, state.theta, problem.lr, problem.eps,
+                          steps - done, problem.diff, limit=_limit(problem, state))
+    done += len(d.history)
+    if len(d.history):
+        state = replace(state, theta=d.theta, dloss=d.gradients, prev_loss=float(d.history[-1, -1]),
+                        history=np.vstack([state.history.reshape(-1, d.history.shape[1]), d.history]))
+    if d.stopped:
+        if done == 0:
+            raise Diverged(divergence_message(problem, 0))
+        return Outcome(state, done, divergence_message(problem, done))
+    return Outcome(state, done)
+
+
+def reset(problem: Problem, seed: int | None = None, theta: np.ndarray | None = None) -> State:
+    """Step 1: fresh random parameters (seedable; or the generator's values `theta`),
+    history emptied, prevLoss = the new Loss, nothing pasted."""
+    start = initial_theta(problem.k, seed) if theta is None else np.asarray(theta, dtype=float)
+    return State.fresh(start, problem.loss(start))
