@@ -125,7 +125,7 @@ class Layout:
     # --- history table (below the parameter block) --------------------------------------
     @property
     def history_head(self) -> int:
-        return self.scalars["next_action"][0] + 3
+        return self.scalars["next_action"][0] + 4  # below the status and "just done" rows
 
     @property
     def history_columns(self) -> list[str]:

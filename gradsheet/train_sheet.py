@@ -29,7 +29,7 @@ def write(wb: Workbook, fmt, layout: Layout, dataset: Dataset, settings: Setting
     ws.freeze_panes(FIRST_ROW, 0)
     ws.set_column(0, layout.columns["sqerr"], 11)
     ws.set_column(layout.c0, layout.c0, 22)
-    ws.set_column(layout.c0 + 1, layout.c0 + len(layout.param_columns) - 1, 24)
+    ws.set_column(layout.c0 + 1, layout.c0 + len(layout.param_columns) - 1, 15)
     ws.set_landscape()
     ws.fit_to_pages(1, 0)  # printed (and rendered to PDF) one page wide, charts included
     return ws
@@ -77,14 +77,15 @@ def _write_settings(ws, fmt, layout, settings, t) -> None:
 def _write_params(ws, fmt, layout, settings, state, values, t) -> None:
     pc = layout.param_columns
     head = layout.PARAM_HEAD
-    ws.write_string(head - 1, layout.c0, t["params"], fmt.section)
-    # One line each: a taller row here would also stretch the data row beside it.
-    headings = {"name": t["col_param"], "value": "P: " + t["col_value"],
-                "init": "init_P: " + t["col_init"], "Loss": "Loss_P: " + t["col_loss_p"],
-                "Lossm": "Lossm_P: " + t["col_lossm_p"], "grad": "grad_P: " + t["col_grad"],
-                "dLoss": "dLoss_dP: " + t["col_dloss"], "next": "next_P: " + t["col_next"]}
+    # Two heading rows keep the columns narrow: the course's words above, the names below.
+    words = {"name": t["params"], "value": t["col_value"], "init": t["col_init"],
+             "Loss": t["col_loss_p"], "Lossm": t["col_lossm_p"], "grad": t["col_grad"],
+             "dLoss": t["col_dloss"], "next": t["col_next"]}
+    names = {"name": "", "value": "P", "init": "init_P", "Loss": "Loss_P", "Lossm": "Lossm_P",
+             "grad": "grad_P", "dLoss": "dLoss_dP", "next": "next_P"}
     for kind, c in pc.items():
-        ws.write_string(head, c, headings[kind], fmt.heading)
+        ws.write_string(head - 1, c, words[kind], fmt.section if kind == "name" else fmt.label)
+        ws.write_string(head, c, names[kind], fmt.heading)
     for p, name in enumerate(layout.params):
         r = layout.param_row(p)
         ws.write_string(r, pc["name"], name, fmt.label)
@@ -120,10 +121,11 @@ def _write_loss_cells(ws, fmt, layout, settings, state, values, t) -> None:
     r, c = layout.cell("next_action")
     ws.write_string(r, c0, t["action_label"], fmt.label)
     ws.write_string(r, c, procedure.describe(layout.k, state.action, settings.lang), fmt.status)
+    r += 1
     # At the start of a step the last thing done was the previous step's final action.
     last = state.action - 1 if state.action else (len(procedure.actions(layout.k)) - 1
                                                   if len(state.history) else None)
-    ws.write_string(r, c + 1, procedure.just_did(layout.k, last, settings.lang), fmt.note)
+    ws.write_string(r, c, procedure.just_did(layout.k, last, settings.lang), fmt.note)
 
 
 def _write_history(ws, fmt, layout, state, t) -> None:
