@@ -108,8 +108,15 @@ def select(table: tuple[tuple[str, ...], np.ndarray], name: str, target: str | N
             f"{_clean(name)}: {len(f)} feature columns; at most {MAX_FEATURES} fit in the per-row "
             f"formula (Excel allows 8,192 characters); choose fewer features")
     return Dataset(name, tuple(headings[j] for j in f), headings[t],
-                   np.ascontiguousarray(values[:, f], dtype=np.float64),
-                   np.ascontiguousarray(values[:, t], dtype=np.float64))
+                   as_cell_numbers(values[:, f]), as_cell_numbers(values[:, t]))
+
+
+def as_cell_numbers(a: np.ndarray) -> np.ndarray:
+    """The numbers exactly as a workbook cell holds them: XlsxWriter writes a number with 16
+    significant digits, so a 17-digit float would differ in its last bit in the sheet.
+    Rounding once here makes the model, the formulas and the steps engine see one data set."""
+    flat = [float(f"{v:.16G}") for v in np.asarray(a, dtype=np.float64).ravel().tolist()]
+    return np.array(flat, dtype=np.float64).reshape(np.shape(a))
 
 
 def _column(headings: tuple[str, ...], wanted) -> int:

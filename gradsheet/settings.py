@@ -23,7 +23,7 @@ class Settings:
     lang: str = "ko"
     diff: str = FORWARD
     title: str = ""
-    buttons: str = "none"  # "lite" or "none"
+    buttons: str = "lite"  # "lite" (xlwings Lite buttons and main.py) or "none"
     unrolled: int = 100  # rows of the "All steps" sheet; 0 leaves it out
     landscape: tuple[str, ...] = ()  # the two parameters of the loss landscape (default: first W, B)
     scale: str = "none"  # "none", "standard" or "minmax"

@@ -26,6 +26,9 @@ def write(wb: Workbook, fmt, layout: Layout, dataset: Dataset, settings: Setting
     _write_loss_cells(ws, fmt, layout, settings, state, values, t)
     _write_history(ws, fmt, layout, state, t)
     charts.add_train_charts(wb, ws, layout, t)
+    if settings.buttons == "lite":
+        from .buttons import insert_buttons
+        insert_buttons(ws, fmt.button_font, layout, settings.lang)
     ws.freeze_panes(FIRST_ROW, 0)
     ws.set_column(0, layout.columns["sqerr"], 11)
     ws.set_column(layout.c0, layout.c0, 22)

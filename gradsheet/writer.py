@@ -52,6 +52,7 @@ class Formats:
                            "border": 1})
         self.status = add({"bold": True, "font_color": "#375623", "bg_color": "#E2EFDA"})
         self.wrap = add({"text_wrap": True, "valign": "top"})
+        self.button_font = {"bold": True, "color": "white", "size": 11}
 
 
 def model_X(dataset: Dataset, settings: Settings) -> np.ndarray:
@@ -78,10 +79,10 @@ def write(path: str | os.PathLike, dataset: Dataset, settings: Settings, state: 
     except OSError as e:
         raise GradsheetError(f"cannot write to folder {folder}: {e.strerror}") from None
     try:
-        _write_xlsx(tmp, dataset, settings, state)
+        layout = _write_xlsx(tmp, dataset, settings, state)
         if settings.buttons == "lite":
-            from .addin import embed_lite  # the add-in front-end owns its packaging
-            embed_lite(tmp, settings)
+            from .buttons import embed_lite
+            embed_lite(tmp, layout, settings.lang)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -89,7 +90,7 @@ def write(path: str | os.PathLike, dataset: Dataset, settings: Settings, state: 
     return path
 
 
-def _write_xlsx(filename: str, dataset: Dataset, settings: Settings, state: State) -> None:
+def _write_xlsx(filename: str, dataset: Dataset, settings: Settings, state: State) -> Layout:
     layout = layout_for(dataset, settings, state)
     X = model_X(dataset, settings)
     values = evaluate(X, dataset.y, settings, state)
@@ -106,6 +107,7 @@ def _write_xlsx(filename: str, dataset: Dataset, settings: Settings, state: Stat
     _write_meta(wb, dataset, settings)
     train.activate()
     wb.close()
+    return layout
 
 
 def _write_meta(wb: xlsxwriter.Workbook, dataset: Dataset, settings: Settings) -> None:

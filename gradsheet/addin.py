@@ -1,0 +1,99 @@
+"""The buttons: xlwings front-end of the steps engine.
+
+    reset(book, seed=None)      course step 1
+    one_step(book)              steps 2–6 (finishes a step begun by hand)
+    run_steps(book, steps=10)   that N times, written back in one batch
+    next_action(book)           one hand action: 2, 3, 4-1, 4-2, 4-3, 5-1, 5-2, 5-3, 6
+
+`book` is an xlwings Book: `xw.Book.caller()` in classic xlwings (the GradSheet ribbon
+add-in), or the Book that xlwings Lite / Server pass to a script. Inside xlwings Lite the
+workbook carries this module and the engine it needs as its own main.py (see lite_main),
+so no gradsheet package is installed there. A call reads and writes a constant number of
+ranges, however many steps it runs.
+"""
+
+from __future__ import annotations
+
+from . import book as live_book
+from . import steps
+from .errors import GradsheetError
+
+
+class XlwingsGrid:
+    """book.Grid over an xlwings Book; counts its range reads and writes."""
+
+    def __init__(self, xw_book):
+        self.book = xw_book
+        self.reads = 0
+        self.writes = 0
+
+    def _sheet(self, name):
+        return self.book.sheets[name]
+
+    def read(self, sheet, row, col, nrows, ncols):
+        self.reads += 1
+        rng = self._sheet(sheet).range((row + 1, col + 1), (row + nrows, col + ncols))
+        return rng.options(ndim=2).value
+
+    def write(self, sheet, row, col, values):
+        self.writes += 1
+        self._sheet(sheet).range((row + 1, col + 1)).value = values
+
+    def table_body(self, sheet, name):
+        self.reads += 1
+        body = self._sheet(sheet).tables[name].data_body_range
+        return body.options(ndim=2).value if body is not None else []
+
+    def resize_table(self, sheet, name, row, col, nrows, ncols):
+        # One setValues below the body plus resizeTable is what Excel (Office.js) applies
+        # reliably; table.rows.add is not (see the issue 3 note).
+        self.writes += 1
+        ws = self._sheet(sheet)
+        ws.tables[name].resize(ws.range((row + 1, col + 1), (row + nrows, col + ncols)))
+
+    def name_range(self, name):
+        try:
+            rng = self.book.names[name].refers_to_range
+        except Exception:  # xlwings raises different errors per engine for a missing name
+            return None
+        return rng.sheet.name, rng.row - 1, rng.column - 1, rng.shape[0], rng.shape[1]
+
+
+def _drive(xw_book, change, check: bool = True) -> str:
+    """Load the live state, check it, apply `change(problem, state)`, write back.
+    Returns the line a front-end shows; problems go to the status cell, not a traceback."""
+    grid = XlwingsGrid(xw_book)
+    live = live_book.load(grid)
+    try:
+        if check:
+            steps.check_book(live.problem, live.state, live.book_loss)
+        new, note = change(live.problem, live.state)
+    except GradsheetError as e:
+        r, c = live.layout.cell("next_action")
+        grid.write(live.layout.sheet, r + 1, c, [[f"gradsheet: {e}"]])
+        return str(e)
+    live_book.save(grid, live, new, note)
+    return note or "ok"
+
+
+def one_step(book) -> str:
+    return run_steps(book, 1)
+
+
+def run_steps(book, steps: int = 10) -> str:
+    def change(problem, state):
+        outcome = steps_run(problem, state, int(steps))
+        return outcome.state, outcome.warning
+    return _drive(book, change)
+
+
+def next_action(book) -> str:
+    return _drive(book, lambda problem, state: (steps.act(problem, state), None))
+
+
+def reset(book, seed: int | None = None) -> str:
+    # Step 1 starts afresh from the data, so a damaged Loss cell needs no check.
+    return _drive(book, lambda problem, state: (steps.reset(problem, seed), None), check=False)
+
+
+steps_run = steps.run  # run_steps' parameter is named like the task pane field "steps"

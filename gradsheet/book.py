@@ -1,0 +1,157 @@
+"""The steps engine on a live workbook (xlwings, or LibreOffice in the tests).
+
+A front-end gives a `Grid`: read or write one rectangle of values, read or resize a table.
+`load` reads a constant number of rectangles (settings sheet, parameter block, data,
+history) and `save` writes a constant number back, however many steps ran in between.
+Places come from the layout, checked against the workbook's own defined names.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from . import model, procedure, steps
+from .errors import GradsheetError
+from .labels import TEXTS
+from .layout import FIRST_ROW, Layout
+from .scaling import scale_columns
+from .settings import State
+
+META_SHEET = "gradsheet"  # as written by writer.py
+META_ROWS = 20
+
+
+class Grid(Protocol):
+    def read(self, sheet: str, row: int, col: int, nrows: int, ncols: int) -> list[list]: ...
+    def write(self, sheet: str, row: int, col: int, values: list[list]) -> None: ...
+    def table_body(self, sheet: str, name: str) -> list[list]: ...
+    def resize_table(self, sheet: str, name: str, row: int, col: int, nrows: int, ncols: int) -> None: ...
+    def name_range(self, name: str) -> tuple[str, int, int, int, int] | None:
+        """(sheet, row, col, nrows, ncols) of a workbook-scope name, or None."""
+
+
+@dataclass
+class Live:
+    """A workbook as the engine sees it."""
+    layout: Layout
+    lang: str
+    problem: steps.Problem
+    state: State
+    book_loss: object
+
+
+def load(grid: Grid) -> Live:
+    meta = {}
+    for key, value in grid.read(META_SHEET, 0, 0, META_ROWS, 2):
+        if key:
+            meta[key] = json.loads(value)
+    if meta.get("generator") != "gradsheet":
+        raise GradsheetError("this workbook was not made by gradsheet (no gradsheet settings sheet)")
+    lang = meta.get("lang", "ko")
+    sheet = TEXTS[lang]["sheet_train"]
+    k = 1 if grid.name_range("W") else sum(1 for j in range(1, 251) if grid.name_range(f"W_{j}"))
+    y_range = grid.name_range("y")
+    if not k or y_range is None:
+        raise GradsheetError("the workbook lost its names W/B/y; it cannot be stepped")
+    layout = Layout(y_range[3], k, sheet, meta.get("diff", model.FORWARD), 0,
+                    meta.get("scale", "none") != "none")
+    for name in (layout.params[0], "B", "Loss", "lr", "next_action"):
+        where = grid.name_range(name)
+        if where is None or where[:3] != (sheet, *layout.cell(name)):
+            raise GradsheetError(f"the name '{name}' no longer points where gradsheet put it; "
+                                 "the workbook's structure was changed")
+
+    top, left, bottom, right = _block_bounds(layout)
+    block = grid.read(sheet, top, left, bottom - top + 1, right - left + 1)
+
+    def cell(name):
+        r, c = layout.cell(name)
+        return block[r - top][c - left]
+
+    def number(name, default=None):
+        v = cell(name)
+        if v is None and default is not None:
+            return float(default)
+        try:
+            v = float(v)
+        except (TypeError, ValueError):
+            raise GradsheetError(f"{name} holds {cell(name)!r}, not a number") from None
+        if not np.isfinite(v):
+            raise GradsheetError(f"{name} holds {v!r}, not a finite number")
+        return v
+
+    lr, eps = number("lr"), number("eps")
+    if lr <= 0 or eps <= 0:
+        raise GradsheetError(f"lr and eps must be positive (lr = {lr:g}, eps = {eps:g})")
+    width = max(layout.columns["y"], *(layout.raw_column(j) for j in range(k))) + 1
+    data = np.array(grid.read(sheet, FIRST_ROW, 0, layout.n, width), dtype=object)
+    try:
+        # contiguous like the model's own arrays, so sums run in the same order
+        raw = np.ascontiguousarray(data[:, [layout.raw_column(j) for j in range(k)]].astype(float))
+        y = np.ascontiguousarray(data[:, layout.columns["y"]].astype(float))
+    except (TypeError, ValueError):
+        raise GradsheetError("the data columns hold a non-number; the data was damaged") from None
+    X = scale_columns(raw, meta["scale"])[0] if layout.scaled else raw
+    params = layout.params
+    theta = np.array([number(p) for p in params])
+    state = State(theta, np.array([number(f"init_{p}", theta[i]) for i, p in enumerate(params)]),
+                  number("prevLoss", 0.0), np.array([number(f"dLoss_d{p}", 0.0) for p in params]),
+                  _history(grid.table_body(sheet, "history"), len(params)),
+                  procedure.parse(k, cell("next_action")))
+    problem = steps.Problem(X, y, lr, eps, meta.get("diff", model.FORWARD))
+    return Live(layout, lang, problem, state, cell("Loss"))
+
+
+def _block_bounds(layout: Layout) -> tuple[int, int, int, int]:
+    rows = [r for r, _ in layout.scalars.values()]
+    cols = [c for _, c in layout.scalars.values()]
+    return min(rows), min(cols), max(rows) + 1, max(cols)  # +1: the "just done" row
+
+
+def _history(body: list[list], width: int) -> np.ndarray:
+    rows = []
+    for row in body:
+        values = row[1:]  # the step number comes first
+        if all(v is None or v == "" for v in values):
+            continue  # an empty table keeps one blank row
+        try:
+            rows.append([float(v) for v in values])
+        except (TypeError, ValueError):
+            raise GradsheetError(f"history row {len(rows) + 1} holds a non-number: {values!r}") from None
+    return np.array(rows, dtype=float).reshape(-1, width + 1)
+
+
+def save(grid: Grid, live: Live, new: State, note: str | None = None) -> None:
+    """Write what changed from live.state to `new`: parameters, dLoss_dP, prevLoss, the
+    status cells and the history rows — five rectangles and one table resize at most."""
+    lay, sheet, old = live.layout, live.layout.sheet, live.state
+    r, c = lay.cell(lay.params[0])
+    grid.write(sheet, r, c, [[float(v)] for v in new.theta])
+    r, c = lay.cell(f"dLoss_d{lay.params[0]}")
+    grid.write(sheet, r, c, [[float(v)] for v in new.dloss])
+    r, c = lay.cell("prevLoss")
+    grid.write(sheet, r, c, [[float(new.prev_loss)]])
+    last = new.action - 1 if new.action else (len(procedure.actions(lay.k)) - 1 if len(new.history) else None)
+    r, c = lay.cell("next_action")
+    grid.write(sheet, r, c, [[procedure.describe(lay.k, new.action, live.lang)],
+                             [note or procedure.just_did(lay.k, last, live.lang)]])
+    _save_history(grid, lay, old.history, new.history)
+
+
+def _save_history(grid: Grid, lay: Layout, old: np.ndarray, new: np.ndarray) -> None:
+    head, c0, _, c_last = lay.history_span
+    ncols = c_last - c0 + 1
+    keep = len(old) if len(new) >= len(old) and np.array_equal(new[:len(old)], old) else 0
+    rows = [[i + 1] + [float(v) for v in row] for i, row in enumerate(new[keep:], start=keep)]
+    if not len(new):  # reset: blank the old rows; the table keeps one (blank) body row
+        rows = [[None] * ncols for _ in range(max(len(old), 1))]
+    elif keep == 0 and len(old) > len(new):
+        rows += [[None] * ncols for _ in range(len(old) - len(new))]
+    if rows:
+        grid.write(lay.sheet, head + 1 + keep, c0, rows)
+    if len(new) != len(old):
+        grid.resize_table(lay.sheet, "history", head, c0, max(len(new), 1) + 1, ncols)

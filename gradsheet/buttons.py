@@ -1,0 +1,114 @@
+"""Sheet buttons for xlwings Lite, and the main.py the workbook carries for them.
+
+A Lite button is a named shape with an internal hyperlink to the cell under it, bound by
+`@script(button="[shape name]Sheet!A1")`. XlsxWriter names every textbox "TextBox N", so
+the writer gives each button's name as its alt text and `embed_lite` renames the shapes
+in the finished file, then adds the Lite parts holding main.py.
+
+main.py is made from gradsheet's own source: the engine modules are embedded as text and
+imported through a small loader, so inside Lite (Pyodide) no gradsheet package is needed.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+from xml.dom import minidom
+
+from xlsxwriter.utility import xl_rowcol_to_cell
+
+from . import __version__
+from .layout import Layout
+from .lite import add_lite_parts, write_package
+
+# (function in main.py, call into gradsheet.addin, Korean label, English label)
+BUTTONS = (
+    ("one_step", "addin.one_step(book)", "한 스텝", "One step"),
+    ("ten_steps", "addin.run_steps(book, 10)", "10 스텝", "10 steps"),
+    ("next_action", "addin.next_action(book)", "다음 동작", "Next action"),
+    ("reset", "addin.reset(book)", "초기화", "Reset"),
+)
+# The engine modules main.py embeds, in no particular order (the loader imports lazily).
+EMBEDDED = ("__init__", "errors", "model", "settings", "labels", "layout", "procedure",
+            "steps", "scaling", "book", "addin")
+REQUIREMENTS = "xlwings  # required\nnumpy\nxlsxwriter\n"
+BUTTON_SIZE = {"width": 118, "height": 30}
+
+
+def label(lang: str, i: int) -> str:
+    return BUTTONS[i][2 if lang == "ko" else 3]
+
+
+def button_cells(layout: Layout) -> list[tuple[int, int]]:
+    """Row 2 (index 1), above the charts, two columns per button."""
+    first = layout.c0 + len(layout.param_columns) + 1
+    return [(1, first + 2 * i) for i in range(len(BUTTONS))]
+
+
+def insert_buttons(ws, fmt_font: dict, layout: Layout, lang: str) -> None:
+    for i, (row, col) in enumerate(button_cells(layout)):
+        target = f"internal:'{layout.sheet}'!{xl_rowcol_to_cell(row, col)}"
+        ws.insert_textbox(row, col, label(lang, i), {
+            **BUTTON_SIZE, "url": target, "description": label(lang, i),
+            "fill": {"color": "#1F4E79"}, "line": {"color": "#1F4E79"}, "font": fmt_font,
+            "align": {"vertical": "middle", "horizontal": "center"}})
+
+
+def lite_main(layout: Layout, lang: str) -> str:
+    """The workbook's main.py: embedded engine + one @script per button."""
+    here = Path(__file__).parent
+    sources = {("gradsheet" if m == "__init__" else f"gradsheet.{m}"): (here / f"{m}.py").read_text("utf-8")
+               for m in EMBEDDED}
+    lines = [f'"""gradsheet {__version__} buttons for xlwings Lite (generated; gradsheet rewrites it).',
+             "", "The engine is gradsheet's own source, embedded below, so nothing needs installing.",
+             '"""', "", "import importlib.abc", "import importlib.util", "import sys", "",
+             "import xlwings as xw", "from xlwings import script", "", "_SOURCES = {"]
+    lines += [f"    {name!r}: {text!r}," for name, text in sources.items()]
+    lines += ["}", "", "", LOADER, "", "from gradsheet import addin  # noqa: E402", ""]
+    for i, (func, call, _, _) in enumerate(BUTTONS):
+        row, col = button_cells(layout)[i]
+        shape = label(lang, i)
+        lines += ["", f'@script(button="[{shape}]{layout.sheet}!{xl_rowcol_to_cell(row, col)}")',
+                  f"def {func}(book: xw.Book):", f'    """{shape}"""', f"    {call}", ""]
+    lines += ["", "@script", "def run_steps(book: xw.Book, steps: int = 100):",
+              '    """N steps at once (the task pane asks for N)."""', "    addin.run_steps(book, steps)", ""]
+    return "\n".join(lines)
+
+
+LOADER = '''class _Embedded(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Imports the gradsheet modules from _SOURCES instead of from files."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name in _SOURCES:
+            return importlib.util.spec_from_loader(name, self, origin="main.py:" + name,
+                                                   is_package=(name == "gradsheet"))
+        return None
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        exec(compile(_SOURCES[module.__name__], module.__spec__.origin, "exec"), module.__dict__)
+
+
+if "gradsheet" not in sys.modules:
+    sys.meta_path.insert(0, _Embedded())'''
+
+
+def _rename_shapes(xml: bytes) -> bytes:
+    """Give each textbox the name held in its alt text (its button label)."""
+    doc = minidom.parseString(xml)
+    for node in doc.getElementsByTagName("xdr:cNvPr"):
+        if node.getAttribute("name").startswith("TextBox ") and node.getAttribute("descr"):
+            node.setAttribute("name", node.getAttribute("descr"))
+    return doc.toxml(encoding="UTF-8")
+
+
+def embed_lite(path: str | Path, layout: Layout, lang: str) -> None:
+    """Name the button shapes and add main.py + requirements.txt as xlwings Lite parts."""
+    with zipfile.ZipFile(path) as zf:
+        parts = [(i.filename, zf.read(i)) for i in zf.infolist() if not i.is_dir()]
+    parts = [(n, _rename_shapes(d) if n.startswith("xl/drawings/drawing") and n.endswith(".xml") else d)
+             for n, d in parts]
+    write_package(path, parts)
+    add_lite_parts(path, lite_main(layout, lang), REQUIREMENTS)
