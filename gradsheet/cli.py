@@ -47,7 +47,9 @@ def main():
 @click.option("--eps", type=float, default=COURSE_EPS, show_default=True, help="Nudge for the numerical derivative (dt).")
 @click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Seed of the initial W and B.")
 @click.option("--lang", type=click.Choice(["ko", "en"]), default="ko", show_default=True, help="Language of the labels.")
-def build(data, out, target, features, lr, eps, seed, lang):
+@click.option("--buttons", type=click.Choice(["lite", "none"]), default="lite", show_default=True,
+              help="xlwings Lite buttons and their main.py in the workbook, or none.")
+def build(data, out, target, features, lr, eps, seed, lang, buttons):
     """Write the course workbook for DATA (default: the course's lemonade table).
 
     \b
@@ -57,7 +59,8 @@ def build(data, out, target, features, lr, eps, seed, lang):
     """
     from .build import make
     from .report import describe_build
-    built = make(data, out, target=target, features=features, lr=lr, eps=eps, seed=seed, lang=lang)
+    built = make(data, out, target=target, features=features, lr=lr, eps=eps, seed=seed, lang=lang,
+                 buttons=buttons)
     click.echo(describe_build(built.path, built.dataset, lr, eps, built.state.theta,
                               built.state.prev_loss))
 
@@ -157,6 +160,35 @@ def reset(file, seed, out):
     from .headless import reset_file
     book, state = reset_file(file, seed, out)
     _report(book, state, out or file)
+
+
+@main.command()
+@click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False), default=".", show_default=True,
+              help="Folder for the add-in files.")
+@click.option("--lang", type=click.Choice(["ko", "en"]), default="ko", show_default=True, help="Button labels.")
+def addin(out_dir, lang):
+    """Write the "GradSheet" ribbon add-ins for Excel desktop with local Python.
+
+    One .xlam per button (one step, 10 steps, next action, reset), all on one "GradSheet"
+    tab, made from xlwings' own add-in template (its VBA untouched), each with the small
+    Python module it runs, and a myaddin.conf template that tells Excel which Python to use.
+
+    \b
+    Example:
+        gradsheet addin -o ~/gradsheet-addin
+    """
+    from pathlib import Path
+
+    from .xlam import default_buttons, write_addins
+    folder = Path(out_dir)
+    if folder.exists() and not folder.is_dir():
+        raise GradsheetError(f"not a folder: {folder}")
+    try:
+        written = write_addins(folder, default_buttons(lang))
+    except OSError as e:
+        raise GradsheetError(f"cannot write add-ins to {folder}: {e.strerror}") from None
+    for path in written:
+        click.echo(f"wrote {path}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -40,13 +40,20 @@ def nudged_losses(X: np.ndarray, y: np.ndarray, theta: np.ndarray, eps: float) -
     Nudging W_j by eps moves every prediction by eps·x_j (B: by eps), so
         Excel: =SUMPRODUCT((h+eps*x_j-y)^2)/ROWS(y)      (B: h+eps)
     eps may be negative (central differences use P − eps)."""
-    r = predict(X, theta) - y
-    out = np.empty(theta.size)
+    return _nudged(X, predict(X, theta) - y, eps)
+
+
+def _nudged(X: np.ndarray, r: np.ndarray, eps: float, work: np.ndarray | None = None) -> np.ndarray:
+    """nudged_losses from the residuals r = h − y (the descent keeps them between steps).
+    `work` (shaped like r) spares a fresh allocation per parameter; same arithmetic."""
+    d = np.empty_like(r) if work is None else work
+    out = np.empty(X.shape[1] + 1)
     for j in range(X.shape[1]):
-        d = r + eps * X[:, j]
-        out[j] = np.mean(d * d)
-    d = r + eps
-    out[-1] = np.mean(d * d)
+        np.multiply(X[:, j], eps, out=d)
+        d += r
+        out[j] = np.square(d, out=d).mean()
+    np.add(r, eps, out=d)
+    out[-1] = np.square(d, out=d).mean()
     return out
 
 
@@ -126,21 +133,33 @@ def descend(X: np.ndarray, y: np.ndarray, theta: np.ndarray, lr: float, eps: flo
             steps: int, diff: str = FORWARD, limit: float | None = None) -> Descent:
     """Run `steps` course steps (2–6); stop before writing a step whose result diverges.
 
-    `limit` is the Loss that counts as diverging (default: loss_limit from this start)."""
+    `limit` is the Loss that counts as diverging (default: loss_limit from this start).
+    The same arithmetic as gradient() and step(), but the residuals h − y of each new
+    point are computed once and kept for the next step's nudged losses."""
     rows = np.empty((steps, theta.size + 1))
     grad = np.zeros(theta.size)
     theta = np.asarray(theta, dtype=float)
     with np.errstate(over="ignore", invalid="ignore"):
-        current = loss(X, y, theta)
+        r = predict(X, theta) - y
+        current = float(np.mean(r * r))
+        r_next, work = np.empty_like(r), np.empty_like(r)  # reused: big arrays cost page faults
         limit = loss_limit(y, current) if limit is None else limit
         if diverged(current, theta, limit):
             return Descent(rows[:0], theta, grad, True)
         for i in range(steps):
-            g = gradient(X, y, theta, eps, diff, base_loss=current)
+            if diff == CENTRAL:
+                g = (_nudged(X, r, eps, work) - _nudged(X, r, -eps, work)) / (2 * eps)
+            else:
+                g = (_nudged(X, r, eps, work) - current) / eps
             nxt = theta - lr * g
-            nxt_loss = loss(X, y, nxt)
-            if diverged(nxt_loss, nxt, limit) or not np.all(np.isfinite(g)):
+            np.matmul(X, nxt[:-1], out=r_next)  # r_next = predict(X, nxt) - y, in place
+            r_next += nxt[-1]
+            r_next -= y
+            nxt_loss = float(np.square(r_next, out=work).mean())
+            # NaN fails the comparison too; a non-finite W or B makes the Loss non-finite
+            if not nxt_loss <= limit:
                 return Descent(rows[:i], theta, grad, True)
             rows[i, :-1], rows[i, -1] = theta, current
             theta, current, grad = nxt, nxt_loss, g
+            r, r_next = r_next, r
     return Descent(rows, theta, grad, False)

@@ -59,12 +59,13 @@ class Button:
 _BUTTONS = {
     "step": (("한 스텝", "One step"), "one_step", ()),
     "run10": (("10 스텝", "10 steps"), "run_steps", (("steps", 10),)),
+    "next": (("다음 동작", "Next action"), "next_action", ()),
     "reset": (("초기화", "Reset"), "reset", ()),
 }
 
 
 def default_buttons(lang: str = "ko") -> tuple[Button, ...]:
-    """The three course buttons with Korean (``"ko"``) or English (``"en"``) labels."""
+    """The four course buttons with Korean (``"ko"``) or English (``"en"``) labels."""
     which = {"ko": 0, "en": 1}[lang]
     return tuple(Button(k, labels[which], f, kw) for k, (labels, f, kw) in _BUTTONS.items())
 

@@ -71,3 +71,29 @@ def test_bad_usage_is_one_line_and_exit_2(tmp_path, monkeypatch, args, culprit):
 def test_help_and_version():
     assert "Example" in run("build", "--help").output
     assert run("--version").output.startswith("gradsheet")
+
+
+def test_buttons_none_leaves_out_lite_and_shapes(tmp_path):
+    import zipfile
+    with_buttons, without = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
+    assert run("build", "-o", str(with_buttons)).exit_code == 0
+    assert run("build", "-o", str(without), "--buttons", "none").exit_code == 0
+    names_with = zipfile.ZipFile(with_buttons).namelist()
+    names_without = zipfile.ZipFile(without).namelist()
+    assert "xl/webextensions/webextension1.xml" in names_with
+    assert not any("webextension" in n for n in names_without)
+    drawing = zipfile.ZipFile(without).read("xl/drawings/drawing1.xml").decode()
+    assert "한 스텝" not in drawing and "TextBox" not in drawing
+
+
+def test_addin_command_writes_the_ribbon_add_ins(tmp_path):
+    result = run("addin", "-o", str(tmp_path / "addins"), "--lang", "en")
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in (tmp_path / "addins").iterdir())
+    assert names == ["gradsheet_next.py", "gradsheet_next.xlam", "gradsheet_reset.py", "gradsheet_reset.xlam",
+                     "gradsheet_run10.py", "gradsheet_run10.xlam", "gradsheet_step.py", "gradsheet_step.xlam",
+                     "myaddin.conf"]
+    file = tmp_path / "file"
+    file.write_text("x")
+    bad = CliRunner().invoke(main, ["addin", "-o", str(file)])
+    assert bad.exit_code == 2 and "Traceback" not in bad.output

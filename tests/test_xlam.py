@@ -52,6 +52,7 @@ def test_files_written(written):
     assert [p.name for p in written] == [
         "gradsheet_step.xlam", "gradsheet_step.py",
         "gradsheet_run10.xlam", "gradsheet_run10.py",
+        "gradsheet_next.xlam", "gradsheet_next.py",
         "gradsheet_reset.xlam", "gradsheet_reset.py",
         "myaddin.conf",
     ]
@@ -82,7 +83,7 @@ def test_vba_project_untouched(addins):
         assert hashlib.sha256(parts_of(path)["xl/vbaProject.bin"]).hexdigest() == want
 
 
-@pytest.mark.parametrize("index,key,label", [(0, "step", "한 스텝"), (1, "run10", "10 스텝"), (2, "reset", "초기화")])
+@pytest.mark.parametrize("index,key,label", [(0, "step", "한 스텝"), (1, "run10", "10 스텝"), (2, "next", "다음 동작"), (3, "reset", "초기화")])
 def test_custom_ui_shares_one_tab(addins, index, key, label):
     xml = parts_of(addins[index])[xlam.CUSTOM_UI]
     root = ET.fromstring(xml)
@@ -125,9 +126,9 @@ def test_english_labels(tmp_path):
     labels = [
         ET.fromstring(parts_of(tmp_path / f"gradsheet_{k}.xlam")[xlam.CUSTOM_UI])
         .find(f".//{{{CUI}}}button").get("label")
-        for k in ("step", "run10", "reset")
+        for k in ("step", "run10", "next", "reset")
     ]
-    assert labels == ["One step", "10 steps", "Reset"]
+    assert labels == ["One step", "10 steps", "Next action", "Reset"]
 
 
 def test_modules_call_the_addin_functions(written):
@@ -144,6 +145,7 @@ def test_modules_call_the_addin_functions(written):
     assert calls == {
         "gradsheet_step": "one_step(xw.Book.caller())",
         "gradsheet_run10": "run_steps(xw.Book.caller(), steps=10)",
+        "gradsheet_next": "next_action(xw.Book.caller())",
         "gradsheet_reset": "reset(xw.Book.caller())",
     }
 
