@@ -32,6 +32,8 @@ LEMONADE_ROWS = ((20, 40), (21, 42), (22, 44), (23, 46), (24, 48), (25, 50))
 MAX_ROWS = 1_048_000
 # The per-row prediction formula grows with each feature; more would pass Excel's 8,192 characters.
 MAX_FEATURES = 250
+# Larger numbers would overflow the squared errors (and 16-digit rounding of 1.8e308 is inf).
+MAX_ABS = 1e100
 # Headings become table headers and chart titles: cut to this many characters (a warning says so).
 MAX_HEADING = 255
 
@@ -353,7 +355,7 @@ def _numbers(where, body, first_row, columns, keep, headings, text_cells, unders
                 out[:, c] = np.array(column, dtype=np.float64)
                 if underscores and any("_" in s for s in column):
                     raise ValueError("underscore")  # float() accepts "1_0"; Excel does not
-            if np.isfinite(out).all():
+            if (np.abs(out) <= MAX_ABS).all():  # also false for nan and inf
                 return out
         except (ValueError, TypeError, OverflowError):
             pass
@@ -394,6 +396,9 @@ def _number(cell) -> float | str:
         return f"{_q(cell)} is not a number"
     if not math.isfinite(number):
         return f"{_q(cell.strip() if isinstance(cell, str) else cell)} is not a finite number"
+    if abs(number) > MAX_ABS:
+        return (f"{_q(cell.strip() if isinstance(cell, str) else cell)} is too large "
+                f"(beyond ±{MAX_ABS:g} the squared errors overflow)")
     return number
 
 

