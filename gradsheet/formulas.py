@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from xlsxwriter.utility import xl_col_to_name
 
-from .layout import Layout
+from .layout import FIRST_ROW, Layout
 
 INIT = "=ROUND(RAND()*2-1,2)"  # settings.initial_theta draws from the same range
 LOSS = "=SUM(sqerr)/ROWS(sqerr)"  # model.loss_of
@@ -47,6 +47,42 @@ def grad(layout: Layout, p: int) -> str:
 def next_value(name: str) -> str:
     """model.step: P − lr · dLoss_dP (the value the student pasted)."""
     return f"={name}-lr*dLoss_d{name}"
+
+
+def exact_grad(layout: Layout, p: int) -> str:
+    """model.exact_gradient: 2/n · Σ (h − y)·x_j, and 2/n · Σ (h − y) for B."""
+    if p == layout.k:
+        return "=2/ROWS(y)*SUMPRODUCT(h-y)"
+    return f"=2/ROWS(y)*SUMPRODUCT(h-y,{layout.features[p]})"
+
+
+def fd_error(name: str) -> str:
+    """How far the numerical derivative is from the exact one."""
+    return f"=grad_{name}-exact_grad_{name}"
+
+
+def best(layout: Layout, p: int) -> str:
+    """model.best_theta: least squares by LINEST, whose coefficients come in reverse
+    column order (x_k … x_1, then the intercept). INDEX takes one without array entry."""
+    first, last = layout.columns[layout.features[0]], layout.columns[layout.features[-1]]
+    xs = (f"${xl_col_to_name(first)}${FIRST_ROW + 1}:${xl_col_to_name(last)}${layout.last_row + 1}")
+    column = layout.k + 1 if p == layout.k else layout.k - p
+    return f"=INDEX(LINEST(y,{xs}),1,{column})"
+
+
+def best_loss(layout: Layout) -> str:
+    """model.loss at the least-squares answer."""
+    terms = [f"{x}*best_{w}" for w, x in zip(layout.params[:-1], layout.features)]
+    return "=SUMPRODUCT((" + "+".join(terms) + "+best_B-y)^2)/ROWS(y)"
+
+
+def best_dist(layout: Layout) -> str:
+    """Euclidean distance of the current parameters from the least-squares answer."""
+    pc = layout.param_columns
+    first, last = layout.param_row(0) + 1, layout.param_row(layout.k) + 1
+    now = f"{xl_col_to_name(pc['value'])}{first}:{xl_col_to_name(pc['value'])}{last}"
+    best_ = f"{xl_col_to_name(pc['best'])}{first}:{xl_col_to_name(pc['best'])}{last}"
+    return f"=SQRT(SUMXMY2({now},{best_}))"
 
 
 def scaled_row(layout: Layout, j: int, row: int, centre: str, spread: str) -> str:

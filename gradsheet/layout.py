@@ -17,6 +17,9 @@ from .model import CENTRAL, FORWARD
 HEAD_ROW = 3  # the dataset's headings (Excel row 4); the contract names sit on the row above
 FIRST_ROW = HEAD_ROW + 1  # first data row
 HISTORY_CHART_ROWS = 1000  # the Loss chart looks this far below the history rows it has
+# The single cells under the parameter table, top to bottom ("next_action" has a second
+# row below it saying what was just done).
+LOSS_ROWS = ("Loss", "prevLoss", "dLoss_dt", "best_Loss", "best_dist", "next_action")
 
 
 def param_names(k: int) -> list[str]:
@@ -83,7 +86,7 @@ class Layout:
     def param_columns(self) -> dict[str, int]:
         """Columns of the parameter table: one row per parameter."""
         kinds = ["name", "value", "init", "Loss"] + (["Lossm"] if self.diff == CENTRAL else [])
-        kinds += ["grad", "dLoss", "next"]
+        kinds += ["grad", "dLoss", "next", "exact", "fderr", "best"]
         return {kind: self.c0 + i for i, kind in enumerate(kinds)}
 
     PARAM_HEAD = 8  # parameter table heading row; the settings block sits above it
@@ -111,7 +114,10 @@ class Layout:
             cells[f"grad_{name}"] = (r, pc["grad"])
             cells[f"dLoss_d{name}"] = (r, pc["dLoss"])
             cells[f"next_{name}"] = (r, pc["next"])
-        for i, name in enumerate(("Loss", "prevLoss", "dLoss_dt", "next_action")):
+            cells[f"exact_grad_{name}"] = (r, pc["exact"])
+            cells[f"fd_error_{name}"] = (r, pc["fderr"])
+            cells[f"best_{name}"] = (r, pc["best"])
+        for i, name in enumerate(LOSS_ROWS):
             cells[name] = (self.loss_row + i, value)
         return cells
 

@@ -83,9 +83,11 @@ def _write_params(ws, fmt, layout, settings, state, values, t) -> None:
     # Two heading rows keep the columns narrow: the course's words above, the names below.
     words = {"name": t["params"], "value": t["col_value"], "init": t["col_init"],
              "Loss": t["col_loss_p"], "Lossm": t["col_lossm_p"], "grad": t["col_grad"],
-             "dLoss": t["col_dloss"], "next": t["col_next"]}
+             "dLoss": t["col_dloss"], "next": t["col_next"], "exact": t["col_exact"],
+             "fderr": t["col_fderr"], "best": t["col_best"]}
     names = {"name": "", "value": "P", "init": "init_P", "Loss": "Loss_P", "Lossm": "Lossm_P",
-             "grad": "grad_P", "dLoss": "dLoss_dP", "next": "next_P"}
+             "grad": "grad_P", "dLoss": "dLoss_dP", "next": "next_P", "exact": "exact_grad_P",
+             "fderr": "fd_error_P", "best": "best_P"}
     for kind, c in pc.items():
         ws.write_string(head - 1, c, words[kind], fmt.section if kind == "name" else fmt.label)
         ws.write_string(head, c, names[kind], fmt.heading)
@@ -104,6 +106,11 @@ def _write_params(ws, fmt, layout, settings, state, values, t) -> None:
         ws.write_number(r, pc["dLoss"], float(state.dloss[p]), fmt.paste)
         ws.write_formula(r, pc["next"], formulas.next_value(name), fmt.formula,
                          float(values.next[p]))
+        ws.write_formula(r, pc["exact"], formulas.exact_grad(layout, p), fmt.formula,
+                         float(values.exact[p]))
+        ws.write_formula(r, pc["fderr"], formulas.fd_error(name), fmt.formula,
+                         float(values.grad[p] - values.exact[p]))
+        ws.write_formula(r, pc["best"], formulas.best(layout, p), fmt.formula, float(values.best[p]))
 
 
 def _write_loss_cells(ws, fmt, layout, settings, state, values, t) -> None:
@@ -112,6 +119,8 @@ def _write_loss_cells(ws, fmt, layout, settings, state, values, t) -> None:
         "Loss": (formulas.LOSS, values.loss, fmt.result, t["loss_note"]),
         "prevLoss": (None, state.prev_loss, fmt.paste, t["prev_note"]),
         "dLoss_dt": (formulas.DLOSS_DT, values.dloss_dt, fmt.formula, t["dt_note"]),
+        "best_Loss": (formulas.best_loss(layout), values.best_loss, fmt.formula, t["best_loss_note"]),
+        "best_dist": (formulas.best_dist(layout), values.best_dist, fmt.formula, t["best_dist_note"]),
     }
     for name, (formula, value, style, note) in rows.items():
         r, c = layout.cell(name)

@@ -20,6 +20,10 @@ class SheetValues:
     grad: np.ndarray  # grad_P
     dloss_dt: float
     next: np.ndarray  # next_P
+    exact: np.ndarray  # exact_grad_P
+    best: np.ndarray  # best_P
+    best_loss: float
+    best_dist: float
 
 
 def evaluate(X: np.ndarray, y: np.ndarray, settings: Settings, state: State) -> SheetValues:
@@ -35,6 +39,9 @@ def evaluate(X: np.ndarray, y: np.ndarray, settings: Settings, state: State) -> 
             grad = (nudged - minus) / (2 * settings.eps)
         else:
             grad = (nudged - loss) / settings.eps
+        best = model.best_theta(X, y)
         return SheetValues(h, sqerr, loss, nudged, minus, grad,
                            (loss - state.prev_loss) / settings.eps,
-                           state.theta - settings.lr * state.dloss)
+                           state.theta - settings.lr * state.dloss,
+                           model.exact_gradient(X, y, state.theta), best, model.loss(X, y, best),
+                           float(np.sqrt(np.sum((state.theta - best) ** 2))))

@@ -46,7 +46,7 @@ def test_whole_steps_in_libreoffice_equal_the_model(libreoffice, built):
         assert doc.table("history").last_row - doc.table("history").first_row == 23
         # and every formula of the sheet agrees after LibreOffice's recalculation
         expected = expected_names(d.X, d.y, want.theta, want.history[-1, -1], want.gradients, s.lr, s.eps)
-        assert_matches({name: doc.named(name) for name in expected}, expected)
+        assert_matches({name: doc.named(name) for name in expected if not name.startswith("_")}, expected)
 
 
 def test_action_by_action_equals_one_whole_step(libreoffice, built, tmp_path):
