@@ -17,7 +17,7 @@ import numpy as np
 from . import model, procedure, steps
 from .errors import GradsheetError
 from .labels import TEXTS
-from .layout import FIRST_ROW, Layout
+from .layout import Layout
 from .scaling import scale_columns
 from .settings import State
 
@@ -88,7 +88,7 @@ def load(grid: Grid) -> Live:
     if lr <= 0 or eps <= 0:
         raise GradsheetError(f"lr and eps must be positive (lr = {lr:g}, eps = {eps:g})")
     width = max(layout.columns["y"], *(layout.raw_column(j) for j in range(k))) + 1
-    data = np.array(grid.read(sheet, FIRST_ROW, 0, layout.n, width), dtype=object)
+    data = np.array(grid.read(sheet, layout.first_row, 0, layout.n, width), dtype=object)
     try:
         # contiguous like the model's own arrays, so sums run in the same order
         raw = np.ascontiguousarray(data[:, [layout.raw_column(j) for j in range(k)]].astype(float))

@@ -27,6 +27,18 @@ class Built:
     state: State
 
 
+def warn_if_unstable(dataset: Dataset, settings: Settings) -> None:
+    """Gradient descent on this loss converges only for lr below 2 / (its largest
+    curvature); above that the workbook would only show Loss exploding."""
+    X = model_X(dataset, settings)
+    limit = model.stable_lr(X)
+    if settings.lr >= limit:
+        hint = "" if settings.scale != "none" or dataset.k == 1 else " or rescale the features with --scale standard"
+        warnings.warn(f"lr = {settings.lr:g} is above the largest stable learning rate for this data "
+                      f"({limit:.3g}, from the loss's curvature): the descent will diverge; "
+                      f"try --lr {model.suggest_lr(X):g}{hint}", stacklevel=3)
+
+
 def build(data: str | Path | None = None, out: str | Path | None = None, **kwargs) -> Path:
     """Write the course workbook for `data` (None: the lemonade table); see make()."""
     return make(data, out, **kwargs).path
@@ -45,5 +57,6 @@ def make(data: str | Path | None = None, out: str | Path | None = None, *,
         warnings.warn(message, stacklevel=2)
     settings = Settings(**options)
     out = Path(out) if out else Path(f"{dataset.name}.xlsx")
+    warn_if_unstable(dataset, settings)
     state = fresh_state(dataset, settings, settings.seed)
     return Built(write(out, dataset, settings, state), dataset, settings, state)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from .layout import FIRST_ROW, HISTORY_CHART_ROWS, Layout
+from .layout import HISTORY_CHART_ROWS, Layout
 
 MAX_CHART_ROWS = 2000  # a chart of more points only slows the spreadsheet down
 
@@ -23,23 +23,23 @@ def add_train_charts(wb: Workbook, ws: Worksheet, layout: Layout, t: dict) -> No
 def data_chart(wb: Workbook, layout: Layout, t: dict):
     """One feature: the points (x, y) and the line h = W·x + B, which moves with W and B.
     Several features: predicted h against actual y, beside the diagonal h = y."""
-    last = min(layout.last_row, FIRST_ROW + MAX_CHART_ROWS - 1)
+    last = min(layout.last_row, layout.first_row + MAX_CHART_ROWS - 1)
     col = layout.columns
     chart = wb.add_chart({"type": "scatter"})
     marker = {"type": "circle", "size": 6}
     if layout.k == 1:
-        x = _ref(layout, col["x"], FIRST_ROW, last)
-        chart.add_series({"name": "y", "categories": x, "values": _ref(layout, col["y"], FIRST_ROW, last),
+        x = _ref(layout, col["x"], layout.first_row, last)
+        chart.add_series({"name": "y", "categories": x, "values": _ref(layout, col["y"], layout.first_row, last),
                           "marker": marker})
         chart.add_series({"name": "h = W·x + B", "categories": x,
-                          "values": _ref(layout, col["h"], FIRST_ROW, last),
+                          "values": _ref(layout, col["h"], layout.first_row, last),
                           "line": {"color": "#C00000", "width": 2}, "marker": {"type": "none"}})
         chart.set_title({"name": t["chart_data"]})
         chart.set_x_axis({"name": "x", "major_gridlines": {"visible": False}})
         chart.set_y_axis({"name": "y, h"})
     else:
-        y = _ref(layout, col["y"], FIRST_ROW, last)
-        chart.add_series({"name": "h", "categories": y, "values": _ref(layout, col["h"], FIRST_ROW, last),
+        y = _ref(layout, col["y"], layout.first_row, last)
+        chart.add_series({"name": "h", "categories": y, "values": _ref(layout, col["h"], layout.first_row, last),
                           "marker": marker})
         # (y, y) pairs all lie on the diagonal, so a line through them draws h = y.
         chart.add_series({"name": t["diagonal"], "categories": y, "values": y,

@@ -41,28 +41,67 @@ def main():
 @main.command()
 @click.argument("data", required=False, type=click.Path(dir_okay=False))
 @click.option("-o", "--out", type=click.Path(dir_okay=False), help="Output .xlsx (default: <data stem>.xlsx here).")
+@click.option("--preset", help="A shipped preset by name (see `gradsheet presets`).")
 @click.option("--target", help="Target column: heading or 1-based position (default: the last column).")
 @click.option("--features", help="Feature columns, comma-separated headings or positions (default: all others).")
-@click.option("--lr", type=float, default=COURSE_LR, show_default=True, help="Learning rate.")
-@click.option("--eps", type=float, default=COURSE_EPS, show_default=True, help="Nudge for the numerical derivative (dt).")
-@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Seed of the initial W and B.")
-@click.option("--lang", type=click.Choice(["ko", "en"]), default="ko", show_default=True, help="Language of the labels.")
-@click.option("--buttons", type=click.Choice(["lite", "none"]), default="lite", show_default=True,
-              help="xlwings Lite buttons and their main.py in the workbook, or none.")
-def build(data, out, target, features, lr, eps, seed, lang, buttons):
+@click.option("--sheet", help="Worksheet of an .xlsx data file (default: the first).")
+@click.option("--lr", type=float, help=f"Learning rate.  [default: {COURSE_LR}]")
+@click.option("--eps", type=float, help=f"Nudge for the numerical derivative (dt).  [default: {COURSE_EPS}]")
+@click.option("--seed", type=int, help=f"Seed of the initial W and B.  [default: {DEFAULT_SEED}]")
+@click.option("--lang", type=click.Choice(["ko", "en"]), help="Language of the labels.  [default: ko]")
+@click.option("--title", help="Title on the sheet (default: the course's).")
+@click.option("--scale", type=click.Choice(["none", "standard", "minmax"]),
+              help="Rescale the features, as visible formula columns.  [default: none]")
+@click.option("--buttons", type=click.Choice(["lite", "none"]),
+              help="xlwings Lite buttons and their main.py in the workbook, or none.  [default: lite]")
+@click.option("--diff", type=click.Choice(["forward", "central"]),
+              help="Numerical derivative: forward (Loss_P−Loss)/eps as in the course, or central.  [default: forward]")
+@click.option("--unrolled", type=click.IntRange(0, 100_000),
+              help="Rows (steps) of the 'All steps' sheet; 0 leaves it out.  [default: 100]")
+@click.option("--landscape", help="The two parameters of the loss landscape, e.g. W_1,B (default: the first W and B).")
+def build(data, out, preset, **given):
     """Write the course workbook for DATA (default: the course's lemonade table).
+
+    DATA is a CSV/TSV (`,` `;` or tab; UTF-8 or CP949), an .xlsx, or a preset .toml file.
+    Options given on the command line override the preset's.
 
     \b
     Example:
         gradsheet build                      # lemonade.xlsx, the course's data
-        gradsheet build boston.csv --target medv --lr 0.000001 --lang en
+        gradsheet build --preset housing     # several inputs, standardised
+        gradsheet build boston.csv --target medv --scale standard --lang en
     """
+    from pathlib import Path
+
+    from . import presets
     from .build import make
     from .report import describe_build
-    built = make(data, out, target=target, features=features, lr=lr, eps=eps, seed=seed, lang=lang,
-                 buttons=buttons)
-    click.echo(describe_build(built.path, built.dataset, lr, eps, built.state.theta,
+    options = {}
+    if preset or (data and data.lower().endswith(".toml")):
+        path = presets.find(preset) if preset else Path(data)
+        options = presets.read(path)
+        data = options.pop("data")
+        out = out or f"{path.stem}.xlsx"
+    options.update({k: v for k, v in given.items() if v is not None})
+    if isinstance(options.get("landscape"), str):
+        options["landscape"] = tuple(p.strip() for p in options["landscape"].split(","))
+    built = make(data, out, **options)
+    s = built.settings
+    click.echo(describe_build(built.path, built.dataset, s.lr, s.eps, built.state.theta,
                               built.state.prev_loss))
+
+
+@main.command(name="presets")
+def list_presets():
+    """List the shipped presets (use one with `gradsheet build --preset NAME`).
+
+    \b
+    Example:
+        gradsheet presets
+    """
+    from . import presets
+    for name, title, path in presets.available():
+        click.echo(f"{name:12} {title}  ({path})")
 
 
 def _out_option(f):

@@ -20,7 +20,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from .dataset import Dataset
 from .errors import GradsheetError
-from .layout import FIRST_ROW, HEAD_ROW, Layout, param_names, quote_sheet
+from .layout import Layout, quote_sheet
 from .settings import Settings, State
 from .writer import META_SHEET
 
@@ -112,16 +112,16 @@ def _read_data(path: Path, ws, layout: Layout, name: str) -> Dataset:
     raw_cols = [layout.raw_column(j) for j in range(layout.k)]
     yc = layout.columns["y"]
     width = max(raw_cols + [yc]) + 1
-    head = next(ws.iter_rows(min_row=HEAD_ROW + 1, max_row=HEAD_ROW + 1, max_col=width, values_only=True))
+    head = next(ws.iter_rows(min_row=layout.head_row + 1, max_row=layout.head_row + 1, max_col=width, values_only=True))
     X = np.empty((layout.n, layout.k))
     y = np.empty(layout.n)
-    rows = ws.iter_rows(min_row=FIRST_ROW + 1, max_row=layout.last_row + 1, max_col=width, values_only=True)
+    rows = ws.iter_rows(min_row=layout.first_row + 1, max_row=layout.last_row + 1, max_col=width, values_only=True)
     for i, row in enumerate(rows):
         try:
             X[i] = [row[c] for c in raw_cols]
             y[i] = row[yc]
         except (TypeError, ValueError, IndexError):
-            raise GradsheetError(f"{path}: data row {FIRST_ROW + i + 1} holds a non-number; "
+            raise GradsheetError(f"{path}: data row {layout.first_row + i + 1} holds a non-number; "
                                  "the data was damaged") from None
     if not (np.all(np.isfinite(X)) and np.all(np.isfinite(y))):
         raise GradsheetError(f"{path}: the data holds a non-finite number")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from xlsxwriter.utility import xl_col_to_name
 
-from .layout import FIRST_ROW, Layout
+from .layout import Layout
 
 INIT = "=ROUND(RAND()*2-1,2)"  # settings.initial_theta draws from the same range
 LOSS = "=SUM(sqerr)/ROWS(sqerr)"  # model.loss_of
@@ -65,7 +65,7 @@ def best(layout: Layout, p: int) -> str:
     """model.best_theta: least squares by LINEST, whose coefficients come in reverse
     column order (x_k … x_1, then the intercept). INDEX takes one without array entry."""
     first, last = layout.columns[layout.features[0]], layout.columns[layout.features[-1]]
-    xs = (f"${xl_col_to_name(first)}${FIRST_ROW + 1}:${xl_col_to_name(last)}${layout.last_row + 1}")
+    xs = (f"${xl_col_to_name(first)}${layout.first_row + 1}:${xl_col_to_name(last)}${layout.last_row + 1}")
     column = layout.k + 1 if p == layout.k else layout.k - p
     return f"=INDEX(LINEST(y,{xs}),1,{column})"
 
@@ -85,7 +85,17 @@ def best_dist(layout: Layout) -> str:
     return f"=SQRT(SUMXMY2({now},{best_}))"
 
 
-def scaled_row(layout: Layout, j: int, row: int, centre: str, spread: str) -> str:
-    """A scaled feature: (raw − centre) / spread, centre and spread shown as cells."""
-    raw = f"{xl_col_to_name(layout.raw_column(j))}{row + 1}"
-    return f"=({raw}-{centre})/{spread}"
+def scaled_template(layout: Layout, j: int) -> str:
+    """scaling.scale_columns: x_j = (raw − centre) / spread, with the centre and spread in
+    the two cells above the column ({0} is the Excel row number)."""
+    raw, col = xl_col_to_name(layout.raw_column(j)), xl_col_to_name(layout.columns[layout.features[j]])
+    return f"=({raw}{{0}}-{col}${layout.head_row - 2})/{col}${layout.head_row - 1}"  # Excel rows
+
+
+def scale_stats(layout: Layout, j: int, how: str) -> tuple[str, str]:
+    """(centre, spread) formulas of raw column j; a constant column keeps spread 1."""
+    c = xl_col_to_name(layout.raw_column(j))
+    rng = f"{c}{layout.first_row + 1}:{c}{layout.last_row + 1}"
+    if how == "standard":
+        return f"=AVERAGE({rng})", f"=IF(STDEVP({rng})>0,STDEVP({rng}),1)"
+    return f"=MIN({rng})", f"=IF(MAX({rng})-MIN({rng})>0,MAX({rng})-MIN({rng}),1)"

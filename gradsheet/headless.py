@@ -7,7 +7,6 @@ the writer (atomically). A refused step writes nothing, so the file stays byte-i
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 from typing import Callable
 
 from . import files, steps

@@ -14,8 +14,6 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from .model import CENTRAL, FORWARD
 
-HEAD_ROW = 3  # the dataset's headings (Excel row 4); the contract names sit on the row above
-FIRST_ROW = HEAD_ROW + 1  # first data row
 HISTORY_CHART_ROWS = 1000  # the Loss chart looks this far below the history rows it has
 # The single cells under the parameter table, top to bottom ("next_action" has a second
 # row below it saying what was just done).
@@ -45,6 +43,16 @@ class Layout:
 
     # --- the data block (left) -------------------------------------------------------
     @property
+    def head_row(self) -> int:
+        """The dataset's headings: Excel row 4; the contract names sit on the row above.
+        With --scale two more rows come first, holding each column's centre and spread."""
+        return 5 if self.scaled else 3
+
+    @property
+    def first_row(self) -> int:
+        return self.head_row + 1
+
+    @property
     def params(self) -> list[str]:
         return param_names(self.k)
 
@@ -54,7 +62,7 @@ class Layout:
 
     @property
     def last_row(self) -> int:
-        return FIRST_ROW + self.n - 1
+        return self.first_row + self.n - 1
 
     @cached_property
     def columns(self) -> dict[str, int]:
@@ -146,7 +154,7 @@ class Layout:
 
     # --- names ------------------------------------------------------------------------
     def column_ref(self, col: int, first: int | None = None, last: int | None = None) -> str:
-        first = FIRST_ROW if first is None else first
+        first = self.first_row if first is None else first
         last = self.last_row if last is None else last
         c = xl_col_to_name(col, col_abs=True)
         return f"{quote_sheet(self.sheet)}!{c}${first + 1}:{c}${last + 1}"

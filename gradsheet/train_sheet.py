@@ -9,7 +9,7 @@ from xlsxwriter.worksheet import Worksheet
 from . import charts, formulas, procedure
 from .dataset import Dataset
 from .labels import texts
-from .layout import FIRST_ROW, HEAD_ROW, Layout
+from .layout import Layout
 from .settings import Settings, State
 from .values import SheetValues
 
@@ -29,7 +29,7 @@ def write(wb: Workbook, fmt, layout: Layout, dataset: Dataset, settings: Setting
     if settings.buttons == "lite":
         from .buttons import insert_buttons
         insert_buttons(ws, fmt.button_font, layout, settings.lang)
-    ws.freeze_panes(FIRST_ROW, 0)
+    ws.freeze_panes(layout.first_row, 0)
     ws.set_column(0, layout.columns["sqerr"], 11)
     ws.set_column(layout.c0, layout.c0, 22)
     ws.set_column(layout.c0 + 1, layout.c0 + len(layout.param_columns) - 1, 15)
@@ -42,15 +42,15 @@ def _write_data(ws, fmt, layout, dataset, settings, values, t) -> None:
     cols = layout.columns
     # Row above the headings: the contract's names, so students see what `x`, `y`, `h` mean.
     for j, name in enumerate(layout.features):
-        ws.write_string(HEAD_ROW - 1, cols[name], name, fmt.name)
+        ws.write_string(layout.head_row - 1, cols[name], name, fmt.name)
     for name in ("y", "h", "sqerr"):
-        ws.write_string(HEAD_ROW - 1, cols[name], name, fmt.name)
+        ws.write_string(layout.head_row - 1, cols[name], name, fmt.name)
     # Headings exactly as the dataset wrote them (always as text, never as formulas).
     for j, heading in enumerate(dataset.feature_names):
-        ws.write_string(HEAD_ROW, layout.raw_column(j), heading, fmt.heading)
-    ws.write_string(HEAD_ROW, cols["y"], dataset.target_name, fmt.heading)
-    ws.write_string(HEAD_ROW, cols["h"], t["h"], fmt.heading)
-    ws.write_string(HEAD_ROW, cols["sqerr"], t["sqerr"], fmt.heading)
+        ws.write_string(layout.head_row, layout.raw_column(j), heading, fmt.heading)
+    ws.write_string(layout.head_row, cols["y"], dataset.target_name, fmt.heading)
+    ws.write_string(layout.head_row, cols["h"], t["h"], fmt.heading)
+    ws.write_string(layout.head_row, cols["sqerr"], t["sqerr"], fmt.heading)
 
     h_tpl, e_tpl = formulas.h_template(layout), formulas.sqerr_template(layout)
     raw_cols = [layout.raw_column(j) for j in range(layout.k)]
@@ -58,18 +58,41 @@ def _write_data(ws, fmt, layout, dataset, settings, values, t) -> None:
     X, y = dataset.X.tolist(), dataset.y.tolist()
     h, e = values.h.tolist(), values.sqerr.tolist()
     wnum, wform, ff = ws.write_number, ws.write_formula, fmt.formula
+    scaled = _write_scaling(ws, fmt, layout, dataset, settings, t) if layout.scaled else []
     for i in range(layout.n):
-        r = FIRST_ROW + i
+        r = layout.first_row + i
         for c, v in zip(raw_cols, X[i]):
             wnum(r, c, v)
+        for c, tpl, xs in scaled:
+            wform(r, c, tpl.format(r + 1), ff, xs[i])
         wnum(r, yc, y[i])
         wform(r, hc, h_tpl.format(r + 1), ff, h[i])
         wform(r, ec, e_tpl.format(r + 1), ff, e[i])
 
 
+def _write_scaling(ws, fmt, layout, dataset, settings, t) -> list:
+    """--scale: each scaled column x_j shows its centre and spread above it, and the
+    labels say what happened; returns (column, formula template, values) per x_j."""
+    from .scaling import scale_columns
+    Xs, centre, spread = scale_columns(dataset.X, settings.scale)
+    top = layout.head_row - 3  # centre, spread, then the names row above the headings
+    label_col = layout.columns[layout.features[0]] - 1
+    ws.write_string(top, label_col, t[f"scale_centre_{settings.scale}"], fmt.note)
+    ws.write_string(top + 1, label_col, t[f"scale_spread_{settings.scale}"], fmt.note)
+    out = []
+    for j, name in enumerate(layout.features):
+        c = layout.columns[name]
+        f_centre, f_spread = formulas.scale_stats(layout, j, settings.scale)
+        ws.write_formula(top, c, f_centre, fmt.formula, float(centre[j]))
+        ws.write_formula(top + 1, c, f_spread, fmt.formula, float(spread[j]))
+        ws.write_string(layout.head_row, c, f"{dataset.feature_names[j]} ({t['scaled']})", fmt.heading)
+        out.append((c, formulas.scaled_template(layout, j), Xs[:, j].tolist()))
+    return out
+
+
 def _write_settings(ws, fmt, layout, settings, t) -> None:
     c0 = layout.c0
-    ws.write_string(HEAD_ROW, c0, t["settings"], fmt.section)
+    ws.write_string(layout.head_row, c0, t["settings"], fmt.section)
     for name in ("lr", "eps"):
         r, c = layout.cell(name)
         ws.write_string(r, c0, f"{name}  {t[name]}", fmt.label)

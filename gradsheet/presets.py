@@ -1,0 +1,73 @@
+"""Presets: small TOML files naming a dataset, target, features, lr, eps, seed, language
+and title. Shipped ones live in templates/ (`gradsheet build --preset lemonade`); an
+instructor's own is passed as the data argument (`gradsheet build my-class.toml`)."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+from .errors import GradsheetError
+
+# key -> the types it may hold; everything a preset can say, and nothing else
+KEYS = {"data": (str,), "target": (str, int), "features": (str, list), "sheet": (str,),
+        "lr": (float, int), "eps": (float, int), "seed": (int,), "lang": (str,), "title": (str,),
+        "diff": (str,), "scale": (str,), "unrolled": (int,), "buttons": (str,),
+        "landscape": (str, list)}
+LEMONADE = "lemonade"  # `data = "lemonade"` means the embedded course table
+
+
+def folder() -> Path:
+    return Path(str(resources.files("gradsheet.templates")))
+
+
+def available() -> list[tuple[str, str, Path]]:
+    """(name, title, path) of every shipped preset."""
+    out = []
+    for path in sorted(folder().glob("*.toml")):
+        out.append((path.stem, read(path).get("title", ""), path))
+    return out
+
+
+def find(name: str) -> Path:
+    path = folder() / f"{name}.toml"
+    if not path.is_file():
+        names = ", ".join(n for n, _, _ in available())
+        raise GradsheetError(f"no preset '{name}'; the presets are: {names}")
+    return path
+
+
+def read(path: str | Path) -> dict:
+    """The preset's build options, with `data` resolved beside the TOML file."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise GradsheetError(f"preset not found: {path}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise GradsheetError(f"{path}: not a valid TOML preset ({str(e).splitlines()[0]})") from None
+    for key, value in raw.items():
+        if key not in KEYS:
+            raise GradsheetError(f"{path}: unknown preset key '{key}'; the keys are: {', '.join(KEYS)}")
+        if isinstance(value, bool) or not isinstance(value, KEYS[key]):
+            raise GradsheetError(f"{path}: '{key}' has the wrong type ({type(value).__name__})")
+    options = dict(raw)
+    data = options.pop("data", LEMONADE)
+    options["data"] = None if data == LEMONADE else str((path.parent / data).resolve())
+    if isinstance(options.get("features"), list):
+        options["features"] = ",".join(str(f) for f in options["features"])
+    if isinstance(options.get("target"), int):
+        options["target"] = str(options["target"])
+    if isinstance(options.get("landscape"), str):
+        options["landscape"] = tuple(p.strip() for p in options["landscape"].split(","))
+    elif "landscape" in options:
+        options["landscape"] = tuple(options["landscape"])
+    for key in ("lr", "eps"):
+        if key in options:
+            options[key] = float(options[key])
+    return options

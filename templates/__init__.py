@@ -1,0 +1,1 @@
+# Presets for `gradsheet build --preset NAME` (installed as the package gradsheet.templates).

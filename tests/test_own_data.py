@@ -1,0 +1,260 @@
+"""Instructors' own data through `gradsheet build`: presets, --scale, the learning-rate
+warning, text safety, refusals that leave files alone, and random tables of any shape."""
+
+from __future__ import annotations
+
+import os
+import zipfile
+
+import numpy as np
+import openpyxl
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from gradsheet import model
+from gradsheet.build import make
+from gradsheet.cli import main
+from gradsheet.scaling import scale_columns
+from reference import assert_matches, expected_names
+from test_workbook import names_from_libreoffice
+
+
+def cli(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def raw_scales_csv(path, n=60, seed=3):
+    """Boston-like: inputs on scales from 0–1 to hundreds."""
+    rng = np.random.default_rng(seed)
+    X = np.column_stack([rng.uniform(0, 100, n), rng.uniform(0, 1, n), rng.uniform(200, 700, n)])
+    y = X @ [0.1, 5, 0.02] + 10 + rng.normal(0, 1, n)
+    rows = ["crim,nox,tax,medv"] + [",".join(f"{v:.4f}" for v in r) for r in np.column_stack([X, y])]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def one_line(result):
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in result.output, result.output
+    return lines[0]
+
+
+# --- the learning rate -------------------------------------------------------------------
+def test_a_too_large_lr_is_warned_with_a_suggestion(tmp_path):
+    data = raw_scales_csv(tmp_path / "raw.csv")
+    result = cli("build", data, "-o", tmp_path / "raw.xlsx")
+    assert result.exit_code == 0
+    X = np.loadtxt(data, delimiter=",", skiprows=1)[:, :3]
+    assert f"try --lr {model.suggest_lr(X):g}" in result.output and "--scale standard" in result.output
+    # the warning is right: at 0.001 this table diverges, at the suggestion it does not
+    theta = np.zeros(4)
+    y = np.loadtxt(data, delimiter=",", skiprows=1)[:, 3]
+    assert model.descend(X, y, theta, 0.001, 1e-4, 50).stopped
+    assert not model.descend(X, y, theta, model.suggest_lr(X), 1e-4, 50).stopped
+
+
+def test_the_course_lr_on_lemonade_is_not_warned(tmp_path):
+    result = cli("build", "-o", tmp_path / "l.xlsx")
+    assert "warning" not in result.output
+
+
+@pytest.mark.parametrize("how", ["standard", "minmax"])
+def test_scaled_features_are_visible_formulas_that_equal_the_model(libreoffice, tmp_path, how):
+    data = raw_scales_csv(tmp_path / "raw.csv")
+    built = make(data, tmp_path / "scaled.xlsx", scale=how, lr=0.05)
+    d, s, st_ = built.dataset, built.settings, built.state
+    Xs, centre, spread = scale_columns(d.X, how)
+    expected = expected_names(Xs, d.y, st_.theta, st_.prev_loss, st_.dloss, s.lr, s.eps)
+    with libreoffice.open(built.path) as doc:
+        doc.recalc()
+        assert_matches(names_from_libreoffice(doc, expected), expected)
+        # the raw columns keep the data as written; x_1 is a formula of the raw column
+        assert doc.cell("학습", "A7:A8") == list(d.X[:2, 0])
+        assert doc.formula("학습", "D7").startswith("=(A7-D$3)/D$4")
+        assert doc.cell("학습", "D3:F3") == pytest.approx(list(centre), rel=1e-12)
+        assert doc.cell("학습", "D4:F4") == pytest.approx(list(spread), rel=1e-9)
+    wb = openpyxl.load_workbook(built.path)
+    assert wb["학습"]["A6"].value == "crim" and "crim" in wb["학습"]["D6"].value
+    # standardised, the descent converges at an lr the raw table could never take
+    assert not model.descend(Xs, d.y, st_.theta, 0.05, 1e-4, 200).stopped
+
+
+def test_steps_on_a_scaled_workbook_follow_the_model(tmp_path):
+    built = make(raw_scales_csv(tmp_path / "raw.csv"), tmp_path / "s.xlsx", scale="standard", lr=0.05)
+    assert cli("run", built.path, "-n", 20).exit_code == 0
+    from gradsheet.files import read
+    book = read(built.path)
+    Xs = scale_columns(built.dataset.X, "standard")[0]
+    want = model.descend(Xs, built.dataset.y, built.state.theta, 0.05, 1e-4, 20)
+    assert np.allclose(book.state.history, want.history, rtol=1e-12)
+
+
+# --- presets -------------------------------------------------------------------------------
+def test_presets_are_listed_and_build(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    listing = cli("presets").output
+    assert "lemonade" in listing and "housing" in listing
+    assert cli("build", "--preset", "lemonade").exit_code == 0
+    assert cli("build", "--preset", "housing").exit_code == 0
+    wb = openpyxl.load_workbook(tmp_path / "housing.xlsx")
+    assert "W_4" in wb.defined_names
+    (sheet, ref), = wb.defined_names["lr"].destinations
+    assert wb[sheet][ref].value == 0.1
+    # command-line options override the preset's
+    assert cli("build", "--preset", "housing", "--lr", "0.2", "-o", "h2.xlsx").exit_code == 0
+    wb = openpyxl.load_workbook(tmp_path / "h2.xlsx")
+    assert wb[sheet][ref].value == 0.2
+
+
+def test_an_instructors_preset_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "class").mkdir()
+    (tmp_path / "class" / "scores.csv").write_text("hours;score\n1;52\n2;55\n3;61\n4;63\n", encoding="utf-8")
+    (tmp_path / "class" / "my-class.toml").write_text(
+        'title = "Study hours"\ndata = "scores.csv"\nlr = 0.01\nlang = "en"\nseed = 4\n', encoding="utf-8")
+    result = cli("build", "class/my-class.toml")
+    assert result.exit_code == 0, result.output
+    wb = openpyxl.load_workbook(tmp_path / "my-class.xlsx")
+    assert wb.sheetnames[0] == "Train" and wb["Train"]["A1"].value == "Study hours"
+
+
+@pytest.mark.parametrize("text, culprit", [
+    ('colour = "red"\n', "unknown preset key 'colour'"),
+    ('lr = "fast"\n', "'lr' has the wrong type"),
+    ("lr = = 1\n", "not a valid TOML preset"),
+])
+def test_bad_presets_are_refused_in_one_line(tmp_path, text, culprit):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text, encoding="utf-8")
+    result = cli("build", bad, "-o", tmp_path / "x.xlsx")
+    assert result.exit_code == 2 and culprit in one_line(result)
+
+
+def test_unknown_preset_lists_the_presets(tmp_path):
+    result = cli("build", "--preset", "nope", "-o", tmp_path / "x.xlsx")
+    assert result.exit_code == 2 and "lemonade" in one_line(result)
+
+
+# --- safety and nothing lost ---------------------------------------------------------------
+def test_text_from_the_data_never_becomes_a_formula(libreoffice, tmp_path):
+    data = tmp_path / "evil.csv"
+    data.write_text('"=HYPERLINK(""http://x"",""y"")",+cmd,@SUM(1)\n1,2,3\n2,3,5\n3,5,8\n', encoding="utf-8")
+    built = make(data, tmp_path / "evil.xlsx")
+    wb = openpyxl.load_workbook(built.path)
+    heads = [c.value for c in wb["학습"][4][:3]]
+    assert heads == ['=HYPERLINK("http://x","y")', "+cmd", "@SUM(1)"]
+    assert all(c.data_type == "s" for c in wb["학습"][4][:3])
+    with libreoffice.open(built.path) as doc:
+        doc.recalc()
+        assert doc.formula("학습", "A4") == ""
+        assert doc.cell("학습", "A4") == '=HYPERLINK("http://x","y")'
+
+
+def test_overlong_heading_is_cut_with_a_warning(tmp_path):
+    data = tmp_path / "long.csv"
+    data.write_text("a" * 300 + ",y\n1,2\n2,4\n", encoding="utf-8")
+    result = cli("build", data, "-o", tmp_path / "long.xlsx")
+    assert result.exit_code == 0 and "warning" in result.output and "300" in result.output
+    assert openpyxl.load_workbook(tmp_path / "long.xlsx")["학습"]["A4"].value == "a" * 255
+
+
+def test_a_refused_build_leaves_the_existing_output_untouched(tmp_path):
+    out = tmp_path / "out.xlsx"
+    assert cli("build", "-o", out).exit_code == 0
+    before = out.read_bytes()
+    bad = tmp_path / "bad.csv"
+    bad.write_text("x,y\n1,2\nabc,3\n", encoding="utf-8")
+    for args in ([bad, "-o", out], ["-o", out, "--lr", "-1"], ["-o", out, "--landscape", "Q,B"]):
+        result = cli("build", *args)
+        assert result.exit_code == 2, result.output
+        one_line(result)
+        assert out.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp files left
+
+
+def test_an_unwritable_output_folder_is_one_line(tmp_path, monkeypatch):
+    import tempfile
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    result = cli("build", "-o", tmp_path / "x.xlsx")
+    assert result.exit_code == 2 and "cannot write to folder" in one_line(result)
+
+
+def test_xlsx_input_with_sheet(tmp_path):
+    src = tmp_path / "in.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.title = "notes"
+    ws = wb.create_sheet("data")
+    for row in (["온도", "판매량"], [20, 40], [21, 42], [22, 44]):
+        ws.append(row)
+    wb.save(src)
+    assert cli("build", src, "--sheet", "data", "-o", tmp_path / "o.xlsx").exit_code == 0
+    result = cli("build", src, "--sheet", "nope", "-o", tmp_path / "p.xlsx")
+    assert result.exit_code == 2 and "data" in one_line(result)
+
+
+# --- any table ------------------------------------------------------------------------------
+tables = st.integers(1, 5).flatmap(lambda k: st.tuples(
+    st.just(k), st.integers(2, 40),
+    st.lists(st.floats(-1e4, 1e4, allow_subnormal=False), min_size=2 * (k + 1), max_size=2 * (k + 1))))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(tables, st.integers(0, 2**32 - 1))
+def test_random_numeric_tables_build_into_workbooks_matching_the_model(tmp_path_factory, table, seed):
+    k, n, params = table
+    rng = np.random.default_rng(seed)
+    scales = np.abs(np.array(params[:k])) + 1e-3
+    X = rng.normal(np.array(params[k:2 * k]), scales, (n, k))
+    y = X @ rng.normal(0, 2, k) + rng.normal(0, 1, n)
+    folder = tmp_path_factory.mktemp("t")
+    data = folder / "t.csv"
+    heads = [f"f{j}" for j in range(k)] + ["target"]
+    data.write_text("\n".join([",".join(heads)] + [",".join(repr(float(v)) for v in row)
+                                                   for row in np.column_stack([X, y])]), encoding="utf-8")
+    built = make(data, folder / "t.xlsx", seed=seed % 1000)
+    d, s, st_ = built.dataset, built.settings, built.state
+    expected = expected_names(d.X, d.y, st_.theta, st_.prev_loss, st_.dloss, s.lr, s.eps)
+    wb = openpyxl.load_workbook(built.path, data_only=True)
+    got = {}
+    for name in (m for m in expected if not m.startswith("_")):
+        (sheet, ref), = wb.defined_names[name].destinations
+        cells = wb[sheet][ref]
+        got[name] = [c[0].value for c in cells] if isinstance(cells, tuple) else cells.value
+    assert_matches(got, expected)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_random_tables_recalculated_in_libreoffice(libreoffice, tmp_path, seed):
+    rng = np.random.default_rng(seed)
+    k, n = int(rng.integers(1, 6)), int(rng.integers(3, 80))
+    X = rng.normal(rng.uniform(-50, 50, k), rng.uniform(0.1, 20, k), (n, k))
+    y = X @ rng.normal(0, 2, k) + rng.normal(0, 1, n)
+    data = tmp_path / "r.csv"
+    data.write_text("\n".join([",".join([f"c{j}" for j in range(k + 1)])] +
+                              [",".join(repr(float(v)) for v in r) for r in np.column_stack([X, y])]))
+    built = make(data, tmp_path / "r.xlsx")
+    d, s, st_ = built.dataset, built.settings, built.state
+    expected = expected_names(d.X, d.y, st_.theta, st_.prev_loss, st_.dloss, s.lr, s.eps)
+    with libreoffice.open(built.path) as doc:
+        doc.recalc()
+        assert_matches(names_from_libreoffice(doc, expected), expected)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.binary(max_size=400), st.sampled_from([".csv", ".xlsx", ".txt", ".toml"]))
+def test_junk_bytes_are_refused_cleanly_by_the_cli(tmp_path_factory, junk, suffix):
+    folder = tmp_path_factory.mktemp("j")
+    data = folder / f"junk{suffix}"
+    data.write_bytes(junk)
+    out = folder / "out.xlsx"
+    result = CliRunner().invoke(main, ["build", str(data), "-o", str(out)])
+    if result.exit_code == 0:  # junk that happens to be a numeric table is a table
+        assert zipfile.ZipFile(out).testzip() is None
+        return
+    assert result.exit_code == 2, (result.exit_code, result.output, result.exception)
+    one_line(result)
+    assert not out.exists() and not [p for p in os.listdir(folder) if p.startswith(".")]
