@@ -30,6 +30,11 @@ KO = [
     ("p", "7. 2단계부터 반복합니다. Loss가 수천에서 몇 스텝 만에 1 아래로 떨어지고, 그 뒤로는 천천히 줄어듭니다 "
           "(W는 빨리 2에 가까워지지만 B는 천천히 움직입니다: x가 22 근처라 W 방향이 훨씬 가파르기 때문)."),
     ("p", "계산 칸(회색)의 '기울기' grad_P는 같은 값을 한 번에 보여 줍니다: P에 eps를 더했을 때의 Loss({Loss_P})와 지금 Loss의 차이를 eps로 나눈 것."),
+    ("h", "더 보기"),
+    ("p", "'정확한 미분'(exact_grad_P)은 미분 공식 2/n · Σ (h − y)·x (B는 2/n · Σ (h − y))로 구한 기울기입니다. 바로 옆 '수치 미분의 오차'는 "
+          "eps만큼 움직여서 잰 기울기(grad_P)와의 차이: eps가 작을수록 작아집니다."),
+    ("p", "'정답 (최소제곱)'(best_P)은 LINEST로 바로 구한 답이고, best_Loss는 그때의 Loss, best_dist는 지금의 W, B가 정답에서 얼마나 먼지입니다. "
+          "경사하강법은 이 정답에 한 걸음씩 다가갑니다."),
     ("h", "버튼 (xlwings Lite)"),
     ("p", "버튼은 위의 복사·붙여넣기를 대신 해 줍니다. 설치(무료): Excel에서 홈 → 추가 기능(Add-ins) → 'xlwings Lite' 검색 → 추가. "
           "이 파일을 열고 xlwings Lite 작업창을 열면 워크북에 들어 있는 코드(main.py)가 실렸는지 확인할 수 있습니다."),
@@ -59,6 +64,11 @@ EN = [
     ("p", "7. Repeat from step 2. Loss falls from the thousands to below 1 within a few steps and then creeps "
           "(W nears 2 quickly, B moves slowly: x is around 22, so W's direction is far steeper)."),
     ("p", "The grey 'slope' cells grad_P show the same number at once: the Loss with P + eps ({Loss_P}) minus the current Loss, divided by eps."),
+    ("h", "More to see"),
+    ("p", "'exact derivative' (exact_grad_P) is the slope from the calculus formula 2/n · Σ (h − y)·x (for B: 2/n · Σ (h − y)). "
+          "Beside it, 'numerical error' is its difference to the slope measured by moving eps (grad_P): smaller eps, smaller error."),
+    ("p", "'answer (least squares)' (best_P) is the answer LINEST finds directly; best_Loss is its Loss and best_dist how far the "
+          "current W, B are from it. Gradient descent walks towards this answer step by step."),
     ("h", "Buttons (xlwings Lite)"),
     ("p", "The buttons do the copy-paste above for you. Install (free): in Excel, Home → Add-ins → search 'xlwings Lite' → Add. "
           "Open this file and the xlwings Lite task pane; the code stored in the workbook (main.py) is loaded."),
