@@ -30,6 +30,9 @@ class XlwingsGrid:
     def _sheet(self, name):
         return self.book.sheets[name]
 
+    def sheet_names(self):
+        return [sheet.name for sheet in self.book.sheets]
+
     def read(self, sheet, row, col, nrows, ncols):
         self.reads += 1
         rng = self._sheet(sheet).range((row + 1, col + 1), (row + nrows, col + ncols))

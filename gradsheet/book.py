@@ -26,6 +26,7 @@ META_ROWS = 20
 
 
 class Grid(Protocol):
+    def sheet_names(self) -> list[str]: ...
     def read(self, sheet: str, row: int, col: int, nrows: int, ncols: int) -> list[list]: ...
     def write(self, sheet: str, row: int, col: int, values: list[list]) -> None: ...
     def table_body(self, sheet: str, name: str) -> list[list]: ...
@@ -39,20 +40,31 @@ class Live:
     """A workbook as the engine sees it."""
     layout: Layout
     lang: str
-    problem: steps.Problem
+    problem: steps.Problem  # the model's data (scaled when --scale) and lr, eps, diff
     state: State
-    book_loss: object
+    book_loss: object  # the Loss cell's value, as the program that last calculated it saw it
+    meta: dict  # the settings sheet: what the workbook was built with
+    headings: tuple[str, ...]  # the features' headings, then the target's
+    raw: np.ndarray  # the feature columns as the data wrote them
 
 
 def load(grid: Grid) -> Live:
+    if META_SHEET not in grid.sheet_names():
+        raise GradsheetError(f"not a gradsheet workbook (it has no '{META_SHEET}' sheet); "
+                             "make one with `gradsheet build`")
     meta = {}
     for key, value in grid.read(META_SHEET, 0, 0, META_ROWS, 2):
         if key:
-            meta[key] = json.loads(value)
+            try:
+                meta[key] = json.loads(value)
+            except (TypeError, ValueError):
+                raise GradsheetError(f"its '{META_SHEET}' sheet is damaged (key {key!r})") from None
     if meta.get("generator") != "gradsheet":
-        raise GradsheetError("this workbook was not made by gradsheet (no gradsheet settings sheet)")
+        raise GradsheetError("not a gradsheet workbook (its settings sheet is not gradsheet's)")
     lang = meta.get("lang", "ko")
-    sheet = TEXTS[lang]["sheet_train"]
+    sheet = TEXTS.get(lang, TEXTS["ko"])["sheet_train"]
+    if sheet not in grid.sheet_names():
+        raise GradsheetError(f"the sheet '{sheet}' is missing")
     k = 1 if grid.name_range("W") else sum(1 for j in range(1, 251) if grid.name_range(f"W_{j}"))
     y_range = grid.name_range("y")
     if not k or y_range is None:
@@ -88,7 +100,9 @@ def load(grid: Grid) -> Live:
     if lr <= 0 or eps <= 0:
         raise GradsheetError(f"lr and eps must be positive (lr = {lr:g}, eps = {eps:g})")
     width = max(layout.columns["y"], *(layout.raw_column(j) for j in range(k))) + 1
-    data = np.array(grid.read(sheet, layout.first_row, 0, layout.n, width), dtype=object)
+    rows = grid.read(sheet, layout.head_row, 0, layout.n + 1, width)  # headings, then data
+    heads = tuple(str(rows[0][c]) for c in [layout.raw_column(j) for j in range(k)] + [layout.columns["y"]])
+    data = np.array(rows[1:], dtype=object)
     try:
         # contiguous like the model's own arrays, so sums run in the same order
         raw = np.ascontiguousarray(data[:, [layout.raw_column(j) for j in range(k)]].astype(float))
@@ -102,8 +116,10 @@ def load(grid: Grid) -> Live:
                   number("prevLoss", 0.0), np.array([number(f"dLoss_d{p}", 0.0) for p in params]),
                   _history(grid.table_body(sheet, "history"), len(params)),
                   procedure.parse(k, cell("next_action")))
+    if not (np.all(np.isfinite(raw)) and np.all(np.isfinite(y))):
+        raise GradsheetError("the data holds a non-finite number; the data was damaged")
     problem = steps.Problem(X, y, lr, eps, meta.get("diff", model.FORWARD))
-    return Live(layout, lang, problem, state, cell("Loss"))
+    return Live(layout, lang, problem, state, cell("Loss"), meta, heads, raw)
 
 
 def _block_bounds(layout: Layout) -> tuple[int, int, int, int]:

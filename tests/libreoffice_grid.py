@@ -11,6 +11,9 @@ class LibreOfficeGrid:
         self.doc = doc
         self.sheets = doc.model.Sheets
 
+    def sheet_names(self):
+        return list(self.sheets.ElementNames)
+
     def _range(self, sheet, row, col, nrows, ncols):
         return self.sheets.getByName(sheet).getCellRangeByPosition(col, row, col + ncols - 1, row + nrows - 1)
 
