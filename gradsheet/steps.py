@@ -13,6 +13,7 @@ import numpy as np
 
 from . import model, procedure
 from .errors import GradsheetError
+from .layout import param_names
 from .settings import State, initial_theta
 
 # The book's Loss and the model's may differ only by floating-point summation order.
@@ -90,8 +91,9 @@ def act(problem: Problem, state: State) -> State:
         dloss[p] = (problem.loss(theta) - prev) / problem.eps
     elif kind == "restore":  # 4-3: P exactly as saved in history by action 2
         if not len(history):
-            raise GradsheetError(f"action {code}: history is empty, so there is no saved "
-                                 f"{procedure.describe(problem.k, 0, 'en')[3:]} value to restore")
+            name = param_names(problem.k)[p]
+            raise GradsheetError(f"action {code}: history is empty, so there is no saved value "
+                                 f"of {name} to restore (start the step with action 2)")
         theta[p] = history[-1, p]
     else:  # 6: next values into W, B
         theta = theta - problem.lr * dloss
