@@ -27,6 +27,33 @@ class Built:
     state: State
 
 
+# Array operations one full recalculation may cost before editing W feels sluggish: about
+# 1 s in LibreOffice 7.4 (benchmarks/recalc.py measured ~32 ns per operation).
+RECALC_BUDGET = 3e7
+UNROLLED_ROWS = 100
+LANDSCAPE_CELLS = 21 * 21
+
+
+def sized_defaults(dataset: Dataset, options: dict) -> dict:
+    """Every cell of the 'All steps' and 'Landscape' sheets reads all n rows, so on a big
+    table they would make each edit of W recalculate for seconds. Unless asked for
+    explicitly, the table gets fewer rows and the landscape is left out, with a warning."""
+    options = dict(options)
+    n, k = dataset.n, dataset.k
+    per_row = n * (k + 2) * (2 * k + 3)  # SUMPRODUCTs over n rows in one table row
+    if "unrolled" not in options:
+        rows = UNROLLED_ROWS if UNROLLED_ROWS * per_row <= RECALC_BUDGET else max(10, int(RECALC_BUDGET // per_row))
+        if rows < UNROLLED_ROWS:
+            warnings.warn(f"the 'All steps' sheet has {rows} rows, not {UNROLLED_ROWS}, so that recalculating "
+                          f"{n:,} rows x {k} features stays quick; choose with --unrolled N", stacklevel=3)
+        options["unrolled"] = rows
+    if "landscape" not in options and LANDSCAPE_CELLS * (2 * k + 3) * n > RECALC_BUDGET:
+        warnings.warn(f"the loss landscape is left out: {LANDSCAPE_CELLS} cells over {n:,} rows would make "
+                      "every edit recalculate for seconds; ask for it with --landscape W,B", stacklevel=3)
+        options["landscape"] = ("none",)
+    return options
+
+
 def warn_if_unstable(dataset: Dataset, settings: Settings) -> None:
     """Gradient descent on this loss converges only for lr below 2 / (its largest
     curvature); above that the workbook would only show Loss exploding."""
@@ -55,7 +82,7 @@ def make(data: str | Path | None = None, out: str | Path | None = None, *,
     dataset = load(data, target=target, features=features, sheet=sheet)
     for message in dataset.warnings:
         warnings.warn(message, stacklevel=2)
-    settings = Settings(**options)
+    settings = Settings(**sized_defaults(dataset, options))
     out = Path(out) if out else Path(f"{dataset.name}.xlsx")
     warn_if_unstable(dataset, settings)
     state = fresh_state(dataset, settings, settings.seed)

@@ -57,8 +57,9 @@ def main():
 @click.option("--diff", type=click.Choice(["forward", "central"]),
               help="Numerical derivative: forward (Loss_P−Loss)/eps as in the course, or central.  [default: forward]")
 @click.option("--unrolled", type=click.IntRange(0, 100_000),
-              help="Rows (steps) of the 'All steps' sheet; 0 leaves it out.  [default: 100]")
-@click.option("--landscape", help="The two parameters of the loss landscape, e.g. W_1,B (default: the first W and B).")
+              help="Rows (steps) of the 'All steps' sheet; 0 leaves it out.  [default: 100, fewer for big tables]")
+@click.option("--landscape", help="The two parameters of the loss landscape, e.g. W_1,B, or none "
+                                  "(default: the first W and B; left out for big tables).")
 def build(data, out, preset, **given):
     """Write the course workbook for DATA (default: the course's lemonade table).
 

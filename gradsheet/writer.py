@@ -102,6 +102,12 @@ def _write_xlsx(filename: str, dataset: Dataset, settings: Settings, state: Stat
     fmt = Formats(wb)
     train = train_sheet.write(wb, fmt, layout, dataset, settings, state, values)
     guide.write(wb, fmt, layout, settings)
+    if settings.unrolled:
+        from . import unrolled
+        unrolled.write(wb, fmt, layout, dataset, settings, state, X)
+    from . import landscape
+    if landscape.pair(layout, settings):
+        landscape.write(wb, fmt, layout, dataset, settings, state, X)
     for name, ref in layout.defined_names().items():
         wb.define_name(name, "=" + ref)
     _write_meta(wb, dataset, settings)

@@ -1,0 +1,247 @@
+"""The "Landscape" sheet ("손실 지형"): the Loss over a 21×21 grid of two parameters.
+
+Across: the first parameter of the pair (default W or W_1), down: the second (default B),
+around the least-squares answer; every other parameter is held at its current value on the
+training sheet (through its name). The grid's axes follow from a centre and a span that are
+input cells, so an instructor can move or zoom the picture.
+
+Two grids share those axes: the Loss of each cell, and below the title its log10 with a
+colour scale (losses span many orders of magnitude; a linear scale would paint all but the
+steepest cells the same colour). Conditional formats on the colour grid mark the current
+point, the answer, the start and the path of the history table, each in its nearest grid
+cell.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
+from xlsxwriter.workbook import Workbook
+
+from . import model
+from .errors import GradsheetError
+from .labels import texts
+from .layout import HISTORY_CHART_ROWS, Layout, quote_sheet
+from .unrolled import stored
+
+HALF = 10  # the grid runs from centre − HALF·step to centre + HALF·step
+GRID = 2 * HALF + 1
+INPUT_HEAD = 4  # heading row of the centre/span block (0-based)
+CENTRE, SPAN, STEP, FLOOR = 5, 6, 7, 8  # its rows
+COLOUR_AXIS = 11  # the colour grid's axis row; its cells are the GRID rows below
+LOSS_AXIS = COLOUR_AXIS + GRID + 3
+FLOOR_FACTOR = 1e-6  # colours bottom out at the largest Loss on the grid times this
+MARKS = {"current": "◆", "best": "★", "start": "○", "path": "•"}
+
+
+def pair(layout: Layout, settings) -> tuple[str, str] | None:
+    """The two parameters of the landscape: settings.landscape, () for the first W and B,
+    or ("none",) for no landscape sheet."""
+    want = tuple(settings.landscape)
+    if want == ("none",):
+        return None
+    if not want:
+        return layout.params[0], "B"
+    if len(want) != 2 or want[0] == want[1] or not all(p in layout.params for p in want):
+        p = layout.params
+        names = ", ".join(p) if len(p) <= 6 else f"{p[0]}, {p[1]}, …, {p[-2]}, B"
+        raise GradsheetError(f"--landscape takes two different parameters out of {names} (or none); "
+                             f"got {','.join(want)!r}")
+    return want[0], want[1]
+
+
+# --- the model's numbers ------------------------------------------------------------------
+def nice(v: float) -> float:
+    """The smallest 1, 2, 2.5 or 5 × 10^e that is at least v (v > 0)."""
+    e = math.floor(math.log10(v))
+    for m in (1, 2, 2.5, 5, 10):
+        if m * 10.0 ** e >= v * (1 - 1e-12):
+            return float(f"{m}e{e}")
+    return float(f"1e{e + 1}")
+
+
+def frame(X, y, state, idx: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """(centre, span) per axis: the answer, rounded to a hundredth of the span, and a round
+    span that holds the initial point, the current point and every history point."""
+    best = model.best_theta(X, y)[idx]
+    points = [np.asarray(state.init)[idx], np.asarray(state.theta)[idx]]
+    if len(state.history):
+        points.append(np.asarray(state.history)[:, idx])
+    far = np.max(np.abs(np.vstack(points) - best), axis=0)
+    centre, span = np.empty(2), np.empty(2)
+    for a in range(2):
+        s = nice(max(1.1 * far[a], 1e-3 * max(1.0, abs(best[a]))))
+        q = s / 100
+        centre[a] = round(best[a] / q) * q + 0.0  # + 0.0: no −0 on the sheet
+        span[a] = nice(max(1.1 * (far[a] + abs(centre[a] - best[a])), s))
+    return centre, span
+
+
+def axes(centre: np.ndarray, span: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Across: centre₁ + (j − 10)·step₁, down: centre₂ + (10 − i)·step₂ (larger at the top),
+    step = span / 10, in the formulas' order of operations."""
+    step = span / HALF
+    across = np.array([centre[0] + (j - HALF) * step[0] for j in range(GRID)])
+    down = np.array([centre[1] + (HALF - i) * step[1] for i in range(GRID)])
+    return across, down
+
+
+def losses(X, y, theta, idx: list[int], across, down) -> np.ndarray:
+    """model.loss at every grid cell [i down, j across], the other parameters at theta."""
+    out = np.empty((GRID, GRID))
+    th = np.array(theta, dtype=float)
+    for i, b in enumerate(down):
+        for j, a in enumerate(across):
+            th[idx[0]], th[idx[1]] = a, b
+            out[i, j] = model.loss(X, y, th)
+    return out
+
+
+def log_grid(L: np.ndarray) -> tuple[np.ndarray, float]:
+    """=LOG10(MAX(Loss,floor)), floor =MAX(1E-300,1E-6*MAX(grid)): no log of 0, and six
+    decades of colour below the highest Loss."""
+    floor = max(1e-300, FLOOR_FACTOR * float(L.max()))
+    return np.log10(np.maximum(L, floor)), floor
+
+
+# --- formulas ---------------------------------------------------------------------------------
+def _abs(r: int, c: int) -> str:
+    return xl_rowcol_to_cell(r, c, True, True)
+
+
+def axis_formula(a: int, offset: int) -> str:
+    """Axis a (0 across, 1 down) at `offset` steps from the centre."""
+    c, s = _abs(CENTRE, 1 + a), _abs(STEP, 1 + a)
+    return f"={c}" if offset == 0 else f"={c}{'+' if offset > 0 else '-'}{abs(offset)}*{s}"
+
+
+def loss_formula(layout: Layout, p: tuple[str, str], across: str, down: str) -> str:
+    """model.loss with p[0] = the across axis cell, p[1] = the down axis cell."""
+    value = {p[0]: across, p[1]: down}
+    terms = [f"{x}*{value.get(w, w)}" for w, x in zip(layout.params[:-1], layout.features)]
+    return f"=SUMPRODUCT(({'+'.join(terms)}+{value.get('B', 'B')}-y)^2)/ROWS(y)"
+
+
+def history_range(layout: Layout, name: str, first_only: bool = False) -> str:
+    """Column `name` of the history table as an A1 range (conditional formats cannot use
+    structured references), reaching past the table like the training sheet's Loss chart."""
+    head, c0, _, _ = layout.history_span
+    c = xl_col_to_name(c0 + layout.history_columns.index(name))
+    first, last = head + 2, head + 1 + max(layout.history_rows, 1) + HISTORY_CHART_ROWS
+    where = f"${c}${first}" if first_only else f"${c}${first}:${c}${last}"
+    return f"{quote_sheet(layout.sheet)}!{where}"
+
+
+def marker_formulas(layout: Layout, p: tuple[str, str], across: str, down: str) -> dict[str, str]:
+    """The conditions of the markers for the grid cell whose axis values sit in `across`
+    and `down` (relative references in the conditional formats).
+
+    A point marks the cell at its nearest whole number of steps from the centre,
+    ROUND((value − centre)/step, 0), compared with the same number of the cell's axis value.
+    One ROUND per point gives exactly one cell (none off the grid) in every engine, where
+    comparing with the cells' edges would leave a point that sits on an edge (2-decimal
+    starting values often do) in two cells or none, depending on the last bit."""
+    def offset(v: str, a: int) -> str:
+        return f"ROUND(({v}-{_abs(CENTRE, 1 + a)})/{_abs(STEP, 1 + a)},0)"
+
+    def near(v1: str, v2: str) -> list[str]:
+        return [f"{offset(v1, 0)}={offset(across, 0)}", f"{offset(v2, 1)}={offset(down, 1)}"]
+    h1, h2 = (history_range(layout, q) for q in p)
+    f1, f2 = (history_range(layout, q, True) for q in p)
+    return {
+        "current": f"=AND({','.join(near(p[0], p[1]))})",
+        "best": f"=AND({','.join(near('best_' + p[0], 'best_' + p[1]))})",
+        "start": f"=AND(ISNUMBER({f1}),{','.join(near(f1, f2))})",
+        "path": f"=SUMPRODUCT(ISNUMBER({h1})*({near(h1, h2)[0]})*({near(h1, h2)[1]}))>0",
+    }
+
+
+# --- the sheet -------------------------------------------------------------------------------
+def write(wb: Workbook, fmt, layout: Layout, dataset, settings, state, X: np.ndarray) -> None:
+    t = texts(settings.lang)
+    p = pair(layout, settings)
+    idx = [layout.params.index(q) for q in p]
+    centre, span = frame(X, dataset.y, state, idx)
+    ws = wb.add_worksheet(t["sheet_landscape"])
+    ws.write_string(0, 0, t["landscape_title"].format(p1=p[0], p2=p[1]), fmt.title)
+    ws.write_string(1, 0, t["landscape_note"].format(p1=p[0], p2=p[1], sheet=layout.sheet), fmt.note)
+    ws.write_string(2, 0, t["landscape_markers"], fmt.note)
+    L = losses(X, dataset.y, state.theta, idx, *axes(centre, span))
+    _write_frame(ws, fmt, p, centre, span, log_grid(L)[1], t)
+    _write_grids(wb, ws, fmt, layout, p, axes(centre, span), L, t)
+    _markers(wb, ws, layout, p)
+    ws.set_column(0, 0, 20)
+    ws.set_column(1, GRID, 7.5)
+    ws.freeze_panes(COLOUR_AXIS + 1, 1)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)  # printed one page wide
+
+
+def _write_frame(ws, fmt, p, centre, span, floor: float, t: dict) -> None:
+    """The inputs centre and span (plain numbers an instructor may change), the step and
+    the colour floor."""
+    ws.write_string(INPUT_HEAD, 1, p[0], fmt.heading)
+    ws.write_string(INPUT_HEAD, 2, p[1], fmt.heading)
+    for row, key in ((CENTRE, "centre"), (SPAN, "span"), (STEP, "step"), (FLOOR, "floor")):
+        ws.write_string(row, 0, t[f"landscape_{key}"], fmt.label)
+        ws.write_string(row, 3, t[f"landscape_{key}_note"], fmt.note)
+    for a in range(2):
+        ws.write_number(CENTRE, 1 + a, float(centre[a]), fmt.input)
+        ws.write_number(SPAN, 1 + a, float(span[a]), fmt.input)
+        ws.write_formula(STEP, 1 + a, f"={_abs(SPAN, 1 + a)}/{HALF}", fmt.formula, float(span[a] / HALF))
+    first, last = _abs(LOSS_AXIS + 1, 1), _abs(LOSS_AXIS + GRID, GRID)
+    ws.write_formula(FLOOR, 1, f"=MAX(1E-300,{FLOOR_FACTOR:.0E}*MAX({first}:{last}))", fmt.formula,
+                     stored(floor))
+
+
+def _write_grids(wb, ws, fmt, layout, p, axes_, L: np.ndarray, t: dict) -> None:
+    """The colour grid (log10 of the Loss) on top, the Loss grid below; each with its axes."""
+    across, down = axes_
+    logs = log_grid(L)[0]
+    log_fmt = wb.add_format({"num_format": "0.0", "align": "center"})
+    loss_fmt = wb.add_format({"num_format": "0.0E+0", "align": "center", "font_color": "#404040"})
+    axis_fmt = wb.add_format({"bold": True, "bg_color": "#F2F2F2", "align": "center"})
+    corner = f"{p[1]} ↓  {p[0]} →"
+    ws.write_string(COLOUR_AXIS - 1, 0, t["landscape_log_grid"].format(p1=p[0], p2=p[1]), fmt.section)
+    ws.write_string(LOSS_AXIS - 1, 0, t["landscape_loss_grid"], fmt.section)
+    for top in (COLOUR_AXIS, LOSS_AXIS):
+        ws.write_string(top, 0, corner, axis_fmt)
+    for j in range(GRID):  # the Loss grid's axes repeat the colour grid's
+        ws.write_formula(COLOUR_AXIS, 1 + j, axis_formula(0, j - HALF), axis_fmt, float(across[j]))
+        ws.write_formula(LOSS_AXIS, 1 + j, f"={xl_rowcol_to_cell(COLOUR_AXIS, 1 + j)}", axis_fmt,
+                         float(across[j]))
+    for i in range(GRID):
+        ws.write_formula(COLOUR_AXIS + 1 + i, 0, axis_formula(1, HALF - i), axis_fmt, float(down[i]))
+        ws.write_formula(LOSS_AXIS + 1 + i, 0, f"={xl_rowcol_to_cell(COLOUR_AXIS + 1 + i, 0)}", axis_fmt,
+                         float(down[i]))
+        b = xl_rowcol_to_cell(LOSS_AXIS + 1 + i, 0, col_abs=True)  # $A37
+        for j in range(GRID):
+            a = xl_rowcol_to_cell(LOSS_AXIS, 1 + j, row_abs=True)  # B$36
+            ws.write_formula(LOSS_AXIS + 1 + i, 1 + j, loss_formula(layout, p, a, b), loss_fmt,
+                             stored(float(L[i, j])))
+            ws.write_formula(COLOUR_AXIS + 1 + i, 1 + j,
+                             f"=LOG10(MAX({xl_rowcol_to_cell(LOSS_AXIS + 1 + i, 1 + j)},{_abs(FLOOR, 1)}))",
+                             log_fmt, stored(float(logs[i, j])))
+
+
+def colour_range() -> tuple[int, int, int, int]:
+    return COLOUR_AXIS + 1, 1, COLOUR_AXIS + GRID, GRID
+
+
+def _markers(wb: Workbook, ws, layout: Layout, p: tuple[str, str]) -> None:
+    """Marker rules first (higher priority: they set only font, border and a number format
+    that shows a symbol, so the colour scale's fill still shows), then the colour scale."""
+    r1, c1, r2, c2 = colour_range()
+    across = xl_rowcol_to_cell(COLOUR_AXIS, c1, row_abs=True)  # B$12 for the top-left cell
+    down = xl_rowcol_to_cell(r1, 0, col_abs=True)  # $A13
+    for kind, formula in marker_formulas(layout, p, across, down).items():
+        mark = MARKS[kind]
+        style = {"num_format": f'"{mark}";"{mark}";"{mark}"', "bold": True, "font_color": "#000000"}
+        if kind == "current":
+            style["border"] = 1
+        style = wb.add_format(style)
+        ws.conditional_format(r1, c1, r2, c2, {"type": "formula", "criteria": formula, "format": style})
+    ws.conditional_format(r1, c1, r2, c2, {"type": "3_color_scale", "min_color": "#63BE7B",
+                                           "mid_color": "#FFEB84", "max_color": "#F8696B"})
