@@ -11,7 +11,6 @@ imported through a small loader, so inside Lite (Pyodide) no gradsheet package i
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 from xml.dom import minidom
 
@@ -19,7 +18,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from . import __version__
 from .layout import Layout
-from .lite import add_lite_parts, write_package
+from .lite import add_lite_parts
 
 # (function in main.py, call into gradsheet.addin, Korean label, English label)
 BUTTONS = (
@@ -105,10 +104,9 @@ def _rename_shapes(xml: bytes) -> bytes:
 
 
 def embed_lite(path: str | Path, layout: Layout, lang: str) -> None:
-    """Name the button shapes and add main.py + requirements.txt as xlwings Lite parts."""
-    with zipfile.ZipFile(path) as zf:
-        parts = [(i.filename, zf.read(i)) for i in zf.infolist() if not i.is_dir()]
-    parts = [(n, _rename_shapes(d) if n.startswith("xl/drawings/drawing") and n.endswith(".xml") else d)
-             for n, d in parts]
-    write_package(path, parts)
-    add_lite_parts(path, lite_main(layout, lang), REQUIREMENTS)
+    """Name the button shapes and add main.py + requirements.txt as xlwings Lite parts,
+    in one pass over the file."""
+    def rewrite(name: str):
+        drawing = name.startswith("xl/drawings/drawing") and name.endswith(".xml")
+        return _rename_shapes if drawing else None
+    add_lite_parts(path, lite_main(layout, lang), REQUIREMENTS, rewrite=rewrite)

@@ -22,11 +22,12 @@ import json
 import os
 import posixpath
 import re
+import shutil
 import tempfile
 import uuid
 import xml.etree.ElementTree as ET
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from xml.dom import minidom
 from xml.sax.saxutils import escape
@@ -165,9 +166,11 @@ def _with_webext_types(types_xml: bytes) -> bytes:
     return _serialise(doc)
 
 
-def write_package(out_path, parts: list[tuple[str, bytes]]) -> Path:
-    """Write ``parts`` (zip name, bytes) in order as a deterministic zip, atomically.
+def write_package(out_path, parts) -> Path:
+    """Write ``parts`` (zip name, data) in order as a deterministic zip, atomically.
 
+    ``data`` is bytes, or a zero-argument callable opening a binary stream: big parts
+    (a 100k-row sheet) are then copied through without ever being held in memory whole.
     Fixed entry times and attributes make equal input give equal bytes; the temporary
     file in the target folder plus ``os.replace`` means a crash never leaves half a
     file or harms the previous one.
@@ -182,7 +185,11 @@ def write_package(out_path, parts: list[tuple[str, bytes]]) -> Path:
                     info.compress_type = zipfile.ZIP_DEFLATED
                     info.create_system = 0  # MS-DOS, as Excel writes; not host-dependent
                     info.external_attr = 0
-                    zf.writestr(info, data)
+                    if callable(data):
+                        with data() as src, zf.open(info, "w") as dst:
+                            shutil.copyfileobj(src, dst, 1 << 20)
+                    else:
+                        zf.writestr(info, data)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, _file_mode(out))  # mkstemp's 0600 would hide the file from others
@@ -210,6 +217,7 @@ def add_lite_parts(
     pyodide_version: str = PYODIDE_VERSION,
     addin_version: str = ADDIN_VERSION,
     extra_properties: Mapping[str, object] | None = None,
+    rewrite: Callable[[str], Callable[[bytes], bytes] | None] | None = None,
 ) -> Path:
     """Add the xlwings Lite parts to ``xlsx_path``; write to ``out_path`` (default: in place).
 
@@ -217,6 +225,8 @@ def add_lite_parts(
     on its own output gives the same bytes. ``extra_properties`` carries further Lite
     settings (e.g. ones returned by :func:`read_lite_parts` of a workbook Lite has
     saved) and is written after the four standard ones, in the given order.
+    ``rewrite(name)`` may return a function to change a part on the way (the writer
+    names its button shapes so); every other part is streamed through unchanged.
     """
     for name, text in (("main_py", main_py), ("requirements", requirements)):
         if not isinstance(text, str):
@@ -238,27 +248,29 @@ def add_lite_parts(
 
     src = Path(xlsx_path)
     with zipfile.ZipFile(src) as zf:
-        parts = [(i.filename, zf.read(i)) for i in zf.infolist() if not i.is_dir()]
-    names = [n for n, _ in parts]
-    for required in (CONTENT_TYPES, PKG_RELS):
-        if required not in names:
-            raise ValueError(f"{src} is not an OOXML package: {required} is missing")
-
-    new_parts = []
-    for name, data in parts:
-        if name.startswith(WEBEXT_DIR):
-            continue
-        if name == PKG_RELS:
-            data = _with_taskpanes_rel(data)
-        elif name == CONTENT_TYPES:
-            data = _with_webext_types(data)
-        new_parts.append((name, data))
-    new_parts += [
-        (TASKPANES, _TASKPANES_XML.encode()),
-        (TASKPANES_RELS, _TASKPANES_RELS_XML.encode()),
-        (WEBEXTENSION, _webextension_xml(props, guid).encode()),
-    ]
-    return write_package(out_path if out_path is not None else src, new_parts)
+        names = [i.filename for i in zf.infolist() if not i.is_dir()]
+        for required in (CONTENT_TYPES, PKG_RELS):
+            if required not in names:
+                raise ValueError(f"{src} is not an OOXML package: {required} is missing")
+        new_parts = []
+        for name in names:
+            if name.startswith(WEBEXT_DIR):
+                continue
+            change = rewrite(name) if rewrite else None
+            if name == PKG_RELS:
+                change = _with_taskpanes_rel
+            elif name == CONTENT_TYPES:
+                change = _with_webext_types
+            if change:
+                new_parts.append((name, change(zf.read(name))))
+            else:
+                new_parts.append((name, lambda name=name: zf.open(name)))
+        new_parts += [
+            (TASKPANES, _TASKPANES_XML.encode()),
+            (TASKPANES_RELS, _TASKPANES_RELS_XML.encode()),
+            (WEBEXTENSION, _webextension_xml(props, guid).encode()),
+        ]
+        return write_package(out_path if out_path is not None else src, new_parts)
 
 
 def read_lite_parts(xlsx_path) -> dict:
