@@ -35,6 +35,8 @@ KO = [
           "eps만큼 움직여서 잰 기울기(grad_P)와의 차이: eps가 작을수록 작아집니다."),
     ("p", "'정답 (최소제곱)'(best_P)은 LINEST로 바로 구한 답이고, best_Loss는 그때의 Loss, best_dist는 지금의 W, B가 정답에서 얼마나 먼지입니다. "
           "경사하강법은 이 정답에 한 걸음씩 다가갑니다."),
+    ("p", "'전체 과정' 시트는 지금의 W, B에서 앞으로의 스텝을 한 줄에 한 스텝씩 수식으로 모두 펼쳐 보여 줍니다 (lr, eps를 바꾸면 표 전체가 바뀝니다). "
+          "'손실 지형' 시트는 W와 B에 따라 Loss가 어떻게 달라지는지 색으로 보여 주고, 지금 위치(◆), 정답(★), 출발점(○), 지나온 길(•)을 표시합니다."),
     ("h", "버튼 (xlwings Lite)"),
     ("p", "버튼은 위의 복사·붙여넣기를 대신 해 줍니다. 설치(무료): Excel에서 홈 → 추가 기능(Add-ins) → 'xlwings Lite' 검색 → 추가. "
           "이 파일을 열고 xlwings Lite 작업창을 열면 워크북에 들어 있는 코드(main.py)가 실렸는지 확인할 수 있습니다."),
@@ -69,6 +71,9 @@ EN = [
           "Beside it, 'numerical error' is its difference to the slope measured by moving eps (grad_P): smaller eps, smaller error."),
     ("p", "'answer (least squares)' (best_P) is the answer LINEST finds directly; best_Loss is its Loss and best_dist how far the "
           "current W, B are from it. Gradient descent walks towards this answer step by step."),
+    ("p", "The 'All steps' sheet unrolls the steps ahead from the current W, B, one step per row, all formulas (change lr or eps "
+          "and the whole table changes). The 'Landscape' sheet colours the Loss over W and B and marks the current point (◆), "
+          "the answer (★), the start (○) and the path taken (•)."),
     ("h", "Buttons (xlwings Lite)"),
     ("p", "The buttons do the copy-paste above for you. Install (free): in Excel, Home → Add-ins → search 'xlwings Lite' → Add. "
           "Open this file and the xlwings Lite task pane; the code stored in the workbook (main.py) is loaded."),

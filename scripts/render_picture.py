@@ -33,23 +33,36 @@ def drawn_height(pgm: bytes) -> int:
     return height
 
 
-def render(lang: str, out: Path, steps: int = 8) -> None:
+def page_with(pdf: Path, marker: str) -> int:
+    """The first PDF page whose text holds `marker` (each sheet prints on its own pages)."""
+    pages = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True,
+                           capture_output=True, text=True).stdout.split("\f")
+    return next(i + 1 for i, text in enumerate(pages) if marker in text)
+
+
+def render(lang: str, pictures: dict[str, Path], steps: int = 8) -> None:
+    """Render the pages holding each marker text to its PNG."""
     with tempfile.TemporaryDirectory() as tmp:
         book = build(None, Path(tmp) / "lemonade.xlsx", lang=lang)
-        run_file(book, steps)
+        if steps:
+            run_file(book, steps)
         profile = Path(tmp, "profile").as_uri()
         subprocess.run(["soffice", f"-env:UserInstallation={profile}", "--headless",
                         "--convert-to", "pdf", "--outdir", tmp, str(book)],
                        check=True, capture_output=True)
         pdf = Path(tmp) / "lemonade.pdf"
-        gray = subprocess.run(["pdftoppm", "-gray", "-r", str(DPI), "-f", "1", "-l", "1", str(pdf)],
-                              check=True, capture_output=True).stdout
-        height = drawn_height(gray) + 20
-        subprocess.run(["pdftoppm", "-png", "-r", str(DPI), "-f", "1", "-l", "1", "-singlefile",
-                        "-H", str(height), str(pdf), str(out.with_suffix(""))], check=True)
-    print(f"wrote {out}")
+        for marker, out in pictures.items():
+            page = str(page_with(pdf, marker))
+            gray = subprocess.run(["pdftoppm", "-gray", "-r", str(DPI), "-f", page, "-l", page, str(pdf)],
+                                  check=True, capture_output=True).stdout
+            height = drawn_height(gray) + 20
+            subprocess.run(["pdftoppm", "-png", "-r", str(DPI), "-f", page, "-l", page, "-singlefile",
+                            "-H", str(height), str(pdf), str(out.with_suffix(""))], check=True)
+            print(f"wrote {out}")
 
 
 if __name__ == "__main__":
-    render("ko", ROOT / "docs" / "workbook.png")
-    render("en", ROOT / "docs" / "workbook-en.png")
+    docs = ROOT / "docs"
+    render("ko", {"학습의 실제": docs / "workbook.png", "손실 지형:": docs / "landscape.png"})
+    render("ko", {"전체 과정:": docs / "unrolled.png"}, steps=0)  # from the start: Loss falls
+    render("en", {"How learning really works": docs / "workbook-en.png"})
