@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -44,9 +44,6 @@ class Settings:
             raise GradsheetError(f"--scale must be none, standard or minmax, got {self.scale!r}")
         if not isinstance(self.unrolled, int) or not 0 <= self.unrolled <= 100_000:
             raise GradsheetError(f"--unrolled must be a whole number from 0 to 100000, got {self.unrolled!r}")
-
-    def with_(self, **changes) -> "Settings":
-        return replace(self, **changes)
 
 
 def initial_theta(k: int, seed: int | None) -> np.ndarray:

@@ -21,6 +21,7 @@ from .dataset import Dataset
 from .errors import GradsheetError
 from .labels import texts
 from .layout import Layout
+from .scaling import scale_columns
 from .settings import Settings, State
 from .values import evaluate
 
@@ -57,7 +58,6 @@ class Formats:
 
 def model_X(dataset: Dataset, settings: Settings) -> np.ndarray:
     """The x the model learns from: the data's columns, rescaled when --scale asks for it."""
-    from .scaling import scale_columns  # local: only needed with --scale
     return scale_columns(dataset.X, settings.scale)[0] if settings.scale != "none" else dataset.X
 
 
