@@ -83,6 +83,14 @@ def step(X: np.ndarray, y: np.ndarray, theta: np.ndarray, lr: float, eps: float,
     return theta - lr * gradient(X, y, theta, eps, diff)
 
 
+def unique_answer(X: np.ndarray) -> bool:
+    """Whether least squares has one answer: no input column repeats another (or the
+    constant), and there are at least as many rows as parameters. Otherwise LINEST drops
+    columns its own way (or fails) and no number could claim to be "the" answer."""
+    A = np.column_stack([X, np.ones(X.shape[0])])
+    return int(np.linalg.matrix_rank(A)) == A.shape[1]
+
+
 def best_theta(X: np.ndarray, y: np.ndarray) -> np.ndarray:
     """The least-squares answer gradient descent is heading for."""
     A = np.column_stack([X, np.ones(len(y))])

@@ -133,7 +133,10 @@ def _write_params(ws, fmt, layout, settings, state, values, t) -> None:
                          float(values.exact[p]))
         ws.write_formula(r, pc["fderr"], formulas.fd_error(name), fmt.formula,
                          float(values.grad[p] - values.exact[p]))
-        ws.write_formula(r, pc["best"], formulas.best(layout, p), fmt.formula, float(values.best[p]))
+        if values.best is None:
+            ws.write_string(r, pc["best"], t["no_answer"], fmt.note)
+        else:
+            ws.write_formula(r, pc["best"], formulas.best(layout, p), fmt.formula, float(values.best[p]))
 
 
 def _write_loss_cells(ws, fmt, layout, settings, state, values, t) -> None:
@@ -148,7 +151,9 @@ def _write_loss_cells(ws, fmt, layout, settings, state, values, t) -> None:
     for name, (formula, value, style, note) in rows.items():
         r, c = layout.cell(name)
         ws.write_string(r, c0, name, fmt.label)
-        if formula:
+        if value is None:  # best_Loss, best_dist without a unique answer
+            ws.write_string(r, c, t["no_answer"], fmt.note)
+        elif formula:
             ws.write_formula(r, c, formula, style, float(value))
         else:
             ws.write_number(r, c, float(value), style)

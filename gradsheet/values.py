@@ -21,9 +21,9 @@ class SheetValues:
     dloss_dt: float
     next: np.ndarray  # next_P
     exact: np.ndarray  # exact_grad_P
-    best: np.ndarray  # best_P
-    best_loss: float
-    best_dist: float
+    best: np.ndarray | None  # best_P; None when least squares has no unique answer
+    best_loss: float | None
+    best_dist: float | None
 
 
 def evaluate(X: np.ndarray, y: np.ndarray, settings: Settings, state: State) -> SheetValues:
@@ -39,9 +39,10 @@ def evaluate(X: np.ndarray, y: np.ndarray, settings: Settings, state: State) -> 
             grad = (nudged - minus) / (2 * settings.eps)
         else:
             grad = (nudged - loss) / settings.eps
-        best = model.best_theta(X, y)
+        best = model.best_theta(X, y) if model.unique_answer(X) else None
         return SheetValues(h, sqerr, loss, nudged, minus, grad,
                            (loss - state.prev_loss) / settings.eps,
                            state.theta - settings.lr * state.dloss,
-                           model.exact_gradient(X, y, state.theta), best, model.loss(X, y, best),
-                           float(np.sqrt(np.sum((state.theta - best) ** 2))))
+                           model.exact_gradient(X, y, state.theta), best,
+                           None if best is None else model.loss(X, y, best),
+                           None if best is None else float(np.sqrt(np.sum((state.theta - best) ** 2))))
