@@ -10,13 +10,20 @@ from .dataset import Dataset
 from .layout import param_names
 
 
+SHOWN = 8  # more features than this are shortened to the first few, "…", and the last
+
+
+def _shorten(items: list[str]) -> list[str]:
+    return items if len(items) <= SHOWN else items[:3] + [f"… ({len(items)} in all)"] + items[-1:]
+
+
 def params_line(k: int, theta: np.ndarray, loss: float) -> str:
     parts = [f"{name} = {value:.6g}" for name, value in zip(param_names(k), theta)]
-    return ", ".join(parts) + f", Loss = {loss:.6g}"
+    return ", ".join(_shorten(parts)) + f", Loss = {loss:.6g}"
 
 
 def describe_build(path: Path, dataset: Dataset, lr: float, eps: float, theta: np.ndarray,
                    loss: float) -> str:
-    features = ", ".join(dataset.feature_names)
+    features = ", ".join(_shorten(list(dataset.feature_names)))
     return (f"wrote {path}: {dataset.n} rows, {features} -> {dataset.target_name}; "
             f"lr = {lr:g}, eps = {eps:g}\n{params_line(dataset.k, theta, loss)}")
