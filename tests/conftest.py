@@ -2,6 +2,8 @@ import os
 
 import pytest
 
+from reference import three_feature_csv
+
 from libreoffice import LibreOffice, LibreOfficeUnavailable
 
 
@@ -23,3 +25,12 @@ def libreoffice():
         yield lo
     finally:
         lo.stop()
+
+
+@pytest.fixture(params=["lemonade", "three"])
+def built(request, tmp_path):
+    """The course workbook, and one of a 3-feature table (gradsheet.build.Built)."""
+    from gradsheet.build import make
+    if request.param == "lemonade":
+        return make(None, tmp_path / "lemonade.xlsx")
+    return make(three_feature_csv(tmp_path / "three.csv"), tmp_path / "three.xlsx", lr=0.0005)

@@ -83,3 +83,13 @@ def assert_matches(got: dict, expected: dict) -> None:
         if have.shape != np.shape(want) or not np.allclose(have, want, rtol=rtol, atol=atol):
             bad.append(f"{name}: workbook {got[name]!r} != model {want!r} (rtol {rtol}, atol {atol:g})")
     assert not bad, "\n".join(bad)
+
+
+def three_feature_csv(path, n=40, seed=7):
+    """A table with features on different scales and a known linear target plus noise."""
+    rng = np.random.default_rng(seed)
+    X = np.column_stack([rng.uniform(0, 10, n), rng.uniform(-50, 50, n), rng.uniform(0, 1, n)])
+    y = 1.5 * X[:, 0] - 0.2 * X[:, 1] + 4 * X[:, 2] + 3 + rng.normal(0, 0.5, n)
+    lines = ["면적,거리,비율,가격"] + [",".join(f"{v:.6g}" for v in row) for row in np.column_stack([X, y])]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path

@@ -19,14 +19,6 @@ from gradsheet.layout import param_names
 from gradsheet.lite import read_lite_parts
 from gradsheet.settings import initial_theta
 from gradsheet.writer import layout_for
-from test_workbook import three_feature_csv
-
-
-@pytest.fixture(params=["lemonade", "three"])
-def built(request, tmp_path):
-    if request.param == "lemonade":
-        return make(None, tmp_path / "lemonade.xlsx")
-    return make(three_feature_csv(tmp_path / "three.csv"), tmp_path / "three.xlsx", lr=0.0005)
 
 
 def read_state(data, built):

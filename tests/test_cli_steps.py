@@ -7,7 +7,6 @@ import zipfile
 
 import numpy as np
 import openpyxl
-import pytest
 from click.testing import CliRunner
 
 from gradsheet import model
@@ -15,18 +14,10 @@ from gradsheet.build import make
 from gradsheet.cli import main
 from gradsheet.files import read
 from gradsheet.lite import read_lite_parts
-from test_workbook import three_feature_csv
 
 
 def cli(*args):
     return CliRunner().invoke(main, [str(a) for a in args])
-
-
-@pytest.fixture(params=["lemonade", "three"])
-def built(request, tmp_path):
-    if request.param == "lemonade":
-        return make(None, tmp_path / "lemonade.xlsx")
-    return make(three_feature_csv(tmp_path / "three.csv"), tmp_path / "three.xlsx", lr=0.0005)
 
 
 def test_step_then_run_equals_the_model(built):

@@ -4,7 +4,6 @@ their named cells still equal the model."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from click.testing import CliRunner
 

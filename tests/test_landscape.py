@@ -20,7 +20,7 @@ from gradsheet.layout import Layout
 from gradsheet.settings import Settings
 from gradsheet.writer import layout_for, model_X
 from test_unrolled import U, loss_rounding
-from test_workbook import three_feature_csv
+from reference import three_feature_csv
 
 L, G = landscape, landscape.GRID
 

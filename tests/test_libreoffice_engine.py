@@ -7,18 +7,9 @@ import numpy as np
 import pytest
 
 from gradsheet import book, model, procedure, steps
-from gradsheet.build import make
 from gradsheet.layout import param_names
 from libreoffice_grid import LibreOfficeGrid
 from reference import assert_matches, expected_names
-from test_workbook import three_feature_csv
-
-
-@pytest.fixture(params=["lemonade", "three"])
-def built(request, tmp_path):
-    if request.param == "lemonade":
-        return make(None, tmp_path / "lemonade.xlsx")
-    return make(three_feature_csv(tmp_path / "three.csv"), tmp_path / "three.xlsx", lr=0.0005)
 
 
 def press(grid, doc, change, check=True):

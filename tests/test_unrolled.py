@@ -37,7 +37,7 @@ from gradsheet.build import make
 from gradsheet.dataset import lemonade
 from gradsheet.headless import run_file
 from gradsheet.writer import layout_for, model_X
-from test_workbook import three_feature_csv
+from reference import three_feature_csv
 
 U = 2.0 ** -48  # LibreOffice's approxAdd/approxSub threshold; larger than double rounding
 SAFETY = 2.0

@@ -11,24 +11,7 @@ from gradsheet import model
 from gradsheet.build import make
 from gradsheet.layout import param_names
 from gradsheet.writer import layout_for
-from reference import assert_matches, expected_names
-
-
-def three_feature_csv(path, n=40, seed=7):
-    """A table with features on different scales and a known linear target plus noise."""
-    rng = np.random.default_rng(seed)
-    X = np.column_stack([rng.uniform(0, 10, n), rng.uniform(-50, 50, n), rng.uniform(0, 1, n)])
-    y = 1.5 * X[:, 0] - 0.2 * X[:, 1] + 4 * X[:, 2] + 3 + rng.normal(0, 0.5, n)
-    lines = ["면적,거리,비율,가격"] + [",".join(f"{v:.6g}" for v in row) for row in np.column_stack([X, y])]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
-
-
-@pytest.fixture(params=["lemonade", "three"])
-def built(request, tmp_path):
-    if request.param == "lemonade":
-        return make(None, tmp_path / "lemonade.xlsx")
-    return make(three_feature_csv(tmp_path / "three.csv"), tmp_path / "three.xlsx", lr=0.0005)
+from reference import assert_matches, expected_names, three_feature_csv
 
 
 def names_from_libreoffice(doc, expected):
