@@ -34,3 +34,16 @@ def built(request, tmp_path):
     if request.param == "lemonade":
         return make(None, tmp_path / "lemonade.xlsx")
     return make(three_feature_csv(tmp_path / "three.csv"), tmp_path / "three.xlsx", lr=0.0005)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "libreoffice: needs a real LibreOffice (slow); "
+                                       "`pytest -m 'not libreoffice'` is the fast loop")
+
+
+def pytest_collection_modifyitems(items):
+    """Every test that asks for the LibreOffice fixture carries the marker, so the fast loop
+    cannot forget one."""
+    for item in items:
+        if "libreoffice" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.libreoffice)
