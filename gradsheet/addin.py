@@ -67,14 +67,17 @@ def _drive(xw_book, change, check: bool = True) -> str:
     Returns the line a front-end shows; problems go to the status cell, not a traceback."""
     grid = XlwingsGrid(xw_book)
     live = live_book.load(grid)
+    lr_cell = f"{live.layout.sheet}!{live.layout.a1('lr').replace('$', '')}"
     try:
         if check:
             steps.check_book(live.problem, live.state, live.book_loss)
-        new, note = change(live.problem, live.state)
+        new, divergence = change(live.problem, live.state)
     except GradsheetError as e:
+        text = e.divergence.message(live.lang, lr_cell) if isinstance(e, steps.Diverged) else str(e)
         r, c = live.layout.cell("next_action")
-        grid.write(live.layout.sheet, r + 1, c, [[f"gradsheet: {e}"]])
-        return str(e)
+        grid.write(live.layout.sheet, r + 1, c, [[f"gradsheet: {text}"]])
+        return text
+    note = divergence.message(live.lang, lr_cell) if divergence else None
     live_book.save(grid, live, new, note)
     return note or "ok"
 
@@ -86,7 +89,7 @@ def one_step(book) -> str:
 def run_steps(book, steps: int = 10) -> str:
     def change(problem, state):
         outcome = steps_run(problem, state, int(steps))
-        return outcome.state, outcome.warning
+        return outcome.state, outcome.divergence
     return _drive(book, change)
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import model
 from .dataset import Dataset, load
+from .errors import GradsheetError
 from .settings import Settings, State, initial_theta
 from .writer import model_X, write
 
@@ -66,6 +68,40 @@ def warn_if_unstable(dataset: Dataset, settings: Settings) -> None:
                       f"try --lr {model.suggest_lr(X):g}{hint}", stacklevel=3)
 
 
+# Suffix of the default output for an .xlsx input: the instructor's own file keeps its name.
+XLSX_INPUT_SUFFIX = "-gradsheet"
+
+
+def output_path(data: str | Path | None, out: str | Path | None, default_stem: str | None = None) -> Path:
+    """Where the workbook goes. The input is never touched: by default `<stem>.xlsx` (the data
+    file's stem, or `default_stem`, a preset's name), but `<stem>-gradsheet.xlsx` when that
+    would be an .xlsx input's own name. An `-o` that is the input file itself (the same file,
+    however it is spelled or linked) or not an .xlsx is refused."""
+    if out is not None:
+        out = Path(out)
+        check_xlsx_name(out)
+    else:
+        stem = default_stem or (Path(data).stem if data is not None else "lemonade")
+        clash = data is not None and Path(data).suffix.lower() == ".xlsx" and Path(data).stem == stem
+        out = Path(f"{stem}{XLSX_INPUT_SUFFIX if clash else ''}.xlsx")
+    if data is not None and _same_file(Path(data), out):
+        raise GradsheetError(f"-o {out} is the data file itself; gradsheet never writes over its input: "
+                             "choose another output name")
+    return out
+
+
+def check_xlsx_name(out: Path) -> None:
+    if out.suffix.lower() != ".xlsx":
+        raise GradsheetError(f"-o {out}: the output must be an .xlsx file (a name ending in .xlsx)")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
 def build(data: str | Path | None = None, out: str | Path | None = None, **kwargs) -> Path:
     """Write the course workbook for `data` (None: the lemonade table); see make()."""
     return make(data, out, **kwargs).path
@@ -73,17 +109,18 @@ def build(data: str | Path | None = None, out: str | Path | None = None, **kwarg
 
 def make(data: str | Path | None = None, out: str | Path | None = None, *,
          target: str | None = None, features: str | list[str] | None = None,
-         sheet: str | None = None, **options) -> Built:
+         sheet: str | None = None, default_stem: str | None = None, **options) -> Built:
     """Write the course workbook for `data` (None: the lemonade table) and return its path.
 
     `options` are Settings fields: lr, eps, seed, lang, diff, title, buttons, unrolled,
-    landscape, scale. Without `out` the workbook is `<data stem>.xlsx` in the current folder.
+    landscape, scale. Without `out` the workbook is `<data stem>.xlsx` in the current folder
+    (`<data stem>-gradsheet.xlsx` for an .xlsx input); see output_path().
     """
+    out = output_path(data, out, default_stem)
     dataset = load(data, target=target, features=features, sheet=sheet)
     for message in dataset.warnings:
         warnings.warn(message, stacklevel=2)
     settings = Settings(**sized_defaults(dataset, options))
-    out = Path(out) if out else Path(f"{dataset.name}.xlsx")
     warn_if_unstable(dataset, settings)
     state = fresh_state(dataset, settings, settings.seed)
     return Built(write(out, dataset, settings, state), dataset, settings, state)

@@ -40,7 +40,7 @@ def main():
 
 @main.command()
 @click.argument("data", required=False, type=click.Path(dir_okay=False))
-@click.option("-o", "--out", type=click.Path(dir_okay=False), help="Output .xlsx (default: <data stem>.xlsx here).")
+@click.option("-o", "--out", type=click.Path(dir_okay=False), help="Output .xlsx (default: <data stem>.xlsx here; <stem>-gradsheet.xlsx for an .xlsx input).")
 @click.option("--preset", help="A shipped preset by name (see `gradsheet presets`).")
 @click.option("--target", help="Target column: heading or 1-based position (default: the last column).")
 @click.option("--features", help="Feature columns, comma-separated headings or positions (default: all others).")
@@ -82,7 +82,7 @@ def build(data, out, preset, **given):
         path = presets.find(preset) if preset else Path(data)
         options = presets.read(path)
         data = options.pop("data")
-        out = out or f"{path.stem}.xlsx"
+        options["default_stem"] = path.stem
     options.update({k: v for k, v in given.items() if v is not None})
     if isinstance(options.get("landscape"), str):
         options["landscape"] = tuple(p.strip() for p in options["landscape"].split(","))
@@ -110,13 +110,15 @@ def _out_option(f):
                         help="Write the result here instead of changing FILE in place.")(f)
 
 
-def _report(book, state, path) -> None:
-    from . import model
-    from .report import params_line
-    from .writer import model_X
-    loss = model.loss(model_X(book.dataset, book.settings), book.dataset.y, state.theta)
-    click.echo(f"wrote {path}: {len(state.history)} history rows")
-    click.echo(params_line(book.dataset.k, state.theta, loss))
+def _report(done) -> None:
+    """What a rewrite did, in the workbook's language: where, Loss before → after, W, B."""
+    from .labels import MESSAGES
+    from .report import loss_change, params_line
+    texts = MESSAGES[done.book.settings.lang]
+    rows = len(done.state.history)
+    click.echo(texts["wrote"].format(path=done.path, rows=rows, row_word="row" if rows == 1 else "rows"))
+    click.echo(loss_change(done.loss_before, done.loss_after))
+    click.echo(params_line(done.book.dataset.k, done.state.theta, done.loss_after))
 
 
 def _run(file, n, out) -> None:
@@ -125,12 +127,14 @@ def _run(file, n, out) -> None:
         from rich.progress import Progress
         with Progress(transient=True, console=_stderr_console()) as bar:
             task = bar.add_task("steps", total=n)
-            book, outcome = run_file(file, n, out, lambda done: bar.advance(task, done))
+            done = run_file(file, n, out, lambda count: bar.advance(task, count))
     else:
-        book, outcome = run_file(file, n, out)
-    _report(book, outcome.state, out or file)
-    if outcome.warning:
-        click.echo(f"gradsheet: warning: {outcome.warning}", err=True)
+        done = run_file(file, n, out)
+    _report(done)
+    if done.divergence:
+        book = done.book
+        text = done.divergence.message(book.settings.lang, book.address("lr"), str(done.path))
+        click.echo(f"gradsheet: warning: {text}", err=True)
         sys.exit(1)
 
 
@@ -181,9 +185,12 @@ def next_action(file, out):
     """
     from . import procedure
     from .headless import act_file
-    book, state, done = act_file(file, out)
-    click.echo(procedure.just_did(book.dataset.k, done, book.settings.lang))
-    _report(book, state, out or file)
+    from .labels import MESSAGES
+    done = act_file(file, out)
+    k, lang = done.book.dataset.k, done.book.settings.lang
+    click.echo(procedure.just_did(k, done.action, lang))
+    click.echo(MESSAGES[lang]["next_up"].format(action=procedure.describe(k, done.state.action, lang)))
+    _report(done)
 
 
 @main.command()
@@ -198,8 +205,41 @@ def reset(file, seed, out):
         gradsheet reset lemonade.xlsx --seed 3
     """
     from .headless import reset_file
-    book, state = reset_file(file, seed, out)
-    _report(book, state, out or file)
+    _report(reset_file(file, seed, out))
+
+
+@main.command(name="set")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--lr", type=float, help="New learning rate (the lr cell).")
+@click.option("--eps", type=float, help="New nudge dt (the eps cell).")
+@click.option("--seed", type=int, help="Seed of the initial value generator's new values (step 1 copies them; "
+                                       "`gradsheet reset` does that).")
+@_out_option
+def set_(file, lr, eps, seed, out):
+    """Change a setting of a gradsheet workbook, as typing into its cell would.
+
+    For students without Excel who follow the advice a step gives ("make lr smaller").
+    W, B, the pasted cells and the history stay as they are.
+
+    \b
+    Example:
+        gradsheet set lemonade.xlsx --lr 0.0005
+    """
+    import warnings
+
+    from .build import warn_if_unstable
+    from .headless import set_file
+    from .labels import MESSAGES
+    if lr is None and eps is None and seed is None:
+        raise GradsheetError(MESSAGES["en"]["nothing_set"])
+    done = set_file(file, out, lr=lr, eps=eps, seed=seed)
+    s = done.book.settings
+    changed = [f"{name} = {getattr(s, name):g}" for name, v in (("lr", lr), ("eps", eps), ("seed", seed))
+               if v is not None]
+    click.echo(MESSAGES[s.lang]["set"].format(path=done.path, what=", ".join(changed)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warn_if_unstable(done.book.dataset, s)
 
 
 @main.command()

@@ -18,6 +18,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from . import book
 from .dataset import Dataset
 from .errors import GradsheetError
+from .layout import Layout
 from .settings import Settings, State
 
 SETTING_KEYS = ("seed", "lang", "diff", "title", "buttons", "unrolled", "landscape", "scale")
@@ -30,6 +31,11 @@ class WorkbookFile:
     settings: Settings
     state: State
     book_loss: object  # the Loss cell's stored value
+    layout: Layout  # where the workbook keeps its cells (history_rows not counted)
+
+    def address(self, name: str) -> str:
+        """A cell a message can point to, as a student types it: 학습!G5."""
+        return f"{self.layout.sheet}!{self.layout.a1(name).replace('$', '')}"
 
 
 class OpenpyxlGrid:
@@ -96,4 +102,4 @@ def read(path: str | Path) -> WorkbookFile:
     settings = Settings(lr=live.problem.lr, eps=live.problem.eps, **options)
     dataset = Dataset(meta.get("dataset", path.stem), live.headings[:-1], live.headings[-1],
                       live.raw, live.problem.y)
-    return WorkbookFile(path, dataset, settings, live.state, live.book_loss)
+    return WorkbookFile(path, dataset, settings, live.state, live.book_loss, live.layout)

@@ -1,4 +1,4 @@
-"""Steps on workbook files, without Excel: what `gradsheet step/run/reset` do.
+"""Steps on workbook files, without Excel: what `gradsheet step/run/next/reset/set` do.
 
 Read the file, check its Loss against the model, step with the engine, rewrite it through
 the writer (atomically). A refused step writes nothing, so the file stays byte-identical.
@@ -6,14 +6,29 @@ the writer (atomically). A refused step writes nothing, so the file stays byte-i
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Callable
 
+import numpy as np
+
 from . import files, steps
-from .settings import State
+from .settings import State, initial_theta
 from .writer import model_X, write
 
 CHUNK = 1000  # steps between progress updates
+
+
+@dataclass(frozen=True)
+class Rewritten:
+    """What a command did to a workbook file: enough for the CLI to say it."""
+    book: files.WorkbookFile  # the workbook as it was read
+    state: State  # as it was written
+    path: Path  # where it was written
+    loss_before: float
+    loss_after: float
+    divergence: steps.Divergence | None = None
+    action: int | None = None  # the hand action done (`next`)
 
 
 def problem_of(book: files.WorkbookFile) -> steps.Problem:
@@ -21,36 +36,72 @@ def problem_of(book: files.WorkbookFile) -> steps.Problem:
     return steps.Problem(model_X(book.dataset, s), book.dataset.y, s.lr, s.eps, s.diff)
 
 
-def run_file(path, steps_count: int = 1, out=None,
-             progress: Callable[[int], None] | None = None) -> tuple[files.WorkbookFile, steps.Outcome]:
-    """Run `steps_count` whole steps on the workbook at `path`; write to `out` (default: in place)."""
+def _open(path, out, check: bool = True) -> tuple[files.WorkbookFile, steps.Problem, Path]:
+    if out is not None:
+        from .build import check_xlsx_name
+        check_xlsx_name(Path(out))
     book = files.read(path)
     problem = problem_of(book)
-    steps.check_book(problem, book.state, book.book_loss)
-    state, done, warning = book.state, 0, None
-    while done < steps_count and warning is None:
-        outcome = steps.run(problem, state, min(CHUNK, steps_count - done))
-        state, done, warning = outcome.state, done + outcome.steps, outcome.warning
+    if check:
+        steps.check_book(problem, book.state, book.book_loss)
+    return book, problem, Path(out or path)
+
+
+def _localised(book: files.WorkbookFile, run: Callable):
+    """Words a refused first step in the workbook's language, naming its lr cell."""
+    try:
+        return run()
+    except steps.Diverged as e:
+        raise steps.Diverged(e.divergence, e.divergence.message(
+            book.settings.lang, book.address("lr"), str(book.path))) from None
+
+
+def run_file(path, steps_count: int = 1, out=None,
+             progress: Callable[[int], None] | None = None) -> Rewritten:
+    """Run `steps_count` whole steps on the workbook at `path`; write to `out` (default: in place)."""
+    book, problem, target = _open(path, out)
+    state, done, divergence = book.state, 0, None
+    while done < steps_count and divergence is None:
+        outcome = _localised(book, lambda: steps.run(problem, state, min(CHUNK, steps_count - done)))
+        state, done, divergence = outcome.state, done + outcome.steps, outcome.divergence
         if progress:
             progress(outcome.steps)
-    write(out or path, book.dataset, book.settings, state)
-    return book, steps.Outcome(state, done, warning)
+    write(target, book.dataset, book.settings, state)
+    return Rewritten(book, state, target, problem.loss(book.state.theta), problem.loss(state.theta),
+                     divergence)
 
 
-def act_file(path, out=None) -> tuple[files.WorkbookFile, State, int]:
-    """One hand action (the 'next action' button); returns the index of the action done."""
-    book = files.read(path)
-    problem = problem_of(book)
-    steps.check_book(problem, book.state, book.book_loss)
-    state = steps.act(problem, book.state)
-    write(out or path, book.dataset, book.settings, state)
-    return book, state, book.state.action
+def act_file(path, out=None) -> Rewritten:
+    """One hand action (the 'next action' button)."""
+    book, problem, target = _open(path, out)
+    state = _localised(book, lambda: steps.act(problem, book.state))
+    write(target, book.dataset, book.settings, state)
+    return Rewritten(book, state, target, problem.loss(book.state.theta), problem.loss(state.theta),
+                     action=book.state.action)
 
 
-def reset_file(path, seed: int | None = None, out=None) -> tuple[files.WorkbookFile, State]:
+def reset_file(path, seed: int | None = None, out=None) -> Rewritten:
     """Step 1: fresh random W, B (seedable), history emptied."""
-    book = files.read(path)
-    state = steps.reset(problem_of(book), seed)
+    # Step 1 starts afresh from the data, so a damaged Loss cell needs no check.
+    book, problem, target = _open(path, out, check=False)
+    state = steps.reset(problem, seed)
     settings = book.settings if seed is None else replace(book.settings, seed=seed)
-    write(out or path, book.dataset, settings, state)
-    return book, state
+    write(target, book.dataset, settings, state)
+    return Rewritten(book, state, target, problem.loss(book.state.theta), problem.loss(state.theta))
+
+
+def set_file(path, out=None, *, lr: float | None = None, eps: float | None = None,
+             seed: int | None = None) -> Rewritten:
+    """Change settings in place, as a student would type them into the lr and eps cells.
+    `seed` gives the initial value generator that seed's values (what step 1 copies into
+    W, B; `reset` does that step); W, B and the history stay as they are."""
+    book, problem, target = _open(path, out)
+    changes = {k: v for k, v in (("lr", lr), ("eps", eps), ("seed", seed)) if v is not None}
+    settings = replace(book.settings, **changes)
+    state = book.state
+    if seed is not None:
+        state = replace(state, init=initial_theta(book.dataset.k, seed))
+    write(target, book.dataset, settings, state)
+    new_problem = problem_of(replace(book, settings=settings))
+    return Rewritten(replace(book, settings=settings), state, target,
+                     problem.loss(state.theta), new_problem.loss(np.asarray(state.theta)))

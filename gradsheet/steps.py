@@ -13,6 +13,7 @@ import numpy as np
 
 from . import model, procedure
 from .errors import GradsheetError
+from .labels import MESSAGES
 from .layout import param_names
 from .settings import State, initial_theta
 
@@ -37,16 +38,36 @@ class Problem:
         return model.loss(self.X, self.y, theta)
 
 
+@dataclass(frozen=True)
+class Divergence:
+    """A descent stopped before a step that would diverge: the front-end words it (in the
+    workbook's language, naming the lr cell and, on the command line, the command)."""
+    lr: float
+    done: int  # whole steps kept before it
+    suggestion: float  # a learning rate below the stable limit
+
+    def message(self, lang: str = "en", cell: str = "lr", command_file: str | None = None) -> str:
+        texts = MESSAGES.get(lang, MESSAGES["en"])
+        fields = {"lr": self.lr, "done": self.done, "suggestion": self.suggestion,
+                  "cell": cell, "file": command_file}
+        text = texts["diverged"].format(**fields)
+        return text + (texts["diverged_command"].format(**fields) if command_file else "")
+
+
 class Diverged(GradsheetError):
     """Raised when not even one step could be taken without diverging."""
     exit_code = 1
+
+    def __init__(self, divergence: Divergence, text: str | None = None):
+        super().__init__(text or divergence.message())
+        self.divergence = divergence
 
 
 @dataclass(frozen=True)
 class Outcome:
     state: State
     steps: int  # whole steps completed (a finished half-done step counts as one)
-    warning: str | None = None  # set when the descent diverged and stopped early
+    divergence: Divergence | None = None  # set when the descent diverged and stopped early
 
 
 def check_book(problem: Problem, state: State, book_loss) -> None:
@@ -63,10 +84,8 @@ def check_book(problem: Problem, state: State, book_loss) -> None:
                              f"({expected:.12g}) for its data and W, B: its formulas or data were damaged")
 
 
-def divergence_message(problem: Problem, done: int) -> str:
-    suggestion = model.suggest_lr(problem.X)
-    return (f"Loss is diverging with learning rate lr = {problem.lr:g}: stopped after {done} "
-            f"step(s), keeping the last good W and B; try a smaller lr such as {suggestion:g}")
+def divergence(problem: Problem, done: int) -> Divergence:
+    return Divergence(problem.lr, done, model.suggest_lr(problem.X))
 
 
 def _limit(problem: Problem, state: State) -> float:
@@ -98,7 +117,7 @@ def act(problem: Problem, state: State) -> State:
     else:  # 6: next values into W, B
         theta = theta - problem.lr * dloss
         if model.diverged(problem.loss(theta), theta, _limit(problem, state)):
-            raise Diverged(divergence_message(problem, 0))
+            raise Diverged(divergence(problem, 0))
     nxt = (state.action + 1) % len(procedure.actions(problem.k))
     return replace(state, theta=theta, history=history, prev_loss=prev, dloss=dloss, action=nxt)
 
@@ -125,8 +144,8 @@ def run(problem: Problem, state: State, steps: int = 1) -> Outcome:
                         history=np.vstack([state.history.reshape(-1, d.history.shape[1]), d.history]))
     if d.stopped:
         if done == 0:
-            raise Diverged(divergence_message(problem, 0))
-        return Outcome(state, done, divergence_message(problem, done))
+            raise Diverged(divergence(problem, 0))
+        return Outcome(state, done, divergence(problem, done))
     return Outcome(state, done)
 
 

@@ -83,11 +83,23 @@ def write(path: str | os.PathLike, dataset: Dataset, settings: Settings, state: 
         if settings.buttons == "lite":
             from .buttons import embed_lite
             embed_lite(tmp, layout, settings.lang)
+        os.chmod(tmp, _mode_for(path))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _mode_for(path: Path) -> int:
+    """mkstemp makes 0600 files: a rewritten workbook keeps its own mode, a new one gets
+    what any program would give it (0666 less the umask, 0644 under umask 022)."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def _write_xlsx(filename: str, dataset: Dataset, settings: Settings, state: State) -> Layout:
