@@ -1,0 +1,1 @@
+"""The engine: numpy and the course's procedure, no workbook libraries (xlwings Lite embeds it)."""
