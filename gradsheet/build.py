@@ -10,6 +10,7 @@ from pathlib import Path
 from . import model
 from .dataset import Dataset, load
 from .errors import GradsheetError
+from .layout import param_names
 from .settings import Settings, State, initial_theta
 from .writer import model_X, write
 
@@ -50,22 +51,43 @@ def sized_defaults(dataset: Dataset, options: dict) -> dict:
                           f"{n:,} rows x {k} features stays quick; choose with --unrolled N", stacklevel=3)
         options["unrolled"] = rows
     if "landscape" not in options and LANDSCAPE_CELLS * (2 * k + 3) * n > RECALC_BUDGET:
+        first_w = param_names(k)[0]  # W for one input, W_1 for several
         warnings.warn(f"the loss landscape is left out: {LANDSCAPE_CELLS} cells over {n:,} rows would make "
-                      "every edit recalculate for seconds; ask for it with --landscape W,B", stacklevel=3)
+                      f"every edit recalculate for seconds; ask for it with --landscape {first_w},B",
+                      stacklevel=3)
         options["landscape"] = ("none",)
     return options
 
 
+# A learning rate is "far too small" when this many steps (the 'All steps' sheet's length)
+# cannot bring Loss even this share of the way down to its minimum, though a learning rate
+# near the stable limit would. The bound is set by the loss's steepest direction, the one a
+# larger lr speeds up, so this means lr below about 1/175 of the limit. A badly conditioned
+# table like the course's lemonade (lr 0.001 is 2x below its limit; its flat B direction is
+# slow whatever the lr) gets no warning: a larger lr would not help it.
+SLOW_STEPS = UNROLLED_ROWS
+SLOW_PROGRESS = 0.9
+
+
 def warn_if_unstable(dataset: Dataset, settings: Settings) -> None:
     """Gradient descent on this loss converges only for lr below 2 / (its largest
-    curvature); above that the workbook would only show Loss exploding."""
+    curvature); above that the workbook would only show Loss exploding. Far below it
+    (e.g. the course's 0.001 on standardised inputs, ~1000x below) Loss barely moves."""
     X = model_X(dataset, settings)
     limit = model.stable_lr(X)
-    if settings.lr >= limit:
+    lr = settings.lr
+    if lr >= limit:
         hint = "" if settings.scale != "none" or dataset.k == 1 else " or rescale the features with --scale standard"
-        warnings.warn(f"lr = {settings.lr:g} is above the largest stable learning rate for this data "
+        warnings.warn(f"lr = {lr:g} is above the largest stable learning rate for this data "
                       f"({limit:.3g}, from the loss's curvature): the descent will diverge; "
                       f"try --lr {model.suggest_lr(X):g}{hint}", stacklevel=3)
+        return
+    progress = model.most_progress(X, lr, SLOW_STEPS)
+    if progress < SLOW_PROGRESS:
+        share = f"at most {progress:.0%}" if progress >= 0.01 else "less than 1%"
+        warnings.warn(f"lr = {lr:g} is {limit / lr:,.0f}× below the largest stable learning rate for "
+                      f"this data ({limit:.3g}): {SLOW_STEPS} steps bring Loss {share} of the way "
+                      f"down to its minimum; try --lr {model.suggest_lr(X):g}", stacklevel=3)
 
 
 # Suffix of the default output for an .xlsx input: the instructor's own file keeps its name.
@@ -117,7 +139,8 @@ def make(data: str | Path | None = None, out: str | Path | None = None, *,
     (`<data stem>-gradsheet.xlsx` for an .xlsx input); see output_path().
     """
     out = output_path(data, out, default_stem)
-    dataset = load(data, target=target, features=features, sheet=sheet)
+    dataset = load(data, target=target, features=features, sheet=sheet,
+                   lang=options.get("lang", Settings.lang))
     for message in dataset.warnings:
         warnings.warn(message, stacklevel=2)
     settings = Settings(**sized_defaults(dataset, options))

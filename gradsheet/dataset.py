@@ -1,21 +1,29 @@
 """The table a workbook learns from: the course's lemonade data or an instructor's file.
 
 `load` reads a CSV/TSV text file (UTF-8, UTF-8 with BOM, CP949/EUC-KR; delimiter found by
-`csv.Sniffer` among `,` `;` tab) or an `.xlsx` workbook (openpyxl, read-only). Every problem
+`csv.Sniffer` among `,` `;` tab) or an `.xlsx` workbook (openpyxl, read-only) into a `Table`
+of headings and cells; `select` then picks the target and feature columns and converts only
+those to numbers, so other columns (names, dates, notes) never matter. Every problem
 with the file becomes a `GradsheetError` with a one-line message that names the culprit:
 the file, and where it applies the 1-based file row, the column heading and the value.
+
+Files as instructors have them are read the way Excel (English/Korean locale) shows them:
+numbers with thousands separators (`"45,000"`) and percentages (`12%` is 0.12), a title line
+above the headings and a units row under them; each such reading is said once, as a warning.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import decimal
+import difflib
 import io
 import math
 import re
 import zipfile
 import zlib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 from xml.etree.ElementTree import ParseError
@@ -25,7 +33,8 @@ import numpy as np
 from .errors import GradsheetError
 
 # The course's lemonade table (temperature 온도 -> sales 판매량): y = 2x, so W = 2, B = 0.
-LEMONADE_HEADINGS = ("온도", "판매량")
+# Its headings follow the workbook's language; either language's names select its columns.
+LEMONADE_HEADINGS = {"ko": ("온도", "판매량"), "en": ("temperature", "sales")}
 LEMONADE_ROWS = ((20, 40), (21, 42), (22, 44), (23, 46), (24, 48), (25, 50))
 
 # Excel's sheet has 1,048,576 rows and the workbook's data table starts below its header (row 4).
@@ -46,6 +55,14 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Excel 97-2003 .xls
 _BINARY = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SEP_LINE = re.compile(r"sep=(.)\s*", re.IGNORECASE)  # Excel's optional first line, e.g. "sep=;"
 
+# Excel's en/ko number formats group thousands by commas in groups of exactly three digits
+# ("45,000", "-1,234,567.5"). Anything else with a comma ("1,5", "12,34", "0,500") is refused:
+# it may be a decimal comma, and guessing would silently change a value a thousandfold.
+_GROUPED = re.compile(r"[+-]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d*)?")
+# A units row's cells: "(㎡)", "[만원]", "（개）" …
+_UNIT = re.compile(r"[(\[（［【〔].*[)\]）］】〕]", re.DOTALL)
+THOUSANDS, PERCENT = "thousands", "percent"
+
 
 @dataclass(frozen=True)
 class Dataset:
@@ -65,39 +82,58 @@ class Dataset:
         return self.X.shape[1]
 
 
-def lemonade() -> Dataset:
-    return select(lemonade_table(), "lemonade", None, None)
+@dataclass(frozen=True)
+class Table:
+    """A table as read, before any cell becomes a number: `select` converts only the columns
+    a workbook uses. Column j is headed headings[j] and holds columns[j], one cell per row."""
+    where: str  # the file (and sheet) named in messages
+    headings: tuple[str, ...]  # stripped, cut to MAX_HEADING
+    full_headings: tuple[str, ...]  # before cutting, for the warning
+    columns: tuple[Sequence, ...]
+    rows: Sequence[Sequence]  # the data rows with all their cells (to tell a blank row)
+    first_row: int  # the 1-based file row of rows[0]
+    text_cells: bool  # every cell is a str (a text file), so numpy may convert in bulk
+    underscores: bool = True  # whether a cell may hold "_" (float() accepts "1_0"; Excel not)
+    aliases: dict = field(default_factory=dict)  # other names of columns: name -> index
+    warnings: tuple[str, ...] = ()  # what reading the file skipped (title, units row)
+
+
+def lemonade(lang: str = "ko") -> Dataset:
+    return select(lemonade_table(lang), "lemonade", None, None)
 
 
 def load(path: str | Path | None = None, target: str | None = None,
-         features: str | list[str] | None = None, sheet: str | None = None) -> Dataset:
-    """Read a numeric table; None means the embedded lemonade data.
+         features: str | list[str] | None = None, sheet: str | None = None,
+         lang: str = "ko") -> Dataset:
+    """Read a numeric table; None means the embedded lemonade data (headings in `lang`).
 
     `target` and `features` name columns by heading or by 1-based position (default: the last
-    column is the target, all others are features). `sheet` picks an .xlsx worksheet by name.
+    column with numbers is the target, all other columns with numbers are features). `sheet`
+    picks an .xlsx worksheet by name.
     """
     if path is None:
-        return select(lemonade_table(), "lemonade", target, features)
+        return select(lemonade_table(lang), "lemonade", target, features)
     path = Path(path)
-    headings, values, warnings = read_table(path, sheet)
-    dataset = select((headings, values), path.stem, target, features)
-    return replace(dataset, warnings=tuple(warnings))
+    return select(read_table(path, sheet), path.stem, target, features)
 
 
-def lemonade_table() -> tuple[tuple[str, ...], np.ndarray]:
-    return LEMONADE_HEADINGS, np.array(LEMONADE_ROWS, dtype=float)
+def lemonade_table(lang: str = "ko") -> Table:
+    """The course's table, headed in `lang` (English for "en", else Korean); the other
+    language's headings still name its columns (`--target 온도` works in English too)."""
+    headings = LEMONADE_HEADINGS["en" if lang == "en" else "ko"]
+    aliases = {h: j for names in LEMONADE_HEADINGS.values() for j, h in enumerate(names)}
+    return Table("lemonade", headings, headings, tuple(zip(*LEMONADE_ROWS)), LEMONADE_ROWS, 2,
+                 text_cells=False, aliases=aliases)
 
 
-def select(table: tuple[tuple[str, ...], np.ndarray], name: str, target: str | None,
+def select(table: Table, name: str, target: str | None,
            features: str | list[str] | None) -> Dataset:
-    """Pick the target (default: last column) and the features (default: all others)."""
-    headings, values = table
-    t = _column(headings, target) if target not in (None, "") else len(headings) - 1
-    if features:
-        names = features.split(",") if isinstance(features, str) else list(features)
-        f = [_column(headings, str(s).strip()) for s in names]
-    else:
-        f = [j for j in range(len(headings)) if j != t]
+    """Pick the target (default: the last column with numbers) and the features (default: all
+    other columns with numbers; columns without any are left out with a warning), then convert
+    the chosen columns, and only those, to numbers."""
+    headings = table.headings
+    columns = _Columns(table)
+    f, t, left_out = _choose(table, columns, target, features)
     if not f:
         raise GradsheetError("no feature columns: the table needs at least two columns")
     if t in f:
@@ -109,8 +145,39 @@ def select(table: tuple[tuple[str, ...], np.ndarray], name: str, target: str | N
         raise GradsheetError(
             f"{_clean(name)}: {len(f)} feature columns; at most {MAX_FEATURES} fit in the per-row "
             f"formula (Excel allows 8,192 characters); choose fewer features")
+    values = columns.values(f + [t])
+    warnings = list(table.warnings)
+    warnings += [_cut_note(table.full_headings[j]) for j in f + [t]
+                 if len(table.full_headings[j]) > MAX_HEADING]
+    if left_out:
+        warnings.append(_left_out_note(table, left_out))
+    warnings += [_conversion_note(headings[j], columns.converted(j)) for j in f + [t]
+                 if columns.converted(j)]
     return Dataset(name, tuple(headings[j] for j in f), headings[t],
-                   as_cell_numbers(values[:, f]), as_cell_numbers(values[:, t]))
+                   as_cell_numbers(values[:, :-1]), as_cell_numbers(values[:, -1]),
+                   tuple(warnings))
+
+
+def _choose(table: Table, columns: "_Columns", target: str | None,
+            features: str | list[str] | None) -> tuple[list[int], int, list[int]]:
+    """(feature columns, target column, columns left out for having no numbers)."""
+    f: list[int] = []
+    if features:
+        names = features.split(",") if isinstance(features, str) else list(features)
+        f = [_column(table, str(s).strip()) for s in names]
+    if target not in (None, ""):
+        t = _column(table, target)
+    else:  # no column with numbers at all: the last, refused by its first cell
+        t = next((j for j in reversed(range(len(table.headings))) if columns.has_numbers(j)),
+                 len(table.headings) - 1)
+    left_out: list[int] = []
+    if not features:
+        for j in range(len(table.headings)):
+            if j != t:
+                (f if columns.has_numbers(j) else left_out).append(j)
+        if not f and left_out:  # nothing with numbers besides the target: say why, by the cell
+            columns.values([left_out[0]])
+    return f, t, left_out
 
 
 def as_cell_numbers(a: np.ndarray) -> np.ndarray:
@@ -121,26 +188,226 @@ def as_cell_numbers(a: np.ndarray) -> np.ndarray:
     return np.array(flat, dtype=np.float64).reshape(np.shape(a))
 
 
-def _column(headings: tuple[str, ...], wanted) -> int:
+def _column(table: Table, wanted) -> int:
+    headings = table.headings
     wanted = str(wanted)
     for candidate in (wanted, wanted.strip(), wanted.strip()[:MAX_HEADING]):
         if candidate in headings:
             return headings.index(candidate)
     w = wanted.strip()
+    if w in table.aliases:
+        return table.aliases[w]
     if w.isdigit() and 1 <= int(w) <= len(headings):
         return int(w) - 1
+    close = _close_headings(headings, w)
+    if close:
+        options = " or ".join(f"{_q(headings[j])} (column {j + 1})" for j in close)
+        raise GradsheetError(f"no column {_q(wanted)}; did you mean {options}?")
     shown = ", ".join(_clean(_cut(h, 40)) for h in headings[:20])
     more = f", ... ({len(headings)} in all)" if len(headings) > 20 else ""
     raise GradsheetError(f"no column {_q(wanted)}; the columns are: {shown}{more}")
+
+
+def _close_headings(headings: Sequence[str], wanted: str, most: int = 3) -> list[int]:
+    """Columns a mistyped name probably meant, best first: headings that start with it or
+    contain it ('매매가' → '매매가(만원)'), then difflib's close matches; letter case ignored."""
+    key = wanted.casefold()
+    if not key:
+        return []
+    folded = [h.casefold() for h in headings]
+    found = [j for j, h in enumerate(folded) if h.startswith(key)]
+    found += [j for j, h in enumerate(folded) if key in h or (len(h) > 1 and h in key)]
+    found += [folded.index(h) for h in difflib.get_close_matches(key, folded, n=most)]
+    return list(dict.fromkeys(found))[:most]
+
+
+# ---------------------------------------------------------------------------------------------
+# The chosen columns to numbers
+
+
+@dataclass
+class _Column:
+    values: np.ndarray | None  # float64; None when a cell is not a number
+    bad: tuple[int, str] | None = None  # (row index, why) of the first cell that is not one
+    converted: dict = field(default_factory=dict)  # kind -> [count, first cell, its number]
+    any_number: bool | None = None  # whether any cell is a number (known once asked)
+
+
+class _Columns:
+    """Each column converted at most once, on demand."""
+
+    def __init__(self, table: Table):
+        self.table = table
+        self.done: dict[int, _Column] = {}
+
+    def get(self, j: int) -> _Column:
+        if j not in self.done:
+            self.done[j] = _convert(self.table, self.table.columns[j])
+        return self.done[j]
+
+    def has_numbers(self, j: int) -> bool:
+        """Whether column j holds any number at all (a column of names, dates or notes does
+        not; a column of numbers with one bad cell does, and is refused if chosen)."""
+        column = self.get(j)
+        if column.values is not None:
+            return True
+        if column.any_number is None:
+            column.any_number = any(not isinstance(_number(cell), str)
+                                    for cell in self.table.columns[j])
+        return column.any_number
+
+    def converted(self, j: int) -> dict:
+        return self.get(j).converted
+
+    def values(self, chosen: list[int]) -> np.ndarray:
+        """The chosen columns as an (n, len(chosen)) float64 array; a cell that is not a number
+        is refused by file row and heading, the first in reading order (row by row)."""
+        table = self.table
+        out = np.empty((len(table.rows), len(chosen)), dtype=np.float64)
+        bad = []
+        for c, j in enumerate(chosen):
+            column = self.get(j)
+            if column.bad is not None:
+                bad.append((column.bad[0], j, column.bad[1]))
+            else:
+                out[:, c] = column.values
+        if bad:
+            i, j, why = min(bad)
+            r = table.first_row + i
+            if _blank_row(table.rows[i]):
+                raise GradsheetError(f"{table.where}: row {r} is empty (blank rows are allowed "
+                                     "only at the end)")
+            raise GradsheetError(f"{table.where}: row {r}, column {_q(table.headings[j])}: {why}")
+        return out
+
+
+def _convert(table: Table, cells: Sequence) -> _Column:
+    """A column's numbers: numpy in bulk for plain text numbers; cell by cell otherwise (Excel
+    formatting, worksheet cells, or a bad cell to find)."""
+    if table.text_cells and not (table.underscores and any("_" in s for s in cells)):
+        try:
+            values = np.array(cells, dtype=np.float64)
+        except (ValueError, TypeError, OverflowError):
+            values = None
+        if values is not None and (np.abs(values) <= MAX_ABS).all():  # false for nan, inf
+            return _Column(values)
+    values = np.empty(len(cells), dtype=np.float64)
+    converted: dict = {}
+    for i, cell in enumerate(cells):
+        number = _number(cell)
+        if isinstance(number, str):
+            return _Column(None, (i, number), converted)
+        values[i], kinds = number
+        for kind in kinds:
+            converted.setdefault(kind, [0, cell.strip(), values[i]])[0] += 1
+    return _Column(values, None, converted)
+
+
+def _number(cell) -> tuple[float, tuple[str, ...]] | str:
+    """(the cell's number, how Excel formatting was read: THOUSANDS, PERCENT), or why it is
+    not a number."""
+    kinds: tuple[str, ...] = ()
+    if cell is None or (isinstance(cell, str) and not cell.strip()):
+        return "the value is missing"
+    if isinstance(cell, bool):
+        return f"{_q(cell)} is not a number"
+    if isinstance(cell, (int, float)):
+        try:
+            number = float(cell)
+        except OverflowError:
+            return f"{_q(cell)} is not a finite number"
+    elif isinstance(cell, str):
+        read = _number_text(cell.strip())
+        if isinstance(read, str):
+            return read
+        number, kinds = read
+    else:  # dates, times, anything else a worksheet may hold
+        return f"{_q(cell)} is not a number"
+    if not math.isfinite(number):
+        return f"{_q(cell.strip() if isinstance(cell, str) else cell)} is not a finite number"
+    if abs(number) > MAX_ABS:
+        return (f"{_q(cell.strip() if isinstance(cell, str) else cell)} is too large "
+                f"(beyond ±{MAX_ABS:g} the squared errors overflow)")
+    return number, kinds
+
+
+def _number_text(text: str) -> tuple[float, tuple[str, ...]] | str:
+    """A number as Excel (en/ko) reads typed text: "45,000" is 45000, "12%" is 0.12."""
+    kinds = []
+    digits = text
+    if digits.endswith("%"):
+        digits = digits[:-1].rstrip()
+        kinds.append(PERCENT)
+    if _GROUPED.fullmatch(digits):
+        digits = digits.replace(",", "")
+        kinds.insert(0, THOUSANDS)
+    try:
+        if "_" in digits:
+            raise ValueError(digits)
+        number = float(digits)
+    except ValueError:
+        if "," in digits and any(ch.isdigit() for ch in digits):
+            return (f"{_q(text)} is not a number (a comma is read only between groups of three "
+                    "digits, as in 45,000; a decimal needs a point, as in 1.5)")
+        return f"{_q(text)} is not a number"
+    if PERCENT in kinds and math.isfinite(number):
+        try:  # in decimal, as Excel does: "12.3%" is the double nearest 0.123, not 12.3/100
+            number = float(decimal.Decimal(digits).scaleb(-2))
+        except (decimal.DecimalException, ValueError):
+            number = number / 100
+    return number, tuple(kinds)
+
+
+# ---------------------------------------------------------------------------------------------
+# Warnings: one line each
+
+
+def _cut_note(heading: str) -> str:
+    return (f"heading {_q(heading, 40)} is {len(heading):,} characters long; "
+            f"cut to {MAX_HEADING}")
+
+
+def _left_out_note(table: Table, left_out: list[int]) -> str:
+    shown = []
+    for j in left_out[:5]:
+        example = next(((i, c) for i, c in enumerate(table.columns[j]) if not _blank_cell(c)), None)
+        where = "empty" if example is None else \
+            f"{_q(_shown_cell(example[1]), 30)} in row {table.first_row + example[0]}"
+        shown.append(f"{_q(table.headings[j], 40)} ({where})")
+    more = f" and {len(left_out) - 5} more" if len(left_out) > 5 else ""
+    count = f"{len(left_out)} columns" if len(left_out) > 1 else "a column"
+    return f"left out {count} without numbers: {', '.join(shown)}{more}"
+
+
+def _conversion_note(heading: str, converted: dict) -> str:
+    parts = []
+    for kind in (k for k in (THOUSANDS, PERCENT) if k in converted):
+        count, cell, number = converted[kind]
+        if kind == THOUSANDS:
+            what = ("numbers with thousands separators read as plain numbers" if count > 1 else
+                    "number with thousands separators read as a plain number")
+        else:
+            what = ("percentages read as fractions, as Excel stores them" if count > 1 else
+                    "percentage read as a fraction, as Excel stores it")
+        parts.append(f"{count:,} {what} (e.g. {_q(cell, 30)} → {_plain(number)})")
+    return f"column {_q(heading, 40)}: " + "; ".join(parts)
+
+
+def _plain(number: float) -> str:
+    text = repr(float(number))
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _shown_cell(cell) -> str:
+    return cell.strip() if isinstance(cell, str) else str(cell)
 
 
 # ---------------------------------------------------------------------------------------------
 # Reading files
 
 
-def read_table(path: Path, sheet: str | None = None
-               ) -> tuple[tuple[str, ...], np.ndarray, list[str]]:
-    """The headings, the (n, columns) float64 values and warnings of a CSV/TSV or .xlsx file."""
+def read_table(path: Path, sheet: str | None = None) -> Table:
+    """The checked table (headings and cells) of a CSV/TSV or .xlsx file."""
     where = _clean(str(path))
     if not path.exists():
         raise GradsheetError(f"data file not found: {where}")
@@ -183,7 +450,7 @@ def _read_text(where: str, data: bytes):
     else:
         while head and not head[0].strip():
             head.pop(0)
-        delimiter = _sniff_delimiter("".join(head[:_SNIFF_LINES]), head[0] if head else "")
+        delimiter = _sniff_delimiter(head[:_SNIFF_LINES + 1])
 
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"',
                         doublequote=True, skipinitialspace=True, strict=False)
@@ -211,11 +478,16 @@ def _decode(where: str, data: bytes) -> str:
                          "CP949/EUC-KR text")
 
 
-def _sniff_delimiter(sample: str, header: str) -> str:
+def _sniff_delimiter(lines: list[str]) -> str:
     """csv.Sniffer's choice among , ; tab: from the first lines, else from the header line alone
-    (the first lines disagree when a row is ragged; that row is then reported by row number)."""
+    (the first lines disagree when a row is ragged; that row is then reported by row number).
+    A first line without any delimiter may be a title above the table: then the lines after it."""
+    if lines and not any(d in lines[0] for d in DELIMITERS):
+        lines = lines[1:] or lines
+    else:
+        lines = lines[:_SNIFF_LINES]
     sniffer = csv.Sniffer()
-    for text in (sample, header):
+    for text in ("".join(lines), lines[0] if lines else ""):
         try:
             return sniffer.sniff(text, delimiters=DELIMITERS).delimiter
         except csv.Error:
@@ -274,26 +546,40 @@ _XLSX_ERRORS = _xlsx_errors()
 
 
 # ---------------------------------------------------------------------------------------------
-# From rows of cells to a checked numeric table
+# From rows of cells to a checked table
 
 
-def _table(where: str, rows: list[Sequence], text_cells: bool, underscores: bool):
-    """Check the shape and headings of the rows (row i is file row i + 1), convert to numbers."""
+def _table(where: str, rows: list[Sequence], text_cells: bool, underscores: bool) -> Table:
+    """Check the shape and headings of the rows (row i is file row i + 1); skip a title line
+    above the headings and a units row under them, with a warning each."""
     while rows and _blank_row(rows[-1]):  # blank trailing lines / empty formatted rows
         rows.pop()
-    top = next((i for i, row in enumerate(rows) if not _blank_row(row)), None)
+    top = _next_filled(rows, 0)
     if top is None:
         raise GradsheetError(f"{where}: the file is empty")
+    warnings = []
+    below = _next_filled(rows, top + 1)
+    if below is not None and _is_title(rows[top]) and _looks_like_headings(rows[below]):
+        title = next(c for c in rows[top] if not _blank_cell(c))
+        warnings.append(f"row {top + 1} ({_q(_shown_cell(title), 40)}) looks like a title above "
+                        "the headings: skipped")
+        top = below
     header = rows[top]
-    width = len(header) if text_cells else max(len(row) for row in rows)
-    body = rows[top + 1:]
+    first = top + 1  # index of the first data row
+    if first < len(rows) and _is_units_row(rows[first]):
+        units = [_q(_shown_cell(c), 20) for c in rows[first] if not _blank_cell(c)]
+        shown = ", ".join(units[:4]) + (", …" if len(units) > 4 else "")
+        warnings.append(f"row {first + 1} ({shown}) looks like units under the headings: skipped")
+        first += 1
+    width = len(header) if text_cells else max(len(row) for row in rows[top:])
+    body = rows[first:]
     if not body:
         raise GradsheetError(f"{where}: a header row but no data rows")
     if len(body) > MAX_ROWS:
         raise GradsheetError(f"{where}: {len(body):,} data rows; at most {MAX_ROWS:,} fit on an "
                              "Excel sheet below the workbook's header")
     if text_cells and set(map(len, body)) != {width}:
-        for i, row in enumerate(body, start=top + 2):
+        for i, row in enumerate(body, start=first + 1):
             if len(row) != width:
                 if _blank_row(row):
                     raise GradsheetError(f"{where}: row {i} is empty (blank rows are allowed "
@@ -317,13 +603,13 @@ def _table(where: str, rows: list[Sequence], text_cells: bool, underscores: bool
             raise GradsheetError(f"{where}: column {j + 1} has values but an empty heading")
         key = heading.casefold()
         if key in seen:
-            first = seen[key]
-            other = _heading(header[first])
+            first_seen = seen[key]
+            other = _heading(header[first_seen])
             if other == heading:
                 raise GradsheetError(f"{where}: duplicate heading {_q(heading)} (columns "
-                                     f"{first + 1} and {j + 1})")
+                                     f"{first_seen + 1} and {j + 1})")
             raise GradsheetError(f"{where}: headings {_q(other)} and {_q(heading)} (columns "
-                                 f"{first + 1} and {j + 1}) differ only in letter case, and "
+                                 f"{first_seen + 1} and {j + 1}) differ only in letter case, and "
                                  "Excel treats them as the same")
         seen[key] = j
         headings.append(heading)
@@ -332,74 +618,38 @@ def _table(where: str, rows: list[Sequence], text_cells: bool, underscores: bool
         only = f" ({_q(headings[0])})" if headings else ""
         raise GradsheetError(f"{where}: only one column{only}; the table needs at least one "
                              "feature column and a target column")
-
-    warnings = []
-    for i, heading in enumerate(headings):
-        if len(heading) > MAX_HEADING:
-            warnings.append(f"heading {_q(heading, 40)} is {len(heading):,} characters long; "
-                            f"cut to {MAX_HEADING}")
-            headings[i] = heading[:MAX_HEADING]
-
-    values = _numbers(where, body, top + 2, [columns[j] for j in keep], keep,
-                      [_heading(header[j]) for j in keep], text_cells, underscores)
-    return tuple(headings), values, warnings
+    return Table(where, tuple(h[:MAX_HEADING] for h in headings), tuple(headings),
+                 tuple(columns[j] for j in keep), body, first + 1, text_cells, underscores,
+                 warnings=tuple(warnings))
 
 
-def _numbers(where, body, first_row, columns, keep, headings, text_cells, underscores):
-    """Columns to a float64 (n, k) array: numpy in bulk; on any failure, find the first bad cell
-    in reading order (row by row) for the message."""
-    if text_cells:
-        try:
-            out = np.empty((len(body), len(columns)), dtype=np.float64)
-            for c, column in enumerate(columns):
-                out[:, c] = np.array(column, dtype=np.float64)
-                if underscores and any("_" in s for s in column):
-                    raise ValueError("underscore")  # float() accepts "1_0"; Excel does not
-            if (np.abs(out) <= MAX_ABS).all():  # also false for nan and inf
-                return out
-        except (ValueError, TypeError, OverflowError):
-            pass
-    out = np.empty((len(body), len(columns)), dtype=np.float64)
-    for i, row in enumerate(body):
-        for c, j in enumerate(keep):
-            number = _number(row[j])
-            if isinstance(number, str):
-                r = first_row + i
-                if _blank_row(row):
-                    raise GradsheetError(f"{where}: row {r} is empty (blank rows are allowed "
-                                         "only at the end)")
-                raise GradsheetError(f"{where}: row {r}, column {_q(headings[c])}: {number}")
-            out[i, c] = number
-    return out
+def _next_filled(rows: Sequence[Sequence], start: int) -> int | None:
+    return next((i for i in range(start, len(rows)) if not _blank_row(rows[i])), None)
 
 
-def _number(cell) -> float | str:
-    """The cell's number, or why it is not one."""
-    if cell is None or (isinstance(cell, str) and not cell.strip()):
-        return "the value is missing"
-    if isinstance(cell, bool):
-        return f"{_q(cell)} is not a number"
-    if isinstance(cell, (int, float)):
-        try:
-            number = float(cell)
-        except OverflowError:
-            return f"{_q(cell)} is not a finite number"
-    elif isinstance(cell, str):
-        text = cell.strip()
-        try:
-            if "_" in text:
-                raise ValueError(text)
-            number = float(text)
-        except ValueError:
-            return f"{_q(text)} is not a number"
-    else:  # dates, times, anything else a worksheet may hold
-        return f"{_q(cell)} is not a number"
-    if not math.isfinite(number):
-        return f"{_q(cell.strip() if isinstance(cell, str) else cell)} is not a finite number"
-    if abs(number) > MAX_ABS:
-        return (f"{_q(cell.strip() if isinstance(cell, str) else cell)} is too large "
-                f"(beyond ±{MAX_ABS:g} the squared errors overflow)")
-    return number
+def _filled(row: Sequence) -> list:
+    return [cell for cell in row if not _blank_cell(cell)]
+
+
+def _is_number(cell) -> bool:
+    return not isinstance(_number(cell), str)
+
+
+def _is_title(row: Sequence) -> bool:
+    """One filled cell, and not a number: e.g. "2024년 아파트 시세" above the table."""
+    filled = _filled(row)
+    return len(filled) == 1 and not _is_number(filled[0])
+
+
+def _looks_like_headings(row: Sequence) -> bool:
+    filled = _filled(row)
+    return len(filled) >= 2 and not all(_is_number(c) for c in filled)
+
+
+def _is_units_row(row: Sequence) -> bool:
+    """No numbers, and every filled cell a unit in brackets: "(㎡)", "(만원)", "[개]"."""
+    filled = _filled(row)
+    return bool(filled) and all(isinstance(c, str) and _UNIT.fullmatch(c.strip()) for c in filled)
 
 
 def _heading(cell) -> str:

@@ -107,15 +107,30 @@ def diverged(loss_value: float, theta: np.ndarray, limit: float) -> bool:
     return not (np.isfinite(loss_value) and np.all(np.isfinite(theta)) and loss_value <= limit)
 
 
-def curvature(X: np.ndarray) -> float:
-    """Largest eigenvalue of the loss's Hessian 2/n·AᵀA (A = [X, 1]): the steepest direction."""
+def curvatures(X: np.ndarray) -> np.ndarray:
+    """Eigenvalues of the loss's Hessian 2/n·AᵀA (A = [X, 1]), ascending: how steep the loss
+    is along each of its principal directions."""
     A = np.column_stack([X, np.ones(X.shape[0])])
-    return float(np.linalg.eigvalsh(2.0 / X.shape[0] * (A.T @ A))[-1])
+    return np.linalg.eigvalsh(2.0 / X.shape[0] * (A.T @ A))
+
+
+def curvature(X: np.ndarray) -> float:
+    """Largest eigenvalue of the loss's Hessian: the steepest direction."""
+    return float(curvatures(X)[-1])
 
 
 def stable_lr(X: np.ndarray) -> float:
     """Plain gradient descent on a quadratic converges only for lr < 2 / curvature."""
     return 2.0 / curvature(X)
+
+
+def most_progress(X: np.ndarray, lr: float, steps: int) -> float:
+    """The largest share of Loss's excess over its minimum that `steps` gradient steps with
+    learning rate lr can remove. Along a direction of curvature c each step multiplies the
+    distance by (1 − lr·c), so that direction's part of the excess by (1 − lr·c)²; the
+    fastest direction bounds the progress of them all."""
+    fastest = float(np.min(np.abs(1.0 - lr * curvatures(X))))
+    return 1.0 - fastest ** (2 * steps)
 
 
 def suggest_lr(X: np.ndarray) -> float:

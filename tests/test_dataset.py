@@ -219,7 +219,9 @@ def test_non_numeric_cell(tmp_path):
     assert message.endswith("row 5, column '온도': 'abc' is not a number")
 
 
-@pytest.mark.parametrize("cell", ["1,5", "1_000", "0x10", "12%", "$3", "--1", "1e", "TRUE"])
+# ("12%" was refused here before Excel's formatting was read: it is now 0.12, see below)
+@pytest.mark.parametrize("cell", ["1,5", "1_000", "0x10", "$3", "--1", "1e", "TRUE", "12%%", "%",
+                                  "1_0%", "$3%", "12 % 3"])
 def test_other_non_numbers(tmp_path, cell):
     path = write(tmp_path, "t.csv", f'a;b\n1;2\n3;"{cell}"\n')
     refused(path, "row 3", "'b'", f"'{cell}'", "not a number")
@@ -383,9 +385,218 @@ def test_wrong_column_lists_the_headings(tmp_path):
 
 
 def test_messages_stay_on_one_line_with_odd_headings(tmp_path):
-    path = write(tmp_path, "t.csv", '"a\nb",c\u2028d,y\n1,x,3\n')
+    path = write(tmp_path, "t.csv", '"a\nb",c\u2028d,y\n1,x,3\n2,4,5\n')
     message = refused(path, "row 2", "not a number")  # rows as Excel shows them: records
     assert "'c\\u2028d'" in message
+    # a column without numbers is left out, and the warning naming it stays on one line too
+    ds = load(write(tmp_path, "u.csv", '"a\nb",c\u2028d,y\n1,"x\ny",3\n'))
+    assert ds.feature_names == ("a\nb",) and len(ds.warnings) == 1
+    assert "\n" not in ds.warnings[0] and "'c\\u2028d' ('x\\ny' in row 2)" in ds.warnings[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Data as instructors have it: Excel exports (formatted numbers, titles, units, other columns)
+
+
+def test_thousands_separators_quoted_with_comma_delimiter(tmp_path):
+    text = '면적,가격\r\n84.9,"45,000"\r\n59.5," 1,234,567.25 "\r\n114,"-2,500"\r\n33,  "+1,000."\r\n'
+    ds = load(write(tmp_path, "t.csv", text))
+    check(ds, ("면적",), "가격", [(84.9, 45000), (59.5, 1234567.25), (114, -2500), (33, 1000)])
+    assert ds.warnings == ("column '가격': 4 numbers with thousands separators read as plain numbers "
+                           "(e.g. '45,000' → 45000)",)
+
+
+def test_thousands_separators_unquoted_with_semicolon_and_tab(tmp_path):
+    for name, d in (("semi.csv", ";"), ("tab.tsv", "\t")):
+        text = f"면적{d}가격\n84{d}45,000\n60{d}999\n"
+        ds = load(write(tmp_path, name, text))
+        check(ds, ("면적",), "가격", [(84, 45000), (60, 999)])
+        assert ds.warnings == ("column '가격': 1 number with thousands separators read as a plain "
+                               "number (e.g. '45,000' → 45000)",)
+
+
+def test_unquoted_thousands_with_comma_delimiter_are_two_fields(tmp_path):
+    # "45,000" unquoted in a comma-separated file is two fields, as Excel itself would read it
+    refused(write(tmp_path, "t.csv", "면적,가격\n84,45,000\n"), "row 2 has 3 fields", "has 2")
+
+
+@pytest.mark.parametrize("cell", ["1,5", "1,00", "1,0000", "0,500", "12,34,567", ",000", "1,,000",
+                                  "1,000,00", "1.000,5", "1,000e3", "-,5"])
+def test_commas_that_are_not_groups_of_three_are_refused(tmp_path, cell):
+    # a decimal comma ("1,5") or an odd grouping could mean another number: never guessed
+    path = write(tmp_path, "t.csv", f'a;b\n1;2\n3;{cell}\n')
+    message = refused(path, "row 3", "'b'", f"'{cell}'", "not a number")
+    assert "groups of three digits" in message and "1.5" in message
+
+
+def test_percentages_are_fractions_as_excel_stores_them(tmp_path):
+    text = "할인율;판매량\n12%;10\n12.3 %;20\n-3%;30\n 0.5% ;40\n1,000%;50\n1e2%;60\n"
+    ds = load(write(tmp_path, "t.csv", text))
+    # decimal shifting, not division: 12.3% is the double nearest 0.123 (12.3/100 is not)
+    assert 12.3 / 100 != 0.123
+    check(ds, ("할인율",), "판매량", [(0.12, 10), (0.123, 20), (-0.03, 30), (0.005, 40),
+                                  (10, 50), (1, 60)])
+    assert ds.warnings == (
+        "column '할인율': 1 number with thousands separators read as a plain number "
+        "(e.g. '1,000%' → 10); 6 percentages read as fractions, as Excel stores them "
+        "(e.g. '12%' → 0.12)",)
+
+
+def test_one_warning_line_per_converted_column(tmp_path):
+    text = 'a,b,c,y\n"1,000",5%,1,"2,000"\n"3,000",7%,2,4\n'
+    ds = load(write(tmp_path, "t.csv", text))
+    check(ds, ("a", "b", "c"), "y", [(1000, 0.05, 1, 2000), (3000, 0.07, 2, 4)])
+    assert ds.warnings == (
+        "column 'a': 2 numbers with thousands separators read as plain numbers (e.g. '1,000' → 1000)",
+        "column 'b': 2 percentages read as fractions, as Excel stores them (e.g. '5%' → 0.05)",
+        "column 'y': 1 number with thousands separators read as a plain number (e.g. '2,000' → 2000)")
+    assert load(write(tmp_path, "plain.csv", "a,y\n 1 , 2 \n3,4\n")).warnings == ()  # spaces: silent
+
+
+@pytest.mark.parametrize("cell, why", [("1e400%", "not a finite number"), ("nan%", "not a finite number"),
+                                       ("1e103%", "too large")])
+def test_percentages_keep_the_finite_checks(tmp_path, cell, why):
+    refused(write(tmp_path, "t.csv", f"a,y\n1,2\n{cell},3\n"), "row 3", "'a'", f"'{cell}'", why)
+
+
+def test_cp949_excel_export_with_title_units_and_formatted_numbers(tmp_path):
+    # what Excel's "CSV (쉼표로 분리)" writes on Korean Windows: CP949, every row as wide as the
+    # sheet, a title line, a units row, thousands separators (quoted) and a date column
+    text = ("2024년 아파트 시세,,,\r\n"
+            "단지,면적,거래일,매매가(만원)\r\n"
+            ",(㎡),,(만원)\r\n"
+            '래미안,84.9,2024-01-05,"45,000"\r\n'
+            '자이,59.5,2024-02-11,"31,500"\r\n'
+            '힐스테이트,114.2,2024-03-02,"102,000"\r\n')
+    ds = load(write(tmp_path, "시세.csv", text, "cp949"))
+    check(ds, ("면적",), "매매가(만원)", [(84.9, 45000), (59.5, 31500), (114.2, 102000)])
+    assert ds.warnings == (
+        "row 1 ('2024년 아파트 시세') looks like a title above the headings: skipped",
+        "row 3 ('(㎡)', '(만원)') looks like units under the headings: skipped",
+        "left out 2 columns without numbers: '단지' ('래미안' in row 4), '거래일' ('2024-01-05' in row 4)",
+        "column '매매가(만원)': 3 numbers with thousands separators read as plain numbers "
+        "(e.g. '45,000' → 45000)")
+    # file rows keep their numbers after the skipped rows
+    bad = text.replace('"31,500"', '"31,5OO"')
+    refused(write(tmp_path, "bad.csv", bad, "cp949"), "row 5", "'매매가(만원)'", "'31,5OO'")
+
+
+@pytest.mark.parametrize("title", ["2024년 아파트 시세\n", "2024년 아파트 시세\n\n", '"Prices, 2024"\n',
+                                   "  Prices 2024 ;;\n"])
+def test_title_line_without_delimiters_or_followed_by_a_blank_line(tmp_path, title):
+    d = ";" if ";;" in title else ","
+    text = title + f"x{d}y\n1{d}2\n3{d}4\n5{d}6\n"
+    ds = load(write(tmp_path, "t.csv", text))
+    check(ds, ("x",), "y", [(1, 2), (3, 4), (5, 6)])
+    assert len(ds.warnings) == 1 and ds.warnings[0].startswith("row 1 (") and "title" in ds.warnings[0]
+    header_row = 3 if title.endswith("\n\n") else 2
+    refused(write(tmp_path, "bad.csv", text.replace(f"3{d}4", f"3{d}z")), f"row {header_row + 2}", "'y'")
+
+
+@pytest.mark.parametrize("units", ["(kg),(원)", "[kg],", ",（개）", "(), [m²]"])
+def test_units_row_forms(tmp_path, units):
+    ds = load(write(tmp_path, "t.csv", f"x,y\n{units}\n1,2\n3,4\n"))
+    check(ds, ("x",), "y", [(1, 2), (3, 4)])
+    assert ds.warnings[0].startswith("row 2 (") and "units" in ds.warnings[0]
+
+
+@pytest.mark.parametrize("text, words", [
+    ("x,\n1,2\n", ["column 2", "empty heading"]),  # one filled cell over numbers: not a title
+    ("title\n1,2\n3,4\n", ["row 2 has 2 fields"]),  # nor over a row of numbers
+    ("x,y\n(kg),5\n1,2\n", ["row 2", "'x'", "'(kg)'"]),  # a units row has no numbers
+    ("x,y\n(kg),note\n1,2\n", ["row 2", "'x'", "'(kg)'"]),  # and only units
+])
+def test_what_is_not_a_title_or_units_row(tmp_path, text, words):
+    refused(write(tmp_path, "t.csv", text), *words)
+
+
+def test_xlsx_title_units_and_numbers_stored_as_text(tmp_path):
+    path = write_xlsx(tmp_path, "시세.xlsx", {"data": [
+        ["2024년 아파트 시세"], [], ["단지", "면적", "할인율", "거래일", "매매가"],
+        [None, "(㎡)", None, None, "[만원]"],
+        ["래미안", 84.9, "12%", datetime.datetime(2024, 1, 5), "45,000"],
+        ["자이", "59.5", 0.05, datetime.datetime(2024, 2, 11), 31500],
+        ["힐스", 114.2, " 3.5% ", datetime.datetime(2024, 3, 2), " 1,020,000 "]]})
+    ds = load(path)
+    check(ds, ("면적", "할인율"), "매매가",
+          [(84.9, 0.12, 45000), (59.5, 0.05, 31500), (114.2, 0.035, 1020000)])
+    assert ds.warnings == (
+        "row 1 ('2024년 아파트 시세') looks like a title above the headings: skipped",
+        "row 4 ('(㎡)', '[만원]') looks like units under the headings: skipped",
+        "left out 2 columns without numbers: '단지' ('래미안' in row 5), "
+        "'거래일' ('2024-01-05 00:00:00' in row 5)",
+        "column '할인율': 2 percentages read as fractions, as Excel stores them (e.g. '12%' → 0.12)",
+        "column '매매가': 2 numbers with thousands separators read as plain numbers "
+        "(e.g. '45,000' → 45000)")
+    refused(path, "sheet 'data'", "row 5", "'거래일'", "not a number", features="면적,거래일")
+
+
+def test_columns_not_chosen_are_never_checked(tmp_path):
+    text = "번호,이름,키,메모,몸무게\n1,홍길동,170,N/A,65\n2,,abc,,70\n3,김철수,180,1e999,80\n"
+    path = write(tmp_path, "t.csv", text)
+    ds = load(path, target="몸무게", features="번호")
+    check(ds, ("번호",), "몸무게", [(1, 65), (2, 70), (3, 80)])
+    assert ds.warnings == ()
+    # by default, a column with some numbers is a feature, so its bad cell is refused
+    refused(path, "row 3", "'키'", "'abc'", "not a number")
+    refused(path, "row 2", "'메모'", "'N/A'", target="몸무게", features="메모")
+
+
+def test_default_features_leave_out_text_and_empty_columns(tmp_path):
+    text = "이름,키,비고,빈칸,몸무게,메모\n홍길동,170,좋음,,65,가\n김철수,180,,,80,\n"
+    ds = load(write(tmp_path, "t.csv", text))
+    # the target is the last column with numbers; the text and empty columns are left out
+    check(ds, ("키",), "몸무게", [(170, 65), (180, 80)])
+    assert ds.warnings == ("left out 4 columns without numbers: '이름' ('홍길동' in row 2), "
+                           "'비고' ('좋음' in row 2), '빈칸' (empty), '메모' ('가' in row 2)",)
+
+
+def test_nothing_numeric_besides_the_target_is_refused_by_its_first_cell(tmp_path):
+    refused(write(tmp_path, "t.csv", "이름,점수\n홍길동,90\n"), "row 2", "'이름'", "'홍길동'")
+    refused(write(tmp_path, "u.csv", "이름,성\n홍,길동\n"), "row 2", "'이름'", "'홍'")
+
+
+def test_default_target_with_features_given(tmp_path):
+    path = write(tmp_path, "t.csv", "a,b,y,메모\n1,2,3,x\n4,5,6,y\n")
+    ds = load(path, features="a")
+    assert (ds.feature_names, ds.target_name) == (("a",), "y") and ds.warnings == ()
+
+
+@pytest.mark.parametrize("wanted, suggestion", [
+    ("매매가", "did you mean '매매가(만원)' (column 2)?"),
+    ("매매", "did you mean '매매가(만원)' (column 2)?"),
+    ("면적(㎡)", "did you mean '면적' (column 1)?"),
+    ("AREA", "did you mean 'area_m2' (column 4)?"),
+    ("매매가(만 원)", "did you mean '매매가(만원)' (column 2)?"),
+    ("floors", "did you mean 'floor' (column 3)?"),
+])
+def test_a_wrong_column_suggests_the_closest(tmp_path, wanted, suggestion):
+    path = write(tmp_path, "t.csv", "면적,매매가(만원),floor,area_m2\n1,2,3,4\n")
+    message = refused(path, f"no column '{wanted}'", target=wanted)
+    assert message.endswith(suggestion) and "the columns are" not in message
+    assert refused(path, features=f"면적, {wanted}").endswith(suggestion)
+
+
+def test_a_wrong_column_can_suggest_several(tmp_path):
+    path = write(tmp_path, "t.csv", "가격(만원),가격(원),면적\n1,2,3\n")
+    assert refused(path, target="가격").endswith(
+        "did you mean '가격(만원)' (column 1) or '가격(원)' (column 2)?")
+
+
+def test_lemonade_headings_follow_the_language():
+    ko, en = load(), load(lang="en")
+    check(ko, ("온도",), "판매량", LEMON)
+    check(en, ("temperature",), "sales", LEMON)
+    assert lemonade("en").feature_names == ("temperature",) and en.name == ko.name == "lemonade"
+    # either language's names pick the same columns
+    for lang in ("ko", "en"):
+        for target in ("온도", "temperature", "1"):
+            ds = load(target=target, lang=lang)
+            assert ds.X[:, 0].tolist() == [float(y) for _, y in LEMON]
+            assert ds.target_name == ("온도" if lang == "ko" else "temperature")
+    assert load(target="sales", features="온도").feature_names == ("온도",)
+    assert refused(None, "'temp'", lang="en", target="temp").endswith(
+        "did you mean 'temperature' (column 1)?")
 
 
 # ---------------------------------------------------------------------------------------------

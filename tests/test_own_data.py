@@ -4,6 +4,7 @@ warning, text safety, refusals that leave files alone, and random tables of any 
 from __future__ import annotations
 
 import os
+import re
 import zipfile
 
 import numpy as np
@@ -13,9 +14,14 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from gradsheet import model
-from gradsheet.build import make
+from gradsheet.build import make, sized_defaults
 from gradsheet.cli import main
+from gradsheet.dataset import Dataset, lemonade
+from gradsheet.landscape import pair as landscape_pair
+from gradsheet.presets import find, read as read_preset
 from gradsheet.scaling import scale_columns
+from gradsheet.settings import Settings, State
+from gradsheet.writer import layout_for
 from reference import assert_matches, expected_names
 from test_workbook import names_from_libreoffice
 
@@ -32,6 +38,10 @@ def raw_scales_csv(path, n=60, seed=3):
     rows = ["crim,nox,tax,medv"] + [",".join(f"{v:.4f}" for v in r) for r in np.column_stack([X, y])]
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     return path
+
+
+def housing_csv():
+    return read_preset(find("housing"))["data"]
 
 
 def one_line(result):
@@ -56,7 +66,73 @@ def test_a_too_large_lr_is_warned_with_a_suggestion(tmp_path):
 
 def test_the_course_lr_on_lemonade_is_not_warned(tmp_path):
     result = cli("build", "-o", tmp_path / "l.xlsx")
-    assert "warning" not in result.output
+    assert result.exit_code == 0 and "warning" not in result.output
+    # why: lr 0.001 is only ~2x below lemonade's limit, so its steepest direction settles in a
+    # step or two; the flat B direction is slow whatever the lr (a larger one would diverge)
+    X = lemonade().X
+    assert 1.9 < model.stable_lr(X) / 0.001 < 2.0
+    assert model.most_progress(X, 0.001, 100) > 0.999
+
+
+def low_lr_warning(output: str) -> re.Match:
+    found = re.search(r"warning: lr = 0.001 is ([\d,]+)× below the largest stable learning rate for "
+                      r"this data \(([\d.e+-]+)\): 100 steps bring Loss at most (\d+)% of the way down "
+                      r"to its minimum; try --lr ([\d.e+-]+)\n", output)
+    assert found, output
+    return found
+
+
+def test_a_far_too_small_lr_is_warned_with_a_suggestion(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = cli("build", "--preset", "housing", "--lr", "0.001")
+    assert result.exit_code == 0, result.output
+    ratio, limit, most, suggestion = low_lr_warning(result.output).groups()
+    built = make(housing_csv(), tmp_path / "h.xlsx", target="가격", features="면적,방 수,역까지 거리,연식",
+                 scale="standard", lr=0.5)
+    X, y, theta = scale_columns(built.dataset.X, "standard")[0], built.dataset.y, built.state.theta
+    assert float(limit) == pytest.approx(model.stable_lr(X), rel=1e-2)
+    assert int(ratio.replace(",", "")) == round(model.stable_lr(X) / 0.001) and int(ratio.replace(",", "")) > 500
+    assert float(suggestion) == model.suggest_lr(X) == 0.5
+    # the warning is right: 100 steps at 0.001 go at most that far, at the suggestion nearly all the way
+    best = model.loss(X, y, model.best_theta(X, y))
+
+    def progress(lr):
+        start = model.loss(X, y, theta)
+        return (start - model.loss(X, y, model.descend(X, y, theta, lr, 1e-4, 100).theta)) / (start - best)
+    assert 0.2 < progress(0.001) <= int(most) / 100 + 0.01 < 0.5
+    assert progress(model.suggest_lr(X)) > 0.99
+
+
+@pytest.mark.parametrize("how", ["standard", "minmax"])
+def test_the_course_lr_on_rescaled_lemonade_is_warned_as_too_small(tmp_path, how):
+    result = cli("build", "--scale", how, "-o", tmp_path / "l.xlsx")
+    assert result.exit_code == 0
+    low_lr_warning(result.output)
+    assert "diverge" not in result.output
+    tiny = cli("build", "--scale", how, "--lr", "1e-6", "-o", tmp_path / "l.xlsx").output
+    ratio = model.stable_lr(scale_columns(lemonade().X, how)[0]) / 1e-6
+    assert f"lr = 1e-06 is {ratio:,.0f}× below" in tiny and 700_000 < ratio < 1_100_000
+    assert "100 steps bring Loss less than 1% of the way" in tiny
+    # a suggested lr is silent, and so is one not far below it
+    for lr in ("0.5", "0.05"):
+        result = cli("build", "--scale", how, "--lr", lr, "-o", tmp_path / "l.xlsx")
+        assert result.exit_code == 0 and "warning" not in result.output, result.output
+
+
+def test_landscape_hint_for_big_tables_names_real_parameters():
+    for k, pair in ((1, "W,B"), (2, "W_1,B"), (5, "W_1,B")):
+        n = 14_000 if k == 1 else 10_000  # past RECALC_BUDGET for the landscape
+        rng = np.random.default_rng(k)
+        d = Dataset("big", tuple(f"f{j}" for j in range(k)), "y", rng.normal(size=(n, k)), rng.normal(size=n))
+        with pytest.warns(UserWarning, match="landscape is left out") as caught:
+            options = sized_defaults(d, {})
+        assert options["landscape"] == ("none",)
+        message = next(str(w.message) for w in caught if "landscape" in str(w.message))
+        hinted = re.search(r"--landscape (\S+)$", message).group(1)
+        assert hinted == pair
+        settings = Settings(**{**options, "landscape": tuple(hinted.split(","))})
+        state = State.fresh(np.zeros(k + 1), 1.0)
+        assert landscape_pair(layout_for(d, settings, state), settings) == tuple(hinted.split(","))
 
 
 @pytest.mark.parametrize("how", ["standard", "minmax"])
@@ -194,6 +270,50 @@ def test_xlsx_input_with_sheet(tmp_path):
     assert cli("build", src, "--sheet", "data", "-o", tmp_path / "o.xlsx").exit_code == 0
     result = cli("build", src, "--sheet", "nope", "-o", tmp_path / "p.xlsx")
     assert result.exit_code == 2 and "data" in one_line(result)
+
+
+# --- data as instructors have it ----------------------------------------------------------
+def test_an_excel_export_builds_with_one_warning_per_reading(tmp_path):
+    data = tmp_path / "시세.csv"
+    data.write_bytes(("2024년 아파트 시세,,,\r\n단지,면적,할인율,매매가(만원)\r\n,(㎡),,(만원)\r\n"
+                      '래미안,84.9,12%,"45,000"\r\n자이,59.5,5.5%,"31,500"\r\n힐스,114.2,0%,"102,000"\r\n'
+                      ).encode("cp949"))
+    out = tmp_path / "o.xlsx"
+    result = cli("build", data, "--scale", "standard", "--lr", "0.1", "-o", out)
+    assert result.exit_code == 0, result.output
+    warned = [line for line in result.output.splitlines() if line.startswith("gradsheet: warning:")]
+    assert [w.split(": ", 2)[2].split(" ")[0:2] for w in warned] == [
+        ["row", "1"], ["row", "3"], ["left", "out"], ["column", "'할인율':"], ["column", "'매매가(만원)':"]]
+    assert "3 rows, 면적, 할인율 -> 매매가(만원)" in result.output
+    from gradsheet.files import read
+    book = read(out)  # the numbers the workbook holds, read back through its named cells
+    assert book.dataset.X.tolist() == [[84.9, 0.12], [59.5, 0.055], [114.2, 0]]
+    assert book.dataset.y.tolist() == [45000, 31500, 102000]
+
+
+def test_a_wrong_column_name_suggests_the_heading_in_one_line(tmp_path):
+    data = tmp_path / "t.csv"
+    data.write_text("면적,매매가(만원)\n1,2\n2,4\n", encoding="utf-8")
+    result = cli("build", data, "--target", "매매가", "-o", tmp_path / "x.xlsx")
+    assert result.exit_code == 2
+    assert one_line(result) == "gradsheet: error: no column '매매가'; did you mean '매매가(만원)' (column 2)?"
+    assert not (tmp_path / "x.xlsx").exists()
+
+
+def test_english_lemonade_has_english_headings_and_steps(tmp_path):
+    out = tmp_path / "en.xlsx"
+    result = cli("build", "--lang", "en", "-o", out)
+    assert result.exit_code == 0 and "temperature -> sales" in result.output
+    assert openpyxl.load_workbook(out).sheetnames[0] == "Train"
+    assert cli("step", out).exit_code == 0 and cli("run", out, "-n", 4).exit_code == 0
+    from gradsheet.files import read
+    book = read(out)
+    assert (book.dataset.feature_names, book.dataset.target_name) == (("temperature",), "sales")
+    want = model.descend(lemonade().X, lemonade().y, book.state.history[0, :2], 0.001, 1e-4, 5)
+    assert np.allclose(book.state.theta, want.theta, rtol=1e-12)
+    # Korean names still choose the columns in English, and the Korean default is unchanged
+    assert "sales -> temperature" in cli("build", "--lang", "en", "--target", "온도", "-o", out).output
+    assert "온도 -> 판매량" in cli("build", "-o", tmp_path / "ko.xlsx").output
 
 
 # --- any table ------------------------------------------------------------------------------
