@@ -17,7 +17,7 @@ from xml.dom import minidom
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from . import __version__
-from .layout import Layout
+from .layout import BUTTON_ROW, Layout
 from .lite import add_lite_parts
 
 # (function in main.py, call into gradsheet.addin, Korean label, English label)
@@ -32,25 +32,36 @@ EMBEDDED = ("__init__", "errors", "model", "settings", "labels", "layout", "proc
             "steps", "scaling", "book", "addin")
 REQUIREMENTS = "xlwings  # required\nnumpy\nxlsxwriter\n"
 BUTTON_SIZE = {"width": 118, "height": 30}
+BUTTON_LEFT_PX, BUTTON_GAP_PX, BUTTON_TOP_PX = 4, 8, 2
 
 
 def label(lang: str, i: int) -> str:
     return BUTTONS[i][2 if lang == "ko" else 3]
 
 
+def button_spots(layout: Layout) -> list[tuple[int, int, int]]:
+    """(row, column, x offset in pixels) of each button: side by side on the buttons' row
+    from the left edge, above the data, so they are on the first screen whatever the data."""
+    spots = []
+    for i in range(len(BUTTONS)):
+        col, offset = layout.col_at_px(BUTTON_LEFT_PX + i * (BUTTON_SIZE["width"] + BUTTON_GAP_PX))
+        spots.append((BUTTON_ROW, col, offset))
+    return spots
+
+
 def button_cells(layout: Layout) -> list[tuple[int, int]]:
-    """Row 2 (index 1), above the charts, two columns per button."""
-    first = layout.c0 + len(layout.param_columns) + 1
-    return [(1, first + 2 * i) for i in range(len(BUTTONS))]
+    """The cell under each button's top-left corner: its hyperlink's target, and the
+    cell its @script(button=...) names."""
+    return [(row, col) for row, col, _ in button_spots(layout)]
 
 
 def insert_buttons(ws, fmt_font: dict, layout: Layout, lang: str) -> None:
-    for i, (row, col) in enumerate(button_cells(layout)):
+    for i, (row, col, offset) in enumerate(button_spots(layout)):
         target = f"internal:'{layout.sheet}'!{xl_rowcol_to_cell(row, col)}"
         ws.insert_textbox(row, col, label(lang, i), {
-            **BUTTON_SIZE, "url": target, "description": label(lang, i),
-            "fill": {"color": "#1F4E79"}, "line": {"color": "#1F4E79"}, "font": fmt_font,
-            "align": {"vertical": "middle", "horizontal": "center"}})
+            **BUTTON_SIZE, "x_offset": offset, "y_offset": BUTTON_TOP_PX, "url": target,
+            "description": label(lang, i), "fill": {"color": "#1F4E79"}, "line": {"color": "#1F4E79"},
+            "font": fmt_font, "align": {"vertical": "middle", "horizontal": "center"}})
 
 
 def lite_main(layout: Layout, lang: str) -> str:

@@ -8,16 +8,32 @@ from xlsxwriter.worksheet import Worksheet
 from .layout import HISTORY_CHART_ROWS, Layout
 
 MAX_CHART_ROWS = 2000  # a chart of more points only slows the spreadsheet down
+FIRST_SCREEN_BOTTOM_PX = 390  # the data chart ends above this (a laptop shows ~400 px of rows)
+LOSS_HEIGHT_PX = 260
+MARGIN_PX = 4
+TITLE_FONT = {"size": 11, "bold": True}
+AXIS_FONT = {"size": 9}
+# Tick labels at the low end: where an axis crosses the other inside the plot (h = 0 for
+# data below zero) its labels would print over the other axis's.
+AXES = {"name_font": {"size": 9, "bold": False}, "num_font": AXIS_FONT, "label_position": "low"}
 
 
 def _ref(layout: Layout, col: int, first: int, last: int) -> list:
     return [layout.sheet, first, col, last, col]
 
 
-def add_train_charts(wb: Workbook, ws: Worksheet, layout: Layout, t: dict) -> None:
-    anchor_col = layout.c0 + len(layout.param_columns) + 1
-    ws.insert_chart(3, anchor_col, data_chart(wb, layout, t), {"x_scale": 1.2, "y_scale": 1.1})
-    ws.insert_chart(21, anchor_col, loss_chart(wb, layout, t), {"x_scale": 1.2, "y_scale": 1.1})
+def add_train_charts(wb: Workbook, ws: Worksheet, layout: Layout, t: dict, top_px: int) -> None:
+    """Both charts in the charts' column, starting at the first data row (`top_px` pixels
+    from the top of the sheet): the data chart ends inside the laptop's first screen, the
+    Loss chart follows below it."""
+    width = layout.column_px(layout.chart_col) - 2 * MARGIN_PX
+    data_height = min(max(FIRST_SCREEN_BOTTOM_PX - top_px - 2 * MARGIN_PX, 200), 300)
+    data, loss = data_chart(wb, layout, t), loss_chart(wb, layout, t)
+    data.set_size({"width": width, "height": data_height})
+    loss.set_size({"width": width, "height": LOSS_HEIGHT_PX})
+    ws.insert_chart(layout.first_row, layout.chart_col, data, {"x_offset": MARGIN_PX, "y_offset": MARGIN_PX})
+    ws.insert_chart(layout.first_row, layout.chart_col, loss,
+                    {"x_offset": MARGIN_PX, "y_offset": data_height + 4 * MARGIN_PX})
 
 
 def data_chart(wb: Workbook, layout: Layout, t: dict):
@@ -34,9 +50,9 @@ def data_chart(wb: Workbook, layout: Layout, t: dict):
         chart.add_series({"name": "h = W·x + B", "categories": x,
                           "values": _ref(layout, col["h"], layout.first_row, last),
                           "line": {"color": "#C00000", "width": 2}, "marker": {"type": "none"}})
-        chart.set_title({"name": t["chart_data"]})
-        chart.set_x_axis({"name": "x", "major_gridlines": {"visible": False}})
-        chart.set_y_axis({"name": "y, h"})
+        chart.set_title({"name": t["chart_data"], "name_font": TITLE_FONT})
+        chart.set_x_axis({"name": "x", "major_gridlines": {"visible": False}, **AXES})
+        chart.set_y_axis({"name": "y, h", **AXES})
     else:
         y = _ref(layout, col["y"], layout.first_row, last)
         chart.add_series({"name": "h", "categories": y, "values": _ref(layout, col["h"], layout.first_row, last),
@@ -44,10 +60,10 @@ def data_chart(wb: Workbook, layout: Layout, t: dict):
         # (y, y) pairs all lie on the diagonal, so a line through them draws h = y.
         chart.add_series({"name": t["diagonal"], "categories": y, "values": y,
                           "line": {"color": "#7F7F7F", "dash_type": "dash"}, "marker": {"type": "none"}})
-        chart.set_title({"name": t["chart_data_multi"]})
-        chart.set_x_axis({"name": "y"})
-        chart.set_y_axis({"name": "h"})
-    chart.set_legend({"position": "bottom"})
+        chart.set_title({"name": t["chart_data_multi"], "name_font": TITLE_FONT})
+        chart.set_x_axis({"name": "y", **AXES})
+        chart.set_y_axis({"name": "h", **AXES})
+    chart.set_legend({"position": "bottom", "font": AXIS_FONT})
     return chart
 
 
@@ -59,8 +75,8 @@ def loss_chart(wb: Workbook, layout: Layout, t: dict):
     chart.add_series({"name": "Loss", "categories": _ref(layout, c, first, last),
                       "values": _ref(layout, c_last, first, last),
                       "marker": {"type": "circle", "size": 4}})
-    chart.set_title({"name": t["chart_loss"]})
-    chart.set_x_axis({"name": t["step_axis"], "min": 0})
-    chart.set_y_axis({"name": t["loss_axis"], "log_base": 10})
+    chart.set_title({"name": t["chart_loss"], "name_font": TITLE_FONT})
+    chart.set_x_axis({"name": t["step_axis"], "min": 0, **AXES})
+    chart.set_y_axis({"name": t["loss_axis"], "log_base": 10, **AXES})
     chart.set_legend({"none": True})
     return chart

@@ -1,91 +1,196 @@
-"""The guide sheet ("설명" / "Guide"): the course's steps 1–7 in plain words, with the
-real cell addresses of this workbook, and what the buttons do."""
+"""The guide sheet ("설명" / "Guide"): the course's steps in plain words, for this workbook.
+
+Everything in it follows the workbook it is in: the real cell addresses, one nudge step per
+parameter numbered exactly as `gradsheet next` and the "next action" button number the
+actions (procedure.actions), and what the descent does on this data (computed with the
+model from the workbook's own start, never the lemonade table's story told to other data).
+Each paragraph is one wrapped cell in a row tall enough for its lines, so it prints whole.
+"""
 
 from __future__ import annotations
 
+import numpy as np
 from xlsxwriter.utility import xl_rowcol_to_cell
 from xlsxwriter.workbook import Workbook
 
+from . import model, procedure
 from .labels import texts
-from .layout import Layout
+from .layout import Layout, char_width_px
+from .looks import line_height_pt, print_setup, row_height_pt, wrapped_lines
 
-KO = [
-    ("title", "이 워크북 사용법 — 강의 '학습의 실제'의 1~7단계"),
-    ("p", "목표: h = W·x + B 의 예측이 데이터 y에 가까워지도록, Loss(오차 제곱의 평균)를 줄이는 W와 B를 찾습니다. "
-          "'{sheet}' 시트에서 아래 순서대로 손으로 해 보세요. '값으로 붙여넣기'는 수식이 아니라 숫자만 붙여넣는 것입니다 "
-          "(Ctrl+Alt+V → 값, 또는 붙여넣기 옵션의 '123')."),
-    ("h", "용어"),
-    ("p", "lr ({lr}) = 학습률: 한 스텝에 얼마나 움직일지. eps ({eps}) = 작은 변화 dt: 기울기를 재려고 W나 B에 잠깐 더하는 "
-          "아주 작은 값. 둘은 다른 값입니다. 강의에서는 lr = 0.001, eps = 0.0001."),
-    ("p", "dLoss/dt = (Loss − prevLoss) / eps. 'dt'는 우리가 W나 B에 더한 작은 변화(eps)를 뜻합니다. "
-          "즉 W를 조금 바꿨을 때 Loss가 얼마나 빨리 변하는지, 곧 기울기입니다."),
-    ("h", "단계"),
-    ("p", "1. 초기값 생성기({init})의 값을 복사해서 W, B({values})에 값으로 붙여넣습니다 (시작점 정하기)."),
-    ("p", "2. 지금의 W, B와 Loss({Loss})를 history 표({history}) 아래에 값으로 한 줄 추가합니다."),
-    ("p", "3. Loss({Loss})를 복사해 prevLoss({prevLoss})에 값으로 붙여넣습니다."),
-    ("p", "4. W({W})에 eps를 더합니다 (4-1). 그러면 Loss가 바뀌고 dLoss/dt({dLoss_dt})에 기울기가 나타납니다. "
-          "그 값을 dLoss_dW({dLoss_dW})에 값으로 붙여넣고 (4-2), W를 원래 값으로 되돌립니다 (4-3)."),
-    ("p", "5. B({B})도 똑같이: eps 더하기 (5-1), dLoss/dt를 dLoss_dB({dLoss_dB})에 붙여넣기 (5-2), 되돌리기 (5-3)."),
-    ("p", "6. 다음 값({next})을 복사해서 W, B({values})에 값으로 붙여넣습니다. Loss가 줄어듭니다."),
-    ("p", "7. 2단계부터 반복합니다. Loss가 수천에서 몇 스텝 만에 1 아래로 떨어지고, 그 뒤로는 천천히 줄어듭니다 "
-          "(W는 빨리 2에 가까워지지만 B는 천천히 움직입니다: x가 22 근처라 W 방향이 훨씬 가파르기 때문)."),
-    ("p", "계산 칸(회색)의 '기울기' grad_P는 같은 값을 한 번에 보여 줍니다: P에 eps를 더했을 때의 Loss({Loss_P})와 지금 Loss의 차이를 eps로 나눈 것."),
-    ("h", "더 보기"),
-    ("p", "'정확한 미분'(exact_grad_P)은 미분 공식 2/n · Σ (h − y)·x (B는 2/n · Σ (h − y))로 구한 기울기입니다. 바로 옆 '수치 미분의 오차'는 "
-          "eps만큼 움직여서 잰 기울기(grad_P)와의 차이: eps가 작을수록 작아집니다."),
-    ("p", "'정답 (최소제곱)'(best_P)은 LINEST로 바로 구한 답이고, best_Loss는 그때의 Loss, best_dist는 지금의 W, B가 정답에서 얼마나 먼지입니다. "
-          "경사하강법은 이 정답에 한 걸음씩 다가갑니다."),
-    ("p", "'전체 과정' 시트는 지금의 W, B에서 앞으로의 스텝을 한 줄에 한 스텝씩 수식으로 모두 펼쳐 보여 줍니다 (lr, eps를 바꾸면 표 전체가 바뀝니다). "
-          "'손실 지형' 시트는 W와 B에 따라 Loss가 어떻게 달라지는지 색으로 보여 주고, 지금 위치(◆), 정답(★), 출발점(○), 지나온 길(•)을 표시합니다."),
-    ("h", "버튼 (xlwings Lite)"),
-    ("p", "버튼은 위의 복사·붙여넣기를 대신 해 줍니다. 설치(무료): Excel에서 홈 → 추가 기능(Add-ins) → 'xlwings Lite' 검색 → 추가. "
-          "이 파일을 열고 xlwings Lite 작업창을 열면 워크북에 들어 있는 코드(main.py)가 실렸는지 확인할 수 있습니다."),
-    ("p", "'한 스텝': 2~6단계를 한 번에. '10 스텝': 그것을 10번. '다음 동작': 2, 3, 4-1, 4-2, 4-3, 5-1, 5-2, 5-3, 6 중 한 동작만 하고 "
-          "'다음 동작' 칸({next_action})에 방금 한 동작과 다음 동작을 보여 줍니다. '초기화': 1단계 (새 임의의 W, B, history 비우기)."),
-    ("p", "버튼 없이도 모든 단계를 손으로 할 수 있습니다. 파이썬이 있다면 명령줄에서: gradsheet step 파일.xlsx, gradsheet run 파일.xlsx -n 100, gradsheet reset 파일.xlsx."),
-]
+# Characters: 705 px in Excel. LibreOffice does not shrink a sheet of one column to fit the
+# page (one column is "one page wide" already), and where it shows Calibri as the wider
+# DejaVu Sans its columns grow by a third: 100 still fits A4 landscape at full size there.
+GUIDE_WIDTH = 100
+STEEP = 10  # one direction this many times steeper than another is worth a sentence
+TRAJECTORY = (1, 10, 100)  # the steps the guide quotes the Loss after
+ZERO = 5e-7  # a Loss below this reads 0, as in the sheet's number format
 
-EN = [
-    ("title", "How to use this workbook — steps 1–7 of the course's 'How learning really works'"),
-    ("p", "Goal: find the W and B that make the prediction h = W·x + B close to the data y, by making Loss (the mean "
-          "squared error) smaller. Do the steps below by hand on the '{sheet}' sheet. 'Paste as values' means pasting "
-          "the number, not the formula (Ctrl+Alt+V → Values, or the '123' paste option)."),
-    ("h", "Words"),
-    ("p", "lr ({lr}) = learning rate: how far one step moves. eps ({eps}) = the small change dt: the tiny amount "
-          "briefly added to W or B to measure the slope. They are different numbers. The course uses lr = 0.001, eps = 0.0001."),
-    ("p", "dLoss/dt = (Loss − prevLoss) / eps. 'dt' is the small change (eps) we added to W or B, so this is how "
-          "fast Loss changes when W moves a little: the slope."),
-    ("h", "Steps"),
-    ("p", "1. Copy the initial value generator ({init}) and paste it as values into W, B ({values}) (the starting point)."),
-    ("p", "2. Add the current W, B and Loss ({Loss}) as values in a new row under the history table ({history})."),
-    ("p", "3. Copy Loss ({Loss}) and paste it as a value into prevLoss ({prevLoss})."),
-    ("p", "4. Add eps to W ({W}) (4-1). Loss changes and dLoss/dt ({dLoss_dt}) shows the slope. Paste that value "
-          "into dLoss_dW ({dLoss_dW}) (4-2), then put W back to its value (4-3)."),
-    ("p", "5. The same for B ({B}): add eps (5-1), paste dLoss/dt into dLoss_dB ({dLoss_dB}) (5-2), put it back (5-3)."),
-    ("p", "6. Copy the next values ({next}) and paste them as values into W, B ({values}). Loss goes down."),
-    ("p", "7. Repeat from step 2. Loss falls from the thousands to below 1 within a few steps and then creeps "
-          "(W nears 2 quickly, B moves slowly: x is around 22, so W's direction is far steeper)."),
-    ("p", "The grey 'slope' cells grad_P show the same number at once: the Loss with P + eps ({Loss_P}) minus the current Loss, divided by eps."),
-    ("h", "More to see"),
-    ("p", "'exact derivative' (exact_grad_P) is the slope from the calculus formula 2/n · Σ (h − y)·x (for B: 2/n · Σ (h − y)). "
-          "Beside it, 'numerical error' is its difference to the slope measured by moving eps (grad_P): smaller eps, smaller error."),
-    ("p", "'answer (least squares)' (best_P) is the answer LINEST finds directly; best_Loss is its Loss and best_dist how far the "
-          "current W, B are from it. Gradient descent walks towards this answer step by step."),
-    ("p", "The 'All steps' sheet unrolls the steps ahead from the current W, B, one step per row, all formulas (change lr or eps "
-          "and the whole table changes). The 'Landscape' sheet colours the Loss over W and B and marks the current point (◆), "
-          "the answer (★), the start (○) and the path taken (•)."),
-    ("h", "Buttons (xlwings Lite)"),
-    ("p", "The buttons do the copy-paste above for you. Install (free): in Excel, Home → Add-ins → search 'xlwings Lite' → Add. "
-          "Open this file and the xlwings Lite task pane; the code stored in the workbook (main.py) is loaded."),
-    ("p", "'One step': steps 2–6 at once. '10 steps': that ten times. 'Next action': only one of the actions 2, 3, 4-1, 4-2, "
-          "4-3, 5-1, 5-2, 5-3, 6, and the 'next action' cell ({next_action}) shows what was just done and what comes next. "
-          "'Reset': step 1 (new random W, B; history emptied)."),
-    ("p", "Every step can be done by hand without buttons. With Python: gradsheet step file.xlsx, gradsheet run file.xlsx -n 100, gradsheet reset file.xlsx."),
-]
+KO = {
+    "title": "이 워크북 사용법 — 강의 '학습의 실제'의 1~{last}단계",
+    "goal": "목표: h = {model} 의 예측이 데이터 y에 가까워지도록, Loss(오차 제곱의 평균)를 줄이는 {params}를 찾습니다. "
+            "'{sheet}' 시트에서 아래 순서대로 손으로 해 보세요. '값으로 붙여넣기'는 수식이 아니라 숫자만 붙여넣는 것입니다 "
+            "(Ctrl+Alt+V → 값, 또는 붙여넣기 옵션의 '123').",
+    "data": "데이터: {n}개 행({rows}). 입력 {inputs}, 맞힐 값 y = '{target}'.",
+    "scaled": "입력 열은 스케일을 조정한 값입니다 ({how}): 원래 값은 왼쪽 열에, 쓰인 {centre}과 {spread}는 열 위에 있습니다.",
+    "scale_standard": "평균을 빼고 표준편차로 나눔",
+    "scale_minmax": "최솟값을 빼고 (최댓값 − 최솟값)으로 나눔",
+    "h_words": "용어",
+    "terms": "lr ({lr}) = 학습률: 한 스텝에 얼마나 움직일지. eps ({eps}) = 작은 변화 dt: 기울기를 재려고 파라미터 하나에 "
+             "잠깐 더하는 아주 작은 값. 둘은 다른 값입니다. 강의에서는 lr = 0.001, eps = 0.0001, 이 워크북은 "
+             "lr = {lr_v}, eps = {eps_v}로 시작합니다.",
+    "dt": "dLoss/dt = (Loss − prevLoss) / eps. 'dt'는 우리가 파라미터 하나에 더한 작은 변화(eps)를 뜻합니다. 즉 그 "
+          "파라미터를 조금 바꿨을 때 Loss가 얼마나 빨리 변하는지, 곧 기울기입니다.",
+    "h_steps": "단계",
+    "step1": "1. 초기값 생성기({init})의 값을 복사해서 {params}({values})에 값으로 붙여넣습니다 (시작점 정하기).",
+    "step2": "2. 지금의 {params_list}, Loss({Loss})를 history 표({history}) 아래에 값으로 한 줄 추가합니다.",
+    "step3": "3. Loss({Loss})를 복사해 prevLoss({prevLoss})에 값으로 붙여넣습니다.",
+    "nudge_first": "{g}. {P}({P_at})에 eps를 더합니다 ({g}-1). 그러면 Loss가 바뀌고 dLoss/dt({dLoss_dt})에 기울기가 "
+                   "나타납니다. 그 값을 dLoss_d{P}({dP_at})에 값으로 붙여넣고 ({g}-2), {P}의 값을 원래대로 되돌립니다 ({g}-3).",
+    "nudge": "{g}. {P}({P_at})도 똑같이: eps 더하기 ({g}-1), dLoss/dt를 dLoss_d{P}({dP_at})에 붙여넣기 ({g}-2), "
+             "되돌리기 ({g}-3).",
+    "update": "{g}. 다음 값({next})을 복사해서 {params_list}({values})에 값으로 붙여넣습니다. 한 스텝이 끝났습니다.",
+    "repeat": "{g}. 2단계부터 반복합니다.",
+    "run": "이 워크북의 시작점(초기값 생성기)에서 lr = {lr_v}로 하면 Loss는 {path}.",
+    "run_best": " 정답(최소제곱)의 Loss는 {best}입니다.",
+    "after": "{steps} 스텝 뒤 {loss}",
+    "after_one": "{steps} 스텝 뒤 {loss}",
+    "start": "처음 {loss}",
+    "diverge": "이 워크북의 시작점(초기값 생성기)에서 lr = {lr_v}로 하면 Loss가 {steps} 스텝 만에 너무 커져서 멈춥니다 "
+               "(발산). lr을 줄이세요: 이 데이터에서는 {stable}보다 작아야 합니다.",
+    "steep_one": "x가 평균 {mean} 정도로 커서 W 방향이 B 방향보다 약 {ratio}배 가파릅니다: W는 빨리 자리를 잡지만 "
+                 "B는 천천히 움직입니다.",
+    "steep_one_b": "x가 0에 가까워서 B 방향이 W 방향보다 약 {ratio}배 가파릅니다: B는 빨리 자리를 잡지만 W는 천천히 움직입니다.",
+    "steep_many": "가장 가파른 방향은 {steep}, 가장 완만한 방향은 {flat}입니다 (약 {ratio}배 차이). 가파른 쪽은 빨리 자리를 "
+                  "잡고 완만한 쪽은 천천히 움직입니다.",
+    "grad": "계산 칸(회색)의 '기울기' grad_P는 같은 값을 한 번에 보여 줍니다: P에 eps를 더했을 때의 Loss(Loss_P, "
+            "{Loss_P})와 지금 Loss의 차이를 eps로 나눈 것.",
+    "grad_central": "계산 칸(회색)의 '기울기' grad_P는 중앙 차분으로 잽니다: (P+eps일 때 Loss − P−eps일 때 Loss) / (2·eps). "
+                    "P+eps일 때의 Loss는 {Loss_P}, P−eps일 때의 Loss는 {Lossm_P}에 있습니다.",
+    "h_more": "더 보기",
+    "exact": "'정확한 미분'(exact_grad_P)은 미분 공식 2/n · Σ (h − y)·{x} (B는 2/n · Σ (h − y))로 구한 기울기입니다. 바로 옆 "
+             "'수치 미분 오차'(fd_error_P)는 eps만큼 움직여서 잰 기울기(grad_P)와의 차이: eps가 작을수록 작아집니다.",
+    "best": "'정답(최소제곱)'(best_P)은 LINEST로 바로 구한 답이고, best_Loss는 그때의 Loss, best_dist는 지금의 파라미터가 "
+            "정답에서 얼마나 먼지입니다. 경사하강법은 이 정답에 한 걸음씩 다가갑니다.",
+    "no_best": "이 데이터에서는 정답(최소제곱)이 하나로 정해지지 않습니다 (겹치는 입력 열, 또는 행이 너무 적음): best_P 칸이 "
+               "그렇게 말해 줍니다. 경사하강법은 그래도 Loss를 줄여 갑니다.",
+    "unrolled": "'{sheet}' 시트는 지금의 파라미터에서 앞으로의 {n} 스텝을 한 줄에 한 스텝씩 수식으로 모두 펼쳐 보여 줍니다 "
+                "(lr, eps를 바꾸면 표 전체가 바뀝니다).",
+    "landscape": "'{sheet}' 시트는 {p1}, {p2}에 따라 Loss가 어떻게 달라지는지 색으로 보여 주고, 지금 위치(◆), 정답(★), "
+                 "출발점(○), 지나온 길(•)을 표시합니다.{others}",
+    "landscape_others": " 다른 파라미터는 '{train}' 시트의 지금 값 그대로 둡니다.",
+    "h_buttons": "버튼 (xlwings Lite)",
+    "install": "버튼은 위의 복사·붙여넣기를 대신 해 줍니다. 설치(무료): Excel에서 홈 → 추가 기능(Add-ins) → 'xlwings Lite' "
+               "검색 → 추가. 이 파일을 열고 xlwings Lite 작업창을 열면 워크북에 들어 있는 코드(main.py)가 실렸는지 확인할 수 "
+               "있습니다.",
+    "buttons": "'한 스텝': 2~{last}단계를 한 번에. '10 스텝': 그것을 10번. '다음 동작': {codes} 중 한 동작만 하고 "
+               "'다음 동작' 칸({next_action})에 방금 한 동작과 다음 동작을 보여 줍니다 ({count}번 누르면 한 스텝). "
+               "'초기화': 1단계 (새 임의의 {params_list}, history 비우기).",
+    "h_cli": "버튼 없이",
+    "cli": "버튼 없이도 모든 단계를 손으로 할 수 있습니다. 파이썬이 있다면 명령줄에서: gradsheet next 파일.xlsx (한 동작), "
+           "gradsheet step 파일.xlsx, gradsheet run 파일.xlsx -n 100, gradsheet reset 파일.xlsx.",
+    "and": "와 ",
+}
+
+EN = {
+    "title": "How to use this workbook — steps 1–{last} of the course's 'How learning really works'",
+    "goal": "Goal: find the {params} that make the prediction h = {model} close to the data y, by making Loss (the mean "
+            "squared error) smaller. Do the steps below by hand on the '{sheet}' sheet. 'Paste as values' means pasting "
+            "the number, not the formula (Ctrl+Alt+V → Values, or the '123' paste option).",
+    "data": "Data: {n} rows ({rows}). Inputs {inputs}; the value to predict, y = '{target}'.",
+    "scaled": "The input columns are scaled ({how}): the original numbers are in the columns on the left, the {centre} "
+              "and {spread} used sit above each column.",
+    "scale_standard": "minus the mean, divided by the standard deviation",
+    "scale_minmax": "minus the minimum, divided by (maximum − minimum)",
+    "h_words": "Words",
+    "terms": "lr ({lr}) = learning rate: how far one step moves. eps ({eps}) = the small change dt: the tiny amount "
+             "briefly added to one parameter to measure the slope. They are different numbers. The course uses "
+             "lr = 0.001, eps = 0.0001; this workbook starts with lr = {lr_v}, eps = {eps_v}.",
+    "dt": "dLoss/dt = (Loss − prevLoss) / eps. 'dt' is the small change (eps) we added to one parameter, so this is "
+          "how fast Loss changes when that parameter moves a little: the slope.",
+    "h_steps": "Steps",
+    "step1": "1. Copy the initial value generator ({init}) and paste it as values into {params} ({values}) "
+             "(the starting point).",
+    "step2": "2. Add the current {params_list} and Loss ({Loss}) as values in a new row under the history table ({history}).",
+    "step3": "3. Copy Loss ({Loss}) and paste it as a value into prevLoss ({prevLoss}).",
+    "nudge_first": "{g}. Add eps to {P} ({P_at}) ({g}-1). Loss changes and dLoss/dt ({dLoss_dt}) shows the slope. Paste "
+                   "that value into dLoss_d{P} ({dP_at}) ({g}-2), then put {P} back to its value ({g}-3).",
+    "nudge": "{g}. The same for {P} ({P_at}): add eps ({g}-1), paste dLoss/dt into dLoss_d{P} ({dP_at}) ({g}-2), "
+             "put it back ({g}-3).",
+    "update": "{g}. Copy the next values ({next}) and paste them as values into {params_list} ({values}). "
+              "That is one step.",
+    "repeat": "{g}. Repeat from step 2.",
+    "run": "From this workbook's start (the initial value generator), with lr = {lr_v}, Loss goes {path}.",
+    "run_best": " The Loss of the answer (least squares) is {best}.",
+    "after": "{loss} after {steps} steps",
+    "after_one": "{loss} after {steps} step",
+    "start": "from {loss}",
+    "diverge": "From this workbook's start (the initial value generator), with lr = {lr_v}, Loss grows too large after "
+               "{steps} steps and the descent stops (it diverges). Make lr smaller: on this data it must stay below {stable}.",
+    "steep_one": "x is around {mean}, so W's direction is about {ratio} times steeper than B's: W settles quickly, "
+                 "B moves slowly.",
+    "steep_one_b": "x is near 0, so B's direction is about {ratio} times steeper than W's: B settles quickly, W moves slowly.",
+    "steep_many": "The steepest direction is {steep}, the flattest {flat} (about {ratio} times apart). Steep ones settle "
+                  "quickly, flat ones move slowly.",
+    "grad": "The grey 'slope' cells grad_P show the same number at once: the Loss with P + eps (Loss_P, {Loss_P}) minus "
+            "the current Loss, divided by eps.",
+    "grad_central": "The grey 'slope' cells grad_P use central differences: (Loss with P + eps − Loss with P − eps) / "
+                    "(2·eps). The Loss with P + eps is in {Loss_P}, the Loss with P − eps in {Lossm_P}.",
+    "h_more": "More to see",
+    "exact": "'exact slope' (exact_grad_P) is the slope from the calculus formula 2/n · Σ (h − y)·{x} (for B: "
+             "2/n · Σ (h − y)). Beside it, 'numeric error' (fd_error_P) is its difference to the slope measured by moving eps "
+             "(grad_P): smaller eps, smaller error.",
+    "best": "'least squares' (best_P) is the answer LINEST finds directly; best_Loss is its Loss and best_dist "
+            "how far the current parameters are from it. Gradient descent walks towards this answer step by step.",
+    "no_best": "On this data the least-squares answer is not unique (input columns repeat each other, or too few rows): "
+               "the best_P cells say so. Gradient descent still makes Loss smaller.",
+    "unrolled": "The '{sheet}' sheet unrolls the next {n} steps from the current parameters, one step per row, all "
+                "formulas (change lr or eps and the whole table changes).",
+    "landscape": "The '{sheet}' sheet colours the Loss over {p1} and {p2} and marks the current point (◆), the answer "
+                 "(★), the start (○) and the path taken (•).{others}",
+    "landscape_others": " The other parameters keep their current values on the '{train}' sheet.",
+    "h_buttons": "Buttons (xlwings Lite)",
+    "install": "The buttons do the copy-paste above for you. Install (free): in Excel, Home → Add-ins → search "
+               "'xlwings Lite' → Add. Open this file and the xlwings Lite task pane; the code stored in the workbook "
+               "(main.py) is loaded.",
+    "buttons": "'One step': steps 2–{last} at once. '10 steps': that ten times. 'Next action': only one of the actions "
+               "{codes}, and the 'next action' cell ({next_action}) shows what was just done and what comes next "
+               "({count} presses make one step). 'Reset': step 1 (new random {params_list}; history emptied).",
+    "h_cli": "Without buttons",
+    "cli": "Every step can be done by hand without buttons. With Python: gradsheet next file.xlsx (one action), "
+           "gradsheet step file.xlsx, gradsheet run file.xlsx -n 100, gradsheet reset file.xlsx.",
+    "and": " and ",
+}
+
+
+def short_list(items: list[str], keep: int = 8) -> str:
+    """'a, b, c' — or the first and last few with '…' between when there are many."""
+    if len(items) <= keep:
+        return ", ".join(items)
+    return ", ".join(items[:keep - 3] + ["…"] + items[-2:])
+
+
+def model_text(layout: Layout) -> str:
+    """h's formula with this workbook's names: W·x + B, or W_1·x_1 + … + W_k·x_k + B."""
+    terms = [f"{w}·{x}" for w, x in zip(layout.params[:-1], layout.features)]
+    if len(terms) > 3:
+        terms = terms[:2] + ["…", terms[-1]]
+    return " + ".join(terms + ["B"])
+
+
+def readable(v: float) -> str:
+    """A Loss for a sentence: 1,917 / 12.35 / 0.7901 / 3.2e-05."""
+    if v >= 1000:
+        return f"{v:,.0f}"
+    if v >= 1:
+        return f"{v:.2f}"
+    if v >= 0.001:
+        return f"{v:.4f}"
+    return "0" if v < ZERO else f"{v:.1e}"
 
 
 def addresses(layout: Layout) -> dict[str, str]:
-    """The cells each step names, as 'Sheet!A1' texts."""
+    """The cells the steps name, as 'Sheet!A1' texts."""
     s = layout.sheet
 
     def at(name):
@@ -96,21 +201,132 @@ def addresses(layout: Layout) -> dict[str, str]:
 
     p, last = layout.params, layout.params[-1]
     r, c, _, c2 = layout.history_span
-    return {
+    out = {
         "sheet": s, "lr": at("lr"), "eps": at("eps"), "Loss": at("Loss"), "prevLoss": at("prevLoss"),
         "dLoss_dt": at("dLoss_dt"), "next_action": at("next_action"),
-        "W": at(p[0]) if layout.k == 1 else span(p[0], p[-2]), "B": at("B"),
-        "dLoss_dW": at(f"dLoss_d{p[0]}") if layout.k == 1 else span(f"dLoss_d{p[0]}", f"dLoss_d{p[-2]}"),
-        "dLoss_dB": at("dLoss_dB"), "values": span(p[0], last), "init": span(f"init_{p[0]}", f"init_{last}"),
+        "values": span(p[0], last), "init": span(f"init_{p[0]}", f"init_{last}"),
         "next": span(f"next_{p[0]}", f"next_{last}"), "Loss_P": span(f"Loss_{p[0]}", f"Loss_{last}"),
         "history": f"{s}!{xl_rowcol_to_cell(r, c)}:{xl_rowcol_to_cell(r, c2)}",
+        "data": f"{s}!{xl_rowcol_to_cell(layout.first_row, 0)}:"
+                f"{xl_rowcol_to_cell(layout.last_row, layout.columns['sqerr'])}",
     }
+    if "Lossm" in layout.param_columns:
+        out["Lossm_P"] = span(f"Lossm_{p[0]}", f"Lossm_{last}")
+    for name in p:
+        out[f"at_{name}"] = at(name)
+        out[f"at_dLoss_d{name}"] = at(f"dLoss_d{name}")
+    return out
 
 
-def write(wb: Workbook, fmt, layout: Layout, settings) -> None:
-    ws = wb.add_worksheet(texts(settings.lang)["sheet_guide"])
-    ws.set_column(0, 0, 130)
+def steepness(X: np.ndarray) -> np.ndarray:
+    """How steep the Loss is along each parameter alone: the Hessian's diagonal,
+    2·mean(x_j²) for W_j and 2 for B."""
+    return np.append(2 * np.mean(X * X, axis=0), 2.0)
+
+
+def descent_sentence(L: dict, X, y, start, settings) -> str:
+    """What the descent does on this data from this workbook's start, in numbers."""
+    run = model.descend(X, y, np.asarray(start, dtype=float), settings.lr, settings.eps,
+                        TRAJECTORY[-1], settings.diff)
+    lr_v = f"{settings.lr:g}"
+    if run.stopped:
+        return L["diverge"].format(lr_v=lr_v, steps=len(run.history), stable=f"{model.stable_lr(X):.3g}")
+    losses = list(run.history[:, -1]) + [model.loss(X, y, run.theta)]
+    path = [L["start"].format(loss=readable(losses[0]))]
+    path += [L["after" if s > 1 else "after_one"].format(steps=s, loss=readable(losses[s])) for s in TRAJECTORY]
+    text = L["run"].format(lr_v=lr_v, path=" → ".join(path))
+    if model.unique_answer(X):
+        text += L["run_best"].format(best=readable(model.loss(X, y, model.best_theta(X, y))))
+    return text
+
+
+def steepness_sentence(L: dict, layout: Layout, X) -> str | None:
+    """Which parameters move fast and which slowly, when they differ by STEEP times or more."""
+    s = steepness(X)
+    ratio = float(s.max() / max(s.min(), np.finfo(float).tiny))
+    if ratio < STEEP:
+        return None
+    times = f"{ratio:,.0f}"
+    if layout.k == 1:
+        if s[0] >= s[1]:
+            return L["steep_one"].format(mean=f"{float(np.mean(X)):.3g}", ratio=times)
+        return L["steep_one_b"].format(ratio=times)
+    p = layout.params
+    return L["steep_many"].format(steep=p[int(s.argmax())], flat=p[int(s.argmin())], ratio=times)
+
+
+def paragraphs(layout: Layout, dataset, settings, state, X) -> list[tuple[str, str]]:
+    """The guide, as (kind, text) rows: kind is "title", "h" (a heading) or "p"."""
+    L = KO if settings.lang == "ko" else EN
+    t = texts(settings.lang)
     where = addresses(layout)
-    styles = {"title": fmt.title, "h": fmt.section, "p": fmt.wrap}
-    for r, (kind, text) in enumerate(KO if settings.lang == "ko" else EN):
-        ws.write_string(r, 0, text.format(**where), styles[kind])
+    k, params = layout.k, layout.params
+    acts = procedure.actions(k)
+    update_step = 5 + k
+    params_list = short_list(params)
+    both = "W" + L["and"] + "B" if k == 1 else params_list  # a list needs no particle
+    common = {**where, "params": both, "params_list": params_list}
+    inputs = [f"{x} = '{name}'" for x, name in zip(layout.features, dataset.feature_names)]
+    out = [("title", L["title"].format(last=update_step + 1)),
+           ("p", L["goal"].format(model=model_text(layout), **common)),
+           ("p", L["data"].format(n=layout.n, rows=where["data"], inputs=short_list(inputs, 6),
+                                  target=dataset.target_name))]
+    if layout.scaled:
+        out.append(("p", L["scaled"].format(how=L[f"scale_{settings.scale}"],
+                                            centre=t[f"scale_centre_{settings.scale}"],
+                                            spread=t[f"scale_spread_{settings.scale}"])))
+    out += [("h", L["h_words"]),
+            ("p", L["terms"].format(lr_v=f"{settings.lr:g}", eps_v=f"{settings.eps:g}", **common)),
+            ("p", L["dt"]),
+            ("h", L["h_steps"]),
+            ("p", L["step1"].format(**common)),
+            ("p", L["step2"].format(**common)),
+            ("p", L["step3"].format(**common))]
+    for p, name in enumerate(params):
+        group = acts[2 + 3 * p][0].split("-")[0]  # "4" for the first parameter, as `next` numbers it
+        key = "nudge_first" if p == 0 else "nudge"
+        out.append(("p", L[key].format(g=group, P=name, P_at=where[f"at_{name}"],
+                                       dP_at=where[f"at_dLoss_d{name}"], **common)))
+    out.append(("p", L["update"].format(g=acts[-1][0], **common)))
+    out.append(("p", L["repeat"].format(g=update_step + 1)))
+    out.append(("p", descent_sentence(L, X, dataset.y, state.init, settings)))
+    steep = steepness_sentence(L, layout, X)
+    if steep:
+        out.append(("p", steep))
+    central = "Lossm" in layout.param_columns
+    out.append(("p", L["grad_central" if central else "grad"].format(**common)))
+    out.append(("h", L["h_more"]))
+    out.append(("p", L["exact"].format(x=layout.features[0] if k == 1 else "x_j")))
+    out.append(("p", L["best"] if model.unique_answer(X) else L["no_best"]))
+    if settings.unrolled:
+        out.append(("p", L["unrolled"].format(sheet=t["sheet_unrolled"], n=settings.unrolled)))
+    from .landscape import pair
+    shown = pair(layout, settings)
+    if shown:
+        others = L["landscape_others"].format(train=layout.sheet) if k > 1 else ""
+        out.append(("p", L["landscape"].format(sheet=t["sheet_landscape"], p1=shown[0], p2=shown[1],
+                                               others=others)))
+    if settings.buttons == "lite":
+        codes = [code for code, _, _ in acts]
+        out += [("h", L["h_buttons"]),
+                ("p", L["install"]),
+                ("p", L["buttons"].format(last=update_step, codes=short_list(codes, 12), count=len(acts),
+                                          **common))]
+    else:
+        out.append(("h", L["h_cli"]))
+    out.append(("p", L["cli"]))
+    return out
+
+
+def write(wb: Workbook, fmt, layout: Layout, dataset, settings, state, X) -> None:
+    ws = wb.add_worksheet(texts(settings.lang)["sheet_guide"])
+    ws.set_column(0, 0, GUIDE_WIDTH)
+    width_px = char_width_px(GUIDE_WIDTH)
+    styles = {"title": (fmt.title, 14, True), "h": (fmt.section, 12, True), "p": (fmt.wrap, 11, False)}
+    for r, (kind, text) in enumerate(paragraphs(layout, dataset, settings, state, X)):
+        style, size, bold = styles[kind]
+        ws.write_string(r, 0, text, style)
+        lines = wrapped_lines(text, width_px, size, bold)
+        # headings get a little air above them; paragraphs exactly their lines
+        ws.set_row(r, row_height_pt(lines, size) + (line_height_pt(size) / 2 if kind == "h" else 0))
+    print_setup(ws)

@@ -177,6 +177,8 @@ def write(wb: Workbook, fmt, layout: Layout, dataset, settings, state, X: np.nda
     ws.freeze_panes(COLOUR_AXIS + 1, 1)
     ws.set_landscape()
     ws.fit_to_pages(1, 0)  # printed one page wide
+    ws.set_paper(9)  # A4
+    ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
 
 
 def _write_frame(ws, fmt, p, centre, span, floor: float, t: dict) -> None:

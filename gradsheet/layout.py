@@ -3,6 +3,20 @@
 The writer, the formulas, the steps engine and the tests ask the layout for places by the
 contract's names (`layout.cell("Loss")`); nobody else hard-codes an address.
 Rows and columns are 0-based, as XlsxWriter counts; `a1()` gives Excel's text.
+
+The training sheet, as a student sees it on opening (the course's order, left to right):
+
+    row 0   title
+    row 1   buttons (one step, 10 steps, next action, reset)
+    row 2   one line saying what the sheet is for
+    TOP..   data block         | charts     | lr, eps, Loss, prevLoss, dLoss_dt, next action
+            (x…, y, h, sqerr)  | (one wide  | the parameter table (one row per parameter,
+                               |  column)   |   growing down), best_Loss, best_dist
+                               |            | history
+
+Everything a student needs for a hand step (the data, lr, eps, Loss, W and B, the buttons
+and the data chart) fits the first screen of a laptop for narrow tables; the single cells
+sit above the parameter table so that more inputs push nothing but the table itself down.
 """
 
 from __future__ import annotations
@@ -15,9 +29,22 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from .model import CENTRAL, FORWARD
 
 HISTORY_CHART_ROWS = 1000  # the Loss chart looks this far below the history rows it has
-# The single cells under the parameter table, top to bottom ("next_action" has a second
-# row below it saying what was just done).
-LOSS_ROWS = ("Loss", "prevLoss", "dLoss_dt", "best_Loss", "best_dist", "next_action")
+TITLE_ROW, BUTTON_ROW, NOTE_ROW = 0, 1, 2
+TOP = 3  # first row of the data block's head and of the single cells
+# The single cells beside the data, top to bottom ("next_action" has a second row below it
+# saying what was just done); the parameter table follows after one row of headings.
+SINGLE_ROWS = ("lr", "eps", "Loss", "prevLoss", "dLoss_dt", "next_action")
+BELOW_TABLE = ("best_Loss", "best_dist")  # single cells right under the parameter table
+
+# Column widths in characters of Calibri 11 (a width w shows as 7·w + 5 pixels).
+DATA_WIDTH = 9.5  # each data column
+CHART_WIDTH = 46  # the column under the charts, between the data and the single cells
+LABEL_WIDTH = 12  # names of the single cells and of the parameters
+VALUE_WIDTH = 13  # lr, eps, Loss, … and the parameters' values
+PARAM_WIDTH = 16  # the other columns of the parameter table
+# Row heights in points (15 is Excel's default row).
+TITLE_HEIGHT = 21
+BUTTON_HEIGHT = 25.5  # a 30-pixel button and a little air
 
 
 def param_names(k: int) -> list[str]:
@@ -44,9 +71,9 @@ class Layout:
     # --- the data block (left) -------------------------------------------------------
     @property
     def head_row(self) -> int:
-        """The dataset's headings: Excel row 4; the contract names sit on the row above.
-        With --scale two more rows come first, holding each column's centre and spread."""
-        return 5 if self.scaled else 3
+        """The dataset's headings; the contract names sit on the row above. With --scale
+        two more rows come first, holding each column's centre and spread."""
+        return TOP + (3 if self.scaled else 1)
 
     @property
     def first_row(self) -> int:
@@ -85,10 +112,16 @@ class Layout:
         """Column holding feature j's numbers as read from the data (0-based j)."""
         return self.columns[f"raw_{j + 1}"] if self.scaled else self.columns[self.features[j]]
 
-    # --- the parameter block (right of the data) --------------------------------------
+    # --- the charts' column, then the single cells and the parameter table -------------
+    @property
+    def chart_col(self) -> int:
+        """One wide column right of the data: the data chart and the Loss chart stand in it."""
+        return self.columns["sqerr"] + 1
+
     @property
     def c0(self) -> int:
-        return self.columns["sqerr"] + 2
+        """The labels' column of the single cells and the parameter table."""
+        return self.chart_col + 1
 
     @cached_property
     def param_columns(self) -> dict[str, int]:
@@ -97,20 +130,24 @@ class Layout:
         kinds += ["grad", "dLoss", "next", "exact", "fderr", "best"]
         return {kind: self.c0 + i for i, kind in enumerate(kinds)}
 
-    PARAM_HEAD = 8  # parameter table heading row; the settings block sits above it
-
-    def param_row(self, p: int) -> int:
-        return self.PARAM_HEAD + 1 + p
+    @property
+    def note_col(self) -> int:
+        """Where the notes beside the single cells start (they run on to the right)."""
+        return self.c0 + 2
 
     @property
-    def loss_row(self) -> int:
-        return self.param_row(self.k + 1) + 1
+    def param_head(self) -> int:
+        """The parameter table's names row; the course's words for each column sit above it."""
+        return TOP + len(SINGLE_ROWS) + 2  # + the "just done" row, + the words row
+
+    def param_row(self, p: int) -> int:
+        return self.param_head + 1 + p
 
     @cached_property
     def scalars(self) -> dict[str, tuple[int, int]]:
         """Every single-cell name of the contract -> (row, col)."""
         value = self.c0 + 1
-        cells = {"lr": (4, value), "eps": (5, value)}
+        cells = {name: (TOP + i, value) for i, name in enumerate(SINGLE_ROWS)}
         pc = self.param_columns
         for p, name in enumerate(self.params):
             r = self.param_row(p)
@@ -125,8 +162,9 @@ class Layout:
             cells[f"exact_grad_{name}"] = (r, pc["exact"])
             cells[f"fd_error_{name}"] = (r, pc["fderr"])
             cells[f"best_{name}"] = (r, pc["best"])
-        for i, name in enumerate(LOSS_ROWS):
-            cells[name] = (self.loss_row + i, value)
+        below = self.param_row(self.k + 1)
+        for i, name in enumerate(BELOW_TABLE):
+            cells[name] = (below + i, value)
         return cells
 
     def cell(self, name: str) -> tuple[int, int]:
@@ -136,10 +174,10 @@ class Layout:
         """Absolute address of a scalar name on the training sheet, e.g. $H$10."""
         return xl_rowcol_to_cell(*self.scalars[name], row_abs=True, col_abs=True)
 
-    # --- history table (below the parameter block) --------------------------------------
+    # --- history table (below the parameter table) --------------------------------------
     @property
     def history_head(self) -> int:
-        return self.scalars["next_action"][0] + 4  # below the status and "just done" rows
+        return self.scalars[BELOW_TABLE[-1]][0] + 3  # a blank row, then the table's title
 
     @property
     def history_columns(self) -> list[str]:
@@ -151,6 +189,33 @@ class Layout:
         An Excel table needs at least one body row, so an empty history keeps one blank row."""
         last = self.history_head + max(self.history_rows, 1)
         return self.history_head, self.c0, last, self.c0 + len(self.history_columns) - 1
+
+    # --- sizes --------------------------------------------------------------------------
+    @cached_property
+    def column_widths(self) -> dict[int, float]:
+        """Width (characters) of every column the sheet uses; the first screen is planned
+        with these, so the writer, the buttons and the charts all take them from here."""
+        widths = {c: DATA_WIDTH for c in self.columns.values()}
+        widths[self.chart_col] = CHART_WIDTH
+        for kind, c in self.param_columns.items():
+            widths[c] = {"name": LABEL_WIDTH, "value": VALUE_WIDTH}.get(kind, PARAM_WIDTH)
+        return widths
+
+    def column_px(self, col: int) -> int:
+        """A column's width in pixels, as Excel draws it at 100 % with Calibri 11."""
+        return char_width_px(self.column_widths.get(col, 8.43))
+
+    def x_px(self, col: int) -> int:
+        """Pixels from the sheet's left edge to the left edge of `col`."""
+        return sum(self.column_px(c) for c in range(col))
+
+    def col_at_px(self, x: float) -> tuple[int, int]:
+        """(column, offset in pixels) of the point `x` pixels from the left edge."""
+        col = 0
+        while x >= self.column_px(col):
+            x -= self.column_px(col)
+            col += 1
+        return col, int(x)
 
     # --- names ------------------------------------------------------------------------
     def column_ref(self, col: int, first: int | None = None, last: int | None = None) -> str:
@@ -170,3 +235,8 @@ class Layout:
         names["history_head"] = (f"{quote_sheet(self.sheet)}!"
                                  f"{xl_rowcol_to_cell(r, c, True, True)}:{xl_rowcol_to_cell(r, c2, True, True)}")
         return names
+
+
+def char_width_px(width: float) -> int:
+    """Excel's pixels for a column `width` characters wide (Calibri 11: 7 px a digit + 5)."""
+    return int(width * 7 + 0.5) + 5 if width >= 1 else int(width * 12 + 0.5)

@@ -27,6 +27,7 @@ from xlsxwriter.workbook import Workbook
 from . import model
 from .labels import texts
 from .layout import Layout
+from .looks import print_setup
 
 HEAD_ROW = 7  # the table's header row (0-based); the notes and the limit cell sit above it
 LIMIT = (3, 1)  # the Loss limit cell, B4
@@ -169,6 +170,15 @@ def row_values(layout: Layout, r: Rows, i: int) -> dict[str, float]:
 
 
 # --- the sheet -------------------------------------------------------------------------------
+def number_kind(key: str) -> str:
+    """The number format (looks.NUMBER) of a table column."""
+    if key == "step":
+        return "count"
+    if key.startswith("Loss"):
+        return "loss"
+    return "slope" if key.startswith("grad_") else "param"
+
+
 def write(wb: Workbook, fmt, layout: Layout, dataset, settings, state, X: np.ndarray) -> None:
     t = texts(settings.lang)
     n = settings.unrolled
@@ -179,7 +189,7 @@ def write(wb: Workbook, fmt, layout: Layout, dataset, settings, state, X: np.nda
     ws.write_string(1, 0, t["unrolled_note"].format(sheet=layout.sheet), fmt.note)
     ws.write_string(2, 0, t["unrolled_note2"], fmt.note)
     ws.write_string(LIMIT[0], 0, t["unrolled_limit"], fmt.label)
-    ws.write_formula(*LIMIT, limit_formula(layout), fmt.formula, stored(r.limit))
+    ws.write_formula(*LIMIT, limit_formula(layout), fmt.num("formula", "loss"), stored(r.limit))
     ws.write_string(LIMIT[0], 2, t["unrolled_limit_note"], fmt.note)
     for row, key in zip(SETTINGS_ROWS, ("lr", "eps")):
         ws.write_string(row, 0, f"{key}  {t[key]}", fmt.label)
@@ -187,18 +197,18 @@ def write(wb: Workbook, fmt, layout: Layout, dataset, settings, state, X: np.nda
         ws.write_string(row, 2, t["unrolled_settings_note"].format(sheet=layout.sheet), fmt.note)
 
     col = column_index(layout)
+    styles = {key: fmt.num("plain", number_kind(key)) for key in col}
     for i in range(n):
         row = HEAD_ROW + 1 + i
         values = row_values(layout, r, i)
         for key, formula in row_formulas(layout, i).items():
-            ws.write_formula(row, col[key], formula, None, stored(values[key]))
+            ws.write_formula(row, col[key], formula, styles[key], stored(values[key]))
     headers = [t["step_col"]] + columns(layout)
     ws.add_table(HEAD_ROW, 0, HEAD_ROW + n, len(headers) - 1,
                  {"name": "unrolled", "style": "Table Style Light 9",
                   "columns": [{"header": h} for h in headers]})
     ws.freeze_panes(HEAD_ROW + 1, 1)
-    ws.set_landscape()
-    ws.fit_to_pages(1, 0)  # printed one page wide
+    print_setup(ws, repeat_rows=(HEAD_ROW, HEAD_ROW))  # the table's headings on every page
     ws.set_column(0, 0, 22)  # the step numbers, and the labels of lr and eps above them
     ws.set_column(1, len(headers) - 1, 13)
     _charts(wb, ws, name, layout, n, len(headers) + 1, t)

@@ -21,6 +21,7 @@ from .dataset import Dataset
 from .errors import GradsheetError
 from .labels import texts
 from .layout import Layout
+from .looks import NUMBER
 from .scaling import scale_columns
 from .settings import Settings, State
 from .values import evaluate
@@ -32,28 +33,47 @@ FIXED_DATE = datetime(2024, 1, 1, tzinfo=timezone.utc)
 
 
 class Formats:
-    """The few cell styles, named for what the student does with the cell."""
+    """The cell styles, named for what the student does with the cell; `num(style, kind)`
+    gives a style with one of the number formats of looks.NUMBER."""
+
+    STYLES = {
+        "plain": {},
+        "formula": {"bg_color": "#F2F2F2", "font_color": "#7F3F00"},
+        # Excel's own "Input" style: cells a student types into.
+        "input": {"bg_color": "#FFCC99", "font_color": "#3F3F76", "border": 1, "border_color": "#7F7F7F"},
+        # Cells a student pastes values into (course steps 3, 4-2, 5-2).
+        "paste": {"bg_color": "#FFF2CC", "border": 1, "border_color": "#BF9000"},
+        "result": {"bold": True, "bg_color": "#F2F2F2", "font_color": "#7F3F00", "border": 1},
+    }
 
     def __init__(self, wb: xlsxwriter.Workbook):
         add = wb.add_format
-        self.title = add({"bold": True, "font_size": 14})
+        self._add = add
+        self._numbered: dict[tuple[str, str], object] = {}
+        self.title = add({"bold": True, "font_size": 14, "valign": "vcenter"})
         self.note = add({"italic": True, "font_color": "#595959"})
+        self.scale_label = add({"italic": True, "font_color": "#595959", "align": "right"})
         self.name = add({"font_name": "Consolas", "font_color": "#7F7F7F", "align": "center"})
-        self.heading = add({"bold": True, "bottom": 1, "align": "center"})
-        self.section = add({"bold": True, "font_color": "#1F4E79", "font_size": 12})
+        self.heading = add({"bold": True, "bottom": 1, "align": "center", "valign": "bottom",
+                            "text_wrap": True})
+        # The course's words above the parameter table's names: wrapped, one column each.
+        self.words = add({"bold": True, "align": "center", "valign": "bottom", "text_wrap": True})
+        self.section = add({"bold": True, "font_color": "#1F4E79", "font_size": 12, "valign": "bottom"})
         self.label = add({"bold": True})
         self.data = add({})
-        self.formula = add({"bg_color": "#F2F2F2", "font_color": "#7F3F00"})
-        # Excel's own "Input" style: cells a student types into.
-        self.input = add({"bg_color": "#FFCC99", "font_color": "#3F3F76", "border": 1,
-                          "border_color": "#7F7F7F"})
-        # Cells a student pastes values into (course steps 3, 4-2, 5-2).
-        self.paste = add({"bg_color": "#FFF2CC", "border": 1, "border_color": "#BF9000"})
-        self.result = add({"bold": True, "bg_color": "#F2F2F2", "font_color": "#7F3F00",
-                           "border": 1})
+        for style, props in self.STYLES.items():
+            if style != "plain":
+                setattr(self, style, add(props))
         self.status = add({"bold": True, "font_color": "#375623", "bg_color": "#E2EFDA"})
         self.wrap = add({"text_wrap": True, "valign": "top"})
         self.button_font = {"bold": True, "color": "white", "size": 11}
+
+    def num(self, style: str, kind: str):
+        """`style` (a key of STYLES) with the number format looks.NUMBER[kind]."""
+        key = (style, kind)
+        if key not in self._numbered:
+            self._numbered[key] = self._add({**self.STYLES[style], "num_format": NUMBER[kind]})
+        return self._numbered[key]
 
 
 def model_X(dataset: Dataset, settings: Settings) -> np.ndarray:
@@ -113,7 +133,7 @@ def _write_xlsx(filename: str, dataset: Dataset, settings: Settings, state: Stat
                        "created": FIXED_DATE, "comments": f"gradsheet {__version__}"})
     fmt = Formats(wb)
     train = train_sheet.write(wb, fmt, layout, dataset, settings, state, values)
-    guide.write(wb, fmt, layout, settings)
+    guide.write(wb, fmt, layout, dataset, settings, state, X)
     if settings.unrolled:
         from . import unrolled
         unrolled.write(wb, fmt, layout, dataset, settings, state, X)

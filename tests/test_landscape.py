@@ -10,13 +10,13 @@ import re
 import numpy as np
 import openpyxl
 import pytest
-from xlsxwriter.utility import xl_rowcol_to_cell
+from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from gradsheet import files, landscape, model
 from gradsheet.build import make
 from gradsheet.errors import GradsheetError
 from gradsheet.headless import run_file
-from gradsheet.layout import Layout
+from gradsheet.layout import HISTORY_CHART_ROWS, Layout
 from gradsheet.settings import Settings
 from gradsheet.writer import layout_for, model_X
 from test_unrolled import U, loss_rounding
@@ -215,7 +215,9 @@ def test_the_conditional_formats_are_written_and_imported(libreoffice, tmp_path)
     assert rng == grid_ref(L.COLOUR_AXIS)
     want = L.marker_formulas(layout, ("W", "B"), "B$12", "$A13")
     assert [r.formula[0] for r in rules if r.type == "expression"] == [f[1:] for f in want.values()]
-    assert "'Train'!$G$23:$G$1023" in want["path"]  # the history table's W column and beyond
+    head, c0, _, _ = layout.history_span  # the history table's W column and beyond:
+    w = xl_col_to_name(c0 + layout.history_columns.index("W"))
+    assert f"'Train'!${w}${head + 2}:${w}${head + 2 + HISTORY_CHART_ROWS}" in want["path"]
     scale, = [r for r in rules if r.type == "colorScale"]
     assert len(scale.colorScale.color) == 3
     with libreoffice.open(built.path) as doc:

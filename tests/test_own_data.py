@@ -22,8 +22,13 @@ from gradsheet.presets import find, read as read_preset
 from gradsheet.scaling import scale_columns
 from gradsheet.settings import Settings, State
 from gradsheet.writer import layout_for
+from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from reference import assert_matches, expected_names
 from test_workbook import names_from_libreoffice
+
+
+def cells(r1: int, c1: int, r2: int, c2: int) -> str:
+    return f"{xl_rowcol_to_cell(r1, c1)}:{xl_rowcol_to_cell(r2, c2)}"
 
 
 def cli(*args):
@@ -146,12 +151,18 @@ def test_scaled_features_are_visible_formulas_that_equal_the_model(libreoffice, 
         doc.recalc()
         assert_matches(names_from_libreoffice(doc, expected), expected)
         # the raw columns keep the data as written; x_1 is a formula of the raw column
-        assert doc.cell("학습", "A7:A8") == list(d.X[:2, 0])
-        assert doc.formula("학습", "D7").startswith("=(A7-D$3)/D$4")
-        assert doc.cell("학습", "D3:F3") == pytest.approx(list(centre), rel=1e-12)
-        assert doc.cell("학습", "D4:F4") == pytest.approx(list(spread), rel=1e-9)
+        lay = layout_for(d, s, st_)
+        raw, x1, x3 = lay.raw_column(0), lay.columns["x_1"], lay.columns["x_3"]
+        top, first = lay.head_row - 3, lay.first_row  # the centre's row, the first data row
+        assert doc.cell("학습", cells(first, raw, first + 1, raw)) == list(d.X[:2, 0])
+        raw_a1, x1_a1 = xl_rowcol_to_cell(first, raw), xl_col_to_name(x1)
+        assert doc.formula("학습", xl_rowcol_to_cell(first, x1)).startswith(
+            f"=({raw_a1}-{x1_a1}${top + 1})/{x1_a1}${top + 2}")
+        assert doc.cell("학습", cells(top, x1, top, x3)) == pytest.approx(list(centre), rel=1e-12)
+        assert doc.cell("학습", cells(top + 1, x1, top + 1, x3)) == pytest.approx(list(spread), rel=1e-9)
     wb = openpyxl.load_workbook(built.path)
-    assert wb["학습"]["A6"].value == "crim" and "crim" in wb["학습"]["D6"].value
+    head = wb["학습"].cell(lay.head_row + 1, raw + 1).value, wb["학습"].cell(lay.head_row + 1, x1 + 1).value
+    assert head[0] == "crim" and "crim" in head[1]
     # standardised, the descent converges at an lr the raw table could never take
     assert not model.descend(Xs, d.y, st_.theta, 0.05, 1e-4, 200).stopped
 
@@ -217,14 +228,15 @@ def test_text_from_the_data_never_becomes_a_formula(libreoffice, tmp_path):
     data = tmp_path / "evil.csv"
     data.write_text('"=HYPERLINK(""http://x"",""y"")",+cmd,@SUM(1)\n1,2,3\n2,3,5\n3,5,8\n', encoding="utf-8")
     built = make(data, tmp_path / "evil.xlsx")
+    head = layout_for(built.dataset, built.settings, built.state).head_row
     wb = openpyxl.load_workbook(built.path)
-    heads = [c.value for c in wb["학습"][4][:3]]
+    heads = [c.value for c in wb["학습"][head + 1][:3]]
     assert heads == ['=HYPERLINK("http://x","y")', "+cmd", "@SUM(1)"]
-    assert all(c.data_type == "s" for c in wb["학습"][4][:3])
+    assert all(c.data_type == "s" for c in wb["학습"][head + 1][:3])
     with libreoffice.open(built.path) as doc:
         doc.recalc()
-        assert doc.formula("학습", "A4") == ""
-        assert doc.cell("학습", "A4") == '=HYPERLINK("http://x","y")'
+        assert doc.formula("학습", xl_rowcol_to_cell(head, 0)) == ""
+        assert doc.cell("학습", xl_rowcol_to_cell(head, 0)) == '=HYPERLINK("http://x","y")'
 
 
 def test_overlong_heading_is_cut_with_a_warning(tmp_path):
@@ -232,7 +244,9 @@ def test_overlong_heading_is_cut_with_a_warning(tmp_path):
     data.write_text("a" * 300 + ",y\n1,2\n2,4\n", encoding="utf-8")
     result = cli("build", data, "-o", tmp_path / "long.xlsx")
     assert result.exit_code == 0 and "warning" in result.output and "300" in result.output
-    assert openpyxl.load_workbook(tmp_path / "long.xlsx")["학습"]["A4"].value == "a" * 255
+    ws = openpyxl.load_workbook(tmp_path / "long.xlsx")["학습"]
+    head = next(r for r in ws.iter_rows(max_col=1) if r[0].value and r[0].value.startswith("a"))[0]
+    assert head.value == "a" * 255
 
 
 def test_a_refused_build_leaves_the_existing_output_untouched(tmp_path):

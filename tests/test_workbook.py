@@ -7,10 +7,11 @@ import numpy as np
 import openpyxl
 import pytest
 
-from gradsheet import model
+from gradsheet import guide, model, procedure
 from gradsheet.build import make
+from gradsheet.labels import texts
 from gradsheet.layout import param_names
-from gradsheet.writer import layout_for
+from gradsheet.writer import layout_for, model_X
 from reference import assert_matches, expected_names, three_feature_csv
 
 
@@ -129,3 +130,46 @@ def test_central_differences_end_to_end(libreoffice, tmp_path):
     f = model.gradient(d.X, d.y, st.theta, s.eps)
     exact = model.exact_gradient(d.X, d.y, st.theta)
     assert np.abs(g - exact).max() < np.abs(f - exact).max() / 100
+
+
+# --- the guide sheet ----------------------------------------------------------------------
+def guide_text(built) -> str:
+    ws = openpyxl.load_workbook(built.path)[texts(built.settings.lang)["sheet_guide"]]
+    return "\n".join(str(row[0].value) for row in ws.iter_rows(max_col=1) if row[0].value)
+
+
+@pytest.mark.parametrize("k", [1, 3])
+def test_the_guide_walks_through_each_parameter_numbered_as_next_action(tmp_path, k):
+    built = (make(None, tmp_path / "l.xlsx") if k == 1
+             else make(three_feature_csv(tmp_path / "t.csv"), tmp_path / "t.xlsx", lr=0.0005))
+    text = guide_text(built)
+    layout = layout_for(built.dataset, built.settings, built.state)
+    acts = procedure.actions(k)
+    for code, kind, p in acts:  # every action the "next action" button counts, by its number
+        assert f"({code})" in text or f"\n{code}. " in text, code
+    for p, name in enumerate(layout.params):  # one paragraph per nudged parameter, with its cells
+        group = acts[2 + 3 * p][0].split("-")[0]
+        line = next(ln for ln in text.splitlines() if ln.startswith(f"{group}. "))
+        assert f"{name}({layout.sheet}!{layout.a1(name).replace('$', '')})" in line
+        assert f"dLoss_d{name}({layout.sheet}!{layout.a1(f'dLoss_d{name}').replace('$', '')})" in line
+    assert f"\n{acts[-1][0]}. " in text and f"\n{int(acts[-1][0]) + 1}. " in text  # update, then repeat
+
+
+def test_the_guide_tells_each_data_its_own_story(tmp_path):
+    """Numbers in the guide come from the model on the workbook's data; the lemonade's
+    story (thousands to below 1, x near 22, W ~500 times steeper) is told only to it."""
+    lemonade = make(None, tmp_path / "l.xlsx")
+    three = make(three_feature_csv(tmp_path / "t.csv"), tmp_path / "t.xlsx", scale="standard", lr=0.01)
+    for built in (lemonade, three):
+        d, s = built.dataset, built.settings
+        X = model_X(d, s)
+        run = model.descend(X, d.y, built.state.init, s.lr, s.eps, 10)
+        text = guide_text(built)
+        after_10 = model.loss(X, d.y, run.theta)
+        assert guide.readable(run.history[0, -1]) in text and guide.readable(after_10) in text
+    lemon, other = guide_text(lemonade), guide_text(three)
+    assert "22.5" in lemon and "509" in lemon  # mean x, and mean x² = W's steepness over B's
+    assert "1,917" in lemon and "0.7951" in lemon  # the course's thousands, below 1 after one step
+    assert "22.5" not in other and "509" not in other
+    assert "수천에서" not in other and "22 근처" not in other  # the old guide's fixed lemonade sentences
+    assert "배 가파릅니다" not in other  # standardised: every direction equally steep

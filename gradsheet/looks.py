@@ -1,0 +1,115 @@
+"""How the sheets look on screen and on paper: number formats, how much room a text needs
+(for wrapped rows' heights), and the print setup every sheet shares.
+
+Row heights matter because neither XlsxWriter nor LibreOffice grows a row for wrapped
+text that was written with a fixed height, and rows left at the default 15 pt print
+their extra lines over the next row. So every row holding wrapped text gets a height
+from `wrapped_lines`, which measures generously (a row a little too tall is harmless).
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+
+# --- number formats ---------------------------------------------------------------------
+# Excel allows two conditions per format, and Excel and LibreOffice put a minus sign on a
+# conditional section's number by different rules. These formats send positive numbers and
+# negative numbers each to a section where both agree: a first section for positives only,
+# a "less than a negative number" section that writes its own minus sign, and a last section
+# without digits for what is zero but for rounding (a least-squares B of -5.6E-15 reads 0).
+NUMBER = {
+    # parameters: W, B, their next values, the answer, the history's W, B
+    "param": '[>=0.0000005]0.000000;[<=-0.0000005]-0.000000;"0"',
+    # losses are never negative: thousands get a separator, small ones six decimals
+    "loss": '[>=1000]#,##0.0;[>=0.0000005]0.000000;"0"',
+    # slopes: from thousands down to a ten-thousandth, either sign
+    "slope": "#,##0.0000",
+    # tiny differences (the numerical derivative's error)
+    "small": "0.0E+00",
+    # computed data columns (h, (h − y)², scaled x): General shows as many digits as the
+    # narrow column holds, and switches to 1E+06 before it would show ###
+    "data": "General",
+    # a step counter
+    "count": "0",
+}
+
+# --- text sizes -----------------------------------------------------------------------------
+# Widths are measured in Excel's pixels at 100 %, where a column w characters wide is 7·w + 5
+# pixels and a digit of Calibri 11 is 7 pixels. Latin letters are taken from DejaVu Sans
+# (what LibreOffice shows for Calibri where Carlito is missing) relative to its digit, which
+# is a little wider than Calibri's own letters; LibreOffice scales its columns by the same
+# digit, so a text that fits in Excel fits there too. Hangul keeps its width whatever the
+# Latin font, so its width relative to a column is largest in Excel: 0.94 em.
+_WIDTHS = {  # DejaVu Sans, in em
+    0.28: "ijl'", 0.30: "IJ", 0.32: ",.· ", 0.34: "/:;\\|", 0.39: "()[]ft", 0.41: "!²r",
+    0.46: '"', 0.50: "*_`", 0.53: "csz?", 0.56: "L", 0.58: "Fk", 0.60: "vxy", 0.62: "aeoTY",
+    0.64: "bdghnpqu0123456789$S{}EΣ", 0.66: "K", 0.69: "ABRVXZ", 0.70: "CP", 0.74: "U",
+    0.76: "HN", 0.78: "DG◆&", 0.79: "OQ", 0.82: "w", 0.84: "#+−<>^~→=", 0.87: "M", 0.90: "★",
+    0.95: "%", 0.98: "m", 1.0: "W@—",
+}
+_EM = {ch: em for em, chars in _WIDTHS.items() for ch in chars}
+_DIGIT_EM = 0.636  # DejaVu Sans's digit
+_WIDE_EM = 0.94  # Hangul and other wide letters (NanumGothic; Malgun Gothic is a little narrower)
+_OTHER_EM = 0.84  # anything else
+
+
+def char_px(ch: str, size: float = 11, bold: bool = False) -> float:
+    """Excel pixels of one character at `size` points. Bold widens Latin letters by about a
+    tenth; Hangul keeps its fixed width."""
+    if unicodedata.east_asian_width(ch) in ("W", "F"):
+        return _WIDE_EM * size * 4 / 3
+    return _EM.get(ch, _OTHER_EM) / _DIGIT_EM * 7 * size / 11 * (1.1 if bold else 1.0)
+
+
+def text_px(text: str, size: float = 11, bold: bool = False) -> float:
+    """How many pixels `text` takes on one line at `size` points (a little generously)."""
+    return sum(char_px(ch, size, bold) for ch in text)
+
+
+def wrapped_lines(text: str, width_px: float, size: float = 11, bold: bool = False) -> int:
+    """Lines a cell `width_px` wide needs for `text` when it wraps at spaces (a word longer
+    than the line is broken, as the spreadsheets do)."""
+    room = max(width_px - 8, 10)  # the cell's own margins
+    lines = 0
+    for paragraph in text.split("\n"):
+        lines += 1
+        used = 0.0
+        for word in paragraph.split(" "):
+            w = text_px(word, size, bold)
+            gap = text_px(" ", size, bold) if used else 0.0
+            if used and used + gap + w > room:
+                lines += 1
+                used = 0.0
+                gap = 0.0
+            if w > room:  # broken across lines
+                extra = math.ceil(w / room) - 1
+                lines += extra
+                used = w - extra * room
+            else:
+                used += gap + w
+    return lines
+
+
+def line_height_pt(size: float = 11) -> float:
+    """One line of text: Korean fonts need more than Excel's 15 pt for Calibri 11."""
+    return size * 1.5
+
+
+def row_height_pt(lines: int, size: float = 11) -> float:
+    return lines * line_height_pt(size) + 3
+
+
+# --- print setup --------------------------------------------------------------------------
+A4 = 9  # XlsxWriter's paper code
+
+
+def print_setup(ws, repeat_rows: tuple[int, int] | None = None) -> None:
+    """A4 landscape, one page wide (as tall as it takes), narrow margins; optionally the
+    rows to repeat at the top of every page."""
+    ws.set_paper(A4)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+    if repeat_rows is not None:
+        ws.repeat_rows(*repeat_rows)
