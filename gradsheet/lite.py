@@ -34,6 +34,7 @@ from xml.sax.saxutils import escape
 
 __all__ = [
     "ADDIN_VERSION",
+    "LITE_REQUIREMENTS",
     "LITE_STORE_ID",
     "PYODIDE_VERSION",
     "add_lite_parts",
@@ -51,6 +52,16 @@ LITE_STORE_ID = "wa200008175"
 # workbook's: an old but real version exists on the CDN, a made-up one would not.
 PYODIDE_VERSION = "0.27.5"
 ADDIN_VERSION = "1.0.0.0-18"
+# The lines Lite itself keeps at the top of a workbook's requirements.txt, marked
+# "# required": the newest set seen in workbooks saved with add-in 1.0.0.0-18 (see
+# tests/golden/lite/NOTICE; older ones pin xlwings 0.33.11, python-dotenv 1.0.1). A
+# workbook's own packages follow them.
+LITE_REQUIREMENTS = (
+    "xlwings==0.33.15  # required\n"
+    "python-dotenv==1.1.1  # required\n"
+    "pyodide-http  # required\n"
+    "black  # required\n"
+)
 
 PKG_RELS = "_rels/.rels"
 CONTENT_TYPES = "[Content_Types].xml"
