@@ -18,7 +18,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from . import __version__
 from .layout import BUTTON_ROW, Layout
-from .lite import add_lite_parts
+from .lite import LITE_REQUIREMENTS, add_lite_parts
 
 # (function in main.py, call into gradsheet.addin, Korean label, English label)
 BUTTONS = (
@@ -29,8 +29,10 @@ BUTTONS = (
 )
 # The engine modules main.py embeds, in no particular order (the loader imports lazily).
 EMBEDDED = ("__init__", "errors", "model", "settings", "labels", "layout", "procedure",
-            "steps", "scaling", "book", "addin")
-REQUIREMENTS = "xlwings  # required\nnumpy\nxlsxwriter\n"
+            "steps", "scaling", "book", "addin", "a1")
+# Inside Lite the engine needs no writer library: its A1 helpers come from gradsheet.a1.
+WRITER_HELPERS = ("from xlsxwriter.utility import", "from .a1 import")
+REQUIREMENTS = LITE_REQUIREMENTS + "numpy\n"
 BUTTON_SIZE = {"width": 118, "height": 30}
 BUTTON_LEFT_PX, BUTTON_GAP_PX, BUTTON_TOP_PX = 4, 8, 2
 
@@ -67,8 +69,8 @@ def insert_buttons(ws, fmt_font: dict, layout: Layout, lang: str) -> None:
 def lite_main(layout: Layout, lang: str) -> str:
     """The workbook's main.py: embedded engine + one @script per button."""
     here = Path(__file__).parent
-    sources = {("gradsheet" if m == "__init__" else f"gradsheet.{m}"): (here / f"{m}.py").read_text("utf-8")
-               for m in EMBEDDED}
+    sources = {("gradsheet" if m == "__init__" else f"gradsheet.{m}"):
+               (here / f"{m}.py").read_text("utf-8").replace(*WRITER_HELPERS) for m in EMBEDDED}
     lines = [f'"""gradsheet {__version__} buttons for xlwings Lite (generated; gradsheet rewrites it).',
              "", "The engine is gradsheet's own source, embedded below, so nothing needs installing.",
              '"""', "", "import importlib.abc", "import importlib.util", "import sys", "",

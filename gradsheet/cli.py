@@ -89,7 +89,7 @@ def build(data, out, preset, **given):
     built = make(data, out, **options)
     s = built.settings
     click.echo(describe_build(built.path, built.dataset, s.lr, s.eps, built.state.theta,
-                              built.state.prev_loss))
+                              built.state.prev_loss, s.lang))
 
 
 @main.command(name="presets")

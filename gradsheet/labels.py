@@ -180,6 +180,7 @@ ACTIONS = {
 # What the command line and the buttons say, in the workbook's language.
 MESSAGES = {
     "ko": {
+        "built": "{path}에 저장했습니다: {n}행, {features} → {target}; lr = {lr:g}, eps = {eps:g}",
         "wrote": "{path}에 저장했습니다: history {rows}행",
         "next_up": "다음 동작: {action}",
         "diverged": "lr = {lr:g}에서 Loss가 발산합니다: {done} 스텝 뒤 멈추고 마지막으로 괜찮던 W, B를 남겼습니다. "
@@ -189,6 +190,7 @@ MESSAGES = {
         "nothing_set": "바꿀 설정이 없습니다: --lr, --eps 또는 --seed를 주세요",
     },
     "en": {
+        "built": "wrote {path}: {n} rows, {features} -> {target}; lr = {lr:g}, eps = {eps:g}",
         "wrote": "wrote {path}: {rows} history {row_word}",
         "next_up": "next: {action}",
         "diverged": "Loss is diverging with lr = {lr:g}: stopped after {done} step(s), keeping the last good W "

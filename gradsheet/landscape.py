@@ -9,7 +9,9 @@ Two grids share those axes: the Loss of each cell, and below the title its log10
 colour scale (losses span many orders of magnitude; a linear scale would paint all but the
 steepest cells the same colour). Conditional formats on the colour grid mark the current
 point, the answer, the start and the path of the history table, each in its nearest grid
-cell.
+cell. They reach the other sheet only through defined names (W, best_W, path_W …): Excel 2007
+refuses a sheet reference in a conditional format, and later versions keep such a rule only
+in an extension block that Excel may drop with a repair prompt.
 """
 
 from __future__ import annotations
@@ -124,14 +126,19 @@ def loss_formula(layout: Layout, p: tuple[str, str], across: str, down: str) -> 
     return f"=SUMPRODUCT(({'+'.join(terms)}+{value.get('B', 'B')}-y)^2)/ROWS(y)"
 
 
-def history_range(layout: Layout, name: str, first_only: bool = False) -> str:
+def history_range(layout: Layout, name: str) -> str:
     """Column `name` of the history table as an A1 range (conditional formats cannot use
     structured references), reaching past the table like the training sheet's Loss chart."""
     head, c0, _, _ = layout.history_span
     c = xl_col_to_name(c0 + layout.history_columns.index(name))
     first, last = head + 2, head + 1 + max(layout.history_rows, 1) + HISTORY_CHART_ROWS
-    where = f"${c}${first}" if first_only else f"${c}${first}:${c}${last}"
-    return f"{quote_sheet(layout.sheet)}!{where}"
+    return f"{quote_sheet(layout.sheet)}!${c}${first}:${c}${last}"
+
+
+def path_names(layout: Layout, p: tuple[str, str]) -> dict[str, str]:
+    """The defined names the markers read the history through: path_W -> the history table's
+    W column (a conditional format may name another sheet's cells, never address them)."""
+    return {f"path_{q}": history_range(layout, q) for q in p}
 
 
 def marker_formulas(layout: Layout, p: tuple[str, str], across: str, down: str) -> dict[str, str]:
@@ -148,8 +155,8 @@ def marker_formulas(layout: Layout, p: tuple[str, str], across: str, down: str) 
 
     def near(v1: str, v2: str) -> list[str]:
         return [f"{offset(v1, 0)}={offset(across, 0)}", f"{offset(v2, 1)}={offset(down, 1)}"]
-    h1, h2 = (history_range(layout, q) for q in p)
-    f1, f2 = (history_range(layout, q, True) for q in p)
+    h1, h2 = path_names(layout, p)
+    f1, f2 = (f"INDEX({h},1)" for h in (h1, h2))  # the first history row: the start
     return {
         "current": f"=AND({','.join(near(p[0], p[1]))})",
         "best": f"=AND({','.join(near('best_' + p[0], 'best_' + p[1]))})",
@@ -238,6 +245,8 @@ def _markers(wb: Workbook, ws, layout: Layout, p: tuple[str, str]) -> None:
     r1, c1, r2, c2 = colour_range()
     across = xl_rowcol_to_cell(COLOUR_AXIS, c1, row_abs=True)  # B$12 for the top-left cell
     down = xl_rowcol_to_cell(r1, 0, col_abs=True)  # $A13
+    for name, ref in path_names(layout, p).items():
+        wb.define_name(name, "=" + ref)
     for kind, formula in marker_formulas(layout, p, across, down).items():
         mark = MARKS[kind]
         style = {"num_format": f'"{mark}";"{mark}";"{mark}"', "bold": True, "font_color": "#000000"}

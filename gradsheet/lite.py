@@ -34,6 +34,7 @@ from xml.sax.saxutils import escape
 
 __all__ = [
     "ADDIN_VERSION",
+    "LITE_REQUIREMENTS",
     "LITE_STORE_ID",
     "PYODIDE_VERSION",
     "add_lite_parts",
@@ -51,6 +52,16 @@ LITE_STORE_ID = "wa200008175"
 # workbook's: an old but real version exists on the CDN, a made-up one would not.
 PYODIDE_VERSION = "0.27.5"
 ADDIN_VERSION = "1.0.0.0-18"
+# The lines Lite itself keeps at the top of a workbook's requirements.txt, marked
+# "# required": the newest set seen in workbooks saved with add-in 1.0.0.0-18 (see
+# tests/golden/lite/NOTICE; older ones pin xlwings 0.33.11, python-dotenv 1.0.1). A
+# workbook's own packages follow them.
+LITE_REQUIREMENTS = (
+    "xlwings==0.33.15  # required\n"
+    "python-dotenv==1.1.1  # required\n"
+    "pyodide-http  # required\n"
+    "black  # required\n"
+)
 
 PKG_RELS = "_rels/.rels"
 CONTENT_TYPES = "[Content_Types].xml"
@@ -192,7 +203,7 @@ def write_package(out_path, parts) -> Path:
                         zf.writestr(info, data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, _file_mode(out))  # mkstemp's 0600 would hide the file from others
+        os.chmod(tmp, file_mode(out))  # mkstemp's 0600 would hide the file from others
         os.replace(tmp, out)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -200,7 +211,9 @@ def write_package(out_path, parts) -> Path:
     return out
 
 
-def _file_mode(path: Path) -> int:
+def file_mode(path: Path) -> int:
+    """mkstemp makes 0600 files: a rewritten file keeps its own mode, a new one gets what any
+    program would give it (0666 less the umask, 0644 under umask 022)."""
     if path.exists():
         return path.stat().st_mode & 0o777
     umask = os.umask(0)

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from .dataset import Dataset
+from .labels import MESSAGES
 from .layout import param_names
 
 
@@ -23,10 +24,11 @@ def params_line(k: int, theta: np.ndarray, loss: float) -> str:
 
 
 def describe_build(path: Path, dataset: Dataset, lr: float, eps: float, theta: np.ndarray,
-                   loss: float) -> str:
+                   loss: float, lang: str = "en") -> str:
     features = ", ".join(_shorten(list(dataset.feature_names)))
-    return (f"wrote {path}: {dataset.n} rows, {features} -> {dataset.target_name}; "
-            f"lr = {lr:g}, eps = {eps:g}\n{params_line(dataset.k, theta, loss)}")
+    first = MESSAGES[lang]["built"].format(path=path, n=dataset.n, features=features,
+                                           target=dataset.target_name, lr=lr, eps=eps)
+    return f"{first}\n{params_line(dataset.k, theta, loss)}"
 
 
 def loss_change(before: float, after: float) -> str:

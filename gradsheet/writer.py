@@ -21,6 +21,7 @@ from .dataset import Dataset
 from .errors import GradsheetError
 from .labels import texts
 from .layout import Layout
+from .lite import file_mode
 from .looks import NUMBER
 from .scaling import scale_columns
 from .settings import Settings, State
@@ -103,7 +104,7 @@ def write(path: str | os.PathLike, dataset: Dataset, settings: Settings, state: 
         if settings.buttons == "lite":
             from .buttons import embed_lite
             embed_lite(tmp, layout, settings.lang)
-        os.chmod(tmp, _mode_for(path))
+        os.chmod(tmp, file_mode(path))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -111,40 +112,31 @@ def write(path: str | os.PathLike, dataset: Dataset, settings: Settings, state: 
     return path
 
 
-def _mode_for(path: Path) -> int:
-    """mkstemp makes 0600 files: a rewritten workbook keeps its own mode, a new one gets
-    what any program would give it (0666 less the umask, 0644 under umask 022)."""
-    try:
-        return path.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
 def _write_xlsx(filename: str, dataset: Dataset, settings: Settings, state: State) -> Layout:
     layout = layout_for(dataset, settings, state)
     X = model_X(dataset, settings)
     values = evaluate(X, dataset.y, settings, state)
-    # Text from a data file must never turn into a formula, number or link.
-    wb = xlsxwriter.Workbook(filename, {"strings_to_formulas": False, "strings_to_numbers": False,
-                                        "strings_to_urls": False})
-    wb.set_properties({"title": settings.title or texts(settings.lang)["title"],
-                       "created": FIXED_DATE, "comments": f"gradsheet {__version__}"})
-    fmt = Formats(wb)
-    train = train_sheet.write(wb, fmt, layout, dataset, settings, state, values)
-    guide.write(wb, fmt, layout, dataset, settings, state, X)
-    if settings.unrolled:
-        from . import unrolled
-        unrolled.write(wb, fmt, layout, dataset, settings, state, X)
-    from . import landscape
-    if landscape.pair(layout, settings):
-        landscape.write(wb, fmt, layout, dataset, settings, state, X)
-    for name, ref in layout.defined_names().items():
-        wb.define_name(name, "=" + ref)
-    _write_meta(wb, dataset, settings)
-    train.activate()
-    wb.close()
+    # Text from a data file must never turn into a formula, number or link. XlsxWriter's part
+    # files go to a folder of our own, removed however the write ends.
+    with tempfile.TemporaryDirectory(prefix="gradsheet-") as scratch:
+        wb = xlsxwriter.Workbook(filename, {"strings_to_formulas": False, "strings_to_numbers": False,
+                                            "strings_to_urls": False, "tmpdir": scratch})
+        wb.set_properties({"title": settings.title or texts(settings.lang)["title"],
+                           "created": FIXED_DATE, "comments": f"gradsheet {__version__}"})
+        fmt = Formats(wb)
+        train = train_sheet.write(wb, fmt, layout, dataset, settings, state, values)
+        guide.write(wb, fmt, layout, dataset, settings, state, X)
+        if settings.unrolled:
+            from . import unrolled
+            unrolled.write(wb, fmt, layout, dataset, settings, state, X)
+        from . import landscape
+        if landscape.pair(layout, settings):
+            landscape.write(wb, fmt, layout, dataset, settings, state, X)
+        for name, ref in layout.defined_names().items():
+            wb.define_name(name, "=" + ref)
+        _write_meta(wb, dataset, settings)
+        train.activate()
+        wb.close()
     return layout
 
 

@@ -192,3 +192,11 @@ def test_set_gives_learning_rate_advice(tmp_path):
     built = make(None, tmp_path / "s.xlsx")
     result = cli("set", built.path, "--lr", "0.01")
     assert result.exit_code == 0 and "diverge" in result.output
+
+
+def test_build_says_what_it_wrote_in_the_workbooks_language(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert cli("build").output.splitlines()[0] == \
+        "lemonade.xlsx에 저장했습니다: 6행, 온도 → 판매량; lr = 0.001, eps = 0.0001"
+    assert cli("build", "--lang", "en", "-o", "e.xlsx").output.splitlines()[0] == \
+        "wrote e.xlsx: 6 rows, temperature -> sales; lr = 0.001, eps = 0.0001"

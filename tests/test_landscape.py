@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import math
 import re
+import xml.etree.ElementTree as ET
+import zipfile
 
 import numpy as np
 import openpyxl
@@ -215,9 +217,12 @@ def test_the_conditional_formats_are_written_and_imported(libreoffice, tmp_path)
     assert rng == grid_ref(L.COLOUR_AXIS)
     want = L.marker_formulas(layout, ("W", "B"), "B$12", "$A13")
     assert [r.formula[0] for r in rules if r.type == "expression"] == [f[1:] for f in want.values()]
-    head, c0, _, _ = layout.history_span  # the history table's W column and beyond:
-    w = xl_col_to_name(c0 + layout.history_columns.index("W"))
-    assert f"'Train'!${w}${head + 2}:${w}${head + 2 + HISTORY_CHART_ROWS}" in want["path"]
+    assert "path_W" in want["path"] and "INDEX(path_W,1)" in want["start"]
+    names = openpyxl.load_workbook(built.path).defined_names
+    head, c0, _, _ = layout.history_span  # the history table's W and B columns and beyond, by name
+    for p in ("W", "B"):
+        col = xl_col_to_name(c0 + layout.history_columns.index(p))
+        assert names[f"path_{p}"].attr_text == f"'Train'!${col}${head + 2}:${col}${head + 2 + HISTORY_CHART_ROWS}"
     scale, = [r for r in rules if r.type == "colorScale"]
     assert len(scale.colorScale.color) == 3
     with libreoffice.open(built.path) as doc:
@@ -264,6 +269,40 @@ def test_markers_mark_the_cells_the_model_says(libreoffice, tmp_path, data):
             assert evaluate_markers(doc, layout, p, sheet)["current"].sum() == 1
         doc.set_named(p[0], float(g["across"][-1] + 2 * step[0]))  # off the grid: no cell
         assert not evaluate_markers(doc, layout, p, sheet)["current"].any()
+
+
+def conditional_format_formulas(path) -> dict[str, list[str]]:
+    """Every formula of every conditional format (classic and x14 extension blocks alike),
+    per worksheet part."""
+    out = {}
+    with zipfile.ZipFile(path) as zf:
+        for part in zf.namelist():
+            if not re.fullmatch(r"xl/worksheets/sheet\d+\.xml", part):
+                continue
+            root = ET.fromstring(zf.read(part))
+            out[part] = [f.text or "" for block in root.iter() if block.tag.endswith("}conditionalFormatting")
+                         for f in block.iter() if f.tag.split("}")[-1] in ("formula", "f")]
+    return out
+
+
+def test_no_conditional_format_refers_to_another_sheet(tmp_path):
+    """Excel 2007 refuses a sheet reference in a conditional format and later versions keep
+    such a rule only in an extension block Excel may drop: names only."""
+    three = three_feature_csv(tmp_path / "three.csv")
+    books = {"lemonade": make(None, tmp_path / "l.xlsx").path,
+             "three": make(three, tmp_path / "t.xlsx", lr=0.0005).path,
+             "three W_2,W_3": make(three, tmp_path / "t23.xlsx", lr=0.0005, landscape=("W_2", "W_3")).path,
+             "en": make(None, tmp_path / "en.xlsx", lang="en").path}
+    for name in list(books):  # and with a history, as the markers see it after steps
+        stepped = tmp_path / f"{name} stepped.xlsx"
+        stepped.write_bytes(books[name].read_bytes())
+        run_file(stepped, 3)
+        books[f"{name}, run -n 3"] = stepped
+    for name, path in books.items():
+        formulas = conditional_format_formulas(path)
+        assert sum(len(f) for f in formulas.values()) >= len(L.MARKS), name  # the markers are there
+        for part, found in formulas.items():
+            assert not [f for f in found if "!" in f], (name, part, found)
 
 
 # --- which parameters, which sheet ----------------------------------------------------------

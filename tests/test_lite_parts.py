@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 import os
 import re
 import shutil
 import subprocess
+import sys
 import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
@@ -257,3 +259,64 @@ def test_libreoffice_converts_the_lite_workbook(lite_xlsx, tmp_path):
     assert rows[0][:2] == ["x", "y"]
     assert [r[:2] for r in rows[1:4]] == [["1", "2.5"], ["2", "4.5"], ["3", "6.5"]]
     assert rows[1][2] == "13.5"
+
+
+# --- what a gradsheet workbook carries for Lite ----------------------------------------------
+def test_requirements_are_lites_own_lines_and_numpy(tmp_path):
+    """Lite keeps its own pinned "# required" lines first; the engine adds numpy only."""
+    from gradsheet.build import make
+    parts = lite.read_lite_parts(make(None, tmp_path / "l.xlsx").path)
+    assert parts["addinVersion"] == lite.ADDIN_VERSION == "1.0.0.0-18"
+    assert parts["requirements.txt"] == lite.LITE_REQUIREMENTS + "numpy\n"
+    # the same "# required" lines as the Excel-saved workbook behind the golden parts
+    required = [line for line in SAMPLE_REQUIREMENTS.splitlines() if line.endswith("# required")]
+    assert lite.LITE_REQUIREMENTS.splitlines() == required
+    assert not re.search(r"xlsxwriter|openpyxl", parts["requirements.txt"], re.I)
+
+
+def test_the_a1_helpers_equal_xlsxwriters():
+    from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
+
+    from gradsheet import a1
+    for col in [*range(0, 1000), 16383]:
+        for absolute in (False, True):
+            assert a1.xl_col_to_name(col, absolute) == xl_col_to_name(col, absolute)
+    for row, col in ((0, 0), (9, 27), (1048575, 16383)):
+        for flags in ((False, False), (True, False), (False, True), (True, True)):
+            assert a1.xl_rowcol_to_cell(row, col, *flags) == xl_rowcol_to_cell(row, col, *flags)
+
+
+# Inside xlwings Lite only requirements.txt is installed: neither XlsxWriter nor openpyxl.
+WITHOUT_WRITERS = r"""
+import importlib.abc, sys
+class _NoWriters(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in ("xlsxwriter", "openpyxl"):
+            raise ImportError(f"{name} is not installed in xlwings Lite")
+sys.meta_path.insert(0, _NoWriters())
+for writer in ("xlsxwriter", "openpyxl"):
+    try:
+        __import__(writer)
+    except ImportError:
+        continue
+    raise SystemExit(f"{writer} could still be imported")
+"""
+
+
+def test_the_embedded_engine_needs_neither_xlsxwriter_nor_openpyxl(built, tmp_path):
+    """main.py as the workbook carries it, run where importing either library fails: one
+    button press gives the same actions as gradsheet's own engine."""
+    from jsonbook import book_json, open_book
+    from test_addin import EMBEDDED_RUN
+
+    from gradsheet import addin
+    main_py, book = tmp_path / "main.py", tmp_path / "book.json"
+    main_py.write_text(lite.read_lite_parts(built.path)["main.py"], encoding="utf-8")
+    data = book_json(built.path)
+    book.write_text(json.dumps(data, default=str), encoding="utf-8")
+    out = subprocess.run([sys.executable, "-c", WITHOUT_WRITERS + EMBEDDED_RUN, str(main_py), str(book),
+                          "one_step"], capture_output=True, text=True, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    reference = open_book(data)
+    addin.one_step(reference)
+    assert json.loads(out.stdout) == json.loads(json.dumps(reference.json()["actions"]))
