@@ -298,7 +298,7 @@ def test_an_excel_export_builds_with_one_warning_per_reading(tmp_path):
     warned = [line for line in result.output.splitlines() if line.startswith("gradsheet: warning:")]
     assert [w.split(": ", 2)[2].split(" ")[0:2] for w in warned] == [
         ["row", "1"], ["row", "3"], ["left", "out"], ["column", "'할인율':"], ["column", "'매매가(만원)':"]]
-    assert "3 rows, 면적, 할인율 -> 매매가(만원)" in result.output
+    assert "3행, 면적, 할인율 → 매매가(만원)" in result.output
     from gradsheet.files import read
     book = read(out)  # the numbers the workbook holds, read back through its named cells
     assert book.dataset.X.tolist() == [[84.9, 0.12], [59.5, 0.055], [114.2, 0]]
@@ -327,7 +327,7 @@ def test_english_lemonade_has_english_headings_and_steps(tmp_path):
     assert np.allclose(book.state.theta, want.theta, rtol=1e-12)
     # Korean names still choose the columns in English, and the Korean default is unchanged
     assert "sales -> temperature" in cli("build", "--lang", "en", "--target", "온도", "-o", out).output
-    assert "온도 -> 판매량" in cli("build", "-o", tmp_path / "ko.xlsx").output
+    assert "온도 → 판매량" in cli("build", "-o", tmp_path / "ko.xlsx").output
 
 
 # --- any table ------------------------------------------------------------------------------
