@@ -25,11 +25,11 @@ import numpy as np
 kind, n, k, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 rng = np.random.default_rng(0)
 X = rng.uniform(0, 100, (n, k)); y = X @ rng.uniform(-2, 2, k) + 3
-from gradsheet.dataset import Dataset
-from gradsheet.settings import Settings
+from gradsheet.data.dataset import Dataset
+from gradsheet.core.settings import Settings
 from gradsheet.build import fresh_state
-from gradsheet.writer import write, layout_for
-from gradsheet import formulas
+from gradsheet.sheets.workbook import write, layout_for
+from gradsheet.core import formulas
 d = Dataset("bench", tuple(f"f{j}" for j in range(k)), "target", X, y)
 # "gradsheet": the course workbook (the cells the floor writes, plus the parameter block,
 # charts, guide and history table); "default": everything `gradsheet build` writes by
@@ -46,7 +46,7 @@ if kind in ("gradsheet", "default"):
     run = ours
 else:
     import xlsxwriter
-    from gradsheet.values import evaluate
+    from gradsheet.sheets.values import evaluate
     lay = layout_for(d, s, st)
     v = evaluate(X, y, s, st)
     first = 4

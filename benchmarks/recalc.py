@@ -19,7 +19,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from gradsheet import model  # noqa: E402
+from gradsheet.core import models as model  # noqa: E402
 from gradsheet.build import make  # noqa: E402
 from libreoffice import LibreOffice  # noqa: E402
 

@@ -19,9 +19,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from gradsheet import steps  # noqa: E402
-from gradsheet.dataset import lemonade  # noqa: E402
-from gradsheet.settings import State  # noqa: E402
+from gradsheet.core import steps  # noqa: E402
+from gradsheet.data.dataset import lemonade  # noqa: E402
+from gradsheet.core.settings import State  # noqa: E402
 
 
 def plain_loop(X, y, theta, lr, eps, n):
@@ -87,7 +87,8 @@ def whole_process() -> None:
 def reads_and_writes() -> None:
     os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")  # the json engine (benchmark only)
     from jsonbook import book_json, open_book
-    from gradsheet import addin, book as live_book
+    from gradsheet.core import addin
+    from gradsheet.core import live as live_book
     from gradsheet.build import build
     with tempfile.TemporaryDirectory() as tmp:
         data = book_json(build(None, Path(tmp) / "lemonade.xlsx"))

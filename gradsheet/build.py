@@ -7,19 +7,19 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import model
-from .dataset import Dataset, load
-from .errors import GradsheetError
-from .layout import param_names
-from .settings import Settings, State, initial_theta
-from .writer import model_X, write
+from .core import models
+from .data.dataset import Dataset, load
+from .core.errors import GradsheetError
+from .core.layout import param_names
+from .core.settings import Settings, State, initial_theta
+from .sheets.workbook import model_X, write
 
 
 def fresh_state(dataset: Dataset, settings: Settings, seed: int | None) -> State:
     """Course step 1 done: parameters from the (seeded) initial value generator,
     prevLoss = the starting Loss, nothing pasted yet, history empty."""
     theta = initial_theta(dataset.k, seed)
-    return State.fresh(theta, model.loss(model_X(dataset, settings), dataset.y, theta))
+    return State.fresh(theta, models.loss(model_X(dataset, settings), dataset.y, theta))
 
 
 @dataclass(frozen=True)
@@ -74,20 +74,20 @@ def warn_if_unstable(dataset: Dataset, settings: Settings) -> None:
     curvature); above that the workbook would only show Loss exploding. Far below it
     (e.g. the course's 0.001 on standardised inputs, ~1000x below) Loss barely moves."""
     X = model_X(dataset, settings)
-    limit = model.stable_lr(X)
+    limit = models.stable_lr(X)
     lr = settings.lr
     if lr >= limit:
         hint = "" if settings.scale != "none" or dataset.k == 1 else " or rescale the features with --scale standard"
         warnings.warn(f"lr = {lr:g} is above the largest stable learning rate for this data "
                       f"({limit:.3g}, from the loss's curvature): the descent will diverge; "
-                      f"try --lr {model.suggest_lr(X):g}{hint}", stacklevel=3)
+                      f"try --lr {models.suggest_lr(X):g}{hint}", stacklevel=3)
         return
-    progress = model.most_progress(X, lr, SLOW_STEPS)
+    progress = models.most_progress(X, lr, SLOW_STEPS)
     if progress < SLOW_PROGRESS:
         share = f"at most {progress:.0%}" if progress >= 0.01 else "less than 1%"
         warnings.warn(f"lr = {lr:g} is {limit / lr:,.0f}× below the largest stable learning rate for "
                       f"this data ({limit:.3g}): {SLOW_STEPS} steps bring Loss {share} of the way "
-                      f"down to its minimum; try --lr {model.suggest_lr(X):g}", stacklevel=3)
+                      f"down to its minimum; try --lr {models.suggest_lr(X):g}", stacklevel=3)
 
 
 # Suffix of the default output for an .xlsx input: the instructor's own file keeps its name.

@@ -12,8 +12,8 @@ import warnings
 import click
 
 from . import __version__
-from .errors import GradsheetError
-from .settings import COURSE_EPS, COURSE_LR, DEFAULT_SEED
+from .core.errors import GradsheetError
+from .core.settings import COURSE_EPS, COURSE_LR, DEFAULT_SEED
 
 
 class OneLineGroup(click.Group):
@@ -74,7 +74,7 @@ def build(data, out, preset, **given):
     """
     from pathlib import Path
 
-    from . import presets
+    from .data import presets
     from .build import make
     from .report import describe_build
     options = {}
@@ -100,7 +100,7 @@ def list_presets():
     Example:
         gradsheet presets
     """
-    from . import presets
+    from .data import presets
     for name, title, path in presets.available():
         click.echo(f"{name:12} {title}  ({path})")
 
@@ -112,7 +112,7 @@ def _out_option(f):
 
 def _report(done) -> None:
     """What a rewrite did, in the workbook's language: where, Loss before → after, W, B."""
-    from .labels import MESSAGES
+    from .core.texts import MESSAGES
     from .report import loss_change, params_line
     texts = MESSAGES[done.book.settings.lang]
     rows = len(done.state.history)
@@ -183,9 +183,9 @@ def next_action(file, out):
     Example:
         gradsheet next lemonade.xlsx      # 2: copy W, B, Loss into history
     """
-    from . import procedure
+    from .core import procedure
     from .headless import act_file
-    from .labels import MESSAGES
+    from .core.texts import MESSAGES
     done = act_file(file, out)
     k, lang = done.book.dataset.k, done.book.settings.lang
     click.echo(procedure.just_did(k, done.action, lang))
@@ -229,7 +229,7 @@ def set_(file, lr, eps, seed, out):
 
     from .build import warn_if_unstable
     from .headless import set_file
-    from .labels import MESSAGES
+    from .core.texts import MESSAGES
     if lr is None and eps is None and seed is None:
         raise GradsheetError(MESSAGES["en"]["nothing_set"])
     done = set_file(file, out, lr=lr, eps=eps, seed=seed)
@@ -259,7 +259,7 @@ def addin(out_dir, lang):
     """
     from pathlib import Path
 
-    from .xlam import default_buttons, write_addins
+    from .excel.xlam import default_buttons, write_addins
     folder = Path(out_dir)
     if folder.exists() and not folder.is_dir():
         raise GradsheetError(f"not a folder: {folder}")

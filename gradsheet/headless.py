@@ -12,9 +12,10 @@ from typing import Callable
 
 import numpy as np
 
-from . import files, steps
-from .settings import State, initial_theta
-from .writer import model_X, write
+from .excel import files
+from .core import steps
+from .core.settings import State, initial_theta
+from .sheets.workbook import model_X, write
 
 CHUNK = 1000  # steps between progress updates
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .dataset import Dataset
-from .labels import MESSAGES
-from .layout import param_names
+from .data.dataset import Dataset
+from .core.texts import MESSAGES
+from .core.layout import param_names
 
 
 SHOWN = 8  # more features than this are shortened to the first few, "…", and the last

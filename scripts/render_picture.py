@@ -27,11 +27,12 @@ sys.path.insert(0, str(ROOT / "tests"))  # the LibreOffice harness of the tests
 
 import openpyxl  # noqa: E402
 
-from gradsheet import landscape, unrolled  # noqa: E402
+from gradsheet.sheets import landscape
+from gradsheet.sheets import unrolled  # noqa: E402
 from gradsheet.build import make  # noqa: E402
 from gradsheet.headless import run_file  # noqa: E402
-from gradsheet.labels import texts  # noqa: E402
-from gradsheet.writer import layout_for  # noqa: E402
+from gradsheet.core.texts import texts  # noqa: E402
+from gradsheet.sheets.workbook import layout_for  # noqa: E402
 from libreoffice import LibreOffice, _props  # noqa: E402
 
 SCREEN_PX = (950, 400)  # a 1366×768 laptop at 100 % with the xlwings Lite pane open

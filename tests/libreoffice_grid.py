@@ -1,4 +1,4 @@
-"""gradsheet.book.Grid over a workbook open in LibreOffice: the steps engine driving a real,
+"""gradsheet.core.live.Grid over a workbook open in LibreOffice: the steps engine driving a real,
 recalculating spreadsheet (what Excel does around the xlwings buttons)."""
 
 from __future__ import annotations

@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from gradsheet import model
-from gradsheet.layout import feature_names, param_names
+from gradsheet.core import models as model
+from gradsheet.core.layout import feature_names, param_names
 
 UNIT = 2.0 ** -53  # the relative rounding of one floating-point operation
 # LibreOffice returns 0 for a + b or a − b within 2^-48 of cancelling (rtl::math::approxAdd/Sub)

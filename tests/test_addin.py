@@ -12,13 +12,14 @@ import pytest
 from openpyxl.utils import range_boundaries
 
 from jsonbook import apply_actions, book_json, cell, open_book  # sets the test licence first
-from gradsheet import addin, model
+from gradsheet.core import addin
+from gradsheet.core import models as model
 from gradsheet.build import make
-from gradsheet.buttons import BUTTONS, lite_main
-from gradsheet.layout import param_names
-from gradsheet.lite import read_lite_parts
-from gradsheet.settings import initial_theta
-from gradsheet.writer import layout_for
+from gradsheet.excel.buttons import BUTTONS, lite_main
+from gradsheet.core.layout import param_names
+from gradsheet.excel.lite import read_lite_parts
+from gradsheet.core.settings import initial_theta
+from gradsheet.sheets.workbook import layout_for
 
 
 def read_state(data, built):

@@ -12,11 +12,11 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from gradsheet import model
+from gradsheet.core import models as model
 from gradsheet.build import make
 from gradsheet.cli import main
-from gradsheet.files import read
-from gradsheet.settings import initial_theta
+from gradsheet.excel.files import read
+from gradsheet.core.settings import initial_theta
 
 
 def cli(*args):

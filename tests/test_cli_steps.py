@@ -9,11 +9,11 @@ import numpy as np
 import openpyxl
 from click.testing import CliRunner
 
-from gradsheet import model
+from gradsheet.core import models as model
 from gradsheet.build import make
 from gradsheet.cli import main
-from gradsheet.files import read
-from gradsheet.lite import read_lite_parts
+from gradsheet.excel.files import read
+from gradsheet.excel.lite import read_lite_parts
 
 
 def cli(*args):

@@ -17,9 +17,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gradsheet.dataset import (MAX_FEATURES, MAX_HEADING, MAX_ROWS, Dataset, as_cell_numbers, lemonade,
+from gradsheet.data.dataset import (MAX_FEATURES, MAX_HEADING, MAX_ROWS, Dataset, as_cell_numbers, lemonade,
                                load)
-from gradsheet.errors import GradsheetError
+from gradsheet.core.errors import GradsheetError
 
 LEMON = [(20, 40), (21, 42), (22, 44), (23, 46), (24, 48), (25, 50)]
 

@@ -27,8 +27,8 @@ import pytest
 from openpyxl.utils.cell import range_boundaries
 
 from gradsheet.build import make
-from gradsheet.buttons import BUTTONS
-from gradsheet.labels import texts
+from gradsheet.excel.buttons import BUTTONS
+from gradsheet.core.texts import texts
 from reference import three_feature_csv
 
 WINDOW = (950, 400)  # pixels of grid: columns with the Lite pane open, ~20 default rows

@@ -14,13 +14,15 @@ import openpyxl
 import pytest
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
-from gradsheet import files, landscape, model
+from gradsheet.excel import files
+from gradsheet.sheets import landscape
+from gradsheet.core import models as model
 from gradsheet.build import make
-from gradsheet.errors import GradsheetError
+from gradsheet.core.errors import GradsheetError
 from gradsheet.headless import run_file
-from gradsheet.layout import HISTORY_CHART_ROWS, Layout
-from gradsheet.settings import Settings
-from gradsheet.writer import layout_for, model_X
+from gradsheet.core.layout import HISTORY_CHART_ROWS, Layout
+from gradsheet.core.settings import Settings
+from gradsheet.sheets.workbook import layout_for, model_X
 from test_unrolled import U, loss_rounding
 from reference import three_feature_csv
 

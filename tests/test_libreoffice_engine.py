@@ -6,8 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gradsheet import book, model, procedure, steps
-from gradsheet.layout import param_names
+from gradsheet.core import live as book
+from gradsheet.core import models as model
+from gradsheet.core import procedure
+from gradsheet.core import steps
+from gradsheet.core.layout import param_names
 from libreoffice_grid import LibreOfficeGrid
 from reference import assert_matches, expected_names
 

@@ -1,4 +1,4 @@
-"""gradsheet.lite: the xlwings Lite parts, compared with the golden reference.
+"""gradsheet.excel.lite: the xlwings Lite parts, compared with the golden reference.
 
 XlsxWriter's own test style: unzip, blank the volatile bits (the web-extension
 GUID), compare element by element. What the golden files are and where their
@@ -22,7 +22,7 @@ import openpyxl
 import pytest
 import xlsxwriter
 
-from gradsheet import lite
+from gradsheet.excel import lite
 
 GOLDEN = Path(__file__).parent / "golden" / "lite"
 GOLDEN_PARTS = (lite.TASKPANES, lite.TASKPANES_RELS, lite.WEBEXTENSION)
@@ -277,7 +277,7 @@ def test_requirements_are_lites_own_lines_and_numpy(tmp_path):
 def test_the_a1_helpers_equal_xlsxwriters():
     from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
-    from gradsheet import a1
+    from gradsheet.core import a1
     for col in [*range(0, 1000), 16383]:
         for absolute in (False, True):
             assert a1.xl_col_to_name(col, absolute) == xl_col_to_name(col, absolute)
@@ -309,7 +309,7 @@ def test_the_embedded_engine_needs_neither_xlsxwriter_nor_openpyxl(built, tmp_pa
     from jsonbook import book_json, open_book
     from test_addin import EMBEDDED_RUN
 
-    from gradsheet import addin
+    from gradsheet.core import addin
     main_py, book = tmp_path / "main.py", tmp_path / "book.json"
     main_py.write_text(lite.read_lite_parts(built.path)["main.py"], encoding="utf-8")
     data = book_json(built.path)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from gradsheet import model
+from gradsheet.core import models as model
 
 
 def py_loss(rows, ys, w, b):
@@ -75,7 +75,7 @@ def test_one_step_is_theta_minus_lr_times_gradient():
 
 
 def test_divergence_stops_before_writing_a_bad_step():
-    from gradsheet.dataset import lemonade
+    from gradsheet.data.dataset import lemonade
     d = lemonade()
     run = model.descend(d.X, d.y, np.array([0.02, 0.9]), 0.05, 1e-4, 1000)
     assert run.stopped and len(run.history) < 5
@@ -83,7 +83,7 @@ def test_divergence_stops_before_writing_a_bad_step():
 
 
 def test_stable_learning_rate_from_curvature():
-    from gradsheet.dataset import lemonade
+    from gradsheet.data.dataset import lemonade
     d = lemonade()
     lr_max = model.stable_lr(d.X)
     assert model.descend(d.X, d.y, np.zeros(2), 0.98 * lr_max, 1e-6, 400).stopped is False

@@ -13,15 +13,15 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from gradsheet import model
+from gradsheet.core import models as model
 from gradsheet.build import make, sized_defaults
 from gradsheet.cli import main
-from gradsheet.dataset import Dataset, lemonade
-from gradsheet.landscape import pair as landscape_pair
-from gradsheet.presets import find, read as read_preset
-from gradsheet.scaling import scale_columns
-from gradsheet.settings import Settings, State
-from gradsheet.writer import layout_for
+from gradsheet.data.dataset import Dataset, lemonade
+from gradsheet.sheets.landscape import pair as landscape_pair
+from gradsheet.data.presets import find, read as read_preset
+from gradsheet.core.scaling import scale_columns
+from gradsheet.core.settings import Settings, State
+from gradsheet.sheets.workbook import layout_for
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from reference import assert_matches, expected_names
 from test_workbook import names_from_libreoffice
@@ -170,7 +170,7 @@ def test_scaled_features_are_visible_formulas_that_equal_the_model(libreoffice, 
 def test_steps_on_a_scaled_workbook_follow_the_model(tmp_path):
     built = make(raw_scales_csv(tmp_path / "raw.csv"), tmp_path / "s.xlsx", scale="standard", lr=0.05)
     assert cli("run", built.path, "-n", 20).exit_code == 0
-    from gradsheet.files import read
+    from gradsheet.excel.files import read
     book = read(built.path)
     Xs = scale_columns(built.dataset.X, "standard")[0]
     want = model.descend(Xs, built.dataset.y, built.state.theta, 0.05, 1e-4, 20)
@@ -299,7 +299,7 @@ def test_an_excel_export_builds_with_one_warning_per_reading(tmp_path):
     assert [w.split(": ", 2)[2].split(" ")[0:2] for w in warned] == [
         ["row", "1"], ["row", "3"], ["left", "out"], ["column", "'할인율':"], ["column", "'매매가(만원)':"]]
     assert "3행, 면적, 할인율 → 매매가(만원)" in result.output
-    from gradsheet.files import read
+    from gradsheet.excel.files import read
     book = read(out)  # the numbers the workbook holds, read back through its named cells
     assert book.dataset.X.tolist() == [[84.9, 0.12], [59.5, 0.055], [114.2, 0]]
     assert book.dataset.y.tolist() == [45000, 31500, 102000]
@@ -320,7 +320,7 @@ def test_english_lemonade_has_english_headings_and_steps(tmp_path):
     assert result.exit_code == 0 and "temperature -> sales" in result.output
     assert openpyxl.load_workbook(out).sheetnames[0] == "Train"
     assert cli("step", out).exit_code == 0 and cli("run", out, "-n", 4).exit_code == 0
-    from gradsheet.files import read
+    from gradsheet.excel.files import read
     book = read(out)
     assert (book.dataset.feature_names, book.dataset.target_name) == (("temperature",), "sales")
     want = model.descend(lemonade().X, lemonade().y, book.state.history[0, :2], 0.001, 1e-4, 5)

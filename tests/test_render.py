@@ -25,7 +25,7 @@ import pytest
 
 from gradsheet.build import make
 from gradsheet.headless import run_file
-from gradsheet.writer import META_SHEET
+from gradsheet.sheets.workbook import META_SHEET
 from libreoffice import _props
 from reference import three_feature_csv
 

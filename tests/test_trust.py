@@ -10,13 +10,16 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from gradsheet import files, model, steps, unrolled
+from gradsheet.excel import files
+from gradsheet.core import models as model
+from gradsheet.core import steps
+from gradsheet.sheets import unrolled
 from gradsheet.build import make
 from gradsheet.cli import main
-from gradsheet.dataset import lemonade
-from gradsheet.layout import param_names
-from gradsheet.settings import State, initial_theta
-from gradsheet.writer import model_X
+from gradsheet.data.dataset import lemonade
+from gradsheet.core.layout import param_names
+from gradsheet.core.settings import State, initial_theta
+from gradsheet.sheets.workbook import model_X
 from reference import (TYPED_RTOL, HandSheet, assert_matches, course_actions, descent_allowance,
                        expected_names, hand_action, hand_loss, hand_steps, three_feature_csv,
                        tolerance)

@@ -32,11 +32,13 @@ import numpy as np
 import openpyxl
 import pytest
 
-from gradsheet import files, model, unrolled
+from gradsheet.excel import files
+from gradsheet.core import models as model
+from gradsheet.sheets import unrolled
 from gradsheet.build import make
-from gradsheet.dataset import lemonade
+from gradsheet.data.dataset import lemonade
 from gradsheet.headless import run_file
-from gradsheet.writer import layout_for, model_X
+from gradsheet.sheets.workbook import layout_for, model_X
 from reference import three_feature_csv
 
 U = 2.0 ** -48  # LibreOffice's approxAdd/approxSub threshold; larger than double rounding

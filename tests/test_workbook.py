@@ -7,11 +7,13 @@ import numpy as np
 import openpyxl
 import pytest
 
-from gradsheet import guide, model, procedure
+from gradsheet.sheets import guide
+from gradsheet.core import models as model
+from gradsheet.core import procedure
 from gradsheet.build import make
-from gradsheet.labels import texts
-from gradsheet.layout import param_names
-from gradsheet.writer import layout_for, model_X
+from gradsheet.core.texts import texts
+from gradsheet.core.layout import param_names
+from gradsheet.sheets.workbook import layout_for, model_X
 from reference import assert_matches, expected_names, three_feature_csv
 
 
@@ -88,8 +90,8 @@ def test_same_inputs_and_seed_give_identical_bytes(tmp_path):
 def test_course_numbers_loss_falls_from_thousands_below_one():
     """The course's run: lemonade, lr 0.001, eps 0.0001, W and B from the generator."""
     from gradsheet.build import fresh_state
-    from gradsheet.dataset import lemonade
-    from gradsheet.settings import Settings, initial_theta
+    from gradsheet.data.dataset import lemonade
+    from gradsheet.core.settings import Settings, initial_theta
     d = lemonade()
     start = fresh_state(d, Settings(), Settings().seed)  # what `gradsheet build` writes
     assert 1000 < start.prev_loss < 10000  # thousands at the start
@@ -108,7 +110,7 @@ def test_central_differences_end_to_end(libreoffice, tmp_path):
     from click.testing import CliRunner
 
     from gradsheet.cli import main
-    from gradsheet.files import read
+    from gradsheet.excel.files import read
     path = tmp_path / "three.xlsx"
     result = CliRunner().invoke(main, ["build", str(three_feature_csv(tmp_path / "three.csv")), "-o", str(path),
                                        "--lr", "0.0005", "--diff", "central"])

@@ -1,4 +1,4 @@
-"""gradsheet.xlam: ribbon add-ins made from xlwings' own Excel-made template.
+"""gradsheet.excel.xlam: ribbon add-ins made from xlwings' own Excel-made template.
 
 The template is the reference: every part except customUI/customUI.xml must be
 byte-identical (above all xl/vbaProject.bin, the VBA we may not touch), and the
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from gradsheet import xlam
+from gradsheet.excel import xlam
 
 CUI = "http://schemas.microsoft.com/office/2006/01/customui"
 TEMPLATE = xlam.template_path()

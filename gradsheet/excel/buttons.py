@@ -16,22 +16,19 @@ from xml.dom import minidom
 
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from . import __version__
-from .layout import BUTTON_ROW, Layout
+from .. import __version__
+from ..core.layout import BUTTON_ROW, Layout
 from .lite import LITE_REQUIREMENTS, add_lite_parts
 
-# (function in main.py, call into gradsheet.addin, Korean label, English label)
+# (function in main.py, call into gradsheet.core.addin, Korean label, English label)
 BUTTONS = (
     ("one_step", "addin.one_step(book)", "한 스텝", "One step"),
     ("ten_steps", "addin.run_steps(book, 10)", "10 스텝", "10 steps"),
     ("next_action", "addin.next_action(book)", "다음 동작", "Next action"),
     ("reset", "addin.reset(book)", "초기화", "Reset"),
 )
-# The engine modules main.py embeds, in no particular order (the loader imports lazily).
-EMBEDDED = ("__init__", "errors", "model", "settings", "labels", "layout", "procedure",
-            "steps", "scaling", "book", "addin", "a1")
-# Inside Lite the engine needs no writer library: its A1 helpers come from gradsheet.a1.
-WRITER_HELPERS = ("from xlsxwriter.utility import", "from .a1 import")
+# main.py embeds the whole engine: gradsheet/__init__.py and every module of core/.
+CORE = Path(__file__).resolve().parent.parent / "core"
 REQUIREMENTS = LITE_REQUIREMENTS + "numpy\n"
 BUTTON_SIZE = {"width": 118, "height": 30}
 BUTTON_LEFT_PX, BUTTON_GAP_PX, BUTTON_TOP_PX = 4, 8, 2
@@ -68,15 +65,16 @@ def insert_buttons(ws, fmt_font: dict, layout: Layout, lang: str) -> None:
 
 def lite_main(layout: Layout, lang: str) -> str:
     """The workbook's main.py: embedded engine + one @script per button."""
-    here = Path(__file__).parent
-    sources = {("gradsheet" if m == "__init__" else f"gradsheet.{m}"):
-               (here / f"{m}.py").read_text("utf-8").replace(*WRITER_HELPERS) for m in EMBEDDED}
+    sources = {"gradsheet": (CORE.parent / "__init__.py").read_text("utf-8"),
+               "gradsheet.core": (CORE / "__init__.py").read_text("utf-8")}
+    sources.update({f"gradsheet.core.{p.stem}": p.read_text("utf-8")
+                    for p in sorted(CORE.glob("*.py")) if p.stem != "__init__"})
     lines = [f'"""gradsheet {__version__} buttons for xlwings Lite (generated; gradsheet rewrites it).',
              "", "The engine is gradsheet's own source, embedded below, so nothing needs installing.",
              '"""', "", "import importlib.abc", "import importlib.util", "import sys", "",
              "import xlwings as xw", "from xlwings import script", "", "_SOURCES = {"]
     lines += [f"    {name!r}: {text!r}," for name, text in sources.items()]
-    lines += ["}", "", "", LOADER, "", "from gradsheet import addin  # noqa: E402", ""]
+    lines += ["}", "", "", LOADER, "", "from gradsheet.core import addin  # noqa: E402", ""]
     for i, (func, call, _, _) in enumerate(BUTTONS):
         row, col = button_cells(layout)[i]
         shape = label(lang, i)
@@ -93,7 +91,7 @@ LOADER = '''class _Embedded(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def find_spec(self, name, path=None, target=None):
         if name in _SOURCES:
             return importlib.util.spec_from_loader(name, self, origin="main.py:" + name,
-                                                   is_package=(name == "gradsheet"))
+                                                   is_package=(name in ("gradsheet", "gradsheet.core")))
         return None
 
     def create_module(self, spec):

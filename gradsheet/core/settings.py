@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import GradsheetError
-from .model import CENTRAL, FORWARD
+from .models import CENTRAL, FORWARD
 
 COURSE_LR = 0.001  # the course's learning rate
 COURSE_EPS = 0.0001  # the course's nudge ("dt")

@@ -24,9 +24,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
+from .a1 import xl_col_to_name, xl_rowcol_to_cell
 
-from .model import CENTRAL, FORWARD
+from .models import CENTRAL, FORWARD
 
 HISTORY_CHART_ROWS = 1000  # the Loss chart looks this far below the history rows it has
 TITLE_ROW, BUTTON_ROW, NOTE_ROW = 0, 1, 2

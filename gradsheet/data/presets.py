@@ -12,7 +12,7 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
-from .errors import GradsheetError
+from ..core.errors import GradsheetError
 
 # key -> the types it may hold; everything a preset can say, and nothing else
 KEYS = {"data": (str,), "target": (str, int), "features": (str, list), "sheet": (str,),

@@ -30,7 +30,7 @@ from xml.etree.ElementTree import ParseError
 
 import numpy as np
 
-from .errors import GradsheetError
+from ..core.errors import GradsheetError
 
 # The course's lemonade table (temperature 온도 -> sales 판매량): y = 2x, so W = 2, B = 0.
 # Its headings follow the workbook's language; either language's names select its columns.

@@ -8,7 +8,7 @@ argument without array entry everywhere.
 
 from __future__ import annotations
 
-from xlsxwriter.utility import xl_col_to_name
+from .a1 import xl_col_to_name
 
 from .layout import Layout
 

@@ -22,10 +22,10 @@ import numpy as np
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from xlsxwriter.workbook import Workbook
 
-from . import model
-from .errors import GradsheetError
-from .labels import texts
-from .layout import HISTORY_CHART_ROWS, Layout, quote_sheet
+from ..core import models
+from ..core.errors import GradsheetError
+from ..core.texts import texts
+from ..core.layout import HISTORY_CHART_ROWS, Layout, quote_sheet
 from .unrolled import stored
 
 HALF = 10  # the grid runs from centre − HALF·step to centre + HALF·step
@@ -67,7 +67,7 @@ def nice(v: float) -> float:
 def frame(X, y, state, idx: list[int]) -> tuple[np.ndarray, np.ndarray]:
     """(centre, span) per axis: the answer, rounded to a hundredth of the span, and a round
     span that holds the initial point, the current point and every history point."""
-    best = model.best_theta(X, y)[idx]
+    best = models.best_theta(X, y)[idx]
     points = [np.asarray(state.init)[idx], np.asarray(state.theta)[idx]]
     if len(state.history):
         points.append(np.asarray(state.history)[:, idx])
@@ -91,13 +91,13 @@ def axes(centre: np.ndarray, span: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def losses(X, y, theta, idx: list[int], across, down) -> np.ndarray:
-    """model.loss at every grid cell [i down, j across], the other parameters at theta."""
+    """models.loss at every grid cell [i down, j across], the other parameters at theta."""
     out = np.empty((GRID, GRID))
     th = np.array(theta, dtype=float)
     for i, b in enumerate(down):
         for j, a in enumerate(across):
             th[idx[0]], th[idx[1]] = a, b
-            out[i, j] = model.loss(X, y, th)
+            out[i, j] = models.loss(X, y, th)
     return out
 
 
@@ -120,7 +120,7 @@ def axis_formula(a: int, offset: int) -> str:
 
 
 def loss_formula(layout: Layout, p: tuple[str, str], across: str, down: str) -> str:
-    """model.loss with p[0] = the across axis cell, p[1] = the down axis cell."""
+    """models.loss with p[0] = the across axis cell, p[1] = the down axis cell."""
     value = {p[0]: across, p[1]: down}
     terms = [f"{x}*{value.get(w, w)}" for w, x in zip(layout.params[:-1], layout.features)]
     return f"=SUMPRODUCT(({'+'.join(terms)}+{value.get('B', 'B')}-y)^2)/ROWS(y)"

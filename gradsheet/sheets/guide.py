@@ -13,9 +13,10 @@ import numpy as np
 from xlsxwriter.utility import xl_rowcol_to_cell
 from xlsxwriter.workbook import Workbook
 
-from . import model, procedure
-from .labels import texts
-from .layout import Layout, char_width_px
+from ..core import models
+from ..core import procedure
+from ..core.texts import texts
+from ..core.layout import Layout, char_width_px
 from .looks import line_height_pt, print_setup, row_height_pt, wrapped_lines
 
 # Characters: 705 px in Excel. LibreOffice does not shrink a sheet of one column to fit the
@@ -226,17 +227,17 @@ def steepness(X: np.ndarray) -> np.ndarray:
 
 def descent_sentence(L: dict, X, y, start, settings) -> str:
     """What the descent does on this data from this workbook's start, in numbers."""
-    run = model.descend(X, y, np.asarray(start, dtype=float), settings.lr, settings.eps,
+    run = models.descend(X, y, np.asarray(start, dtype=float), settings.lr, settings.eps,
                         TRAJECTORY[-1], settings.diff)
     lr_v = f"{settings.lr:g}"
     if run.stopped:
-        return L["diverge"].format(lr_v=lr_v, steps=len(run.history), stable=f"{model.stable_lr(X):.3g}")
-    losses = list(run.history[:, -1]) + [model.loss(X, y, run.theta)]
+        return L["diverge"].format(lr_v=lr_v, steps=len(run.history), stable=f"{models.stable_lr(X):.3g}")
+    losses = list(run.history[:, -1]) + [models.loss(X, y, run.theta)]
     path = [L["start"].format(loss=readable(losses[0]))]
     path += [L["after" if s > 1 else "after_one"].format(steps=s, loss=readable(losses[s])) for s in TRAJECTORY]
     text = L["run"].format(lr_v=lr_v, path=" → ".join(path))
-    if model.unique_answer(X):
-        text += L["run_best"].format(best=readable(model.loss(X, y, model.best_theta(X, y))))
+    if models.unique_answer(X):
+        text += L["run_best"].format(best=readable(models.loss(X, y, models.best_theta(X, y))))
     return text
 
 
@@ -297,7 +298,7 @@ def paragraphs(layout: Layout, dataset, settings, state, X) -> list[tuple[str, s
     out.append(("p", L["grad_central" if central else "grad"].format(**common)))
     out.append(("h", L["h_more"]))
     out.append(("p", L["exact"].format(x=layout.features[0] if k == 1 else "x_j")))
-    out.append(("p", L["best"] if model.unique_answer(X) else L["no_best"]))
+    out.append(("p", L["best"] if models.unique_answer(X) else L["no_best"]))
     if settings.unrolled:
         out.append(("p", L["unrolled"].format(sheet=t["sheet_unrolled"], n=settings.unrolled)))
     from .landscape import pair

@@ -1,8 +1,7 @@
 """Excel's A1 names of 0-based rows and columns, without XlsxWriter.
 
-The same two functions, with the same results, as xlsxwriter.utility's. They exist for the
-engine that an xlwings Lite workbook carries in its main.py (buttons.lite_main): there
-`layout` takes them from here, so the workbook's requirements.txt needs no writer library.
+The same two functions, with the same results, as xlsxwriter.utility's: the engine (all of
+core/, which an xlwings Lite workbook carries in its main.py) needs no writer library.
 """
 
 from __future__ import annotations

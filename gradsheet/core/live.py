@@ -14,9 +14,11 @@ from typing import Protocol
 
 import numpy as np
 
-from . import model, procedure, steps
+from . import models
+from . import procedure
+from . import steps
 from .errors import GradsheetError
-from .labels import TEXTS
+from .texts import TEXTS
 from .layout import Layout
 from .scaling import scale_columns
 from .settings import State
@@ -69,7 +71,7 @@ def load(grid: Grid) -> Live:
     y_range = grid.name_range("y")
     if not k or y_range is None:
         raise GradsheetError("the workbook lost its names W/B/y; it cannot be stepped")
-    layout = Layout(y_range[3], k, sheet, meta.get("diff", model.FORWARD), 0,
+    layout = Layout(y_range[3], k, sheet, meta.get("diff", models.FORWARD), 0,
                     meta.get("scale", "none") != "none")
     for name in (layout.params[0], "B", "Loss", "lr", "next_action"):
         where = grid.name_range(name)
@@ -118,7 +120,7 @@ def load(grid: Grid) -> Live:
                   procedure.parse(k, cell("next_action")))
     if not (np.all(np.isfinite(raw)) and np.all(np.isfinite(y))):
         raise GradsheetError("the data holds a non-finite number; the data was damaged")
-    problem = steps.Problem(X, y, lr, eps, meta.get("diff", model.FORWARD))
+    problem = steps.Problem(X, y, lr, eps, meta.get("diff", models.FORWARD))
     return Live(layout, lang, problem, state, cell("Loss"), meta, heads, raw)
 
 

@@ -11,9 +11,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from . import model, procedure
+from . import models
+from . import procedure
 from .errors import GradsheetError
-from .labels import MESSAGES
+from .texts import MESSAGES
 from .layout import param_names
 from .settings import State, initial_theta
 
@@ -28,14 +29,14 @@ class Problem:
     y: np.ndarray
     lr: float
     eps: float
-    diff: str = model.FORWARD
+    diff: str = models.FORWARD
 
     @property
     def k(self) -> int:
         return self.X.shape[1]
 
     def loss(self, theta: np.ndarray) -> float:
-        return model.loss(self.X, self.y, theta)
+        return models.loss(self.X, self.y, theta)
 
 
 @dataclass(frozen=True)
@@ -85,12 +86,12 @@ def check_book(problem: Problem, state: State, book_loss) -> None:
 
 
 def divergence(problem: Problem, done: int) -> Divergence:
-    return Divergence(problem.lr, done, model.suggest_lr(problem.X))
+    return Divergence(problem.lr, done, models.suggest_lr(problem.X))
 
 
 def _limit(problem: Problem, state: State) -> float:
     first = state.history[0, -1] if len(state.history) else problem.loss(state.theta)
-    return model.loss_limit(problem.y, float(first))
+    return models.loss_limit(problem.y, float(first))
 
 
 # --- the course's hand actions, one at a time ------------------------------------------
@@ -116,7 +117,7 @@ def act(problem: Problem, state: State) -> State:
         theta[p] = history[-1, p]
     else:  # 6: next values into W, B
         theta = theta - problem.lr * dloss
-        if model.diverged(problem.loss(theta), theta, _limit(problem, state)):
+        if models.diverged(problem.loss(theta), theta, _limit(problem, state)):
             raise Diverged(divergence(problem, 0))
     nxt = (state.action + 1) % len(procedure.actions(problem.k))
     return replace(state, theta=theta, history=history, prev_loss=prev, dloss=dloss, action=nxt)
@@ -136,7 +137,7 @@ def run(problem: Problem, state: State, steps: int = 1) -> Outcome:
     if done == steps:
         return Outcome(state, done)
     with np.errstate(over="ignore", invalid="ignore"):
-        d = model.descend(problem.X, problem.y, state.theta, problem.lr, problem.eps,
+        d = models.descend(problem.X, problem.y, state.theta, problem.lr, problem.eps,
                           steps - done, problem.diff, limit=_limit(problem, state))
     done += len(d.history)
     if len(d.history):

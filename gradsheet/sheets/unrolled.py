@@ -7,8 +7,8 @@ i + 1. The first row reads the training sheet's parameters through their names (
 the table always shows the next N steps from wherever the students are, and changing lr or
 eps there recalculates all of it.
 
-Divergence guard: a row whose Loss is past the limit (model.BLOWUP times the larger of the
-first row's Loss and mean(y²), as model.loss_limit) keeps its parameters: next_P = P. The
+Divergence guard: a row whose Loss is past the limit (models.BLOWUP times the larger of the
+first row's Loss and mean(y²), as models.loss_limit) keeps its parameters: next_P = P. The
 descent stops moving right after the first row past the limit, so every cell stays a finite
 number where an unguarded chain would overflow to #NUM! a few rows later. `rows()` computes
 the same numbers with the model, guard included; they are the cells' stored values.
@@ -24,9 +24,9 @@ import numpy as np
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from xlsxwriter.workbook import Workbook
 
-from . import model
-from .labels import texts
-from .layout import Layout
+from ..core import models
+from ..core.texts import texts
+from ..core.layout import Layout
 from .looks import print_setup
 
 HEAD_ROW = 7  # the table's header row (0-based); the notes and the limit cell sit above it
@@ -49,34 +49,34 @@ class Rows:
 
 
 def limit_of(y: np.ndarray, first_loss: float) -> float:
-    """The limit cell: =1000000*MAX(<first Loss>,SUMSQ(y)/ROWS(y)). model.loss_limit without
+    """The limit cell: =1000000*MAX(<first Loss>,SUMSQ(y)/ROWS(y)). models.loss_limit without
     its `tiny` floor, which no spreadsheet parses (it only matters when y ≡ 0 and Loss = 0)."""
-    return model.BLOWUP * max(first_loss, float(np.mean(y * y)))
+    return models.BLOWUP * max(first_loss, float(np.mean(y * y)))
 
 
 def rows(X: np.ndarray, y: np.ndarray, theta: np.ndarray, lr: float, eps: float, n: int,
-         diff: str = model.FORWARD) -> Rows:
-    """N rows of course steps (2–6) from theta by model.loss, nudged_losses and gradient's
-    arithmetic. Until the guard fires these are exactly model.descend's history rows."""
+         diff: str = models.FORWARD) -> Rows:
+    """N rows of course steps (2–6) from theta by models.loss, nudged_losses and gradient's
+    arithmetic. Until the guard fires these are exactly models.descend's history rows."""
     k1 = len(theta)
     out = {key: np.empty((n, k1)) for key in ("theta", "plus", "minus", "grad", "next")}
     loss = np.empty(n)
     th = np.asarray(theta, dtype=float)
     with np.errstate(over="ignore", invalid="ignore"):
-        limit = limit_of(y, model.loss(X, y, th))
+        limit = limit_of(y, models.loss(X, y, th))
         for i in range(n):
-            L = model.loss(X, y, th)
-            plus = model.nudged_losses(X, y, th, eps)
-            if diff == model.CENTRAL:
-                out["minus"][i] = minus = model.nudged_losses(X, y, th, -eps)
-                g = (plus - minus) / (2 * eps)  # model.gradient, central
+            L = models.loss(X, y, th)
+            plus = models.nudged_losses(X, y, th, eps)
+            if diff == models.CENTRAL:
+                out["minus"][i] = minus = models.nudged_losses(X, y, th, -eps)
+                g = (plus - minus) / (2 * eps)  # models.gradient, central
             else:
-                g = (plus - L) / eps  # model.gradient, forward
+                g = (plus - L) / eps  # models.gradient, forward
             out["theta"][i], loss[i], out["plus"][i], out["grad"][i] = th, L, plus, g
             # =IF(Loss>limit,P,P-lr*grad_P): past the limit the descent stops moving.
             th = th if L > limit else th - lr * g
             out["next"][i] = th
-    return Rows(out["theta"], loss, out["plus"], out["minus"] if diff == model.CENTRAL else None,
+    return Rows(out["theta"], loss, out["plus"], out["minus"] if diff == models.CENTRAL else None,
                 out["grad"], out["next"], limit)
 
 
@@ -85,7 +85,7 @@ def columns(layout: Layout) -> list[str]:
     """The table's headings after the step column, which are also the maths names."""
     p = layout.params
     cols = list(p) + ["Loss"] + [f"Loss_{q}" for q in p]
-    if layout.diff == model.CENTRAL:
+    if layout.diff == models.CENTRAL:
         cols += [f"Lossm_{q}" for q in p]
     return cols + [f"grad_{q}" for q in p] + [f"next_{q}" for q in p]
 
@@ -105,23 +105,23 @@ def residual(layout: Layout, row: int) -> str:
 
 
 def loss_formula(layout: Layout, row: int, p: int | None = None, sign: str = "+") -> str:
-    """model.loss (p None), or model.nudged_losses for parameter p moved by ±eps; the nudge
+    """models.loss (p None), or models.nudged_losses for parameter p moved by ±eps; the nudge
     is added after the residual, in the model's order: (h − y) + eps·x_j."""
     nudge = "" if p is None else sign + ("eps" if p == layout.k else f"eps*{layout.features[p]}")
     return f"=SUMPRODUCT(({residual(layout, row)}{nudge})^2)/ROWS(y)"
 
 
 def grad_formula(layout: Layout, row: int, name: str) -> str:
-    """model.gradient: forward (Loss_P − Loss)/eps, central (Loss_P − Lossm_P)/(2·eps)."""
+    """models.gradient: forward (Loss_P − Loss)/eps, central (Loss_P − Lossm_P)/(2·eps)."""
     col = column_index(layout)
     plus = f"{xl_col_to_name(col[f'Loss_{name}'])}{row}"
-    if layout.diff == model.CENTRAL:
+    if layout.diff == models.CENTRAL:
         return f"=({plus}-{xl_col_to_name(col[f'Lossm_{name}'])}{row})/(2*eps)"
     return f"=({plus}-{xl_col_to_name(col['Loss'])}{row})/eps"
 
 
 def next_formula(layout: Layout, row: int, name: str) -> str:
-    """model.step, guarded: =IF(Loss>limit,P,P-lr*grad_P)."""
+    """models.step, guarded: =IF(Loss>limit,P,P-lr*grad_P)."""
     col = column_index(layout)
     p, g = (f"{xl_col_to_name(col[q])}{row}" for q in (name, f"grad_{name}"))
     loss = f"{xl_col_to_name(col['Loss'])}{row}"
@@ -130,7 +130,7 @@ def next_formula(layout: Layout, row: int, name: str) -> str:
 
 def limit_formula(layout: Layout) -> str:
     first = xl_rowcol_to_cell(HEAD_ROW + 1, column_index(layout)["Loss"], True, True)
-    return f"={int(model.BLOWUP)}*MAX({first},SUMSQ(y)/ROWS(y))"
+    return f"={int(models.BLOWUP)}*MAX({first},SUMSQ(y)/ROWS(y))"
 
 
 def row_formulas(layout: Layout, i: int) -> dict[str, str]:
@@ -144,7 +144,7 @@ def row_formulas(layout: Layout, i: int) -> dict[str, str]:
     out["Loss"] = loss_formula(layout, row)
     for p, name in enumerate(layout.params):
         out[f"Loss_{name}"] = loss_formula(layout, row, p)
-        if layout.diff == model.CENTRAL:
+        if layout.diff == models.CENTRAL:
             out[f"Lossm_{name}"] = loss_formula(layout, row, p, "-")
         out[f"grad_{name}"] = grad_formula(layout, row, name)
         out[f"next_{name}"] = next_formula(layout, row, name)

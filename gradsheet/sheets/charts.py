@@ -5,7 +5,7 @@ from __future__ import annotations
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from .layout import HISTORY_CHART_ROWS, Layout
+from ..core.layout import HISTORY_CHART_ROWS, Layout
 
 MAX_CHART_ROWS = 2000  # a chart of more points only slows the spreadsheet down
 FIRST_SCREEN_BOTTOM_PX = 390  # the data chart ends above this (a laptop shows ~400 px of rows)

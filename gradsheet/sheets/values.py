@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import model
-from .settings import Settings, State
+from ..core import models
+from ..core.settings import Settings, State
 
 
 @dataclass(frozen=True)
@@ -28,21 +28,21 @@ class SheetValues:
 
 def evaluate(X: np.ndarray, y: np.ndarray, settings: Settings, state: State) -> SheetValues:
     with np.errstate(over="ignore", invalid="ignore"):
-        h = model.predict(X, state.theta)
+        h = models.predict(X, state.theta)
         r = h - y
         sqerr = r * r
         loss = float(np.mean(sqerr))
-        nudged = model.nudged_losses(X, y, state.theta, settings.eps)
+        nudged = models.nudged_losses(X, y, state.theta, settings.eps)
         minus = None
-        if settings.diff == model.CENTRAL:
-            minus = model.nudged_losses(X, y, state.theta, -settings.eps)
+        if settings.diff == models.CENTRAL:
+            minus = models.nudged_losses(X, y, state.theta, -settings.eps)
             grad = (nudged - minus) / (2 * settings.eps)
         else:
             grad = (nudged - loss) / settings.eps
-        best = model.best_theta(X, y) if model.unique_answer(X) else None
+        best = models.best_theta(X, y) if models.unique_answer(X) else None
         return SheetValues(h, sqerr, loss, nudged, minus, grad,
                            (loss - state.prev_loss) / settings.eps,
                            state.theta - settings.lr * state.dloss,
-                           model.exact_gradient(X, y, state.theta), best,
-                           None if best is None else model.loss(X, y, best),
+                           models.exact_gradient(X, y, state.theta), best,
+                           None if best is None else models.loss(X, y, best),
                            None if best is None else float(np.sqrt(np.sum((state.theta - best) ** 2))))

@@ -16,15 +16,17 @@ from pathlib import Path
 import numpy as np
 import xlsxwriter
 
-from . import __version__, guide, train_sheet
-from .dataset import Dataset
-from .errors import GradsheetError
-from .labels import texts
-from .layout import Layout
-from .lite import file_mode
+from .. import __version__
+from . import guide
+from . import train as train_sheet
+from ..data.dataset import Dataset
+from ..core.errors import GradsheetError
+from ..core.texts import texts
+from ..core.layout import Layout
+from ..excel.lite import file_mode
 from .looks import NUMBER
-from .scaling import scale_columns
-from .settings import Settings, State
+from ..core.scaling import scale_columns
+from ..core.settings import Settings, State
 from .values import evaluate
 
 META_SHEET = "gradsheet"  # very hidden sheet: what the workbook was built with
@@ -102,7 +104,7 @@ def write(path: str | os.PathLike, dataset: Dataset, settings: Settings, state: 
     try:
         layout = _write_xlsx(tmp, dataset, settings, state)
         if settings.buttons == "lite":
-            from .buttons import embed_lite
+            from ..excel.buttons import embed_lite
             embed_lite(tmp, layout, settings.lang)
         os.chmod(tmp, file_mode(path))
         os.replace(tmp, path)

@@ -14,7 +14,7 @@ ranges, however many steps it runs.
 
 from __future__ import annotations
 
-from . import book as live_book
+from . import live as live_book
 from . import steps
 from .errors import GradsheetError
 

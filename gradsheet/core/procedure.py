@@ -7,7 +7,7 @@ and the last action (paste the next values) is numbered after them.
 
 from __future__ import annotations
 
-from .labels import ACTIONS
+from .texts import ACTIONS
 from .layout import param_names
 
 

@@ -1,7 +1,7 @@
 """The headless engine's book: a gradsheet workbook file read back into dataset, settings
 and state, so `gradsheet step/run/reset` can rewrite it through the same writer.
 
-The reading itself is book.load, the same as for a live workbook; here it runs on an
+The reading itself is core.live.load, the same as for a live workbook; here it runs on an
 openpyxl Grid over the file's stored values (as the program that saved it calculated them).
 """
 
@@ -15,11 +15,11 @@ import openpyxl
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.utils.exceptions import InvalidFileException
 
-from . import book
-from .dataset import Dataset
-from .errors import GradsheetError
-from .layout import Layout
-from .settings import Settings, State
+from ..core import live
+from ..data.dataset import Dataset
+from ..core.errors import GradsheetError
+from ..core.layout import Layout
+from ..core.settings import Settings, State
 
 SETTING_KEYS = ("seed", "lang", "diff", "title", "buttons", "unrolled", "landscape", "scale")
 
@@ -39,7 +39,7 @@ class WorkbookFile:
 
 
 class OpenpyxlGrid:
-    """book.Grid, read-only, over a workbook opened by openpyxl (read_only, data_only)."""
+    """core.live.Grid, read-only, over a workbook opened by openpyxl (read_only, data_only)."""
 
     def __init__(self, wb):
         self.wb = wb
@@ -91,15 +91,15 @@ def read(path: str | Path) -> WorkbookFile:
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as e:
         raise GradsheetError(f"{path}: not a readable .xlsx workbook ({type(e).__name__})") from None
     try:
-        live = book.load(OpenpyxlGrid(wb))
+        opened = live.load(OpenpyxlGrid(wb))
     except GradsheetError as e:
         raise GradsheetError(f"{path}: {e}") from None
     finally:
         wb.close()
-    meta = live.meta
+    meta = opened.meta
     options = {key: meta[key] for key in SETTING_KEYS if key in meta}
     options["landscape"] = tuple(options.get("landscape", ()))
-    settings = Settings(lr=live.problem.lr, eps=live.problem.eps, **options)
-    dataset = Dataset(meta.get("dataset", path.stem), live.headings[:-1], live.headings[-1],
-                      live.raw, live.problem.y)
-    return WorkbookFile(path, dataset, settings, live.state, live.book_loss, live.layout)
+    settings = Settings(lr=opened.problem.lr, eps=opened.problem.eps, **options)
+    dataset = Dataset(meta.get("dataset", path.stem), opened.headings[:-1], opened.headings[-1],
+                      opened.raw, opened.problem.y)
+    return WorkbookFile(path, dataset, settings, opened.state, opened.book_loss, opened.layout)

@@ -10,12 +10,14 @@ import numpy as np
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from . import charts, formulas, procedure
-from .dataset import Dataset
-from .labels import texts
-from .layout import BUTTON_HEIGHT, BUTTON_ROW, NOTE_ROW, TITLE_HEIGHT, TITLE_ROW, Layout
+from . import charts
+from ..core import formulas
+from ..core import procedure
+from ..data.dataset import Dataset
+from ..core.texts import texts
+from ..core.layout import BUTTON_HEIGHT, BUTTON_ROW, NOTE_ROW, TITLE_HEIGHT, TITLE_ROW, Layout
 from .looks import print_setup, row_height_pt, wrapped_lines
-from .settings import Settings, State
+from ..core.settings import Settings, State
 from .values import SheetValues
 
 
@@ -36,7 +38,7 @@ def write(wb: Workbook, fmt, layout: Layout, dataset: Dataset, settings: Setting
         ws.set_row(row, height)
     charts.add_train_charts(wb, ws, layout, t, _top_px(heights, layout.first_row))
     if settings.buttons == "lite":
-        from .buttons import insert_buttons
+        from ..excel.buttons import insert_buttons
         insert_buttons(ws, fmt.button_font, layout, settings.lang)
     # Frozen: everything above the data (title, buttons, headings, lr and eps), so the
     # buttons stay in reach while scrolling down the data; the charts start below the line.
@@ -93,7 +95,7 @@ def _write_data(ws, fmt, layout, dataset, settings, values, t) -> dict[int, floa
 def _write_scaling(ws, fmt, layout, dataset, settings, t, headings) -> list:
     """--scale: each scaled column x_j shows its centre and spread above it, and its heading
     says it is scaled; returns (column, formula template, values) per x_j."""
-    from .scaling import scale_columns
+    from ..core.scaling import scale_columns
     Xs, centre, spread = scale_columns(dataset.X, settings.scale)
     top = layout.head_row - 3  # centre, spread, then the names row above the headings
     # Right-aligned, so a label wider than its column runs left over the empty raw columns.

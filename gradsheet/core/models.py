@@ -1,0 +1,188 @@
+"""The numpy model: the single source of every number in a gradsheet workbook.
+
+Parameters are one vector `theta = [W_1 … W_k, B]`. Each function sits beside the Excel
+formula that expresses the same maths on the sheet (see formulas.py); tests recalculate the
+workbook in LibreOffice and compare the two.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+FORWARD, CENTRAL = "forward", "central"
+
+# A descent "diverges" when Loss grows this many times past its natural scale (see
+# loss_limit). Waiting for inf is not enough: far from the answer, (Loss_P − Loss)/eps
+# cancels to noise and the numbers wander chaotically without ever overflowing.
+BLOWUP = 1e6
+
+
+def predict(X: np.ndarray, theta: np.ndarray) -> np.ndarray:
+    """h = W·x + B                      Excel row: =W_1*A5+W_2*B5+B"""
+    return X @ theta[:-1] + theta[-1]
+
+
+def loss_of(h: np.ndarray, y: np.ndarray) -> float:
+    """Loss = mean of (h − y)²          Excel: =SUM(sqerr)/ROWS(sqerr)"""
+    r = h - y
+    return float(np.mean(r * r))
+
+
+def loss(X: np.ndarray, y: np.ndarray, theta: np.ndarray) -> float:
+    return loss_of(predict(X, theta), y)
+
+
+def nudged_losses(X: np.ndarray, y: np.ndarray, theta: np.ndarray, eps: float) -> np.ndarray:
+    """Loss_P: the loss with one parameter P nudged to P + eps, for every P.
+
+    Nudging W_j by eps moves every prediction by eps·x_j (B: by eps), so
+        Excel: =SUMPRODUCT((h+eps*x_j-y)^2)/ROWS(y)      (B: h+eps)
+    eps may be negative (central differences use P − eps)."""
+    return _nudged(X, predict(X, theta) - y, eps)
+
+
+def _nudged(X: np.ndarray, r: np.ndarray, eps: float, work: np.ndarray | None = None) -> np.ndarray:
+    """nudged_losses from the residuals r = h − y (the descent keeps them between steps).
+    `work` (shaped like r) spares a fresh allocation per parameter; same arithmetic."""
+    d = np.empty_like(r) if work is None else work
+    out = np.empty(X.shape[1] + 1)
+    for j in range(X.shape[1]):
+        np.multiply(X[:, j], eps, out=d)
+        d += r
+        out[j] = np.square(d, out=d).mean()
+    np.add(r, eps, out=d)
+    out[-1] = np.square(d, out=d).mean()
+    return out
+
+
+def gradient(X: np.ndarray, y: np.ndarray, theta: np.ndarray, eps: float,
+             diff: str = FORWARD, base_loss: float | None = None) -> np.ndarray:
+    """grad_P, the numerical derivative.
+
+    forward: (Loss_P − Loss) / eps           Excel: =(Loss_W-Loss)/eps
+    central: (Loss_P − Lossm_P) / (2·eps)    Excel: =(Loss_W-Lossm_W)/(2*eps)"""
+    if diff == CENTRAL:
+        return (nudged_losses(X, y, theta, eps) - nudged_losses(X, y, theta, -eps)) / (2 * eps)
+    if base_loss is None:
+        base_loss = loss(X, y, theta)
+    return (nudged_losses(X, y, theta, eps) - base_loss) / eps
+
+
+def exact_gradient(X: np.ndarray, y: np.ndarray, theta: np.ndarray) -> np.ndarray:
+    """The analytic derivative: 2/n · Σ (h − y)·x_j, and 2/n · Σ (h − y) for B."""
+    r = predict(X, theta) - y
+    n = y.size
+    return np.append(2.0 / n * (X.T @ r), 2.0 / n * r.sum())
+
+
+def step(X: np.ndarray, y: np.ndarray, theta: np.ndarray, lr: float, eps: float,
+         diff: str = FORWARD) -> np.ndarray:
+    """next_P = P − lr · dLoss_dP        Excel: =W-lr*dLoss_dW"""
+    return theta - lr * gradient(X, y, theta, eps, diff)
+
+
+def unique_answer(X: np.ndarray) -> bool:
+    """Whether least squares has one answer: no input column repeats another (or the
+    constant), and there are at least as many rows as parameters. Otherwise LINEST drops
+    columns its own way (or fails) and no number could claim to be "the" answer."""
+    A = np.column_stack([X, np.ones(X.shape[0])])
+    return int(np.linalg.matrix_rank(A)) == A.shape[1]
+
+
+def best_theta(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The least-squares answer gradient descent is heading for."""
+    A = np.column_stack([X, np.ones(len(y))])
+    return np.linalg.lstsq(A, y, rcond=None)[0]
+
+
+def loss_limit(y: np.ndarray, first_loss: float) -> float:
+    """The Loss past which a descent counts as diverging: BLOWUP times the larger of the
+    descent's first Loss and mean(y²) (the Loss of all-zero parameters)."""
+    return BLOWUP * max(first_loss, float(np.mean(y * y)), np.finfo(float).tiny)
+
+
+def diverged(loss_value: float, theta: np.ndarray, limit: float) -> bool:
+    return not (np.isfinite(loss_value) and np.all(np.isfinite(theta)) and loss_value <= limit)
+
+
+def curvatures(X: np.ndarray) -> np.ndarray:
+    """Eigenvalues of the loss's Hessian 2/n·AᵀA (A = [X, 1]), ascending: how steep the loss
+    is along each of its principal directions."""
+    A = np.column_stack([X, np.ones(X.shape[0])])
+    return np.linalg.eigvalsh(2.0 / X.shape[0] * (A.T @ A))
+
+
+def curvature(X: np.ndarray) -> float:
+    """Largest eigenvalue of the loss's Hessian: the steepest direction."""
+    return float(curvatures(X)[-1])
+
+
+def stable_lr(X: np.ndarray) -> float:
+    """Plain gradient descent on a quadratic converges only for lr < 2 / curvature."""
+    return 2.0 / curvature(X)
+
+
+def most_progress(X: np.ndarray, lr: float, steps: int) -> float:
+    """The largest share of Loss's excess over its minimum that `steps` gradient steps with
+    learning rate lr can remove. Along a direction of curvature c each step multiplies the
+    distance by (1 − lr·c), so that direction's part of the excess by (1 − lr·c)²; the
+    fastest direction bounds the progress of them all."""
+    fastest = float(np.min(np.abs(1.0 - lr * curvatures(X))))
+    return 1.0 - fastest ** (2 * steps)
+
+
+def suggest_lr(X: np.ndarray) -> float:
+    """A round learning rate (1, 2 or 5 × 10^k) safely below the stable limit."""
+    top = 0.9 * stable_lr(X)
+    exp = np.floor(np.log10(top))
+    for mant in (5, 2, 1):
+        if mant * 10.0 ** exp <= top:
+            return float(f"{mant}e{int(exp)}")
+    return float(f"5e{int(exp) - 1}")
+
+
+@dataclass(frozen=True)
+class Descent:
+    """N whole steps from theta: history rows [P…, Loss] before each step, and the end."""
+    history: np.ndarray  # shape (steps_done, k + 2)
+    theta: np.ndarray
+    gradients: np.ndarray  # the dLoss_dP pasted in the last step done (zeros if none)
+    stopped: bool  # True when the descent diverged and stopped early
+
+
+def descend(X: np.ndarray, y: np.ndarray, theta: np.ndarray, lr: float, eps: float,
+            steps: int, diff: str = FORWARD, limit: float | None = None) -> Descent:
+    """Run `steps` course steps (2–6); stop before writing a step whose result diverges.
+
+    `limit` is the Loss that counts as diverging (default: loss_limit from this start).
+    The same arithmetic as gradient() and step(), but the residuals h − y of each new
+    point are computed once and kept for the next step's nudged losses."""
+    rows = np.empty((steps, theta.size + 1))
+    grad = np.zeros(theta.size)
+    theta = np.asarray(theta, dtype=float)
+    with np.errstate(over="ignore", invalid="ignore"):
+        r = predict(X, theta) - y
+        current = float(np.mean(r * r))
+        r_next, work = np.empty_like(r), np.empty_like(r)  # reused: big arrays cost page faults
+        limit = loss_limit(y, current) if limit is None else limit
+        if diverged(current, theta, limit):
+            return Descent(rows[:0], theta, grad, True)
+        for i in range(steps):
+            if diff == CENTRAL:
+                g = (_nudged(X, r, eps, work) - _nudged(X, r, -eps, work)) / (2 * eps)
+            else:
+                g = (_nudged(X, r, eps, work) - current) / eps
+            nxt = theta - lr * g
+            np.matmul(X, nxt[:-1], out=r_next)  # r_next = predict(X, nxt) - y, in place
+            r_next += nxt[-1]
+            r_next -= y
+            nxt_loss = float(np.square(r_next, out=work).mean())
+            # NaN fails the comparison too; a non-finite W or B makes the Loss non-finite
+            if not nxt_loss <= limit:
+                return Descent(rows[:i], theta, grad, True)
+            rows[i, :-1], rows[i, -1] = theta, current
+            theta, current, grad = nxt, nxt_loss, g
+            r, r_next = r_next, r
+    return Descent(rows, theta, grad, False)

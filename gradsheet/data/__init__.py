@@ -1,0 +1,1 @@
+"""Reading the table a workbook learns from, and presets."""
