@@ -2,3 +2,4 @@
 
 from .core.models import *  # noqa: F401,F403
 from .core.models import CENTRAL, FORWARD  # noqa: F401
+from .core.descent import Descent, descend  # noqa: F401,E402

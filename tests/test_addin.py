@@ -12,6 +12,7 @@ import pytest
 from openpyxl.utils import range_boundaries
 
 from jsonbook import apply_actions, book_json, cell, open_book  # sets the test licence first
+from gradsheet.core import descent
 from gradsheet.core import addin
 from gradsheet.core import models as model
 from gradsheet.build import make
@@ -43,7 +44,7 @@ def test_run_steps_equals_the_model(built, n):
     addin.run_steps(book, n) if n > 1 else addin.one_step(book)
     theta, dloss, prev, history, _ = read_state(apply_actions(data, book.json()["actions"]), built)
     d, s = built.dataset, built.settings
-    want = model.descend(d.X, d.y, built.state.theta, s.lr, s.eps, n)
+    want = descent.descend(d.X, d.y, built.state.theta, s.lr, s.eps, n)
     assert np.allclose(theta, want.theta, rtol=1e-12, atol=1e-12)
     assert np.allclose(dloss, want.gradients, rtol=1e-12, atol=1e-12)
     assert np.allclose(history, want.history, rtol=1e-12, atol=1e-12)

@@ -12,6 +12,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
+from gradsheet.core import descent
 from gradsheet.core import models as model
 from gradsheet.build import make
 from gradsheet.cli import main
@@ -106,7 +107,7 @@ def test_step_says_loss_before_and_after_in_the_workbooks_language(tmp_path):
     ko = make(None, tmp_path / "ko.xlsx")
     en = make(None, tmp_path / "en.xlsx", lang="en")
     d = ko.dataset
-    after = model.loss(d.X, d.y, model.descend(d.X, d.y, ko.state.theta, 0.001, 0.0001, 1).theta)
+    after = model.loss(d.X, d.y, descent.descend(d.X, d.y, ko.state.theta, 0.001, 0.0001, 1).theta)
     arrow = f"Loss {ko.state.prev_loss:.6g} → {after:.6g} ↓"
     assert arrow == "Loss 1916.76 → 0.7951 ↓"
     result = cli("step", ko.path)

@@ -9,6 +9,7 @@ import numpy as np
 import openpyxl
 from click.testing import CliRunner
 
+from gradsheet.core import descent
 from gradsheet.core import models as model
 from gradsheet.build import make
 from gradsheet.cli import main
@@ -26,7 +27,7 @@ def test_step_then_run_equals_the_model(built):
     result = cli("run", built.path, "-n", 30)
     assert result.exit_code == 0, result.output
     book = read(built.path)
-    want = model.descend(d.X, d.y, built.state.theta, s.lr, s.eps, 31)
+    want = descent.descend(d.X, d.y, built.state.theta, s.lr, s.eps, 31)
     # each call reads back what the last one wrote: numbers a cell holds (16 digits)
     assert np.allclose(book.state.theta, want.theta, rtol=1e-12)
     assert np.allclose(book.state.history, want.history, rtol=1e-12)
@@ -37,7 +38,7 @@ def test_in_one_run_history_and_parameters_equal_the_model_exactly(built):
     d, s = built.dataset, built.settings
     assert cli("run", built.path, "-n", 2500).exit_code == 0  # > one progress chunk
     book = read(built.path)
-    want = model.descend(d.X, d.y, built.state.theta, s.lr, s.eps, 2500)
+    want = descent.descend(d.X, d.y, built.state.theta, s.lr, s.eps, 2500)
     assert len(book.state.history) == 2500
     assert np.array_equal(book.state.history, np.array([[float(f"{v:.16G}") for v in row] for row in want.history]))
     assert np.array_equal(book.state.theta, [float(f"{v:.16G}") for v in want.theta])

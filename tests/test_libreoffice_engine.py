@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from gradsheet.core import descent
 from gradsheet.core import live as book
 from gradsheet.core import models as model
 from gradsheet.core import procedure
@@ -32,7 +33,7 @@ def test_whole_steps_in_libreoffice_equal_the_model(libreoffice, built):
         for _ in range(3):
             live = press(grid, doc, lambda p, st: steps.run(p, st, 1).state)
         live = press(grid, doc, lambda p, st: steps.run(p, st, 20).state)
-        want = model.descend(d.X, d.y, built.state.theta, s.lr, s.eps, 23)
+        want = descent.descend(d.X, d.y, built.state.theta, s.lr, s.eps, 23)
         assert np.array_equal(live.state.theta, want.theta)
         assert np.array_equal(live.state.history, want.history)
         assert np.array_equal(live.state.dloss, want.gradients)
@@ -70,7 +71,7 @@ def test_action_by_action_equals_one_whole_step(libreoffice, built, tmp_path):
         assert live.state.action == 0
         # a whole step afterwards continues correctly from the hand-made state
         after = press(hand, by_hand, lambda p, st: steps.run(p, st, 1).state)
-        want = model.descend(d.X, d.y, live.state.theta, s.lr, s.eps, 1)
+        want = descent.descend(d.X, d.y, live.state.theta, s.lr, s.eps, 1)
         assert np.array_equal(after.state.theta, want.theta)
         assert len(after.state.history) == 2
 
@@ -82,7 +83,7 @@ def test_a_whole_step_finishes_a_step_begun_by_hand(libreoffice, built):
         for _ in range(3):  # 2, 3, 4-1: W holds W + eps now
             press(grid, doc, steps.act)
         live = press(grid, doc, lambda p, st: steps.run(p, st, 1).state)
-        want = model.descend(d.X, d.y, built.state.theta, s.lr, s.eps, 1)
+        want = descent.descend(d.X, d.y, built.state.theta, s.lr, s.eps, 1)
         assert len(live.state.history) == 1 and live.state.action == 0
         assert np.allclose(live.state.theta, want.theta, rtol=0, atol=s.lr * 1e-9 * want.history[0, -1] / s.eps)
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from gradsheet.core import descent
 from gradsheet.core import models as model
 
 
@@ -58,7 +59,7 @@ def test_descent_converges_to_least_squares():
     rng = np.random.default_rng(4)
     X = rng.uniform(0, 1, (30, 2))
     y = X @ [2.0, -1.0] + 0.5
-    run = model.descend(X, y, np.zeros(3), 0.5, 1e-7, 3000, model.CENTRAL)
+    run = descent.descend(X, y, np.zeros(3), 0.5, 1e-7, 3000, model.CENTRAL)
     assert np.allclose(run.theta, model.best_theta(X, y), atol=1e-4)
     assert np.allclose(model.best_theta(X, y), [2.0, -1.0, 0.5])
 
@@ -68,7 +69,7 @@ def test_one_step_is_theta_minus_lr_times_gradient():
     theta = np.array([0.5, 0.1])
     g = model.gradient(X, y, theta, 1e-4)
     assert np.array_equal(model.step(X, y, theta, 0.001, 1e-4), theta - 0.001 * g)
-    run = model.descend(X, y, theta, 0.001, 1e-4, 1)
+    run = descent.descend(X, y, theta, 0.001, 1e-4, 1)
     assert np.array_equal(run.theta, theta - 0.001 * g)
     assert np.array_equal(run.gradients, g)
     assert run.history.tolist() == [[0.5, 0.1, model.loss(X, y, theta)]]
@@ -77,7 +78,7 @@ def test_one_step_is_theta_minus_lr_times_gradient():
 def test_divergence_stops_before_writing_a_bad_step():
     from gradsheet.data.dataset import lemonade
     d = lemonade()
-    run = model.descend(d.X, d.y, np.array([0.02, 0.9]), 0.05, 1e-4, 1000)
+    run = descent.descend(d.X, d.y, np.array([0.02, 0.9]), 0.05, 1e-4, 1000)
     assert run.stopped and len(run.history) < 5
     assert np.all(np.isfinite(run.theta)) and model.loss(d.X, d.y, run.theta) < 1e12
 
@@ -86,6 +87,6 @@ def test_stable_learning_rate_from_curvature():
     from gradsheet.data.dataset import lemonade
     d = lemonade()
     lr_max = model.stable_lr(d.X)
-    assert model.descend(d.X, d.y, np.zeros(2), 0.98 * lr_max, 1e-6, 400).stopped is False
-    assert model.descend(d.X, d.y, np.zeros(2), 1.05 * lr_max, 1e-6, 400).stopped is True
+    assert descent.descend(d.X, d.y, np.zeros(2), 0.98 * lr_max, 1e-6, 400).stopped is False
+    assert descent.descend(d.X, d.y, np.zeros(2), 1.05 * lr_max, 1e-6, 400).stopped is True
     assert model.suggest_lr(d.X) == 0.001  # the course's choice

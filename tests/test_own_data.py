@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from gradsheet.core import descent
 from gradsheet.core import models as model
 from gradsheet.build import make, sized_defaults
 from gradsheet.cli import main
@@ -65,8 +66,8 @@ def test_a_too_large_lr_is_warned_with_a_suggestion(tmp_path):
     # the warning is right: at 0.001 this table diverges, at the suggestion it does not
     theta = np.zeros(4)
     y = np.loadtxt(data, delimiter=",", skiprows=1)[:, 3]
-    assert model.descend(X, y, theta, 0.001, 1e-4, 50).stopped
-    assert not model.descend(X, y, theta, model.suggest_lr(X), 1e-4, 50).stopped
+    assert descent.descend(X, y, theta, 0.001, 1e-4, 50).stopped
+    assert not descent.descend(X, y, theta, model.suggest_lr(X), 1e-4, 50).stopped
 
 
 def test_the_course_lr_on_lemonade_is_not_warned(tmp_path):
@@ -103,7 +104,7 @@ def test_a_far_too_small_lr_is_warned_with_a_suggestion(tmp_path, monkeypatch):
 
     def progress(lr):
         start = model.loss(X, y, theta)
-        return (start - model.loss(X, y, model.descend(X, y, theta, lr, 1e-4, 100).theta)) / (start - best)
+        return (start - model.loss(X, y, descent.descend(X, y, theta, lr, 1e-4, 100).theta)) / (start - best)
     assert 0.2 < progress(0.001) <= int(most) / 100 + 0.01 < 0.5
     assert progress(model.suggest_lr(X)) > 0.99
 
@@ -164,7 +165,7 @@ def test_scaled_features_are_visible_formulas_that_equal_the_model(libreoffice, 
     head = wb["학습"].cell(lay.head_row + 1, raw + 1).value, wb["학습"].cell(lay.head_row + 1, x1 + 1).value
     assert head[0] == "crim" and "crim" in head[1]
     # standardised, the descent converges at an lr the raw table could never take
-    assert not model.descend(Xs, d.y, st_.theta, 0.05, 1e-4, 200).stopped
+    assert not descent.descend(Xs, d.y, st_.theta, 0.05, 1e-4, 200).stopped
 
 
 def test_steps_on_a_scaled_workbook_follow_the_model(tmp_path):
@@ -173,7 +174,7 @@ def test_steps_on_a_scaled_workbook_follow_the_model(tmp_path):
     from gradsheet.excel.files import read
     book = read(built.path)
     Xs = scale_columns(built.dataset.X, "standard")[0]
-    want = model.descend(Xs, built.dataset.y, built.state.theta, 0.05, 1e-4, 20)
+    want = descent.descend(Xs, built.dataset.y, built.state.theta, 0.05, 1e-4, 20)
     assert np.allclose(book.state.history, want.history, rtol=1e-12)
 
 
@@ -323,7 +324,7 @@ def test_english_lemonade_has_english_headings_and_steps(tmp_path):
     from gradsheet.excel.files import read
     book = read(out)
     assert (book.dataset.feature_names, book.dataset.target_name) == (("temperature",), "sales")
-    want = model.descend(lemonade().X, lemonade().y, book.state.history[0, :2], 0.001, 1e-4, 5)
+    want = descent.descend(lemonade().X, lemonade().y, book.state.history[0, :2], 0.001, 1e-4, 5)
     assert np.allclose(book.state.theta, want.theta, rtol=1e-12)
     # Korean names still choose the columns in English, and the Korean default is unchanged
     assert "sales -> temperature" in cli("build", "--lang", "en", "--target", "온도", "-o", out).output

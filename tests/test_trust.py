@@ -10,6 +10,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
+from gradsheet.core import descent
 from gradsheet.excel import files
 from gradsheet.core import models as model
 from gradsheet.core import steps
@@ -83,7 +84,7 @@ def test_the_gradient_tolerance_tells_forward_from_central_and_exact(steps_befor
     for B; the allowance for a gradient cell must be far below both, or a sheet computing
     central or exact slopes would pass as forward."""
     d = lemonade()
-    theta = model.descend(d.X, d.y, initial_theta(1, 1), 0.001, 1e-4, steps_before).theta
+    theta = descent.descend(d.X, d.y, initial_theta(1, 1), 0.001, 1e-4, steps_before).theta
     expected = expected_names(d.X, d.y, theta, model.loss(d.X, d.y, theta), np.zeros(2), 0.001, 1e-4)
     central = model.gradient(d.X, d.y, theta, 1e-4, model.CENTRAL)
     exact = model.exact_gradient(d.X, d.y, theta)
@@ -158,7 +159,7 @@ def test_fifty_steps_equal_the_course_done_by_hand(tmp_path, data):
     H = np.array(hand.history)
     allow = descent_allowance(X, y, H[:, :-1], lr, eps)
 
-    run = model.descend(X, y, theta, lr, eps, 50)
+    run = descent.descend(X, y, theta, lr, eps, 50)
     assert not run.stopped and run.history.shape == H.shape
     assert np.all(np.linalg.norm(run.history[:, :-1] - H[:, :-1], axis=1) <= allow["param"])
     assert np.all(np.abs(run.history[:, -1] - H[:, -1]) <= allow["loss"])
@@ -226,9 +227,9 @@ def test_a_loss_equal_to_the_limit_has_not_diverged():
 
 
 def test_descend_takes_a_step_that_lands_exactly_on_the_limit():
-    run = model.descend(EDGE_X, EDGE_Y, EDGE_THETA, EDGE_LR, EDGE_EPS, 1)
+    run = descent.descend(EDGE_X, EDGE_Y, EDGE_THETA, EDGE_LR, EDGE_EPS, 1)
     assert not run.stopped and run.theta.tolist() == [0.0, -1000.0]
-    below = model.descend(EDGE_X, EDGE_Y, EDGE_THETA, EDGE_LR, EDGE_EPS, 1, limit=np.nextafter(AT_LIMIT, 0))
+    below = descent.descend(EDGE_X, EDGE_Y, EDGE_THETA, EDGE_LR, EDGE_EPS, 1, limit=np.nextafter(AT_LIMIT, 0))
     assert below.stopped and len(below.history) == 0 and below.theta.tolist() == EDGE_THETA.tolist()
 
 

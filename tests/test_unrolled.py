@@ -32,6 +32,7 @@ import numpy as np
 import openpyxl
 import pytest
 
+from gradsheet.core import descent
 from gradsheet.excel import files
 from gradsheet.core import models as model
 from gradsheet.sheets import unrolled
@@ -150,14 +151,14 @@ def test_changing_lr_eps_and_w_b_recalculates_the_whole_table(libreoffice, built
 
 
 def test_the_rows_are_model_descend_until_the_guard(tmp_path):
-    """unrolled.rows is the model's descent: its rows are model.descend's history rows,
+    """unrolled.rows is the model's descent: its rows are descent.descend's history rows,
     bit for bit, and descend's end point follows them."""
     d = lemonade()
     for diff in (model.FORWARD, model.CENTRAL):
         for lr in (0.001, 0.0019, 0.05, 10.0):
             start = np.array([0.02, 0.9])
             r = unrolled.rows(d.X, d.y, start, lr, 1e-4, 60, diff)
-            run = model.descend(d.X, d.y, start, lr, 1e-4, 60, diff)
+            run = descent.descend(d.X, d.y, start, lr, 1e-4, 60, diff)
             m = len(run.history)
             assert np.array_equal(r.theta[:m], run.history[:, :-1])
             assert np.array_equal(r.loss[:m], run.history[:, -1])
@@ -252,7 +253,7 @@ def test_it_follows_the_students_steps(libreoffice, tmp_path):
     with libreoffice.open(path) as doc:
         doc.recalc()
         got, _, _ = assert_table(doc, built)
-    run = model.descend(book.dataset.X, book.dataset.y, np.array([0.02, 0.9]), 0.001, 1e-4, 3)
+    run = descent.descend(book.dataset.X, book.dataset.y, np.array([0.02, 0.9]), 0.001, 1e-4, 3)
     assert np.allclose(got[0, 1:3], run.theta, rtol=1e-12)
 
 

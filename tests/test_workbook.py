@@ -7,6 +7,7 @@ import numpy as np
 import openpyxl
 import pytest
 
+from gradsheet.core import descent
 from gradsheet.sheets import guide
 from gradsheet.core import models as model
 from gradsheet.core import procedure
@@ -95,11 +96,11 @@ def test_course_numbers_loss_falls_from_thousands_below_one():
     d = lemonade()
     start = fresh_state(d, Settings(), Settings().seed)  # what `gradsheet build` writes
     assert 1000 < start.prev_loss < 10000  # thousands at the start
-    run = model.descend(d.X, d.y, start.theta, 0.001, 0.0001, 3)
+    run = descent.descend(d.X, d.y, start.theta, 0.001, 0.0001, 3)
     assert [round(v) for v in run.history[:2, -1]] == [1917, 1]  # 1916.757 -> 0.79
     assert model.loss(d.X, d.y, run.theta) < 0.01
     for seed in range(50):  # whatever the generator draws
-        run = model.descend(d.X, d.y, initial_theta(1, seed), 0.001, 0.0001, 3)
+        run = descent.descend(d.X, d.y, initial_theta(1, seed), 0.001, 0.0001, 3)
         assert model.loss(d.X, d.y, run.theta) < 1  # below 1 after the first steps
         assert abs(run.theta[0] - 2) < 0.1  # W has nearly found 2; B creeps
         assert not run.stopped
@@ -119,7 +120,7 @@ def test_central_differences_end_to_end(libreoffice, tmp_path):
     book = read(path)
     d, s, st = book.dataset, book.settings, book.state
     assert s.diff == "central"
-    first = model.descend(d.X, d.y, st.history[0, :-1], s.lr, s.eps, 7, model.CENTRAL)
+    first = descent.descend(d.X, d.y, st.history[0, :-1], s.lr, s.eps, 7, model.CENTRAL)
     assert np.allclose(st.history, first.history, rtol=1e-12)
     assert np.allclose(st.theta, first.theta, rtol=1e-12)
     expected = expected_names(d.X, d.y, st.theta, st.prev_loss, st.dloss, s.lr, s.eps, model.CENTRAL)
@@ -165,7 +166,7 @@ def test_the_guide_tells_each_data_its_own_story(tmp_path):
     for built in (lemonade, three):
         d, s = built.dataset, built.settings
         X = model_X(d, s)
-        run = model.descend(X, d.y, built.state.init, s.lr, s.eps, 10)
+        run = descent.descend(X, d.y, built.state.init, s.lr, s.eps, 10)
         text = guide_text(built)
         after_10 = model.loss(X, d.y, run.theta)
         assert guide.readable(run.history[0, -1]) in text and guide.readable(after_10) in text

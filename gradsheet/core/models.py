@@ -7,7 +7,6 @@ workbook in LibreOffice and compare the two.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -141,48 +140,3 @@ def suggest_lr(X: np.ndarray) -> float:
         if mant * 10.0 ** exp <= top:
             return float(f"{mant}e{int(exp)}")
     return float(f"5e{int(exp) - 1}")
-
-
-@dataclass(frozen=True)
-class Descent:
-    """N whole steps from theta: history rows [P…, Loss] before each step, and the end."""
-    history: np.ndarray  # shape (steps_done, k + 2)
-    theta: np.ndarray
-    gradients: np.ndarray  # the dLoss_dP pasted in the last step done (zeros if none)
-    stopped: bool  # True when the descent diverged and stopped early
-
-
-def descend(X: np.ndarray, y: np.ndarray, theta: np.ndarray, lr: float, eps: float,
-            steps: int, diff: str = FORWARD, limit: float | None = None) -> Descent:
-    """Run `steps` course steps (2–6); stop before writing a step whose result diverges.
-
-    `limit` is the Loss that counts as diverging (default: loss_limit from this start).
-    The same arithmetic as gradient() and step(), but the residuals h − y of each new
-    point are computed once and kept for the next step's nudged losses."""
-    rows = np.empty((steps, theta.size + 1))
-    grad = np.zeros(theta.size)
-    theta = np.asarray(theta, dtype=float)
-    with np.errstate(over="ignore", invalid="ignore"):
-        r = predict(X, theta) - y
-        current = float(np.mean(r * r))
-        r_next, work = np.empty_like(r), np.empty_like(r)  # reused: big arrays cost page faults
-        limit = loss_limit(y, current) if limit is None else limit
-        if diverged(current, theta, limit):
-            return Descent(rows[:0], theta, grad, True)
-        for i in range(steps):
-            if diff == CENTRAL:
-                g = (_nudged(X, r, eps, work) - _nudged(X, r, -eps, work)) / (2 * eps)
-            else:
-                g = (_nudged(X, r, eps, work) - current) / eps
-            nxt = theta - lr * g
-            np.matmul(X, nxt[:-1], out=r_next)  # r_next = predict(X, nxt) - y, in place
-            r_next += nxt[-1]
-            r_next -= y
-            nxt_loss = float(np.square(r_next, out=work).mean())
-            # NaN fails the comparison too; a non-finite W or B makes the Loss non-finite
-            if not nxt_loss <= limit:
-                return Descent(rows[:i], theta, grad, True)
-            rows[i, :-1], rows[i, -1] = theta, current
-            theta, current, grad = nxt, nxt_loss, g
-            r, r_next = r_next, r
-    return Descent(rows, theta, grad, False)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from . import descent
 from . import models
 from . import procedure
 from .errors import GradsheetError
@@ -137,7 +138,7 @@ def run(problem: Problem, state: State, steps: int = 1) -> Outcome:
     if done == steps:
         return Outcome(state, done)
     with np.errstate(over="ignore", invalid="ignore"):
-        d = models.descend(problem.X, problem.y, state.theta, problem.lr, problem.eps,
+        d = descent.descend(problem.X, problem.y, state.theta, problem.lr, problem.eps,
                           steps - done, problem.diff, limit=_limit(problem, state))
     done += len(d.history)
     if len(d.history):

@@ -13,6 +13,7 @@ import numpy as np
 from xlsxwriter.utility import xl_rowcol_to_cell
 from xlsxwriter.workbook import Workbook
 
+from ..core import descent
 from ..core import models
 from ..core import procedure
 from ..core.texts import texts
@@ -227,7 +228,7 @@ def steepness(X: np.ndarray) -> np.ndarray:
 
 def descent_sentence(L: dict, X, y, start, settings) -> str:
     """What the descent does on this data from this workbook's start, in numbers."""
-    run = models.descend(X, y, np.asarray(start, dtype=float), settings.lr, settings.eps,
+    run = descent.descend(X, y, np.asarray(start, dtype=float), settings.lr, settings.eps,
                         TRAJECTORY[-1], settings.diff)
     lr_v = f"{settings.lr:g}"
     if run.stopped:

@@ -24,6 +24,7 @@ import numpy as np
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from xlsxwriter.workbook import Workbook
 
+from ..core import descent
 from ..core import models
 from ..core.texts import texts
 from ..core.layout import Layout
@@ -57,7 +58,7 @@ def limit_of(y: np.ndarray, first_loss: float) -> float:
 def rows(X: np.ndarray, y: np.ndarray, theta: np.ndarray, lr: float, eps: float, n: int,
          diff: str = models.FORWARD) -> Rows:
     """N rows of course steps (2–6) from theta by models.loss, nudged_losses and gradient's
-    arithmetic. Until the guard fires these are exactly models.descend's history rows."""
+    arithmetic. Until the guard fires these are exactly descent.descend's history rows."""
     k1 = len(theta)
     out = {key: np.empty((n, k1)) for key in ("theta", "plus", "minus", "grad", "next")}
     loss = np.empty(n)

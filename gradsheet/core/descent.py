@@ -1,0 +1,68 @@
+"""The one descent loop: N course steps (2–6) under any optimizer, stopping before a step
+that diverges. The engine, the stored values and the derived sheets' numbers all come
+from here, so a step means the same everywhere."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import models
+from .models import FORWARD, CENTRAL, _nudged, diverged, loss_limit, predict
+from .optimizers import GD, HYPER_DEFAULTS, Optimizer
+
+
+@dataclass(frozen=True)
+class Descent:
+    """N whole steps from theta: history rows [P…, Loss] before each step, and the end."""
+    history: np.ndarray  # shape (steps_done, k + 2)
+    theta: np.ndarray
+    gradients: np.ndarray  # the dLoss_dP pasted in the last step done (zeros if none)
+    stopped: bool  # True when the descent diverged and stopped early
+    slots: dict[str, np.ndarray] = field(default_factory=dict)  # the optimizer's state at the end
+    t: int = 0  # updates done (Adam's bias correction)
+
+
+def descend(X: np.ndarray, y: np.ndarray, theta: np.ndarray, lr: float, eps: float,
+            steps: int, diff: str = FORWARD, limit: float | None = None, *,
+            optimizer: Optimizer = GD, hyper: dict[str, float] | None = None,
+            slots: dict[str, np.ndarray] | None = None, t: int = 0) -> Descent:
+    """Run `steps` course steps (2–6); stop before writing a step whose result diverges.
+
+    `limit` is the Loss that counts as diverging (default: loss_limit from this start).
+    The slope is models.gradient's arithmetic, the update the optimizer's; the residuals
+    h − y of each new point are computed once and kept for the next step's nudged losses.
+    `slots` and `t` are the optimizer's state to start from (default: zeros, 0)."""
+    hyper = {**HYPER_DEFAULTS, **(hyper or {})}
+    theta = np.asarray(theta, dtype=float)
+    slots = {s: np.asarray((slots or {}).get(s, np.zeros(theta.size)), dtype=float) for s in optimizer.slots}
+    rows = np.empty((steps, theta.size + 1))
+    grad = np.zeros(theta.size)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        r = predict(X, theta) - y
+        current = float(np.mean(r * r))
+        r_next, work = np.empty_like(r), np.empty_like(r)  # reused: big arrays cost page faults
+        limit = loss_limit(y, current) if limit is None else limit
+        if diverged(current, theta, limit):
+            return Descent(rows[:0], theta, grad, True, slots, t)
+        for i in range(steps):
+            if diff == CENTRAL:
+                g = (_nudged(X, r, eps, work) - _nudged(X, r, -eps, work)) / (2 * eps)
+            else:
+                g = (_nudged(X, r, eps, work) - current) / eps
+            nxt, nxt_slots, nxt_t = optimizer.update(theta, g, slots, t, lr, hyper)
+            np.matmul(X, nxt[:-1], out=r_next)  # r_next = predict(X, nxt) - y, in place
+            r_next += nxt[-1]
+            r_next -= y
+            nxt_loss = float(np.square(r_next, out=work).mean())
+            # NaN fails the comparison too; a non-finite W or B makes the Loss non-finite
+            if not nxt_loss <= limit:
+                return Descent(rows[:i], theta, grad, True, slots, t)
+            rows[i, :-1], rows[i, -1] = theta, current
+            theta, current, grad, slots, t = nxt, nxt_loss, g, nxt_slots, nxt_t
+            r, r_next = r_next, r
+    return Descent(rows, theta, grad, False, slots, t)
+
+
+__all__ = ["Descent", "descend", "models"]
