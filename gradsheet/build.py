@@ -19,7 +19,7 @@ def fresh_state(dataset: Dataset, settings: Settings, seed: int | None) -> State
     """Course step 1 done: parameters from the (seeded) initial value generator,
     prevLoss = the starting Loss, nothing pasted yet, history empty."""
     theta = initial_theta(dataset.k, seed)
-    return State.fresh(theta, models.loss(model_X(dataset, settings), dataset.y, theta))
+    return State.fresh(theta, models.loss(model_X(dataset, settings), dataset.y, theta), settings.optimizer)
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,16 @@ def main():
               help="Rows (steps) of the 'All steps' sheet; 0 leaves it out.  [default: 100, fewer for big tables]")
 @click.option("--landscape", help="The two parameters of the loss landscape, e.g. W_1,B, or none "
                                   "(default: the first W and B; left out for big tables).")
+@click.option("--optimizer", type=click.Choice(["gd", "momentum", "rmsprop", "adam"]),
+              help="How next_P follows from the slope: the course's plain gradient descent, or Keras's "
+                   "momentum (SGD), RMSprop, Adam.  [default: gd]")
+@click.option("--beta", type=float, help="Momentum's beta.  [default: 0.9]")
+@click.option("--rho", type=float, help="RMSprop's rho.  [default: 0.9]")
+@click.option("--beta1", type=float, help="Adam's beta1.  [default: 0.9]")
+@click.option("--beta2", type=float, help="Adam's beta2.  [default: 0.999]")
+@click.option("--delta", type=float, help="RMSprop's and Adam's delta (Keras's epsilon).  [default: 1e-07]")
+@click.option("--compare", type=click.IntRange(0, 100_000),
+              help="Rows (steps) of the optimizers' race sheet; 0 leaves it out.  [default: 100]")
 def build(data, out, preset, **given):
     """Write the course workbook for DATA (default: the course's lemonade table).
 
@@ -71,6 +81,7 @@ def build(data, out, preset, **given):
         gradsheet build                      # lemonade.xlsx, the course's data
         gradsheet build --preset housing     # several inputs, standardised
         gradsheet build boston.csv --target medv --scale standard --lang en
+        gradsheet build --optimizer adam --lr 0.1
     """
     from pathlib import Path
 
@@ -187,9 +198,9 @@ def next_action(file, out):
     from .headless import act_file
     from .core.texts import MESSAGES
     done = act_file(file, out)
-    k, lang = done.book.dataset.k, done.book.settings.lang
-    click.echo(procedure.just_did(k, done.action, lang))
-    click.echo(MESSAGES[lang]["next_up"].format(action=procedure.describe(k, done.state.action, lang)))
+    k, lang, opt = done.book.dataset.k, done.book.settings.lang, done.book.settings.optimizer
+    click.echo(procedure.just_did(k, done.action, lang, opt))
+    click.echo(MESSAGES[lang]["next_up"].format(action=procedure.describe(k, done.state.action, lang, opt)))
     _report(done)
 
 

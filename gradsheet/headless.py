@@ -34,7 +34,7 @@ class Rewritten:
 
 def problem_of(book: files.WorkbookFile) -> steps.Problem:
     s = book.settings
-    return steps.Problem(model_X(book.dataset, s), book.dataset.y, s.lr, s.eps, s.diff)
+    return steps.Problem(model_X(book.dataset, s), book.dataset.y, s.lr, s.eps, s.diff, s.optimizer, s.hyper)
 
 
 def _open(path, out, check: bool = True) -> tuple[files.WorkbookFile, steps.Problem, Path]:

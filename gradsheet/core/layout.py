@@ -27,14 +27,18 @@ from functools import cached_property
 from .a1 import xl_col_to_name, xl_rowcol_to_cell
 
 from .models import CENTRAL, FORWARD
+from .optimizers import HYPER_NAMES, OPTIMIZERS
 
 HISTORY_CHART_ROWS = 1000  # the Loss chart looks this far below the history rows it has
 TITLE_ROW, BUTTON_ROW, NOTE_ROW = 0, 1, 2
 TOP = 3  # first row of the data block's head and of the single cells
 # The single cells beside the data, top to bottom ("next_action" has a second row below it
-# saying what was just done); the parameter table follows after one row of headings.
+# saying what was just done); the parameter table follows after one row of headings. The
+# chosen optimizer's hyperparameters (and Adam's update count t) come right after lr and eps.
 SINGLE_ROWS = ("lr", "eps", "Loss", "prevLoss", "dLoss_dt", "next_action")
 BELOW_TABLE = ("best_Loss", "best_dist")  # single cells right under the parameter table
+# The other optimizers' hyperparameters (every workbook has all five cells, for the race)
+# stand under those, after a blank row and their heading.
 
 # Column widths in characters of Calibri 11 (a width w shows as 7·w + 5 pixels).
 DATA_WIDTH = 9.5  # each data column
@@ -67,6 +71,7 @@ class Layout:
     diff: str = FORWARD
     history_rows: int = 0  # rows already in the history table
     scaled: bool = False  # True when x_j are scaled copies of the raw feature columns
+    optimizer: str = "gd"  # the update rule of next_P (gd: the course's P − lr·dLoss_dP)
 
     # --- the data block (left) -------------------------------------------------------
     @property
@@ -123,11 +128,29 @@ class Layout:
         """The labels' column of the single cells and the parameter table."""
         return self.chart_col + 1
 
+    @property
+    def slots(self) -> tuple[str, ...]:
+        """The optimizer's state per parameter (momentum: vel; RMSprop: sq; Adam: m, sq)."""
+        return OPTIMIZERS[self.optimizer].slots
+
+    @property
+    def single_rows(self) -> tuple[str, ...]:
+        opt = OPTIMIZERS[self.optimizer]
+        return (("lr", "eps") + opt.hyper + (("t",) if opt.counts_updates else ())
+                + SINGLE_ROWS[2:])
+
+    @property
+    def other_hyper(self) -> tuple[str, ...]:
+        """The hyperparameter cells of the optimizers this workbook does not step with."""
+        return tuple(h for h in HYPER_NAMES if h not in OPTIMIZERS[self.optimizer].hyper)
+
     @cached_property
     def param_columns(self) -> dict[str, int]:
-        """Columns of the parameter table: one row per parameter."""
+        """Columns of the parameter table: one row per parameter. The optimizer's state and
+        its next value stand between the pasted slope and next_P, which is computed from them."""
         kinds = ["name", "value", "init", "Loss"] + (["Lossm"] if self.diff == CENTRAL else [])
-        kinds += ["grad", "dLoss", "next", "exact", "fderr", "best"]
+        kinds += ["grad", "dLoss"] + list(self.slots) + [f"next_{s}" for s in self.slots]
+        kinds += ["next", "exact", "fderr", "best"]
         return {kind: self.c0 + i for i, kind in enumerate(kinds)}
 
     @property
@@ -138,7 +161,7 @@ class Layout:
     @property
     def param_head(self) -> int:
         """The parameter table's names row; the course's words for each column sit above it."""
-        return TOP + len(SINGLE_ROWS) + 2  # + the "just done" row, + the words row
+        return TOP + len(self.single_rows) + 2  # + the "just done" row, + the words row
 
     def param_row(self, p: int) -> int:
         return self.param_head + 1 + p
@@ -147,7 +170,7 @@ class Layout:
     def scalars(self) -> dict[str, tuple[int, int]]:
         """Every single-cell name of the contract -> (row, col)."""
         value = self.c0 + 1
-        cells = {name: (TOP + i, value) for i, name in enumerate(SINGLE_ROWS)}
+        cells = {name: (TOP + i, value) for i, name in enumerate(self.single_rows)}
         pc = self.param_columns
         for p, name in enumerate(self.params):
             r = self.param_row(p)
@@ -158,6 +181,9 @@ class Layout:
                 cells[f"Lossm_{name}"] = (r, pc["Lossm"])
             cells[f"grad_{name}"] = (r, pc["grad"])
             cells[f"dLoss_d{name}"] = (r, pc["dLoss"])
+            for slot in self.slots:
+                cells[f"{slot}_{name}"] = (r, pc[slot])
+                cells[f"next_{slot}_{name}"] = (r, pc[f"next_{slot}"])
             cells[f"next_{name}"] = (r, pc["next"])
             cells[f"exact_grad_{name}"] = (r, pc["exact"])
             cells[f"fd_error_{name}"] = (r, pc["fderr"])
@@ -165,7 +191,14 @@ class Layout:
         below = self.param_row(self.k + 1)
         for i, name in enumerate(BELOW_TABLE):
             cells[name] = (below + i, value)
+        for i, name in enumerate(self.other_hyper):
+            cells[name] = (self.other_hyper_head + 1 + i, value)
         return cells
+
+    @property
+    def other_hyper_head(self) -> int:
+        """The heading row of the other optimizers' settings (under best_dist, a row apart)."""
+        return self.param_row(self.k + 1) + len(BELOW_TABLE) + 1
 
     def cell(self, name: str) -> tuple[int, int]:
         return self.scalars[name]
@@ -177,7 +210,8 @@ class Layout:
     # --- history table (below the parameter table) --------------------------------------
     @property
     def history_head(self) -> int:
-        return self.scalars[BELOW_TABLE[-1]][0] + 3  # a blank row, then the table's title
+        last = self.other_hyper_head + len(self.other_hyper)
+        return last + 3  # a blank row, then the table's title
 
     @property
     def history_columns(self) -> list[str]:

@@ -20,6 +20,7 @@ from . import steps
 from .errors import GradsheetError
 from .texts import TEXTS
 from .layout import Layout
+from .optimizers import HYPER_DEFAULTS, OPTIMIZERS
 from .scaling import scale_columns
 from .settings import State
 
@@ -71,8 +72,11 @@ def load(grid: Grid) -> Live:
     y_range = grid.name_range("y")
     if not k or y_range is None:
         raise GradsheetError("the workbook lost its names W/B/y; it cannot be stepped")
+    optimizer = meta.get("optimizer", "gd")
+    if optimizer not in OPTIMIZERS:
+        raise GradsheetError(f"its '{META_SHEET}' sheet names an unknown optimizer {optimizer!r}")
     layout = Layout(y_range[3], k, sheet, meta.get("diff", models.FORWARD), 0,
-                    meta.get("scale", "none") != "none")
+                    meta.get("scale", "none") != "none", optimizer)
     for name in (layout.params[0], "B", "Loss", "lr", "next_action"):
         where = grid.name_range(name)
         if where is None or where[:3] != (sheet, *layout.cell(name)):
@@ -101,6 +105,7 @@ def load(grid: Grid) -> Live:
     lr, eps = number("lr"), number("eps")
     if lr <= 0 or eps <= 0:
         raise GradsheetError(f"lr and eps must be positive (lr = {lr:g}, eps = {eps:g})")
+    hyper = {name: number(name, default) for name, default in HYPER_DEFAULTS.items()}
     width = max(layout.columns["y"], *(layout.raw_column(j) for j in range(k))) + 1
     rows = grid.read(sheet, layout.head_row, 0, layout.n + 1, width)  # headings, then data
     heads = tuple(str(rows[0][c]) for c in [layout.raw_column(j) for j in range(k)] + [layout.columns["y"]])
@@ -117,10 +122,12 @@ def load(grid: Grid) -> Live:
     state = State(theta, np.array([number(f"init_{p}", theta[i]) for i, p in enumerate(params)]),
                   number("prevLoss", 0.0), np.array([number(f"dLoss_d{p}", 0.0) for p in params]),
                   _history(grid.table_body(sheet, "history"), len(params)),
-                  procedure.parse(k, cell("next_action")))
+                  procedure.parse(k, cell("next_action"), optimizer),
+                  {slot: np.array([number(f"{slot}_{p}", 0.0) for p in params]) for slot in layout.slots},
+                  int(number("t", 0.0)) if "t" in layout.scalars else 0)
     if not (np.all(np.isfinite(raw)) and np.all(np.isfinite(y))):
         raise GradsheetError("the data holds a non-finite number; the data was damaged")
-    problem = steps.Problem(X, y, lr, eps, meta.get("diff", models.FORWARD))
+    problem = steps.Problem(X, y, lr, eps, meta.get("diff", models.FORWARD), optimizer, hyper)
     return Live(layout, lang, problem, state, cell("Loss"), meta, heads, raw)
 
 
@@ -144,19 +151,26 @@ def _history(body: list[list], width: int) -> np.ndarray:
 
 
 def save(grid: Grid, live: Live, new: State, note: str | None = None) -> None:
-    """Write what changed from live.state to `new`: parameters, dLoss_dP, prevLoss, the
-    status cells and the history rows — five rectangles and one table resize at most."""
+    """Write what changed from live.state to `new`: parameters, dLoss_dP, the optimizer's
+    state, prevLoss, the status cells and the history rows — a few rectangles and one table
+    resize at most."""
     lay, sheet, old = live.layout, live.layout.sheet, live.state
     r, c = lay.cell(lay.params[0])
     grid.write(sheet, r, c, [[float(v)] for v in new.theta])
     r, c = lay.cell(f"dLoss_d{lay.params[0]}")
     grid.write(sheet, r, c, [[float(v)] for v in new.dloss])
+    if lay.slots:  # the state columns stand side by side: one rectangle
+        r, c = lay.cell(f"{lay.slots[0]}_{lay.params[0]}")
+        grid.write(sheet, r, c, [[float(new.slots[s][p]) for s in lay.slots] for p in range(len(lay.params))])
+    if "t" in lay.scalars:
+        r, c = lay.cell("t")
+        grid.write(sheet, r, c, [[int(new.t)]])
     r, c = lay.cell("prevLoss")
     grid.write(sheet, r, c, [[float(new.prev_loss)]])
-    last = new.action - 1 if new.action else (len(procedure.actions(lay.k)) - 1 if len(new.history) else None)
+    last = procedure.last_done(lay.k, new.action, bool(len(new.history)), lay.optimizer)
     r, c = lay.cell("next_action")
-    grid.write(sheet, r, c, [[procedure.describe(lay.k, new.action, live.lang)],
-                             [note or procedure.just_did(lay.k, last, live.lang)]])
+    grid.write(sheet, r, c, [[procedure.describe(lay.k, new.action, live.lang, lay.optimizer)],
+                             [note or procedure.just_did(lay.k, last, live.lang, lay.optimizer)]])
     _save_history(grid, lay, old.history, new.history)
 
 

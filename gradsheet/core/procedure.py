@@ -2,43 +2,63 @@
 
 For W and B the codes are the course's own: 2, 3, 4-1, 4-2, 4-3, 5-1, 5-2, 5-3, 6.
 With k features each parameter gets its own group (4 for W_1, 5 for W_2, …, then B),
-and the last action (paste the next values) is numbered after them.
+and the last action (paste the next values) is numbered after them. An optimizer with a
+state (momentum, RMSprop, Adam) adds one more: paste the next state (and for Adam, t + 1).
+That comes after next_P is pasted, because next_P is computed from the current state.
 """
 
 from __future__ import annotations
 
-from .texts import ACTIONS
 from .layout import param_names
+from .optimizers import OPTIMIZERS
+from .texts import ACTIONS
 
 
-def actions(k: int) -> list[tuple[str, str, int | None]]:
+def actions(k: int, optimizer: str = "gd") -> list[tuple[str, str, int | None]]:
     """[(code, kind, parameter index or None)] in the order a student does them."""
     out = [("2", "copy_history", None), ("3", "copy_loss", None)]
     for p in range(k + 1):
         for i, kind in enumerate(("nudge", "paste_slope", "restore"), start=1):
             out.append((f"{4 + p}-{i}", kind, p))
     out.append((str(5 + k), "update", None))
+    if OPTIMIZERS[optimizer].slots:
+        out.append((str(6 + k), "paste_state", None))
     return out
 
 
-def describe(k: int, index: int, lang: str) -> str:
+def describe(k: int, index: int, lang: str, optimizer: str = "gd") -> str:
     """'4-1: add eps to W' for the action at `index`."""
-    code, kind, p = actions(k)[index]
-    text = ACTIONS[lang][kind].replace("{P}", param_names(k)[p] if p is not None else "")
+    code, kind, p = actions(k, optimizer)[index]
+    if kind == "paste_state":
+        opt = OPTIMIZERS[optimizer]
+        text = ACTIONS[lang]["paste_state"].format(
+            next=", ".join(f"next_{s}" for s in opt.slots), slots=", ".join(opt.slots))
+        if opt.counts_updates:
+            text += ACTIONS[lang]["and_count"]
+    else:
+        text = ACTIONS[lang][kind].replace("{P}", param_names(k)[p] if p is not None else "")
     return f"{code}: {text}"
 
 
-def just_did(k: int, index: int | None, lang: str) -> str:
+def just_did(k: int, index: int | None, lang: str, optimizer: str = "gd") -> str:
     if index is None:
         return ACTIONS[lang]["nothing_yet"]
-    code, rest = describe(k, index, lang).split(": ", 1)
+    code, rest = describe(k, index, lang, optimizer).split(": ", 1)
     return ACTIONS[lang]["just_did"].format(code=code, what=rest)
 
 
-def parse(k: int, status: object) -> int:
+def last_done(k: int, action: int, has_history: bool, optimizer: str = "gd") -> int | None:
+    """The action done just before `action`: at the start of a step, the previous step's
+    final action (or nothing yet, before the first step)."""
+    if action:
+        return action - 1
+    return len(actions(k, optimizer)) - 1 if has_history else None
+
+
+def parse(k: int, status: object, optimizer: str = "gd") -> int:
     """Index of the next action from the status cell's text ('4-1: …'); unknown -> 0."""
     code = str(status or "").split(":", 1)[0].strip()
-    for i, (c, _, _) in enumerate(actions(k)):
+    for i, (c, _, _) in enumerate(actions(k, optimizer)):
         if c == code:
             return i
     return 0

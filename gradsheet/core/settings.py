@@ -9,6 +9,7 @@ import numpy as np
 
 from .errors import GradsheetError
 from .models import CENTRAL, FORWARD
+from .optimizers import HYPER_DEFAULTS, OPTIMIZERS
 
 COURSE_LR = 0.001  # the course's learning rate
 COURSE_EPS = 0.0001  # the course's nudge ("dt")
@@ -27,6 +28,18 @@ class Settings:
     unrolled: int = 100  # rows of the "All steps" sheet; 0 leaves it out
     landscape: tuple[str, ...] = ()  # the two parameters of the loss landscape (default: first W, B)
     scale: str = "none"  # "none", "standard" or "minmax"
+    optimizer: str = "gd"  # "gd" (the course), "momentum", "rmsprop" or "adam"
+    # the optimizers' hyperparameters (Keras's defaults; delta is Keras's epsilon)
+    beta: float = HYPER_DEFAULTS["beta"]
+    rho: float = HYPER_DEFAULTS["rho"]
+    beta1: float = HYPER_DEFAULTS["beta1"]
+    beta2: float = HYPER_DEFAULTS["beta2"]
+    delta: float = HYPER_DEFAULTS["delta"]
+    compare: int = 100  # rows of the optimizers' race ("Optimizers" sheet); 0 leaves it out
+
+    @property
+    def hyper(self) -> dict[str, float]:
+        return {name: getattr(self, name) for name in HYPER_DEFAULTS}
 
     def __post_init__(self):
         for name in ("lr", "eps"):
@@ -42,8 +55,19 @@ class Settings:
             raise GradsheetError(f"--buttons must be lite or none, got {self.buttons!r}")
         if self.scale not in ("none", "standard", "minmax"):
             raise GradsheetError(f"--scale must be none, standard or minmax, got {self.scale!r}")
-        if not isinstance(self.unrolled, int) or not 0 <= self.unrolled <= 100_000:
-            raise GradsheetError(f"--unrolled must be a whole number from 0 to 100000, got {self.unrolled!r}")
+        for name in ("unrolled", "compare"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100_000:
+                raise GradsheetError(f"--{name} must be a whole number from 0 to 100000, got {value!r}")
+        if self.optimizer not in OPTIMIZERS:
+            raise GradsheetError(f"--optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
+        for name in ("beta", "rho", "beta1", "beta2"):  # decay rates: a share kept per step
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+                raise GradsheetError(f"--{name} must be a number from 0 up to (not including) 1, got {value!r}")
+        if isinstance(self.delta, bool) or not isinstance(self.delta, (int, float)) \
+                or not math.isfinite(self.delta) or self.delta <= 0:
+            raise GradsheetError(f"--delta must be a positive number, got {self.delta!r}")
 
 
 def initial_theta(k: int, seed: int | None) -> np.ndarray:
@@ -61,9 +85,13 @@ class State:
     dloss: np.ndarray  # the pasted dLoss_dP cells
     history: np.ndarray = field(default_factory=lambda: np.empty((0, 0)))  # rows [P…, Loss]
     action: int = 0  # index of the next hand action (0 = "2", the start of a step)
+    slots: dict[str, np.ndarray] = field(default_factory=dict)  # optimizer state: vel / sq / m per P
+    t: int = 0  # optimizer updates done (Adam)
 
     @classmethod
-    def fresh(cls, theta: np.ndarray, first_loss: float) -> "State":
+    def fresh(cls, theta: np.ndarray, first_loss: float, optimizer: str = "gd") -> "State":
+        """Step 1 done: the start, prevLoss = its Loss, nothing pasted, the optimizer's state 0."""
         theta = np.asarray(theta, dtype=float)
+        slots = {slot: np.zeros(theta.size) for slot in OPTIMIZERS[optimizer].slots}
         return cls(theta.copy(), theta.copy(), first_loss, np.zeros(theta.size),
-                   np.empty((0, theta.size + 1)), 0)
+                   np.empty((0, theta.size + 1)), 0, slots, 0)

@@ -7,7 +7,7 @@ cell: values come from the model on the data, never from cells a step just wrote
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -17,6 +17,7 @@ from . import procedure
 from .errors import GradsheetError
 from .texts import MESSAGES
 from .layout import param_names
+from .optimizers import HYPER_DEFAULTS, OPTIMIZERS, Optimizer
 from .settings import State, initial_theta
 
 # The book's Loss and the model's may differ only by floating-point summation order.
@@ -31,10 +32,23 @@ class Problem:
     lr: float
     eps: float
     diff: str = models.FORWARD
+    optimizer: str = "gd"
+    hyper: dict = field(default_factory=lambda: dict(HYPER_DEFAULTS))
 
     @property
     def k(self) -> int:
         return self.X.shape[1]
+
+    @property
+    def rule(self) -> Optimizer:
+        return OPTIMIZERS[self.optimizer]
+
+    def actions(self) -> list:
+        return procedure.actions(self.k, self.optimizer)
+
+    def update(self, state: State) -> tuple[np.ndarray, dict[str, np.ndarray], int]:
+        """next_P and the next optimizer state from the pasted dLoss_dP (the sheet's cells)."""
+        return self.rule.update(state.theta, state.dloss, state.slots, state.t, self.lr, self.hyper)
 
     def loss(self, theta: np.ndarray) -> float:
         return models.loss(self.X, self.y, theta)
@@ -98,9 +112,9 @@ def _limit(problem: Problem, state: State) -> float:
 # --- the course's hand actions, one at a time ------------------------------------------
 def act(problem: Problem, state: State) -> State:
     """Do the single next hand action (2, 3, 4-1, …, 6) and point to the one after."""
-    code, kind, p = procedure.actions(problem.k)[state.action]
+    code, kind, p = problem.actions()[state.action]
     theta, history = state.theta.copy(), state.history
-    prev, dloss = state.prev_loss, state.dloss.copy()
+    prev, dloss, slots, t = state.prev_loss, state.dloss.copy(), state.slots, state.t
     if kind == "copy_history":  # 2: W, B, Loss into history
         row = np.append(theta, problem.loss(theta))
         history = np.vstack([history.reshape(-1, theta.size + 1), row])
@@ -116,12 +130,15 @@ def act(problem: Problem, state: State) -> State:
             raise GradsheetError(f"action {code}: history is empty, so there is no saved value "
                                  f"of {name} to restore (start the step with action 2)")
         theta[p] = history[-1, p]
-    else:  # 6: next values into W, B
-        theta = theta - problem.lr * dloss
+    elif kind == "update":  # 6: next values into W, B
+        theta = problem.update(state)[0]
         if models.diverged(problem.loss(theta), theta, _limit(problem, state)):
             raise Diverged(divergence(problem, 0))
-    nxt = (state.action + 1) % len(procedure.actions(problem.k))
-    return replace(state, theta=theta, history=history, prev_loss=prev, dloss=dloss, action=nxt)
+    else:  # 7 (momentum, RMSprop, Adam): the next state into vel / sq / m (and t + 1)
+        _, slots, t = problem.update(state)
+    nxt = (state.action + 1) % len(problem.actions())
+    return replace(state, theta=theta, history=history, prev_loss=prev, dloss=dloss, action=nxt,
+                   slots=slots, t=t)
 
 
 # --- whole steps ---------------------------------------------------------------------
@@ -139,10 +156,12 @@ def run(problem: Problem, state: State, steps: int = 1) -> Outcome:
         return Outcome(state, done)
     with np.errstate(over="ignore", invalid="ignore"):
         d = descent.descend(problem.X, problem.y, state.theta, problem.lr, problem.eps,
-                          steps - done, problem.diff, limit=_limit(problem, state))
+                            steps - done, problem.diff, limit=_limit(problem, state),
+                            optimizer=problem.rule, hyper=problem.hyper, slots=state.slots, t=state.t)
     done += len(d.history)
     if len(d.history):
         state = replace(state, theta=d.theta, dloss=d.gradients, prev_loss=float(d.history[-1, -1]),
+                        slots=d.slots, t=d.t,
                         history=np.vstack([state.history.reshape(-1, d.history.shape[1]), d.history]))
     if d.stopped:
         if done == 0:
@@ -155,4 +174,4 @@ def reset(problem: Problem, seed: int | None = None, theta: np.ndarray | None = 
     """Step 1: fresh random parameters (seedable; or the generator's values `theta`),
     history emptied, prevLoss = the new Loss, nothing pasted."""
     start = initial_theta(problem.k, seed) if theta is None else np.asarray(theta, dtype=float)
-    return State.fresh(start, problem.loss(start))
+    return State.fresh(start, problem.loss(start), problem.optimizer)

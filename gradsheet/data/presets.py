@@ -18,7 +18,8 @@ from ..core.errors import GradsheetError
 KEYS = {"data": (str,), "target": (str, int), "features": (str, list), "sheet": (str,),
         "lr": (float, int), "eps": (float, int), "seed": (int,), "lang": (str,), "title": (str,),
         "diff": (str,), "scale": (str,), "unrolled": (int,), "buttons": (str,),
-        "landscape": (str, list)}
+        "landscape": (str, list), "optimizer": (str,), "beta": (float, int), "rho": (float, int),
+        "beta1": (float, int), "beta2": (float, int), "delta": (float,), "compare": (int,)}
 LEMONADE = "lemonade"  # `data = "lemonade"` means the embedded course table
 
 
@@ -67,7 +68,7 @@ def read(path: str | Path) -> dict:
         options["landscape"] = tuple(p.strip() for p in options["landscape"].split(","))
     elif "landscape" in options:
         options["landscape"] = tuple(options["landscape"])
-    for key in ("lr", "eps"):
+    for key in ("lr", "eps", "beta", "rho", "beta1", "beta2", "delta"):
         if key in options:
             options[key] = float(options[key])
     return options

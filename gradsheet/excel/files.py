@@ -21,7 +21,8 @@ from ..core.errors import GradsheetError
 from ..core.layout import Layout
 from ..core.settings import Settings, State
 
-SETTING_KEYS = ("seed", "lang", "diff", "title", "buttons", "unrolled", "landscape", "scale")
+SETTING_KEYS = ("seed", "lang", "diff", "title", "buttons", "unrolled", "landscape", "scale", "optimizer",
+                "compare")
 
 
 @dataclass
@@ -99,7 +100,8 @@ def read(path: str | Path) -> WorkbookFile:
     meta = opened.meta
     options = {key: meta[key] for key in SETTING_KEYS if key in meta}
     options["landscape"] = tuple(options.get("landscape", ()))
-    settings = Settings(lr=opened.problem.lr, eps=opened.problem.eps, **options)
+    # lr, eps and the hyperparameters are cells a student may have changed: read from the sheet
+    settings = Settings(lr=opened.problem.lr, eps=opened.problem.eps, **opened.problem.hyper, **options)
     dataset = Dataset(meta.get("dataset", path.stem), opened.headings[:-1], opened.headings[-1],
                       opened.raw, opened.problem.y)
     return WorkbookFile(path, dataset, settings, opened.state, opened.book_loss, opened.layout)

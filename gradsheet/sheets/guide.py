@@ -14,6 +14,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from xlsxwriter.workbook import Workbook
 
 from ..core import descent
+from ..core.optimizers import OPTIMIZERS
 from ..core import models
 from ..core import procedure
 from ..core.texts import texts
@@ -53,6 +54,10 @@ KO = {
              "되돌리기 ({g}-3).",
     "update": "{g}. 다음 값({next})을 복사해서 {params_list}({values})에 값으로 붙여넣습니다. 한 스텝이 끝났습니다.",
     "repeat": "{g}. 2단계부터 반복합니다.",
+    "state": "{g}. 이 워크북은 {name}(으)로 움직입니다: 다음 값은 기울기와 함께 최적화 상태({slots})로 정해집니다 "
+             "(Keras와 같은 식). 다음 값을 붙여넣은 뒤에 다음 상태({next})를 복사해서 {slots}({at})에 값으로 붙여넣습니다{count}. "
+             "순서가 중요합니다: 다음 값이 지금 상태로 계산되기 때문입니다.",
+    "count": " (그리고 t({t})에 1을 더합니다)",
     "run": "이 워크북의 시작점(초기값 생성기)에서 lr = {lr_v}로 하면 Loss는 {path}.",
     "run_best": " 정답(최소제곱)의 Loss는 {best}입니다.",
     "after": "{steps} 스텝 뒤 {loss}",
@@ -122,6 +127,11 @@ EN = {
     "update": "{g}. Copy the next values ({next}) and paste them as values into {params_list} ({values}). "
               "That is one step.",
     "repeat": "{g}. Repeat from step 2.",
+    "state": "{g}. This workbook moves with {name}: the next values come from the slope and the optimizer's state "
+             "({slots}), as Keras computes them. After pasting the next values, copy the next state ({next}) and paste "
+             "it as values into {slots} ({at}){count}. The order matters: the next values are computed from the "
+             "current state.",
+    "count": " (and add 1 to t ({t}))",
     "run": "From this workbook's start (the initial value generator), with lr = {lr_v}, Loss goes {path}.",
     "run_best": " The Loss of the answer (least squares) is {best}.",
     "after": "{loss} after {steps} steps",
@@ -226,10 +236,23 @@ def steepness(X: np.ndarray) -> np.ndarray:
     return np.append(2 * np.mean(X * X, axis=0), 2.0)
 
 
+def state_sentence(L: dict, layout: Layout, settings, code: str) -> str:
+    """The optimizer's own hand action: paste its next state after the next values."""
+    def span(kind):
+        top, bottom = layout.cell(f"{kind}_{layout.params[0]}"), layout.cell(f"{kind}_{layout.params[-1]}")
+        return f"{layout.sheet}!{xl_rowcol_to_cell(*top)}:{xl_rowcol_to_cell(*bottom)}"
+    slots = layout.slots
+    count = L["count"].format(t=f"{layout.sheet}!{xl_rowcol_to_cell(*layout.cell('t'))}") if "t" in layout.scalars else ""
+    return L["state"].format(g=code, name=settings.optimizer, slots=", ".join(f"{s}_P" for s in slots),
+                             next=", ".join(f"next_{s}_P" for s in slots),
+                             at=", ".join(span(s) for s in slots), count=count)
+
+
 def descent_sentence(L: dict, X, y, start, settings) -> str:
     """What the descent does on this data from this workbook's start, in numbers."""
     run = descent.descend(X, y, np.asarray(start, dtype=float), settings.lr, settings.eps,
-                        TRAJECTORY[-1], settings.diff)
+                          TRAJECTORY[-1], settings.diff, optimizer=OPTIMIZERS[settings.optimizer],
+                          hyper=settings.hyper)
     lr_v = f"{settings.lr:g}"
     if run.stopped:
         return L["diverge"].format(lr_v=lr_v, steps=len(run.history), stable=f"{models.stable_lr(X):.3g}")
@@ -263,8 +286,8 @@ def paragraphs(layout: Layout, dataset, settings, state, X) -> list[tuple[str, s
     t = texts(settings.lang)
     where = addresses(layout)
     k, params = layout.k, layout.params
-    acts = procedure.actions(k)
-    update_step = 5 + k
+    acts = procedure.actions(k, settings.optimizer)
+    update_step = int(acts[-1][0])  # the last action's number: the step is done after it
     params_list = short_list(params)
     both = "W" + L["and"] + "B" if k == 1 else params_list  # a list needs no particle
     common = {**where, "params": both, "params_list": params_list}
@@ -289,7 +312,9 @@ def paragraphs(layout: Layout, dataset, settings, state, X) -> list[tuple[str, s
         key = "nudge_first" if p == 0 else "nudge"
         out.append(("p", L[key].format(g=group, P=name, P_at=where[f"at_{name}"],
                                        dP_at=where[f"at_dLoss_d{name}"], **common)))
-    out.append(("p", L["update"].format(g=acts[-1][0], **common)))
+    out.append(("p", L["update"].format(g=5 + k, **common)))
+    if layout.slots:
+        out.append(("p", state_sentence(L, layout, settings, acts[-1][0])))
     out.append(("p", L["repeat"].format(g=update_step + 1)))
     out.append(("p", descent_sentence(L, X, dataset.y, state.init, settings)))
     steep = steepness_sentence(L, layout, X)

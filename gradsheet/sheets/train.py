@@ -15,6 +15,7 @@ from ..core import formulas
 from ..core import procedure
 from ..data.dataset import Dataset
 from ..core.texts import texts
+from ..core.optimizers import HYPER_NAMES, OPTIMIZERS
 from ..core.layout import BUTTON_HEIGHT, BUTTON_ROW, NOTE_ROW, TITLE_HEIGHT, TITLE_ROW, Layout
 from .looks import print_setup, row_height_pt, wrapped_lines
 from ..core.settings import Settings, State
@@ -121,6 +122,8 @@ def _write_single_cells(ws, fmt, layout, settings, state, values, t) -> None:
     rows = {
         "lr": (None, settings.lr, fmt.input, t["lr_note"]),
         "eps": (None, settings.eps, fmt.input, t["eps_note"]),
+        **{h: (None, getattr(settings, h), fmt.input, t[f"{h}_note"]) for h in HYPER_NAMES},
+        **({"t": (None, state.t, fmt.paste, t["t_note"])} if "t" in layout.scalars else {}),
         "Loss": (formulas.LOSS, values.loss, fmt.num("result", "loss"), t["loss_note"]),
         "prevLoss": (None, state.prev_loss, fmt.num("paste", "loss"), t["prev_note"]),
         "dLoss_dt": (formulas.DLOSS_DT, values.dloss_dt, fmt.num("formula", "slope"), t["dt_note"]),
@@ -141,14 +144,14 @@ def _write_single_cells(ws, fmt, layout, settings, state, values, t) -> None:
         else:
             ws.write_number(r, c, float(value), style)
         ws.write_string(r, c + 1, note, fmt.note)
+    if layout.other_hyper:
+        ws.write_string(layout.other_hyper_head, c0, t["other_hyper"], fmt.section)
     r, c = layout.cell("next_action")
+    opt = layout.optimizer
     ws.write_string(r, c0, t["action_label"], fmt.label)
-    ws.write_string(r, c, procedure.describe(layout.k, state.action, settings.lang), fmt.status)
-    r += 1
-    # At the start of a step the last thing done was the previous step's final action.
-    last = state.action - 1 if state.action else (len(procedure.actions(layout.k)) - 1
-                                                  if len(state.history) else None)
-    ws.write_string(r, c, procedure.just_did(layout.k, last, settings.lang), fmt.note)
+    ws.write_string(r, c, procedure.describe(layout.k, state.action, settings.lang, opt), fmt.status)
+    last = procedure.last_done(layout.k, state.action, bool(len(state.history)), opt)
+    ws.write_string(r + 1, c, procedure.just_did(layout.k, last, settings.lang, opt), fmt.note)
 
 
 def _write_params(ws, fmt, layout, state, values, t) -> dict[int, float]:
@@ -163,6 +166,10 @@ def _write_params(ws, fmt, layout, state, values, t) -> dict[int, float]:
     names = {"name": "", "value": "P", "init": "init_P", "Loss": "Loss_P", "Lossm": "Lossm_P",
              "grad": "grad_P", "dLoss": "dLoss_dP", "next": "next_P", "exact": "exact_grad_P",
              "fderr": "fd_error_P", "best": "best_P"}
+    for slot in layout.slots:  # the optimizer's state: pasted values, and the next ones
+        words[slot], words[f"next_{slot}"] = t[f"col_{slot}"], t[f"col_next_{slot}"]
+        names[slot], names[f"next_{slot}"] = f"{slot}_P", f"next_{slot}_P"
+    opt = OPTIMIZERS[layout.optimizer]
     for kind, c in pc.items():
         ws.write_string(head - 1, c, words[kind], fmt.section if kind == "name" else fmt.words)
         ws.write_string(head, c, names[kind], fmt.heading)
@@ -180,7 +187,12 @@ def _write_params(ws, fmt, layout, state, values, t) -> dict[int, float]:
                              float(values.nudged_minus[p]))
         ws.write_formula(r, pc["grad"], formulas.grad(layout, p), f_slope, float(values.grad[p]))
         ws.write_number(r, pc["dLoss"], float(state.dloss[p]), fmt.num("paste", "slope"))
-        ws.write_formula(r, pc["next"], formulas.next_value(name), f_param, float(values.next[p]))
+        ref = optimizer_refs(name, layout.slots)
+        for slot in layout.slots:
+            ws.write_number(r, pc[slot], float(state.slots[slot][p]), fmt.num("paste", "slope"))
+            ws.write_formula(r, pc[f"next_{slot}"], opt.next_slot[slot].formula(ref), f_slope,
+                             float(values.next_slots[slot][p]))
+        ws.write_formula(r, pc["next"], opt.next_param.formula(ref), f_param, float(values.next[p]))
         ws.write_formula(r, pc["exact"], formulas.exact_grad(layout, p), f_slope,
                          float(values.exact[p]))
         ws.write_formula(r, pc["fderr"], formulas.fd_error(name), fmt.num("formula", "small"),
@@ -192,6 +204,14 @@ def _write_params(ws, fmt, layout, state, values, t) -> dict[int, float]:
     wide = [(words[kind], layout.column_px(c)) for kind, c in pc.items() if kind != "name"]
     height = _lines_height(wide)
     return {head - 1: height} if height else {}
+
+
+def optimizer_refs(name: str, slots) -> dict[str, str]:
+    """The optimizer rules' symbols as the training sheet's names, for parameter `name`."""
+    ref = {"P": name, "g": f"dLoss_d{name}", "lr": "lr", "t": "t", **{h: h for h in HYPER_NAMES}}
+    for slot in slots:
+        ref[slot], ref[f"next_{slot}"] = f"{slot}_{name}", f"next_{slot}_{name}"
+    return ref
 
 
 def _write_history(ws, fmt, layout, state, t) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..core import models
+from ..core.optimizers import OPTIMIZERS
 from ..core.settings import Settings, State
 
 
@@ -24,6 +25,7 @@ class SheetValues:
     best: np.ndarray | None  # best_P; None when least squares has no unique answer
     best_loss: float | None
     best_dist: float | None
+    next_slots: dict[str, np.ndarray]  # next_vel_P / next_sq_P / next_m_P from the pasted dLoss_dP
 
 
 def evaluate(X: np.ndarray, y: np.ndarray, settings: Settings, state: State) -> SheetValues:
@@ -40,9 +42,12 @@ def evaluate(X: np.ndarray, y: np.ndarray, settings: Settings, state: State) -> 
         else:
             grad = (nudged - loss) / settings.eps
         best = models.best_theta(X, y) if models.unique_answer(X) else None
+        nxt, next_slots, _ = OPTIMIZERS[settings.optimizer].update(
+            state.theta, state.dloss, state.slots, state.t, settings.lr, settings.hyper)
         return SheetValues(h, sqerr, loss, nudged, minus, grad,
                            (loss - state.prev_loss) / settings.eps,
-                           state.theta - settings.lr * state.dloss,
+                           nxt,
                            models.exact_gradient(X, y, state.theta), best,
                            None if best is None else models.loss(X, y, best),
-                           None if best is None else float(np.sqrt(np.sum((state.theta - best) ** 2))))
+                           None if best is None else float(np.sqrt(np.sum((state.theta - best) ** 2))),
+                           next_slots)

@@ -23,6 +23,7 @@ from ..data.dataset import Dataset
 from ..core.errors import GradsheetError
 from ..core.texts import texts
 from ..core.layout import Layout
+from ..core.optimizers import HYPER_NAMES
 from ..excel.lite import file_mode
 from .looks import NUMBER
 from ..core.scaling import scale_columns
@@ -86,7 +87,7 @@ def model_X(dataset: Dataset, settings: Settings) -> np.ndarray:
 
 def layout_for(dataset: Dataset, settings: Settings, state: State) -> Layout:
     return Layout(dataset.n, dataset.k, texts(settings.lang)["sheet_train"], settings.diff,
-                  len(state.history), settings.scale != "none")
+                  len(state.history), settings.scale != "none", settings.optimizer)
 
 
 def write(path: str | os.PathLike, dataset: Dataset, settings: Settings, state: State) -> Path:
@@ -146,7 +147,7 @@ def _write_meta(wb: xlsxwriter.Workbook, dataset: Dataset, settings: Settings) -
     """Key/value pairs the headless engine reads back to rewrite the workbook faithfully."""
     ws = wb.add_worksheet(META_SHEET)
     meta = {"generator": "gradsheet", "format": FORMAT_VERSION, "dataset": dataset.name,
-            **{k: v for k, v in asdict(settings).items() if k not in ("lr", "eps")}}
+            **{k: v for k, v in asdict(settings).items() if k not in ("lr", "eps", *HYPER_NAMES)}}
     for r, (key, value) in enumerate(meta.items()):
         ws.write_string(r, 0, key)
         ws.write_string(r, 1, json.dumps(value, ensure_ascii=False))
