@@ -72,6 +72,7 @@ class Layout:
     history_rows: int = 0  # rows already in the history table
     scaled: bool = False  # True when x_j are scaled copies of the raw feature columns
     optimizer: str = "gd"  # the update rule of next_P (gd: the course's P − lr·dLoss_dP)
+    model: str = "linear"  # the model spec (core/models.py) the sheet's formulas come from
 
     # --- the data block (left) -------------------------------------------------------
     @property

@@ -76,7 +76,7 @@ def load(grid: Grid) -> Live:
     if optimizer not in OPTIMIZERS:
         raise GradsheetError(f"its '{META_SHEET}' sheet names an unknown optimizer {optimizer!r}")
     layout = Layout(y_range[3], k, sheet, meta.get("diff", models.FORWARD), 0,
-                    meta.get("scale", "none") != "none", optimizer)
+                    meta.get("scale", "none") != "none", optimizer, meta.get("model", "linear"))
     for name in (layout.params[0], "B", "Loss", "lr", "next_action"):
         where = grid.name_range(name)
         if where is None or where[:3] != (sheet, *layout.cell(name)):

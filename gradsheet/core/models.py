@@ -1,14 +1,18 @@
-"""The numpy model: the single source of every number in a gradsheet workbook.
+"""The model specs: the single source of every number in a gradsheet workbook, each method's
+numpy beside the Excel text of the same maths (micrograd's rule, applied to both versions).
 
-Parameters are one vector `theta = [W_1 … W_k, B]`. Each function sits beside the Excel
-formula that expresses the same maths on the sheet (see formulas.py); tests recalculate the
-workbook in LibreOffice and compare the two.
+A model says how h is predicted from x and the parameters theta = [W_1 … W_k, B], how far h is
+from y (Loss, and Loss with one parameter nudged by eps), its exact derivative, and its best
+answer where one exists. The numerical derivative (Loss_P − Loss)/eps is the same for every
+model. Tests recalculate the workbook in LibreOffice and compare both sides.
 """
 
 from __future__ import annotations
 
-
 import numpy as np
+
+from .a1 import xl_col_to_name
+from .optimizers import GD, HYPER_DEFAULTS
 
 FORWARD, CENTRAL = "forward", "central"
 
@@ -18,28 +22,130 @@ FORWARD, CENTRAL = "forward", "central"
 BLOWUP = 1e6
 
 
-def predict(X: np.ndarray, theta: np.ndarray) -> np.ndarray:
-    """h = W·x + B                      Excel row: =W_1*A5+W_2*B5+B"""
-    return X @ theta[:-1] + theta[-1]
+class Model:
+    """What every model shares: the numerical derivative of its Loss."""
+    name = ""
+
+    def loss(self, X: np.ndarray, y: np.ndarray, theta: np.ndarray) -> float:
+        raise NotImplementedError
+
+    def nudged_losses(self, X: np.ndarray, y: np.ndarray, theta: np.ndarray, eps: float) -> np.ndarray:
+        raise NotImplementedError
+
+    def gradient(self, X: np.ndarray, y: np.ndarray, theta: np.ndarray, eps: float,
+                 diff: str = FORWARD, base_loss: float | None = None) -> np.ndarray:
+        """grad_P, the numerical derivative.
+        forward: (Loss_P − Loss) / eps           Excel: =(Loss_W-Loss)/eps
+        central: (Loss_P − Lossm_P) / (2·eps)    Excel: =(Loss_W-Lossm_W)/(2*eps)"""
+        if diff == CENTRAL:
+            return (self.nudged_losses(X, y, theta, eps) - self.nudged_losses(X, y, theta, -eps)) / (2 * eps)
+        if base_loss is None:
+            base_loss = self.loss(X, y, theta)
+        return (self.nudged_losses(X, y, theta, eps) - base_loss) / eps
+
+    @staticmethod
+    def excel_grad(layout, p: int) -> str:
+        name = layout.params[p]
+        if "Lossm" in layout.param_columns:
+            return f"=(Loss_{name}-Lossm_{name})/(2*eps)"
+        return f"=(Loss_{name}-Loss)/eps"
 
 
-def loss_of(h: np.ndarray, y: np.ndarray) -> float:
-    """Loss = mean of (h − y)²          Excel: =SUM(sqerr)/ROWS(sqerr)"""
-    r = h - y
-    return float(np.mean(r * r))
+class LinearMSE(Model):
+    """h = W·x + B, Loss = mean of (h − y)²: the course's lesson."""
+    name = "linear"
+
+    @staticmethod
+    def predict(X: np.ndarray, theta: np.ndarray) -> np.ndarray:
+        """h = W·x + B"""
+        return X @ theta[:-1] + theta[-1]
+
+    @staticmethod
+    def excel_h(layout) -> str:
+        """=W*A5+B, or =W_1*A5+W_2*B5+B ({0} is the Excel row number). A template, because
+        the writer fills it for every one of up to a million rows."""
+        terms = [f"{w}*{xl_col_to_name(layout.columns[x])}{{0}}"
+                 for w, x in zip(layout.params[:-1], layout.features)]
+        return "=" + "+".join(terms) + "+B"
+
+    @staticmethod
+    def excel_row_loss(layout) -> str:
+        """(h − y)² of one row ({0} is the Excel row number)."""
+        return f"=({xl_col_to_name(layout.columns['h'])}{{0}}-{xl_col_to_name(layout.columns['y'])}{{0}})^2"
+
+    @staticmethod
+    def loss_of(h: np.ndarray, y: np.ndarray) -> float:
+        """Loss = mean of (h − y)²"""
+        r = h - y
+        return float(np.mean(r * r))
+
+    EXCEL_LOSS = "=SUM(sqerr)/ROWS(sqerr)"
+
+    def loss(self, X: np.ndarray, y: np.ndarray, theta: np.ndarray) -> float:
+        return self.loss_of(self.predict(X, theta), y)
+
+    def nudged_losses(self, X: np.ndarray, y: np.ndarray, theta: np.ndarray, eps: float) -> np.ndarray:
+        """Loss_P: the loss with one parameter P nudged to P + eps, for every P. Nudging W_j by
+        eps moves every prediction by eps·x_j (B: by eps). eps may be negative (central
+        differences use P − eps)."""
+        return _nudged(X, self.predict(X, theta) - y, eps)
+
+    @staticmethod
+    def excel_nudged_loss(layout, p: int, sign: str = "+") -> str:
+        """=SUMPRODUCT((h+eps*x_j-y)^2)/ROWS(y)      (B: h+eps)"""
+        shift = "eps" if p == layout.k else f"eps*{layout.features[p]}"
+        return f"=SUMPRODUCT((h{sign}{shift}-y)^2)/ROWS(y)"
+
+    def exact_gradient(self, X: np.ndarray, y: np.ndarray, theta: np.ndarray) -> np.ndarray:
+        """The analytic derivative: 2/n · Σ (h − y)·x_j, and 2/n · Σ (h − y) for B."""
+        r = self.predict(X, theta) - y
+        n = y.size
+        return np.append(2.0 / n * (X.T @ r), 2.0 / n * r.sum())
+
+    @staticmethod
+    def excel_exact_grad(layout, p: int) -> str:
+        if p == layout.k:
+            return "=2/ROWS(y)*SUMPRODUCT(h-y)"
+        return f"=2/ROWS(y)*SUMPRODUCT(h-y,{layout.features[p]})"
+
+    @staticmethod
+    def unique_answer(X: np.ndarray) -> bool:
+        """Whether least squares has one answer: no input column repeats another (or the
+        constant), and there are at least as many rows as parameters. Otherwise LINEST drops
+        columns its own way (or fails) and no number could claim to be "the" answer."""
+        A = np.column_stack([X, np.ones(X.shape[0])])
+        return int(np.linalg.matrix_rank(A)) == A.shape[1]
+
+    @staticmethod
+    def best_theta(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """The least-squares answer gradient descent is heading for."""
+        A = np.column_stack([X, np.ones(len(y))])
+        return np.linalg.lstsq(A, y, rcond=None)[0]
+
+    @staticmethod
+    def excel_best(layout, p: int) -> str:
+        """Least squares by LINEST, whose coefficients come in reverse column order (x_k … x_1,
+        then the intercept). INDEX takes one without array entry."""
+        first, last = layout.columns[layout.features[0]], layout.columns[layout.features[-1]]
+        xs = f"${xl_col_to_name(first)}${layout.first_row + 1}:${xl_col_to_name(last)}${layout.last_row + 1}"
+        column = layout.k + 1 if p == layout.k else layout.k - p
+        return f"=INDEX(LINEST(y,{xs}),1,{column})"
+
+    @staticmethod
+    def excel_best_loss(layout) -> str:
+        """The loss at the least-squares answer."""
+        terms = [f"{x}*best_{w}" for w, x in zip(layout.params[:-1], layout.features)]
+        return "=SUMPRODUCT((" + "+".join(terms) + "+best_B-y)^2)/ROWS(y)"
 
 
-def loss(X: np.ndarray, y: np.ndarray, theta: np.ndarray) -> float:
-    return loss_of(predict(X, theta), y)
+LINEAR = LinearMSE()
+MODELS = {m.name: m for m in (LINEAR,)}
 
-
-def nudged_losses(X: np.ndarray, y: np.ndarray, theta: np.ndarray, eps: float) -> np.ndarray:
-    """Loss_P: the loss with one parameter P nudged to P + eps, for every P.
-
-    Nudging W_j by eps moves every prediction by eps·x_j (B: by eps), so
-        Excel: =SUMPRODUCT((h+eps*x_j-y)^2)/ROWS(y)      (B: h+eps)
-    eps may be negative (central differences use P − eps)."""
-    return _nudged(X, predict(X, theta) - y, eps)
+# The linear model's maths as plain functions, for the callers (and README users) that
+# predate the specs.
+predict, loss_of, loss = LINEAR.predict, LINEAR.loss_of, LINEAR.loss
+nudged_losses, gradient, exact_gradient = LINEAR.nudged_losses, LINEAR.gradient, LINEAR.exact_gradient
+unique_answer, best_theta = LINEAR.unique_answer, LINEAR.best_theta
 
 
 def _nudged(X: np.ndarray, r: np.ndarray, eps: float, work: np.ndarray | None = None) -> np.ndarray:
@@ -56,44 +162,11 @@ def _nudged(X: np.ndarray, r: np.ndarray, eps: float, work: np.ndarray | None = 
     return out
 
 
-def gradient(X: np.ndarray, y: np.ndarray, theta: np.ndarray, eps: float,
-             diff: str = FORWARD, base_loss: float | None = None) -> np.ndarray:
-    """grad_P, the numerical derivative.
-
-    forward: (Loss_P − Loss) / eps           Excel: =(Loss_W-Loss)/eps
-    central: (Loss_P − Lossm_P) / (2·eps)    Excel: =(Loss_W-Lossm_W)/(2*eps)"""
-    if diff == CENTRAL:
-        return (nudged_losses(X, y, theta, eps) - nudged_losses(X, y, theta, -eps)) / (2 * eps)
-    if base_loss is None:
-        base_loss = loss(X, y, theta)
-    return (nudged_losses(X, y, theta, eps) - base_loss) / eps
-
-
-def exact_gradient(X: np.ndarray, y: np.ndarray, theta: np.ndarray) -> np.ndarray:
-    """The analytic derivative: 2/n · Σ (h − y)·x_j, and 2/n · Σ (h − y) for B."""
-    r = predict(X, theta) - y
-    n = y.size
-    return np.append(2.0 / n * (X.T @ r), 2.0 / n * r.sum())
-
-
 def step(X: np.ndarray, y: np.ndarray, theta: np.ndarray, lr: float, eps: float,
          diff: str = FORWARD) -> np.ndarray:
-    """next_P = P − lr · dLoss_dP        Excel: =W-lr*dLoss_dW"""
-    return theta - lr * gradient(X, y, theta, eps, diff)
-
-
-def unique_answer(X: np.ndarray) -> bool:
-    """Whether least squares has one answer: no input column repeats another (or the
-    constant), and there are at least as many rows as parameters. Otherwise LINEST drops
-    columns its own way (or fails) and no number could claim to be "the" answer."""
-    A = np.column_stack([X, np.ones(X.shape[0])])
-    return int(np.linalg.matrix_rank(A)) == A.shape[1]
-
-
-def best_theta(X: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """The least-squares answer gradient descent is heading for."""
-    A = np.column_stack([X, np.ones(len(y))])
-    return np.linalg.lstsq(A, y, rcond=None)[0]
+    """One plain gradient-descent step from the numerical slope (core/optimizers.GD's update)."""
+    g = gradient(X, y, theta, eps, diff)
+    return GD.update(np.asarray(theta, dtype=float), g, {}, 0, lr, HYPER_DEFAULTS)[0]
 
 
 def loss_limit(y: np.ndarray, first_loss: float) -> float:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import GradsheetError
-from .models import CENTRAL, FORWARD
+from .models import CENTRAL, FORWARD, MODELS
 from .optimizers import HYPER_DEFAULTS, OPTIMIZERS
 
 COURSE_LR = 0.001  # the course's learning rate
@@ -28,6 +28,7 @@ class Settings:
     unrolled: int = 100  # rows of the "All steps" sheet; 0 leaves it out
     landscape: tuple[str, ...] = ()  # the two parameters of the loss landscape (default: first W, B)
     scale: str = "none"  # "none", "standard" or "minmax"
+    model: str = "linear"  # the model spec (core/models.py): h = W·x + B with mean squared error
     optimizer: str = "gd"  # "gd" (the course), "momentum", "rmsprop" or "adam"
     # the optimizers' hyperparameters (Keras's defaults; delta is Keras's epsilon)
     beta: float = HYPER_DEFAULTS["beta"]
@@ -59,6 +60,8 @@ class Settings:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100_000:
                 raise GradsheetError(f"--{name} must be a whole number from 0 to 100000, got {value!r}")
+        if self.model not in MODELS:
+            raise GradsheetError(f"--model must be one of {', '.join(MODELS)}, got {self.model!r}")
         if self.optimizer not in OPTIMIZERS:
             raise GradsheetError(f"--optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
         for name in ("beta", "rho", "beta1", "beta2"):  # decay rates: a share kept per step

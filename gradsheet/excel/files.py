@@ -21,7 +21,7 @@ from ..core.errors import GradsheetError
 from ..core.layout import Layout
 from ..core.settings import Settings, State
 
-SETTING_KEYS = ("seed", "lang", "diff", "title", "buttons", "unrolled", "landscape", "scale", "optimizer",
+SETTING_KEYS = ("seed", "lang", "diff", "title", "buttons", "unrolled", "landscape", "scale", "model", "optimizer",
                 "compare")
 
 

@@ -11,7 +11,8 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from . import charts
-from ..core import formulas
+from . import formulas
+from ..core.models import MODELS
 from ..core import procedure
 from ..data.dataset import Dataset
 from ..core.texts import texts
@@ -73,7 +74,8 @@ def _write_data(ws, fmt, layout, dataset, settings, values, t) -> dict[int, floa
     for c, heading in headings.items():
         ws.write_string(layout.head_row, c, heading, fmt.heading)
 
-    h_tpl, e_tpl = formulas.h_template(layout), formulas.sqerr_template(layout)
+    model = MODELS[layout.model]
+    h_tpl, e_tpl = model.excel_h(layout), model.excel_row_loss(layout)
     raw_cols = [layout.raw_column(j) for j in range(layout.k)]
     yc, hc, ec = cols["y"], cols["h"], cols["sqerr"]
     X, y = dataset.X.tolist(), dataset.y.tolist()
@@ -119,15 +121,16 @@ def _write_scaling(ws, fmt, layout, dataset, settings, t, headings) -> list:
 def _write_single_cells(ws, fmt, layout, settings, state, values, t) -> None:
     """lr, eps, Loss, prevLoss, dLoss_dt and the next action, each with its name on the
     left and a note on the right; best_Loss and best_dist under the parameter table."""
+    model = MODELS[layout.model]
     rows = {
         "lr": (None, settings.lr, fmt.input, t["lr_note"]),
         "eps": (None, settings.eps, fmt.input, t["eps_note"]),
         **{h: (None, getattr(settings, h), fmt.input, t[f"{h}_note"]) for h in HYPER_NAMES},
         **({"t": (None, state.t, fmt.paste, t["t_note"])} if "t" in layout.scalars else {}),
-        "Loss": (formulas.LOSS, values.loss, fmt.num("result", "loss"), t["loss_note"]),
+        "Loss": (model.EXCEL_LOSS, values.loss, fmt.num("result", "loss"), t["loss_note"]),
         "prevLoss": (None, state.prev_loss, fmt.num("paste", "loss"), t["prev_note"]),
         "dLoss_dt": (formulas.DLOSS_DT, values.dloss_dt, fmt.num("formula", "slope"), t["dt_note"]),
-        "best_Loss": (formulas.best_loss(layout), values.best_loss, fmt.num("formula", "loss"),
+        "best_Loss": (model.excel_best_loss(layout), values.best_loss, fmt.num("formula", "loss"),
                       t["best_loss_note"]),
         "best_dist": (formulas.best_dist(layout), values.best_dist, fmt.num("formula", "param"),
                       t["best_dist_note"]),
@@ -156,6 +159,7 @@ def _write_single_cells(ws, fmt, layout, settings, state, values, t) -> None:
 
 def _write_params(ws, fmt, layout, state, values, t) -> dict[int, float]:
     """The parameter table; returns the height of its row of (wrapped) words."""
+    model = MODELS[layout.model]
     pc = layout.param_columns
     head = layout.param_head
     # Two heading rows keep the columns narrow: the course's words above, the names below.
@@ -180,12 +184,12 @@ def _write_params(ws, fmt, layout, state, values, t) -> dict[int, float]:
         ws.write_string(r, pc["name"], name, fmt.label)
         ws.write_number(r, pc["value"], float(state.theta[p]), fmt.num("input", "param"))
         ws.write_formula(r, pc["init"], formulas.INIT, f_param, float(state.init[p]))
-        ws.write_formula(r, pc["Loss"], formulas.nudged_loss(layout, p), f_loss,
+        ws.write_formula(r, pc["Loss"], model.excel_nudged_loss(layout, p), f_loss,
                          float(values.nudged[p]))
         if "Lossm" in pc:
-            ws.write_formula(r, pc["Lossm"], formulas.nudged_loss(layout, p, "-"), f_loss,
+            ws.write_formula(r, pc["Lossm"], model.excel_nudged_loss(layout, p, "-"), f_loss,
                              float(values.nudged_minus[p]))
-        ws.write_formula(r, pc["grad"], formulas.grad(layout, p), f_slope, float(values.grad[p]))
+        ws.write_formula(r, pc["grad"], model.excel_grad(layout, p), f_slope, float(values.grad[p]))
         ws.write_number(r, pc["dLoss"], float(state.dloss[p]), fmt.num("paste", "slope"))
         ref = optimizer_refs(name, layout.slots)
         for slot in layout.slots:
@@ -193,14 +197,14 @@ def _write_params(ws, fmt, layout, state, values, t) -> dict[int, float]:
             ws.write_formula(r, pc[f"next_{slot}"], opt.next_slot[slot].formula(ref), f_slope,
                              float(values.next_slots[slot][p]))
         ws.write_formula(r, pc["next"], opt.next_param.formula(ref), f_param, float(values.next[p]))
-        ws.write_formula(r, pc["exact"], formulas.exact_grad(layout, p), f_slope,
+        ws.write_formula(r, pc["exact"], model.excel_exact_grad(layout, p), f_slope,
                          float(values.exact[p]))
         ws.write_formula(r, pc["fderr"], formulas.fd_error(name), fmt.num("formula", "small"),
                          float(values.grad[p] - values.exact[p]))
         if values.best is None:
             ws.write_string(r, pc["best"], t["no_answer"], fmt.note)
         else:
-            ws.write_formula(r, pc["best"], formulas.best(layout, p), f_param, float(values.best[p]))
+            ws.write_formula(r, pc["best"], model.excel_best(layout, p), f_param, float(values.best[p]))
     wide = [(words[kind], layout.column_px(c)) for kind, c in pc.items() if kind != "name"]
     height = _lines_height(wide)
     return {head - 1: height} if height else {}

@@ -29,25 +29,26 @@ class SheetValues:
 
 
 def evaluate(X: np.ndarray, y: np.ndarray, settings: Settings, state: State) -> SheetValues:
+    model = models.MODELS[settings.model]
     with np.errstate(over="ignore", invalid="ignore"):
-        h = models.predict(X, state.theta)
+        h = model.predict(X, state.theta)
         r = h - y
         sqerr = r * r
         loss = float(np.mean(sqerr))
-        nudged = models.nudged_losses(X, y, state.theta, settings.eps)
+        nudged = model.nudged_losses(X, y, state.theta, settings.eps)
         minus = None
         if settings.diff == models.CENTRAL:
-            minus = models.nudged_losses(X, y, state.theta, -settings.eps)
+            minus = model.nudged_losses(X, y, state.theta, -settings.eps)
             grad = (nudged - minus) / (2 * settings.eps)
         else:
             grad = (nudged - loss) / settings.eps
-        best = models.best_theta(X, y) if models.unique_answer(X) else None
+        best = model.best_theta(X, y) if model.unique_answer(X) else None
         nxt, next_slots, _ = OPTIMIZERS[settings.optimizer].update(
             state.theta, state.dloss, state.slots, state.t, settings.lr, settings.hyper)
         return SheetValues(h, sqerr, loss, nudged, minus, grad,
                            (loss - state.prev_loss) / settings.eps,
                            nxt,
-                           models.exact_gradient(X, y, state.theta), best,
-                           None if best is None else models.loss(X, y, best),
+                           model.exact_gradient(X, y, state.theta), best,
+                           None if best is None else model.loss(X, y, best),
                            None if best is None else float(np.sqrt(np.sum((state.theta - best) ** 2))),
                            next_slots)

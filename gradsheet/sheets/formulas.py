@@ -1,0 +1,48 @@
+"""The Excel text of the sheet's own formulas, the ones that belong to no model: the initial
+value generator, the course's observation cell, the numerical derivative's error, the
+distance to the answer and --scale's columns. The model's formulas (h, Loss, Loss_P, the
+exact slope, the answer) stand beside their numpy in core/models.py, the optimizers' in
+core/optimizers.py.
+
+Row formulas use plain A1 references, scalars use the contract's names; nothing needs
+dynamic arrays, LET/LAMBDA or implicit intersection, so Excel 2010+, Excel for the web,
+LibreOffice and Google Sheets all calculate the same.
+"""
+
+from __future__ import annotations
+
+from ..core.a1 import xl_col_to_name
+from ..core.layout import Layout
+
+INIT = "=ROUND(RAND()*2-1,2)"  # settings.initial_theta draws from the same range
+DLOSS_DT = "=(Loss-prevLoss)/eps"  # the course's observation cell
+
+
+def fd_error(name: str) -> str:
+    """How far the numerical derivative is from the exact one."""
+    return f"=grad_{name}-exact_grad_{name}"
+
+
+def best_dist(layout: Layout) -> str:
+    """Euclidean distance of the current parameters from the least-squares answer."""
+    pc = layout.param_columns
+    first, last = layout.param_row(0) + 1, layout.param_row(layout.k) + 1
+    now = f"{xl_col_to_name(pc['value'])}{first}:{xl_col_to_name(pc['value'])}{last}"
+    best_ = f"{xl_col_to_name(pc['best'])}{first}:{xl_col_to_name(pc['best'])}{last}"
+    return f"=SQRT(SUMXMY2({now},{best_}))"
+
+
+def scaled_template(layout: Layout, j: int) -> str:
+    """scaling.scale_columns: x_j = (raw − centre) / spread, with the centre and spread in
+    the two cells above the column ({0} is the Excel row number)."""
+    raw, col = xl_col_to_name(layout.raw_column(j)), xl_col_to_name(layout.columns[layout.features[j]])
+    return f"=({raw}{{0}}-{col}${layout.head_row - 2})/{col}${layout.head_row - 1}"  # Excel rows
+
+
+def scale_stats(layout: Layout, j: int, how: str) -> tuple[str, str]:
+    """(centre, spread) formulas of raw column j; a constant column keeps spread 1."""
+    c = xl_col_to_name(layout.raw_column(j))
+    rng = f"{c}{layout.first_row + 1}:{c}{layout.last_row + 1}"
+    if how == "standard":
+        return f"=AVERAGE({rng})", f"=IF(STDEVP({rng})>0,STDEVP({rng}),1)"
+    return f"=MIN({rng})", f"=IF(MAX({rng})-MIN({rng})>0,MAX({rng})-MIN({rng}),1)"
