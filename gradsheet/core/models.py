@@ -213,3 +213,133 @@ def suggest_lr(X: np.ndarray) -> float:
         if mant * 10.0 ** exp <= top:
             return float(f"{mant}e{int(exp)}")
     return float(f"5e{int(exp) - 1}")
+
+
+# --- classification -------------------------------------------------------------------------
+# Both classification models take the class of row i as y[i] (logistic: 0/1; softmax: the
+# class index 0…C−1, one-hot as Y on the sheet) and never show an error cell: EXP only ever
+# sees a number ≤ 0 (or eps·x), LN a number ≥ 1 (or 1 + p·(e^d − 1) > 0). No clipping.
+
+def _log1pexp_neg_abs(z: np.ndarray) -> np.ndarray:
+    """ln(1 + e^−|z|)                       Excel: LN(1+EXP(-ABS(z)))"""
+    return np.log(1 + np.exp(-np.abs(z)))
+
+
+class LogisticBCE(Model):
+    """z = W·x + B, p = 1/(1 + e^−z), Loss = mean binary cross-entropy −[y ln p + (1−y) ln(1−p)]
+    in the stable form ln(1 + e^−|z|) + max(z, 0) − y·z (natural log)."""
+    name = "logistic"
+
+    @staticmethod
+    def logits(X: np.ndarray, theta: np.ndarray) -> np.ndarray:
+        """z = W·x + B                      Excel row: =W_1*A5+W_2*B5+B"""
+        return X @ theta[:-1] + theta[-1]
+
+    @staticmethod
+    def probability(z: np.ndarray) -> np.ndarray:
+        """p = e^min(z,0) / (1 + e^−|z|), which is 1/(1 + e^−z) without overflow.
+        Excel: =EXP(MIN(z,0))/(1+EXP(-ABS(z)))"""
+        return np.exp(np.minimum(z, 0)) / (1 + np.exp(-np.abs(z)))
+
+    @staticmethod
+    def row_losses(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Excel row: =LN(1+EXP(-ABS(z)))+MAX(z,0)-y*z"""
+        return _log1pexp_neg_abs(z) + np.maximum(z, 0) - y * z
+
+    def loss(self, X: np.ndarray, y: np.ndarray, theta: np.ndarray) -> float:
+        """Excel: =SUM(ce)/ROWS(ce)"""
+        return float(np.mean(self.row_losses(self.logits(X, theta), y)))
+
+    def nudged_losses(self, X: np.ndarray, y: np.ndarray, theta: np.ndarray, eps: float) -> np.ndarray:
+        """Loss with P + eps. Moving z by d = eps·x_j (B: eps) changes a row's loss by exactly
+        ln(1 + p·(e^d − 1)) − y·d, so Loss_P = Loss + mean of that (no overflow, no LN(0)).
+        Excel: =Loss+SUMPRODUCT(LN(1+p*(EXP(eps*x_j)-1))-eps*x_j*y)/ROWS(y)"""
+        z = self.logits(X, theta)
+        p, base = self.probability(z), float(np.mean(self.row_losses(z, y)))
+        columns = [X[:, j] for j in range(X.shape[1])] + [np.ones_like(y)]
+        return np.array([base + float(np.mean(np.log(1 + p * (np.exp(eps * x) - 1)) - eps * x * y))
+                         for x in columns])
+
+    def exact_gradient(self, X: np.ndarray, y: np.ndarray, theta: np.ndarray) -> np.ndarray:
+        """mean of (p − y)·x_j, and mean of (p − y) for B.   Excel: =SUMPRODUCT(p-y,x_j)/ROWS(y)"""
+        r = self.probability(self.logits(X, theta)) - y
+        return np.append(X.T @ r / y.size, r.sum() / y.size)
+
+
+class SoftmaxCE(Model):
+    """z_c = Σ_j W_j_c·x_j + B_c, p_c = e^z_c / Σ e^z, Loss = mean of −ln p of the true class,
+    in the stable form max(z) + ln Σ e^(z − max z) − z_true (log-sum-exp with the row maximum).
+    theta = [W_1_1 … W_k_1, W_1_2 … W_k_C, B_1 … B_C]: the weights class by class, then biases."""
+    name = "softmax"
+
+    def __init__(self, classes: int = 3):
+        self.C = classes
+
+    @staticmethod
+    def split(theta: np.ndarray, k: int, C: int) -> tuple[np.ndarray, np.ndarray]:
+        """(W as k×C, B as C) from the flat parameter vector."""
+        return theta[:k * C].reshape(C, k).T, theta[k * C:]
+
+    def logits(self, X: np.ndarray, theta: np.ndarray) -> np.ndarray:
+        """z_c = Σ_j W_j_c·x_j + B_c        Excel row: =W_1_c*A5+W_2_c*B5+B_c"""
+        W, B = self.split(theta, X.shape[1], self.C)
+        return X @ W + B
+
+    @staticmethod
+    def probability(z: np.ndarray) -> np.ndarray:
+        """p_c = e^(z_c − max z) / Σ e^(z − max z)
+        Excel: =EXP(z_c-MAX(z_row))/SUMPRODUCT(EXP(z_row-MAX(z_row)))"""
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    @staticmethod
+    def row_losses(z: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        """Excel row: =MAX(z_row)+LN(SUMPRODUCT(EXP(z_row-MAX(z_row))))-SUMPRODUCT(y_row,z_row)"""
+        m = z.max(axis=1)
+        return m + np.log(np.exp(z - m[:, None]).sum(axis=1)) - (Y * z).sum(axis=1)
+
+    def one_hot(self, y: np.ndarray) -> np.ndarray:
+        return (np.asarray(y, dtype=int)[:, None] == np.arange(self.C)).astype(float)
+
+    def loss(self, X: np.ndarray, y: np.ndarray, theta: np.ndarray) -> float:
+        """Excel: =SUM(ce)/ROWS(ce)"""
+        return float(np.mean(self.row_losses(self.logits(X, theta), self.one_hot(y))))
+
+    def nudged_losses(self, X: np.ndarray, y: np.ndarray, theta: np.ndarray, eps: float) -> np.ndarray:
+        """Loss with P + eps. Moving z_c by d = eps·x_j (B_c: eps) changes a row's loss by exactly
+        ln(1 + p_c·(e^d − 1)) − y_c·d.
+        Excel: =Loss+SUMPRODUCT(LN(1+p_c*(EXP(eps*x_j)-1))-eps*x_j*y_c)/ROWS(y_1)"""
+        z, Y = self.logits(X, theta), self.one_hot(y)
+        P, base = self.probability(z), float(np.mean(self.row_losses(z, Y)))
+        k = X.shape[1]
+        out = []
+        for c in range(self.C):  # W_1_c … W_k_c
+            out += [base + float(np.mean(np.log(1 + P[:, c] * (np.exp(eps * X[:, j]) - 1)) - eps * X[:, j] * Y[:, c]))
+                    for j in range(k)]
+        out += [base + float(np.mean(np.log(1 + P[:, c] * (np.exp(eps) - 1)) - eps * Y[:, c]))
+                for c in range(self.C)]
+        return np.array(out)
+
+    def exact_gradient(self, X: np.ndarray, y: np.ndarray, theta: np.ndarray) -> np.ndarray:
+        """mean of (p_c − y_c)·x_j, and mean of (p_c − y_c) for B_c."""
+        R = self.probability(self.logits(X, theta)) - self.one_hot(y)
+        n = X.shape[0]
+        return np.concatenate([(X.T @ R / n).T.ravel(), R.sum(axis=0) / n])
+
+
+def predicted_class(model: Model, X: np.ndarray, theta: np.ndarray) -> np.ndarray:
+    """The most probable class of each row (logistic: 1 when p ≥ 0.5, i.e. z ≥ 0; softmax: the
+    first class of largest p, as MATCH(MAX(…),…,0) finds it)."""
+    z = model.logits(X, theta)
+    return (z >= 0).astype(int) if z.ndim == 1 else np.argmax(model.probability(z), axis=1)
+
+
+def accuracy(model: Model, X: np.ndarray, y: np.ndarray, theta: np.ndarray) -> float:
+    return float(np.mean(predicted_class(model, X, theta) == np.asarray(y, dtype=int)))
+
+
+def confusion(model: Model, X: np.ndarray, y: np.ndarray, theta: np.ndarray, C: int) -> np.ndarray:
+    """C×C counts: rows the true class, columns the predicted one."""
+    out = np.zeros((C, C), dtype=int)
+    np.add.at(out, (np.asarray(y, dtype=int), predicted_class(model, X, theta)), 1)
+    return out
