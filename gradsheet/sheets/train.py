@@ -123,7 +123,7 @@ def _write_single_cells(ws, fmt, layout, settings, state, values, t) -> None:
     left and a note on the right; best_Loss and best_dist under the parameter table."""
     model = MODELS[layout.model]
     rows = {
-        "lr": (None, settings.lr, fmt.input, t["lr_note"]),
+        "lr": (None, settings.lr, fmt.input, t["lr_note" if settings.optimizer == "gd" else "lr_note_opt"]),
         "eps": (None, settings.eps, fmt.input, t["eps_note"]),
         **{h: (None, getattr(settings, h), fmt.input, t[f"{h}_note"]) for h in HYPER_NAMES},
         **({"t": (None, state.t, fmt.paste, t["t_note"])} if "t" in layout.scalars else {}),
