@@ -10,6 +10,11 @@ the file, and where it applies the 1-based file row, the column heading and the 
 Files as instructors have them are read the way Excel (English/Korean locale) shows them:
 numbers with thousands separators (`"45,000"`) and percentages (`12%` is 0.12), a title line
 above the headings and a units row under them; each such reading is said once, as a warning.
+
+A target of text labels (합격/불합격, setosa/versicolor/virginica) makes a classification data
+set: `Dataset.classes` names the classes and `y` holds each row's class index 0..C-1 (as
+float64, like any target; the model one-hots it as np.eye(C)[y.astype(int)]). See
+`_class_target` for how classes are found, ordered and checked.
 """
 
 from __future__ import annotations
@@ -63,6 +68,14 @@ _GROUPED = re.compile(r"[+-]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d*)?")
 _UNIT = re.compile(r"[(\[（［【〔].*[)\]）］】〕]", re.DOTALL)
 THOUSANDS, PERCENT = "thousands", "percent"
 
+# Models whose target is a class (the model specs live in core/models.py); any other model
+# name is a regression on a numeric target, checked by Settings. LINEAR is the default.
+LINEAR, LOGISTIC, SOFTMAX = "linear", "logistic", "softmax"
+CLASSIFIERS = (LOGISTIC, SOFTMAX)
+# A classifier has one output (h, Loss and slope columns) per class: more would crowd the sheet,
+# and a target with more distinct labels is more likely a column of names than of classes.
+MAX_CLASSES = 20
+
 
 @dataclass(frozen=True)
 class Dataset:
@@ -70,8 +83,10 @@ class Dataset:
     feature_names: tuple[str, ...]
     target_name: str
     X: np.ndarray  # float64, shape (n, k)
-    y: np.ndarray  # float64, shape (n,)
+    y: np.ndarray  # float64, shape (n,); for a classifier the class index 0..C-1 of each row
     warnings: tuple[str, ...] = field(default=())
+    classes: tuple[str, ...] = ()  # class names, index order; empty for a regression
+    model: str = LINEAR  # the model the target asks for: linear, logistic or softmax (or as given)
 
     @property
     def n(self) -> int:
@@ -104,17 +119,19 @@ def lemonade(lang: str = "ko") -> Dataset:
 
 def load(path: str | Path | None = None, target: str | None = None,
          features: str | list[str] | None = None, sheet: str | None = None,
-         lang: str = "ko") -> Dataset:
-    """Read a numeric table; None means the embedded lemonade data (headings in `lang`).
+         lang: str = "ko", model: str | None = None,
+         classes: str | Sequence[str] | None = None) -> Dataset:
+    """Read a table; None means the embedded lemonade data (headings in `lang`).
 
-    `target` and `features` name columns by heading or by 1-based position (default: the last
-    column with numbers is the target, all other columns with numbers are features). `sheet`
-    picks an .xlsx worksheet by name.
+    `target` and `features` name columns by heading or by 1-based position (default: see
+    `_default_target`; all other columns with numbers are features). `sheet` picks an .xlsx
+    worksheet by name. `model` None chooses by the target: text labels → logistic (2 classes)
+    or softmax (3 to 20), numbers → linear; `classes` ("A,B,C" or a list) orders the classes.
     """
     if path is None:
-        return select(lemonade_table(lang), "lemonade", target, features)
+        return select(lemonade_table(lang), "lemonade", target, features, model, classes)
     path = Path(path)
-    return select(read_table(path, sheet), path.stem, target, features)
+    return select(read_table(path, sheet), path.stem, target, features, model, classes)
 
 
 def lemonade_table(lang: str = "ko") -> Table:
@@ -127,13 +144,20 @@ def lemonade_table(lang: str = "ko") -> Table:
 
 
 def select(table: Table, name: str, target: str | None,
-           features: str | list[str] | None) -> Dataset:
-    """Pick the target (default: the last column with numbers) and the features (default: all
-    other columns with numbers; columns without any are left out with a warning), then convert
-    the chosen columns, and only those, to numbers."""
+           features: str | list[str] | None, model: str | None = None,
+           classes: str | Sequence[str] | None = None) -> Dataset:
+    """Pick the target (default: see `_default_target`) and the features (default: all other
+    columns with numbers; columns without any are left out with a warning), then convert the
+    chosen columns, and only those, to numbers; a class target to class indices."""
     headings = table.headings
+    model = model or None
+    wanted = _wanted_classes(classes)
+    if wanted is not None and model is not None and model not in CLASSIFIERS:
+        raise GradsheetError(f"--classes orders the classes of a class target; --model {model} "
+                             "learns a number (use --model logistic or softmax)")
+    intent = _intent(model, wanted)
     columns = _Columns(table)
-    f, t, left_out = _choose(table, columns, target, features)
+    f, t, left_out = _choose(table, columns, target, features, intent)
     if not f:
         raise GradsheetError("no feature columns: the table needs at least two columns")
     if t in f:
@@ -145,21 +169,32 @@ def select(table: Table, name: str, target: str | None,
         raise GradsheetError(
             f"{_clean(name)}: {len(f)} feature columns; at most {MAX_FEATURES} fit in the per-row "
             f"formula (Excel allows 8,192 characters); choose fewer features")
-    values = columns.values(f + [t])
     warnings = list(table.warnings)
     warnings += [_cut_note(table.full_headings[j]) for j in f + [t]
                  if len(table.full_headings[j]) > MAX_HEADING]
     if left_out:
         warnings.append(_left_out_note(table, left_out))
-    warnings += [_conversion_note(headings[j], columns.converted(j)) for j in f + [t]
+    if intent == REGRESS or (intent == AUTO and columns.has_numbers(t)):
+        if intent == REGRESS and not columns.has_numbers(t):
+            _refuse_text_target(table, t, model)
+        values = columns.values(f + [t])
+        warnings += [_conversion_note(headings[j], columns.converted(j)) for j in f + [t]
+                     if columns.converted(j)]
+        return Dataset(name, tuple(headings[j] for j in f), headings[t],
+                       as_cell_numbers(values[:, :-1]), as_cell_numbers(values[:, -1]),
+                       tuple(warnings), model=model or LINEAR)
+    target_class = _class_target(table, columns, t, f, model, wanted)
+    warnings += [_conversion_note(headings[j], columns.converted(j)) for j in f
                  if columns.converted(j)]
+    warnings += target_class.notes
     return Dataset(name, tuple(headings[j] for j in f), headings[t],
-                   as_cell_numbers(values[:, :-1]), as_cell_numbers(values[:, -1]),
-                   tuple(warnings))
+                   as_cell_numbers(target_class.X), target_class.y, tuple(warnings),
+                   target_class.classes, target_class.model)
 
 
 def _choose(table: Table, columns: "_Columns", target: str | None,
-            features: str | list[str] | None) -> tuple[list[int], int, list[int]]:
+            features: str | list[str] | None, intent: str
+            ) -> tuple[list[int], int, list[int]]:
     """(feature columns, target column, columns left out for having no numbers)."""
     f: list[int] = []
     if features:
@@ -167,9 +202,8 @@ def _choose(table: Table, columns: "_Columns", target: str | None,
         f = [_column(table, str(s).strip()) for s in names]
     if target not in (None, ""):
         t = _column(table, target)
-    else:  # no column with numbers at all: the last, refused by its first cell
-        t = next((j for j in reversed(range(len(table.headings))) if columns.has_numbers(j)),
-                 len(table.headings) - 1)
+    else:
+        t = _default_target(table, columns, f, intent)
     left_out: list[int] = []
     if not features:
         for j in range(len(table.headings)):
@@ -178,6 +212,46 @@ def _choose(table: Table, columns: "_Columns", target: str | None,
         if not f and left_out:  # nothing with numbers besides the target: say why, by the cell
             columns.values([left_out[0]])
     return f, t, left_out
+
+
+# What the options ask of the target: a number (a regression model named), a class (a
+# classifier named, or --classes given), or whatever the target column holds (AUTO).
+REGRESS, CLASSIFY, AUTO = "regress", "classify", "auto"
+
+
+def _intent(model: str | None, wanted: list[str] | None) -> str:
+    if model is None:
+        return AUTO if wanted is None else CLASSIFY
+    return CLASSIFY if model in CLASSIFIERS else REGRESS
+
+
+def _default_target(table: Table, columns: "_Columns", f: list[int], intent: str) -> int:
+    """The target when none is named.
+
+    A classifier asked for (--model logistic/softmax, or --classes): the last column. A
+    regression asked for (--model linear): the last column with numbers, as always. Neither
+    (AUTO): the last column if it looks like classes, as in iris's species column, else the
+    last column with numbers. Looking like classes means: no cell is a number, 2 to
+    MAX_CLASSES distinct labels of which some repeat (a column of names or notes rarely
+    repeats), and every other column holds numbers unless the features are named (a table
+    with other text columns keeps the regression default, whatever its last column holds).
+    With no column with numbers at all the last column is taken, to be refused by its cells."""
+    last = len(table.headings) - 1
+    if intent == CLASSIFY:
+        return last
+    if intent == AUTO and last not in f and _looks_like_classes(table, columns, last) and \
+            (f or all(columns.has_numbers(j) for j in range(last))):
+        return last
+    return next((j for j in reversed(range(len(table.headings))) if columns.has_numbers(j)),
+                last)
+
+
+def _looks_like_classes(table: Table, columns: "_Columns", j: int) -> bool:
+    if columns.has_numbers(j):
+        return False
+    labels = [_label(cell) for cell in table.columns[j] if not _blank_cell(cell)]
+    distinct = len(set(labels))
+    return 2 <= distinct <= MAX_CLASSES and distinct < len(labels)
 
 
 def as_cell_numbers(a: np.ndarray) -> np.ndarray:
@@ -199,7 +273,7 @@ def _column(table: Table, wanted) -> int:
         return table.aliases[w]
     if w.isdigit() and 1 <= int(w) <= len(headings):
         return int(w) - 1
-    close = _close_headings(headings, w)
+    close = _close_names(headings, w)
     if close:
         options = " or ".join(f"{_q(headings[j])} (column {j + 1})" for j in close)
         raise GradsheetError(f"no column {_q(wanted)}; did you mean {options}?")
@@ -208,17 +282,169 @@ def _column(table: Table, wanted) -> int:
     raise GradsheetError(f"no column {_q(wanted)}; the columns are: {shown}{more}")
 
 
-def _close_headings(headings: Sequence[str], wanted: str, most: int = 3) -> list[int]:
-    """Columns a mistyped name probably meant, best first: headings that start with it or
-    contain it ('매매가' → '매매가(만원)'), then difflib's close matches; letter case ignored."""
+def _close_names(names: Sequence[str], wanted: str, most: int = 3) -> list[int]:
+    """The names (headings, class labels) a mistyped one probably meant, best first: names that
+    start with it or contain it ('매매가' → '매매가(만원)'), then difflib's close matches;
+    letter case ignored."""
     key = wanted.casefold()
     if not key:
         return []
-    folded = [h.casefold() for h in headings]
+    folded = [h.casefold() for h in names]
     found = [j for j, h in enumerate(folded) if h.startswith(key)]
     found += [j for j, h in enumerate(folded) if key in h or (len(h) > 1 and h in key)]
     found += [folded.index(h) for h in difflib.get_close_matches(key, folded, n=most)]
     return list(dict.fromkeys(found))[:most]
+
+
+# ---------------------------------------------------------------------------------------------
+# A class target
+
+
+@dataclass(frozen=True)
+class _ClassTarget:
+    X: np.ndarray  # the feature columns, float64, as read
+    y: np.ndarray  # each row's class index 0..C-1, float64
+    classes: tuple[str, ...]  # the class names in index order
+    model: str  # LOGISTIC or SOFTMAX (or as given)
+    notes: tuple[str, ...]  # warning lines
+
+
+def _class_target(table: Table, columns: "_Columns", t: int, f: list[int], model: str | None,
+                  wanted: list[str] | None) -> _ClassTarget:
+    """The features and the class of each row.
+
+    A target of text labels (surrounding spaces stripped, letter case kept) has its classes
+    numbered in order of first appearance; a target of numbers only (read as classes because a
+    classifier was asked for) has them in order of value, named by the number ("0", "1"), and
+    --model logistic takes only 0 and 1 there, so that the class index is the number.
+    `wanted` (--classes) reorders them. 2 to MAX_CLASSES classes; `model` None picks logistic
+    for 2 and softmax for more, and says so."""
+    heading = _q(table.headings[t])
+    column = columns.get(t)
+    if column.values is not None:  # every cell a number: class codes
+        X = columns.values(f)
+        codes = column.values + 0.0  # -0.0 is 0
+        if model == LOGISTIC:
+            _check_zero_one(table, t, codes)
+        values, inverse = np.unique(codes, return_inverse=True)
+        found, kind = [_plain(v) for v in values], "values"
+    else:
+        labels, bad = _labels(table, t)
+        X = columns.values(f, bad)
+        found, kind = list(dict.fromkeys(labels)), "labels"
+        position = {name: i for i, name in enumerate(found)}
+        inverse = np.fromiter((position[label] for label in labels), dtype=np.intp,
+                              count=len(labels))
+    count = len(found)
+    if count < 2:
+        raise GradsheetError(f"{table.where}: target {heading} holds only 1 class "
+                             f"({_q(found[0])}); classification needs 2 to {MAX_CLASSES} classes")
+    if count > MAX_CLASSES:
+        raise GradsheetError(f"{table.where}: target {heading} holds {count:,} different {kind}; "
+                             f"classification takes at most {MAX_CLASSES} classes")
+    order = found if wanted is None else _ordered(found, wanted, heading)
+    if model == LOGISTIC and count != 2:
+        raise GradsheetError(f"--model logistic learns 2 classes, but target {heading} holds "
+                             f"{count} ({_listed(found)}); use --model softmax")
+    chosen = model or (LOGISTIC if count == 2 else SOFTMAX)
+    notes = []
+    if model is None:
+        notes.append(f"target {heading} holds {count} classes ({_listed(order)}): {chosen} "
+                     f"regression (--model {chosen})")
+    notes += _case_notes(heading, found)
+    index = np.array([order.index(name) for name in found], dtype=np.float64)
+    return _ClassTarget(X, index[inverse], tuple(order), chosen, tuple(notes))
+
+
+def _refuse_text_target(table: Table, t: int, model: str) -> None:
+    """A regression asked for on a column of labels: say what to do instead."""
+    first = next(((i, c) for i, c in enumerate(table.columns[t]) if not _blank_cell(c)), None)
+    if first is None:  # an empty column: refused by its first cell, as missing
+        return
+    i, cell = first
+    raise GradsheetError(f"{table.where}: target {_q(table.headings[t])} holds text "
+                         f"({_q(_shown_cell(cell), 30)} in row {table.first_row + i}), not numbers; "
+                         f"--model {model} learns a number (--model logistic or softmax, or no "
+                         "--model, learns its classes)")
+
+
+def _wanted_classes(classes: str | Sequence[str] | None) -> list[str] | None:
+    """--classes as names ("A,B,C" or a list; surrounding spaces stripped); None if not given."""
+    if classes is None or (isinstance(classes, str) and not classes.strip()):
+        return None
+    names = classes.split(",") if isinstance(classes, str) else [str(c) for c in classes]
+    names = [name.strip() for name in names]
+    if not all(names):
+        raise GradsheetError(f"--classes {_q(','.join(names))} has an empty class name")
+    return names
+
+
+def _label(cell) -> str:
+    """A class label as the cell shows it: text without surrounding spaces (nothing else
+    changes: labels are case-sensitive), a worksheet number in its shortest spelling."""
+    if isinstance(cell, str):
+        return cell.strip()
+    if isinstance(cell, bool):
+        return "TRUE" if cell else "FALSE"
+    if isinstance(cell, (int, float)):
+        try:
+            return _plain(float(cell))
+        except OverflowError:
+            return str(cell)
+    return str(cell)
+
+
+def _labels(table: Table, t: int) -> tuple[list[str], list[tuple[int, int, str]]]:
+    """Column t's labels, and its first missing one as (row index, column, why)."""
+    labels = []
+    for i, cell in enumerate(table.columns[t]):
+        if _blank_cell(cell):
+            return labels, [(i, t, "the class label is missing")]
+        labels.append(_label(cell))
+    return labels, []
+
+
+def _check_zero_one(table: Table, t: int, codes: np.ndarray) -> None:
+    other = np.flatnonzero((codes != 0) & (codes != 1))
+    if other.size:
+        i = int(other[0])
+        raise GradsheetError(
+            f"{table.where}: row {table.first_row + i}, column {_q(table.headings[t])}: "
+            f"{_q(_shown_cell(table.columns[t][i]))} is neither 0 nor 1 (--model logistic reads "
+            "a numeric target as the classes 0 and 1; --model softmax takes other numbers)")
+
+
+def _ordered(found: list[str], wanted: list[str], heading: str) -> list[str]:
+    """The classes in --classes order; each class of the target named exactly once."""
+    for name in wanted:
+        if name not in found:
+            close = _close_names(found, name)
+            hint = (f"did you mean {' or '.join(_q(found[j]) for j in close)}?" if close else
+                    f"its classes are: {_listed(found)}")
+            raise GradsheetError(f"--classes: no class {_q(name)} in target {heading}; {hint}")
+    twice = next((name for name in wanted if wanted.count(name) > 1), None)
+    if twice is not None:
+        raise GradsheetError(f"--classes names class {_q(twice)} twice")
+    left = [name for name in found if name not in wanted]
+    if left:
+        raise GradsheetError(f"--classes leaves out {_listed(left)} of target {heading}; name "
+                             f"each of its {len(found)} classes once")
+    return list(wanted)
+
+
+def _case_notes(heading: str, found: list[str]) -> list[str]:
+    """Labels that differ only in letter case are two classes: probably a typing slip."""
+    seen: dict[str, str] = {}
+    for name in found:
+        other = seen.setdefault(name.casefold(), name)
+        if other != name:
+            return [f"target {heading}: labels {_q(other, 30)} and {_q(name, 30)} differ only "
+                    "in letter case, so they are two classes"]
+    return []
+
+
+def _listed(names: Sequence[str]) -> str:
+    return ", ".join(_clean(_cut(name, 30)) for name in names)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -259,12 +485,14 @@ class _Columns:
     def converted(self, j: int) -> dict:
         return self.get(j).converted
 
-    def values(self, chosen: list[int]) -> np.ndarray:
+    def values(self, chosen: list[int], also_bad: Sequence[tuple[int, int, str]] = ()
+               ) -> np.ndarray:
         """The chosen columns as an (n, len(chosen)) float64 array; a cell that is not a number
-        is refused by file row and heading, the first in reading order (row by row)."""
+        is refused by file row and heading, the first in reading order (row by row), and so
+        is a bad cell of another column in `also_bad` (row index, column, why)."""
         table = self.table
         out = np.empty((len(table.rows), len(chosen)), dtype=np.float64)
-        bad = []
+        bad = list(also_bad)
         for c, j in enumerate(chosen):
             column = self.get(j)
             if column.bad is not None:

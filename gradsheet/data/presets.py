@@ -1,6 +1,6 @@
-"""Presets: small TOML files naming a dataset, target, features, lr, eps, seed, language
-and title. Shipped ones live in templates/ (`gradsheet build --preset lemonade`); an
-instructor's own is passed as the data argument (`gradsheet build my-class.toml`)."""
+"""Presets: small TOML files naming a dataset, target, features, model, classes, lr, eps,
+seed, language and title. Shipped ones live in templates/ (`gradsheet build --preset
+lemonade`); an instructor's own is passed as the data argument (`gradsheet build my-class.toml`)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ KEYS = {"data": (str,), "target": (str, int), "features": (str, list), "sheet": 
         "lr": (float, int), "eps": (float, int), "seed": (int,), "lang": (str,), "title": (str,),
         "diff": (str,), "scale": (str,), "unrolled": (int,), "buttons": (str,),
         "landscape": (str, list), "optimizer": (str,), "beta": (float, int), "rho": (float, int),
-        "beta1": (float, int), "beta2": (float, int), "delta": (float,), "compare": (int,)}
+        "beta1": (float, int), "beta2": (float, int), "delta": (float,), "compare": (int,),
+        "model": (str,), "classes": (str, list)}
 LEMONADE = "lemonade"  # `data = "lemonade"` means the embedded course table
 
 
@@ -62,6 +63,8 @@ def read(path: str | Path) -> dict:
     options["data"] = None if data == LEMONADE else str((path.parent / data).resolve())
     if isinstance(options.get("features"), list):
         options["features"] = ",".join(str(f) for f in options["features"])
+    if isinstance(options.get("classes"), list):  # kept a list: a label may hold a comma
+        options["classes"] = tuple(str(c) for c in options["classes"])
     if isinstance(options.get("target"), int):
         options["target"] = str(options["target"])
     if isinstance(options.get("landscape"), str):
