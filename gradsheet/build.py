@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .core import models
-from .data.dataset import Dataset, load
+from .data.dataset import CLASSIFIERS, Dataset, load
 from .core.errors import GradsheetError
 from .core.layout import param_names
 from .core.settings import Settings, State, initial_theta
@@ -131,7 +131,8 @@ def build(data: str | Path | None = None, out: str | Path | None = None, **kwarg
 
 def make(data: str | Path | None = None, out: str | Path | None = None, *,
          target: str | None = None, features: str | list[str] | None = None,
-         sheet: str | None = None, default_stem: str | None = None, **options) -> Built:
+         sheet: str | None = None, default_stem: str | None = None,
+         classes: str | list[str] | None = None, **options) -> Built:
     """Write the course workbook for `data` (None: the lemonade table) and return its path.
 
     `options` are Settings fields: lr, eps, seed, lang, diff, title, buttons, unrolled,
@@ -140,9 +141,14 @@ def make(data: str | Path | None = None, out: str | Path | None = None, *,
     """
     out = output_path(data, out, default_stem)
     dataset = load(data, target=target, features=features, sheet=sheet,
-                   lang=options.get("lang", Settings.lang))
+                   lang=options.get("lang", Settings.lang), model=options.get("model"), classes=classes)
+    if dataset.model in CLASSIFIERS:
+        raise GradsheetError(f"{dataset.name}: target {dataset.target_name!r} holds classes; classification "
+                             f"workbooks ({dataset.model} regression) are not built by this version yet, "
+                             "only linear regression: choose a numeric --target")
     for message in dataset.warnings:
         warnings.warn(message, stacklevel=2)
+    options["model"] = dataset.model
     settings = Settings(**sized_defaults(dataset, options))
     warn_if_unstable(dataset, settings)
     state = fresh_state(dataset, settings, settings.seed)

@@ -60,6 +60,10 @@ def main():
               help="Rows (steps) of the 'All steps' sheet; 0 leaves it out.  [default: 100, fewer for big tables]")
 @click.option("--landscape", help="The two parameters of the loss landscape, e.g. W_1,B, or none "
                                   "(default: the first W and B; left out for big tables).")
+@click.option("--model", type=click.Choice(["linear", "logistic", "softmax"]),
+              help="linear regression (the course), or classification: logistic (2 classes), softmax "
+                   "(3 or more). A text target picks classification by itself.  [default: linear]")
+@click.option("--classes", help="The classes' order, comma-separated (class 1 first for logistic).")
 @click.option("--optimizer", type=click.Choice(["gd", "momentum", "rmsprop", "adam"]),
               help="How next_P follows from the slope: the course's plain gradient descent, or Keras's "
                    "momentum (SGD), RMSprop, Adam.  [default: gd]")
@@ -113,7 +117,9 @@ def list_presets():
     """
     from .data import presets
     for name, title, path in presets.available():
-        click.echo(f"{name:12} {title}  ({path})")
+        later = "" if presets.read(path).get("model", "linear") == "linear" else \
+            "  [classification: not buildable by this version yet]"
+        click.echo(f"{name:12} {title}  ({path}){later}")
 
 
 def _out_option(f):

@@ -201,3 +201,12 @@ def test_build_says_what_it_wrote_in_the_workbooks_language(tmp_path, monkeypatc
         "lemonade.xlsx에 저장했습니다: 6행, 온도 → 판매량; lr = 0.001, eps = 0.0001"
     assert cli("build", "--lang", "en", "-o", "e.xlsx").output.splitlines()[0] == \
         "wrote e.xlsx: 6 rows, temperature -> sales; lr = 0.001, eps = 0.0001"
+
+
+@pytest.mark.parametrize("preset", ["iris", "exam"])
+def test_classification_presets_are_refused_in_one_line_until_their_sheets_exist(tmp_path, monkeypatch, preset):
+    monkeypatch.chdir(tmp_path)
+    result = cli("build", "--preset", preset)
+    assert result.exit_code == 2 and "not built by this version yet" in result.output
+    assert len(result.output.strip().splitlines()) == 1 and not list(tmp_path.iterdir())
+    assert "not buildable by this version yet" in cli("presets").output
