@@ -72,15 +72,21 @@ SLOW_PROGRESS = 0.9
 def warn_if_unstable(dataset: Dataset, settings: Settings) -> None:
     """Gradient descent on this loss converges only for lr below 2 / (its largest
     curvature); above that the workbook would only show Loss exploding. Far below it
-    (e.g. the course's 0.001 on standardised inputs, ~1000x below) Loss barely moves."""
+    (e.g. the course's 0.001 on standardised inputs, ~1000x below) Loss barely moves.
+    Momentum (Keras's heavy ball) converges for lr below 2·(1 + beta) / curvature; RMSprop
+    and Adam divide each step by the slope's own size, so no curvature limits their lr."""
+    if settings.optimizer in ("rmsprop", "adam"):
+        return
     X = model_X(dataset, settings)
-    limit = models.stable_lr(X)
+    limit = models.stable_lr(X) * (1 + settings.beta if settings.optimizer == "momentum" else 1)
     lr = settings.lr
     if lr >= limit:
         hint = "" if settings.scale != "none" or dataset.k == 1 else " or rescale the features with --scale standard"
         warnings.warn(f"lr = {lr:g} is above the largest stable learning rate for this data "
                       f"({limit:.3g}, from the loss's curvature): the descent will diverge; "
                       f"try --lr {models.suggest_lr(X):g}{hint}", stacklevel=3)
+        return
+    if settings.optimizer != "gd":  # the progress bound below is plain gradient descent's
         return
     progress = models.most_progress(X, lr, SLOW_STEPS)
     if progress < SLOW_PROGRESS:

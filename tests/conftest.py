@@ -39,11 +39,14 @@ def built(request, tmp_path):
 def pytest_configure(config):
     config.addinivalue_line("markers", "libreoffice: needs a real LibreOffice (slow); "
                                        "`pytest -m 'not libreoffice'` is the fast loop")
+    config.addinivalue_line("markers", "gnumeric: needs Gnumeric's ssconvert (a second spreadsheet "
+                                       "engine); skipped where it is not installed")
 
 
 def pytest_collection_modifyitems(items):
-    """Every test that asks for the LibreOffice fixture carries the marker, so the fast loop
-    cannot forget one."""
+    """Every test that asks for the LibreOffice (Gnumeric) fixture carries its marker, so the
+    fast loop cannot forget one."""
     for item in items:
-        if "libreoffice" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.libreoffice)
+        for engine in ("libreoffice", "gnumeric"):
+            if engine in getattr(item, "fixturenames", ()):
+                item.add_marker(getattr(pytest.mark, engine))

@@ -274,3 +274,255 @@ def three_feature_csv(path, n=40, seed=7):
     lines = ["면적,거리,비율,가격"] + [",".join(f"{v:.6g}" for v in row) for row in np.column_stack([X, y])]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+# --- the optimizers, in Keras 3's own words -----------------------------------------------------
+# Written out from keras/src/optimizers/sgd.py, rmsprop.py and adam.py as plain Python floats, one
+# parameter at a time, independently of gradsheet.core.optimizers (whose Excel text the workbook's
+# formulas, the stored values and the engine all run).
+KERAS_DEFAULTS = {"beta": 0.9, "rho": 0.9, "beta1": 0.9, "beta2": 0.999, "delta": 1e-7}
+SLOTS = {"gd": (), "momentum": ("vel",), "rmsprop": ("sq",), "adam": ("m", "sq")}
+_H = KERAS_DEFAULTS
+
+
+def keras_sgd_momentum(p, g, vel, lr, beta=_H["beta"]):
+    vel = -g * lr + vel * beta  # sgd.py: m.assign(-g*lr + m*momentum); p += m
+    return p + vel, {"vel": vel}
+
+
+def keras_rmsprop(p, g, sq, lr, rho=_H["rho"], delta=_H["delta"]):
+    sq = rho * sq + (1 - rho) * g * g  # rmsprop.py: velocity
+    return p - lr * g / math.sqrt(sq + delta), {"sq": sq}
+
+
+def keras_adam(p, g, m, sq, t, lr, b1=_H["beta1"], b2=_H["beta2"], delta=_H["delta"]):
+    step = t + 1  # adam.py: local_step = iterations + 1
+    alpha = lr * math.sqrt(1 - b2 ** step) / (1 - b1 ** step)
+    m = m + (g - m) * (1 - b1)
+    sq = sq + (g * g - sq) * (1 - b2)
+    return p - alpha * m / (math.sqrt(sq) + delta), {"m": m, "sq": sq}
+
+
+def keras_update(name: str, p: float, g: float, state: dict, t: int, lr: float,
+                 hyper: dict | None = None) -> tuple[float, dict]:
+    """One parameter's next value and next state under optimizer `name` (gd: p − lr·g)."""
+    h = {**KERAS_DEFAULTS, **(hyper or {})}
+    if name == "gd":
+        return p - lr * g, {}
+    if name == "momentum":
+        return keras_sgd_momentum(p, g, state["vel"], lr, h["beta"])
+    if name == "rmsprop":
+        return keras_rmsprop(p, g, state["sq"], lr, h["rho"], h["delta"])
+    if name == "adam":
+        return keras_adam(p, g, state["m"], state["sq"], t, lr, h["beta1"], h["beta2"], h["delta"])
+    raise ValueError(f"no optimizer {name!r}")
+
+
+def next_t(name: str, t: int) -> int:
+    """Adam counts its updates (the bias correction's t); the others keep t as it is."""
+    return t + 1 if name == "adam" else t
+
+
+def keras_all(name, theta, dloss, state, t, lr, hyper=None) -> tuple[list, dict]:
+    """Every parameter at once: (next θ, next state as slot -> list)."""
+    nxt, nst = [], {s: [] for s in SLOTS[name]}
+    for p in range(len(theta)):
+        one = {s: float(state[s][p]) for s in SLOTS[name]}
+        value, after = keras_update(name, float(theta[p]), float(dloss[p]), one, t, lr, hyper)
+        nxt.append(value)
+        for s in SLOTS[name]:
+            nst[s].append(after[s])
+    return nxt, nst
+
+
+def optimizer_cells(name, params, theta, dloss, state, t, lr, hyper=None) -> dict:
+    """The optimizer's live cells: next_P and next_<slot>_P of every parameter."""
+    nxt, nst = keras_all(name, theta, dloss, state, t, lr, hyper)
+    out = {f"next_{P}": nxt[p] for p, P in enumerate(params)}
+    for s in SLOTS[name]:
+        out |= {f"next_{s}_{P}": nst[s][p] for p, P in enumerate(params)}
+    return out
+
+
+ULP = 2.0 ** -52  # a unit in the last place of a number in [1, 2): math.ulp(x) <= ULP·|x|
+# A state cell a + (b − a)·c or a·c + b·d rounds, in one engine, by at most 2^-53 times
+# (|next| + |in|) four times over (Adam's sq + (g² − sq)·(1 − β2): g², the difference, the
+# product, the sum, each term bounded by |next| + |sq|): 2 ULP of |next| + |in| per engine, 4
+# between two. Measured against these forms: LibreOffice 7.4 (100 random draws of P, dLoss_dP,
+# the state, t, lr and the hyperparameters; 2 tables x 3 optimizers) equal to the bit for
+# momentum and Adam, RMSprop's next_sq_P up to 2 ulps off (24 % of the allowance), its next_P
+# 10 %; Gnumeric 1.12.55 (tests/test_gnumeric.py) up to 5 ulps off in Adam's next_sq_P (79 %).
+CELL_ULPS = 4
+
+
+def optimizer_allowance(name, params, theta, dloss, state, t, lr, hyper=None, typed=False) -> dict:
+    """How far another engine's next_* may be from the Keras forms, per cell.
+
+    A state cell (next_vel / next_sq / next_m) adds two terms, each bounded by the cell's value
+    plus the value it updates: CELL_ULPS units of those. next_P = P − u adds its own rounding
+    of P and next_P to the rounding of u: u's own operations (16 units), the state cells'
+    allowance carried through u's derivative in them, and for Adam the bias correction:
+    1 − β^(t+1) turns one unit of β^(t+1) into β^s/(1 − β^s) units (the square root halves
+    β2's). typed: the inputs hold the 16 digits a typed cell keeps (TYPED_RTOL each)."""
+    h = {**KERAS_DEFAULTS, **(hyper or {})}
+    typed_rel = TYPED_RTOL if typed else 0.0
+    cell_rel = CELL_ULPS * ULP + 3 * typed_rel  # a state cell's inputs enter up to 3 times
+    want = optimizer_cells(name, params, theta, dloss, state, t, lr, hyper)
+    own = 16 * ULP + typed_rel
+    out = {}
+    for p, P in enumerate(params):
+        err = {}
+        for s in SLOTS[name]:
+            err[s] = cell_rel * (abs(want[f"next_{s}_{P}"]) + abs(float(state[s][p])))
+            out[f"next_{s}_{P}"] = err[s]
+        nxt, before = want[f"next_{P}"], float(theta[p])
+        u = abs(before - nxt)
+        if name == "gd":
+            err_u = own * u
+        elif name == "momentum":  # next_P = P + next_vel
+            err_u = err["vel"]
+        elif name == "rmsprop":  # u = lr·g / √(next_sq + δ)
+            sq = want[f"next_sq_{P}"] + h["delta"]
+            err_u = u * (own + 0.5 * err["sq"] / sq)
+        else:  # u = α·next_m / (√next_sq + δ), α = lr·√(1 − β2^s) / (1 − β1^s)
+            s = t + 1
+            b1, b2 = h["beta1"] ** s, h["beta2"] ** s
+            alpha = lr * math.sqrt(1 - b2) / (1 - b1)
+            root = math.sqrt(want[f"next_sq_{P}"])
+            err_u = (u * (own + (b1 / (1 - b1) + b2 / (2 * (1 - b2))) * ULP)
+                     + alpha / (root + h["delta"]) * err["m"]
+                     + (0.5 * u * err["sq"] / (root * (root + h["delta"])) if root else 0.0))
+        out[f"next_{P}"] = (CELL_ULPS * ULP + typed_rel) * (abs(nxt) + abs(before)) + err_u
+    return out
+
+
+def assert_optimizer_cells(got: dict, name, params, theta, dloss, state, t, lr, hyper=None,
+                           typed=False) -> dict:
+    """Every next_* cell equals the Keras forms within optimizer_allowance; returns the
+    differences in units of their allowance (for the reports of what was measured)."""
+    want = optimizer_cells(name, params, theta, dloss, state, t, lr, hyper)
+    allow = optimizer_allowance(name, params, theta, dloss, state, t, lr, hyper, typed)
+    bad, used = [], {}
+    for cell, value in want.items():
+        diff = abs(float(got[cell]) - value)
+        used[cell] = diff / allow[cell] if allow[cell] else float(diff > 0)
+        if not diff <= allow[cell]:
+            bad.append(f"{cell}: engine {got[cell]!r} != Keras {value!r} (allowance {allow[cell]:.3g})")
+    assert not bad, "\n".join(bad)
+    return used
+
+
+# --- a descent under an optimizer, by hand ------------------------------------------------------
+def hand_forward_slopes(X, y, theta, eps) -> list:
+    """The course's slopes: for each P, (Loss with P really holding P + eps − Loss) / eps."""
+    base = hand_loss(X, y, theta)
+    out = []
+    for p in range(len(theta)):
+        moved = [float(v) for v in theta]
+        moved[p] += eps
+        out.append((hand_loss(X, y, moved) - base) / eps)
+    return out
+
+
+@dataclass
+class HandDescent:
+    """Whole course steps under an optimizer, as plain lists."""
+    starts: list  # (theta, state, t) at the start of each step
+    history: list  # rows [P…, Loss], one per step
+    theta: list  # where the last step ended
+    dloss: list  # the slopes pasted in the last step
+    state: dict  # slot -> one value per parameter
+    t: int
+
+
+def hand_descent(X, y, theta, lr, eps, steps, name="gd", hyper=None) -> HandDescent:
+    """`steps` course steps (2–6) from theta with a fresh state: history row, forward slopes
+    from the losses (math.fsum), then the Keras update of every parameter (and t + 1)."""
+    theta = [float(v) for v in theta]
+    state = {s: [0.0] * len(theta) for s in SLOTS[name]}
+    t, dloss, starts, history = 0, [0.0] * len(theta), [], []
+    for _ in range(steps):
+        starts.append((list(theta), {s: list(v) for s, v in state.items()}, t))
+        history.append(theta + [hand_loss(X, y, theta)])
+        dloss = hand_forward_slopes(X, y, theta, eps)
+        theta, state = keras_all(name, theta, dloss, state, t, lr, hyper)
+        t = next_t(name, t)
+    return HandDescent(starts, history, theta, dloss, state, t)
+
+
+def slope_sensitivity(name, theta, dloss, state, t, lr, hyper=None) -> np.ndarray:
+    """|d/dg| of each parameter's next value, then of each slot's next value (z's order), per
+    unit of that parameter's pasted slope g: how an error in a slope carries into the update
+    (a forward difference of the Keras forms)."""
+    m, slots = len(theta), SLOTS[name]
+    out = np.zeros(m * (1 + len(slots)))
+    for p in range(m):
+        one = {s: float(state[s][p]) for s in slots}
+        g = float(dloss[p])
+        dg = 1e-6 * max(abs(g), 1.0)
+        a = keras_update(name, float(theta[p]), g, one, t, lr, hyper)
+        b = keras_update(name, float(theta[p]), g + dg, one, t, lr, hyper)
+        out[p] = abs(b[0] - a[0]) / dg
+        for i, s in enumerate(slots):
+            out[m * (i + 1) + p] = abs(b[1][s] - a[1][s]) / dg
+    return out
+
+
+def _hand_step(X, y, z, name, t, lr, eps, hyper) -> np.ndarray:
+    """One whole step on z = (θ, then each slot's values): the map whose Jacobian carries errors."""
+    m = X.shape[1] + 1
+    theta = list(z[:m])
+    state = {s: list(z[m * (i + 1):m * (i + 2)]) for i, s in enumerate(SLOTS[name])}
+    nxt, nst = keras_all(name, theta, hand_forward_slopes(X, y, theta, eps), state, t, lr, hyper)
+    return np.array(nxt + [v for s in SLOTS[name] for v in nst[s]])
+
+
+def optimizer_drift(X, y, hand: HandDescent, lr, eps, name, hyper=None) -> dict:
+    """How far two engines' descents from the same start may drift apart under an optimizer,
+    to first order, per step i: "param" (|error| of each parameter at its start), "loss" (its
+    Loss), and after the last step "end" (parameters, then each slot's values) and "slope"
+    (the slopes it pasted).
+
+    Over z = (θ, state) step i adds its own rounding ℓ_i: the slopes' (loss_rounding of the two
+    losses, over eps, as in descent_allowance) carried through the update's derivative in its
+    slope, plus the update's (optimizer_allowance). Later steps carry it by their Jacobians J
+    (finite differences of the hand step), so an error at step n is at most Σ_i |J_{n−1}⋯J_{i+1}|·ℓ_i:
+    the product before the absolute value, because momentum's contraction lives in the signs
+    (|J| alone grows). A parameter error e_θ moves the Loss by |∇L|·e_θ + λ|e_θ|²/2 and the
+    slopes by H·e_θ (H = 2/n·AᵀA, the loss's Hessian)."""
+    m = X.shape[1] + 1
+    slots = SLOTS[name]
+    A = np.column_stack([X, np.ones(len(y))])
+    H = 2.0 / len(y) * (A.T @ A)
+    lam = float(np.linalg.eigvalsh(H)[-1])
+    names = [str(p) for p in range(m)]
+    size = m * (1 + len(slots))
+    carried, local = [], []  # per earlier step: its rounding, and the product of Jacobians since
+    out = {"param": [], "loss": []}
+    for theta, state, t in hand.starts:
+        th = np.array(theta)
+        e = sum((np.abs(M) @ ell for M, ell in zip(carried, local)), np.zeros(size))
+        ep = e[:m]
+        out["param"].append(ep)
+        out["loss"].append(loss_rounding(X, y, th) + float(np.abs(model.exact_gradient(X, y, th)) @ ep)
+                           + lam * float(ep @ ep) / 2)
+        base = loss_rounding(X, y, th)
+        dg = np.array([(loss_rounding(X, y, th, shift) + base) / eps for shift in nudges(X, eps)])
+        out["slope"] = dg + sum((np.abs(H @ M[:m]) @ ell for M, ell in zip(carried, local)), np.zeros(m))
+        g = hand_forward_slopes(X, y, theta, eps)
+        allow = optimizer_allowance(name, names, theta, g, state, t, lr, hyper)
+        ell = slope_sensitivity(name, theta, g, state, t, lr, hyper) * np.tile(dg, 1 + len(slots))
+        ell += [allow[f"next_{p}"] for p in names] + [allow[f"next_{s}_{p}"] for s in slots for p in names]
+        z = np.array(theta + [v for s in slots for v in state[s]])
+        here = _hand_step(X, y, z, name, t, lr, eps, hyper)
+        J = np.empty((size, size))
+        for j in range(size):
+            dz = 1e-5 * max(abs(z[j]), 1e-3)
+            moved = z.copy()
+            moved[j] += dz
+            J[:, j] = (_hand_step(X, y, moved, name, t, lr, eps, hyper) - here) / dz
+        carried = [J @ M for M in carried] + [np.eye(size)]
+        local.append(ell)
+    out["end"] = sum((np.abs(M) @ ell for M, ell in zip(carried, local)), np.zeros(size))
+    out["param"], out["loss"] = np.array(out["param"]), np.array(out["loss"])
+    return out

@@ -1,44 +1,26 @@
-"""The optimizer specs against Keras 3's update forms, written out here independently:
-plain Python floats, one parameter at a time, in Keras's own words."""
+"""The optimizer specs against Keras 3's update forms, written out independently in
+reference.py: plain Python floats, one parameter at a time, in Keras's own words."""
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 import pytest
 
 from gradsheet.core.optimizers import HYPER_DEFAULTS, OPTIMIZERS
+from reference import KERAS_DEFAULTS, SLOTS, keras_update
 
-H = HYPER_DEFAULTS
-
-
-def keras_sgd_momentum(p, g, vel, lr, beta=H["beta"]):
-    vel = -g * lr + vel * beta  # keras/src/optimizers/sgd.py: m.assign(-g*lr + m*momentum)
-    return p + vel, {"vel": vel}
-
-
-def keras_rmsprop(p, g, sq, lr, rho=H["rho"], delta=H["delta"]):
-    sq = rho * sq + (1 - rho) * g * g  # velocity
-    return p - lr * g / math.sqrt(sq + delta), {"sq": sq}
-
-
-def keras_adam(p, g, m, sq, t, lr, b1=H["beta1"], b2=H["beta2"], delta=H["delta"]):
-    step = t + 1  # local_step = iterations + 1
-    alpha = lr * math.sqrt(1 - b2 ** step) / (1 - b1 ** step)
-    m = m + (g - m) * (1 - b1)
-    sq = sq + (g * g - sq) * (1 - b2)
-    return p - alpha * m / (math.sqrt(sq) + delta), {"m": m, "sq": sq}
+H = KERAS_DEFAULTS
 
 
 def reference(name, p, g, state, t, lr):
-    if name == "gd":
-        return p - lr * g, {}
-    if name == "momentum":
-        return keras_sgd_momentum(p, g, state["vel"], lr)
-    if name == "rmsprop":
-        return keras_rmsprop(p, g, state["sq"], lr)
-    return keras_adam(p, g, state["m"], state["sq"], t, lr)
+    return keras_update(name, p, g, state, t, lr)
+
+
+def test_the_reference_defaults_and_slots_are_the_contracts():
+    """reference.py writes Keras's defaults and each optimizer's state out on its own."""
+    assert KERAS_DEFAULTS == HYPER_DEFAULTS
+    assert {name: opt.slots for name, opt in OPTIMIZERS.items()} == SLOTS
+    assert [name for name, opt in OPTIMIZERS.items() if opt.counts_updates] == ["adam"]
 
 
 @pytest.mark.parametrize("name", list(OPTIMIZERS))

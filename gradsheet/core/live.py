@@ -20,7 +20,7 @@ from . import steps
 from .errors import GradsheetError
 from .texts import TEXTS
 from .layout import Layout
-from .optimizers import HYPER_DEFAULTS, OPTIMIZERS
+from .optimizers import HYPER_DEFAULTS, OPTIMIZERS, hyper_rule
 from .scaling import scale_columns
 from .settings import State
 
@@ -106,6 +106,10 @@ def load(grid: Grid) -> Live:
     if lr <= 0 or eps <= 0:
         raise GradsheetError(f"lr and eps must be positive (lr = {lr:g}, eps = {eps:g})")
     hyper = {name: number(name, default) for name, default in HYPER_DEFAULTS.items()}
+    for name, value in hyper.items():  # a typed 1 or 0 would step with nonsense, or blame lr
+        rule = hyper_rule(name, value)
+        if rule:
+            raise GradsheetError(f"{name} holds {value:g}; it must be {rule}")
     width = max(layout.columns["y"], *(layout.raw_column(j) for j in range(k))) + 1
     rows = grid.read(sheet, layout.head_row, 0, layout.n + 1, width)  # headings, then data
     heads = tuple(str(rows[0][c]) for c in [layout.raw_column(j) for j in range(k)] + [layout.columns["y"]])

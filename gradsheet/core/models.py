@@ -205,9 +205,14 @@ def most_progress(X: np.ndarray, lr: float, steps: int) -> float:
     return 1.0 - fastest ** (2 * steps)
 
 
-def suggest_lr(X: np.ndarray) -> float:
-    """A round learning rate (1, 2 or 5 × 10^k) safely below the stable limit."""
-    top = 0.9 * stable_lr(X)
+def suggest_lr(X: np.ndarray, limit: float | None = None) -> float:
+    """A round learning rate (1, 2 or 5 × 10^k) safely below the stable limit (default:
+    plain gradient descent's, 2 / curvature)."""
+    return round_below(0.9 * (stable_lr(X) if limit is None else limit))
+
+
+def round_below(top: float) -> float:
+    """The largest of 1, 2 or 5 × 10^k not above `top`."""
     exp = np.floor(np.log10(top))
     for mant in (5, 2, 1):
         if mant * 10.0 ** exp <= top:

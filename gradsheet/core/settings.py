@@ -9,7 +9,7 @@ import numpy as np
 
 from .errors import GradsheetError
 from .models import CENTRAL, FORWARD, MODELS
-from .optimizers import HYPER_DEFAULTS, OPTIMIZERS
+from .optimizers import HYPER_DEFAULTS, OPTIMIZERS, hyper_rule
 
 COURSE_LR = 0.001  # the course's learning rate
 COURSE_EPS = 0.0001  # the course's nudge ("dt")
@@ -64,13 +64,10 @@ class Settings:
             raise GradsheetError(f"--model must be one of {', '.join(MODELS)}, got {self.model!r}")
         if self.optimizer not in OPTIMIZERS:
             raise GradsheetError(f"--optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
-        for name in ("beta", "rho", "beta1", "beta2"):  # decay rates: a share kept per step
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
-                raise GradsheetError(f"--{name} must be a number from 0 up to (not including) 1, got {value!r}")
-        if isinstance(self.delta, bool) or not isinstance(self.delta, (int, float)) \
-                or not math.isfinite(self.delta) or self.delta <= 0:
-            raise GradsheetError(f"--delta must be a positive number, got {self.delta!r}")
+        for name in HYPER_DEFAULTS:
+            rule = hyper_rule(name, getattr(self, name))
+            if rule:
+                raise GradsheetError(f"--{name} must be {rule}, got {getattr(self, name)!r}")
 
 
 def initial_theta(k: int, seed: int | None) -> np.ndarray:

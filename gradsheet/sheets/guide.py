@@ -63,6 +63,8 @@ KO = {
     "after": "{steps} 스텝 뒤 {loss}",
     "after_one": "{steps} 스텝 뒤 {loss}",
     "start": "처음 {loss}",
+    "diverge_adaptive": "이 워크북의 시작점(초기값 생성기)에서 lr = {lr_v}로 하면 Loss가 {steps} 스텝 만에 너무 커져서 멈춥니다 "
+                        "(발산). lr을 줄이세요 (예: {smaller}).",
     "diverge": "이 워크북의 시작점(초기값 생성기)에서 lr = {lr_v}로 하면 Loss가 {steps} 스텝 만에 너무 커져서 멈춥니다 "
                "(발산). lr을 줄이세요: 이 데이터에서는 {stable}보다 작아야 합니다.",
     "steep_one": "x가 평균 {mean} 정도로 커서 W 방향이 B 방향보다 약 {ratio}배 가파릅니다: W는 빨리 자리를 잡지만 "
@@ -137,6 +139,8 @@ EN = {
     "after": "{loss} after {steps} steps",
     "after_one": "{loss} after {steps} step",
     "start": "from {loss}",
+    "diverge_adaptive": "From this workbook's start (the initial value generator), with lr = {lr_v}, Loss grows too large "
+                        "after {steps} steps and the descent stops (it diverges). Make lr smaller (e.g. {smaller}).",
     "diverge": "From this workbook's start (the initial value generator), with lr = {lr_v}, Loss grows too large after "
                "{steps} steps and the descent stops (it diverges). Make lr smaller: on this data it must stay below {stable}.",
     "steep_one": "x is around {mean}, so W's direction is about {ratio} times steeper than B's: W settles quickly, "
@@ -255,7 +259,11 @@ def descent_sentence(L: dict, X, y, start, settings) -> str:
                           hyper=settings.hyper)
     lr_v = f"{settings.lr:g}"
     if run.stopped:
-        return L["diverge"].format(lr_v=lr_v, steps=len(run.history), stable=f"{models.stable_lr(X):.3g}")
+        if settings.optimizer in ("rmsprop", "adam"):  # no curvature limit: advise a tenth
+            return L["diverge_adaptive"].format(lr_v=lr_v, steps=len(run.history),
+                                                smaller=f"{models.round_below(settings.lr / 10):g}")
+        stable = models.stable_lr(X) * (1 + settings.beta if settings.optimizer == "momentum" else 1)
+        return L["diverge"].format(lr_v=lr_v, steps=len(run.history), stable=f"{stable:.3g}")
     losses = list(run.history[:, -1]) + [models.loss(X, y, run.theta)]
     path = [L["start"].format(loss=readable(losses[0]))]
     path += [L["after" if s > 1 else "after_one"].format(steps=s, loss=readable(losses[s])) for s in TRAJECTORY]
