@@ -20,8 +20,9 @@ optimizer (momentum) does not blow the bound up the way a product of norms would
 comes from a complex step through Optimizer.update (exact to rounding, no cancellation).
 A chaotic chain (RMSprop jittering around the answer, where a one-ulp change of the start
 moves the parameters by a third of their size after 70-90 steps) gets a bound that grows
-just as fast: there no engine can be held to another's numbers, and the per-row check
-(`row_allowance` with the engine's own inputs) is what tests its formulas.
+just as fast, until it outgrows first order (LINEAR): from there no engine can be held to
+another's numbers, the allowance is infinite, and the per-row check (`row_cells` with the
+engine's own inputs) is what tests its formulas.
 Every allowance is doubled (SAFETY) for what first order leaves out.
 """
 
@@ -246,11 +247,18 @@ def step_jacobian(opt: Optimizer, theta, g, slots: dict, t: int, lr: float, hype
     return J
 
 
+# Past this share of the parameters' size the drift is no longer small: the first-order bound
+# stops being one (a chaotic lane's drift outgrows its linearization), and from that row on
+# a chain cannot be held to another's numbers at all (the allowance becomes infinite).
+LINEAR = 1e-6
+
+
 @dataclass
 class Allowance:
     """Per row and column name: how far the compared cell may be from the expected number."""
     cells: dict[str, np.ndarray]
-    param: np.ndarray  # (N, d) the propagated bound on (θ, state) entering each row
+    param: np.ndarray  # (N + 1, d) the propagated bound on (θ, state) entering each row
+    chaotic_from: int | None = None  # the first row whose drift outgrew first order
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self.cells[name]
@@ -321,7 +329,15 @@ def chain_allowance(X, y, r, lr: float, eps: float, diff: str, opt: Optimizer, h
         for a, o in enumerate(names):
             nexts[o].append(E[a * k1:(a + 1) * k1])
     Es[N] = E
-    return Allowance(_columns(rowsE, nexts, Es, names, k1), Es * SAFETY)
+    cells, param = _columns(rowsE, nexts, Es, names, k1), Es * SAFETY
+    scale = np.abs(np.vstack([r.theta, r.next[-1:]])) + 1.0
+    wild = np.flatnonzero(np.any(param[:, :k1] > LINEAR * scale, axis=1))
+    chaotic = int(wild[0]) if len(wild) else None
+    if chaotic is not None:  # from the row whose parameters drifted too far (next_P a row earlier)
+        param[chaotic:] = np.inf
+        for key, v in cells.items():
+            v[max(chaotic - (1 if key.startswith("next_") else 0), 0):] = np.inf
+    return Allowance(cells, param, chaotic)
 
 
 def _columns(rowsE, nexts, Es, names, k1) -> dict[str, np.ndarray]:

@@ -36,7 +36,8 @@ from ..core.layout import Layout, quote_sheet
 from ..core.optimizers import OPTIMIZERS
 from ..core.texts import texts
 from . import stats
-from .looks import print_setup
+from ..core.layout import char_width_px
+from .looks import print_setup, row_height_pt, wrapped_lines
 from .unrolled import Chain, Rows, rows, stored
 
 NAMES = tuple(OPTIMIZERS)  # gd, momentum, rmsprop, adam: the table's columns, in this order
@@ -52,6 +53,7 @@ CHART_COL = len(TABLE_WIDTHS) + 1  # one narrow column apart
 CHART_PX = (560, 340)
 LANE_COL = CHART_COL + 10  # the lanes start right of the chart (default columns are 64 px)
 LANE_WIDTH = 13
+DEFAULT_WIDTH = 8.43  # the columns under the chart keep Excel's default width
 
 
 # --- default learning rates -------------------------------------------------------------------
@@ -133,8 +135,7 @@ def write(wb: Workbook, fmt, layout: Layout, dataset, settings, state, X: np.nda
     ws = wb.add_worksheet(t["sheet_compare"])
     sheet = ws.get_name()
     ws.write_string(0, 0, t["compare_title"].format(n=n), fmt.title)
-    ws.write_string(1, 0, t["compare_note"].format(sheet=layout.sheet), fmt.note)
-    ws.write_string(2, 0, t["compare_note2"].format(sheet=layout.sheet), fmt.note)
+    _notes(wb, ws, [t["compare_note"].format(sheet=layout.sheet), t["compare_note2"].format(sheet=layout.sheet)])
     _settings_block(ws, fmt, settings, lrs, runs, n, t)
     for name, ref in lr_cells(sheet).items():
         wb.define_name(name, "=" + ref)
@@ -158,8 +159,21 @@ def write(wb: Workbook, fmt, layout: Layout, dataset, settings, state, X: np.nda
         ws.set_column(c, c, width)
     ws.set_column(CHART_COL - 1, CHART_COL - 1, 2)
     print_setup(ws, repeat_rows=(HEAD_ROW, HEAD_ROW))
+    # on paper: the settings, the table and the chart; the lanes are the working, on screen
+    ws.print_area(0, 0, HEAD_ROW + n, LANE_COL - 2)
     _chart(wb, ws, sheet, n, t)
     return sheet
+
+
+def _notes(wb: Workbook, ws, notes: list[str]) -> None:
+    """The notes under the title, each wrapped across the printed width (the table and the
+    chart) in a row as tall as it needs."""
+    style = wb.add_format({"italic": True, "font_color": "#595959", "text_wrap": True, "valign": "top"})
+    widths = list(TABLE_WIDTHS) + [2] + [DEFAULT_WIDTH] * (LANE_COL - 1 - CHART_COL)
+    width_px = sum(char_width_px(w) for w in widths)
+    for i, text in enumerate(notes, start=1):
+        ws.merge_range(i, 0, i, LANE_COL - 2, text, style)
+        ws.set_row(i, row_height_pt(wrapped_lines(text, width_px)))
 
 
 def _settings_block(ws, fmt, settings, lrs: dict[str, float], runs: dict[str, Rows], n: int, t: dict) -> None:
@@ -178,7 +192,8 @@ def _settings_block(ws, fmt, settings, lrs: dict[str, float], runs: dict[str, Ro
     ws.write_string(LR_ROW, 0, t["compare_lr"], fmt.label)
     ws.write_string(LAST_ROW, 0, t["compare_last"].format(n=n - 1), fmt.label)
     ws.write_string(LIMIT_ROW, 0, t["unrolled_limit"], fmt.label)
-    ws.write_formula(LIMIT_ROW, 1, limit_formula(), fmt.num("formula", "loss"), stored(runs["gd"].limit))
+    # a limit in the billions reads best as 2.0E+09 in a column of Loss values
+    ws.write_formula(LIMIT_ROW, 1, limit_formula(), fmt.num("formula", "small"), stored(runs["gd"].limit))
 
 
 def _chart(wb: Workbook, ws, sheet: str, n: int, t: dict) -> None:
@@ -188,7 +203,7 @@ def _chart(wb: Workbook, ws, sheet: str, n: int, t: dict) -> None:
         chart.add_series({"name": o, "categories": [sheet, first, 0, last, 0],
                           "values": [sheet, first, c, last, c], "line": {"width": 2}})
     chart.set_title({"name": t["chart_compare"], "name_font": {"size": 11, "bold": True}})
-    chart.set_x_axis({"name": t["unrolled_step_axis"], "min": 0, "name_font": {"size": 9, "bold": False},
+    chart.set_x_axis({"name": t["unrolled_step_axis"], "min": 0, "max": n - 1, "name_font": {"size": 9, "bold": False},
                       "num_font": {"size": 9}})
     chart.set_y_axis({"name": t["loss_axis"], "log_base": 10, "name_font": {"size": 9, "bold": False},
                       "num_font": {"size": 9}, "label_position": "low"})

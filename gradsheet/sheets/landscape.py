@@ -252,7 +252,7 @@ def write(wb: Workbook, fmt, layout: Layout, dataset, settings, state, X: np.nda
     L = losses(st, state.theta, idx, *axes(centre, span))
     _write_frame(ws, fmt, p, centre, span, log_grid(L)[1], t)
     _write_grids(wb, ws, fmt, layout, p, axes(centre, span), L, t)
-    _write_helpers(ws, fmt, layout, st, state.theta, idx, t)
+    _write_helpers(wb, ws, fmt, layout, st, state.theta, idx, t)
     _markers(wb, ws, layout, p, settings if race else None)
     ws.set_column(0, 0, 20)
     ws.set_column(1, GRID, 7.5)
@@ -263,7 +263,7 @@ def write(wb: Workbook, fmt, layout: Layout, dataset, settings, state, X: np.nda
     ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
 
 
-def _write_helpers(ws, fmt, layout: Layout, st: stats.Sums, theta, idx: list[int], t: dict) -> None:
+def _write_helpers(wb: Workbook, ws, fmt, layout: Layout, st: stats.Sums, theta, idx: list[int], t: dict) -> None:
     """Under the grids: z and S·z (one column per W), then the quadratic's coefficients, each
     with its name and what it is."""
     z, values = coefficients(st, theta, idx)
@@ -276,7 +276,9 @@ def _write_helpers(ws, fmt, layout: Layout, st: stats.Sums, theta, idx: list[int
     ws.write_string(HELP + 2, 0, "z", fmt.label)
     ws.write_string(HELP + 3, 0, "S·z", fmt.label)
     ws.write_string(HELP + 4, 0, t["landscape_help_formula"], fmt.note)
-    cells, number = helper_cells(layout), fmt.num("formula", "data")
+    # the grid's narrow columns: long numbers shrink to fit rather than show ###
+    cells = helper_cells(layout)
+    number = wb.add_format({**fmt.STYLES["formula"], "num_format": "General", "shrink": True})
     for name in COEFFICIENTS:
         r, _ = cells[name]
         ws.write_string(r, 0, name, fmt.label)

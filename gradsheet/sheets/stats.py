@@ -103,7 +103,8 @@ def loss_at(st: Sums, theta: np.ndarray) -> float:
 
 
 # --- the formulas, each beside its twin above -------------------------------------------------
-# The block's defined names (workbook scope; the derived sheets read the sums through them).
+# The block's defined names (workbook scope; the derived sheets read the sums through them),
+# and with several inputs S_xx_1 … S_xx_k, the rows of S_xx.
 NAMES = ("n_rows", "mean_x", "mean_y", "S_xx", "S_xy", "S_yy")
 
 
@@ -121,8 +122,10 @@ def s_xy(k: int, j: int) -> str:
 
 
 def u_formula(k: int, j: int, w: str) -> str:
-    """u_j = Σ_l S_jl·w_l, `w` the row's W cells (a range of k cells in a row)."""
-    return f"=S_xx*{w}" if k == 1 else f"=SUMPRODUCT(INDEX(S_xx,{j + 1},0),{w})"
+    """u_j = Σ_l S_jl·w_l, `w` the row's W cells (a range of k cells in a row). Row j of S_xx
+    has a name of its own (S_xx_1 …): INDEX(S_xx,j,0) takes a whole row in Excel, LibreOffice
+    and Google Sheets, but is #REF! in Gnumeric."""
+    return f"=S_xx*{w}" if k == 1 else f"=SUMPRODUCT(S_xx_{j + 1},{w})"
 
 
 def q_formula(k: int, w: str, u: str) -> str:
@@ -175,12 +178,17 @@ def defined_names(sheet: str, k: int) -> dict[str, str]:
     from ..core.layout import quote_sheet
     rows, s = block_rows(k), quote_sheet(sheet)
     cross = rows["cross_0"]
-    return {"n_rows": f"{s}!{_cell(rows['n'], 1)}",
-            "mean_x": f"{s}!{_cell(rows['mean'], 1)}:{_cell(rows['mean'], k)}",
-            "mean_y": f"{s}!{_cell(rows['mean'], k + 1)}",
-            "S_xx": f"{s}!{_cell(cross, 1)}:{_cell(cross + k - 1, k)}",
-            "S_xy": f"{s}!{_cell(cross + k, 1)}:{_cell(cross + k, k)}",
-            "S_yy": f"{s}!{_cell(cross + k, k + 1)}"}
+    def span(r1: int, c1: int, r2: int, c2: int) -> str:  # one cell stays one cell (k = 1)
+        return f"{s}!{_cell(r1, c1)}" + ("" if (r1, c1) == (r2, c2) else f":{_cell(r2, c2)}")
+    names = {"n_rows": span(rows["n"], 1, rows["n"], 1),
+             "mean_x": span(rows["mean"], 1, rows["mean"], k),
+             "mean_y": span(rows["mean"], k + 1, rows["mean"], k + 1),
+             "S_xx": span(cross, 1, cross + k - 1, k),
+             "S_xy": span(cross + k, 1, cross + k, k),
+             "S_yy": span(cross + k, k + 1, cross + k, k + 1)}
+    if k > 1:
+        names.update({f"S_xx_{j + 1}": span(cross + j, 1, cross + j, k) for j in range(k)})
+    return names
 
 
 def write(wb, fmt, layout, settings, st: Sums) -> None:
@@ -217,7 +225,7 @@ def write(wb, fmt, layout, settings, st: Sums) -> None:
             ws.write_formula(r, m + 1, formula, value, float(matrix[j, m]))
     ws.write_string(rows["n"], 0, t["sums_n"], fmt.label)
     ws.write_formula(rows["n"], 1, "=ROWS(y)", fmt.num("formula", "count"), float(st.n))
-    ws.write_string(rows["n"] + 2, 0, t["sums_names"], fmt.note)
+    ws.write_string(rows["n"] + 2, 0, t["sums_names"].format(rows=t["sums_rows"] if k > 1 else ""), fmt.note)
     ws.set_column(0, 0, 24)
     ws.set_column(1, k + 1, 14)
     print_setup(ws)
