@@ -38,7 +38,7 @@ from ..core.texts import texts
 from . import stats
 from ..core.layout import char_width_px
 from .looks import print_setup, row_height_pt, wrapped_lines
-from .unrolled import Chain, Rows, rows, stored
+from .unrolled import Chain, Rows, quick_formulas, rows, stored
 
 NAMES = tuple(OPTIMIZERS)  # gd, momentum, rmsprop, adam: the table's columns, in this order
 LR_NAMES = {o: f"lr_{o}" for o in NAMES}
@@ -133,6 +133,7 @@ def write(wb: Workbook, fmt, layout: Layout, dataset, settings, state, X: np.nda
     lrs = learning_rates(X, dataset.y, settings)
     runs = race(X, dataset.y, settings, state, sums)
     ws = wb.add_worksheet(t["sheet_compare"])
+    quick_formulas(ws)
     sheet = ws.get_name()
     ws.write_string(0, 0, t["compare_title"].format(n=n), fmt.title)
     _notes(wb, ws, [t["compare_note"].format(sheet=layout.sheet), t["compare_note2"].format(sheet=layout.sheet)])

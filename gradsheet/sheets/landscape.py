@@ -35,7 +35,7 @@ from ..core.optimizers import Rule
 from ..core.texts import texts
 from ..core.layout import HISTORY_CHART_ROWS, Layout, quote_sheet
 from . import stats
-from .unrolled import stored
+from .unrolled import quick_formulas, stored
 
 HALF = 10  # the grid runs from centre − HALF·step to centre + HALF·step
 GRID = 2 * HALF + 1
@@ -243,6 +243,7 @@ def write(wb: Workbook, fmt, layout: Layout, dataset, settings, state, X: np.nda
     st = stats.sums(X, dataset.y) if sums is None else sums
     centre, span = frame(X, dataset.y, state, idx)
     ws = wb.add_worksheet(t["sheet_landscape"])
+    quick_formulas(ws)
     ws.write_string(0, 0, t["landscape_title"].format(p1=p[0], p2=p[1]), fmt.title)
     ws.write_string(1, 0, t["landscape_note"].format(p1=p[0], p2=p[1], sheet=layout.sheet), fmt.note)
     ws.write_string(2, 0, t["landscape_markers"], fmt.note)

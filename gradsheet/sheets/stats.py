@@ -196,9 +196,11 @@ def write(wb, fmt, layout, settings, st: Sums) -> None:
     sheets read through NAMES; `st` holds its numbers (the stored values)."""
     from ..core.texts import texts
     from .looks import print_setup
+    from .unrolled import quick_formulas
     t = texts(settings.lang)
     k, cols = layout.k, layout.features + ["y"]
     ws = wb.add_worksheet(t["sheet_sums"])
+    quick_formulas(ws)
     ws.write_string(0, 0, t["sums_title"], fmt.title)
     for i, key in enumerate(("sums_note", "sums_formula", "sums_formula2", "sums_train")):
         ws.write_string(1 + i, 0, t[key].format(sheet=layout.sheet), fmt.note)

@@ -27,6 +27,7 @@ The same chain, with a fresh state and its own lr, is each lane of the 'Optimize
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -250,6 +251,26 @@ class Chain:
                                      stored(values[key]))
 
 
+# XlsxWriter runs some thirty regular expressions over every formula to prefix Excel 365's
+# dynamic-array functions (FILTER, LAMBDA, …). The derived sheets write ten thousand formulas
+# that use none of them (the project's rule): a formula whose functions are all classic ones
+# skips that scan, any other goes through XlsxWriter's own path, so the file is the same.
+CLASSIC = frozenset({"SUMPRODUCT", "MAX", "IF", "SQRT", "INDEX", "ROW", "ROWS", "SUMSQ", "LOG10", "AND",
+                     "ISNUMBER", "ROUND", "AVERAGE", "DEVSQ"})
+_FUNCTION = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*)\(")
+
+
+def quick_formulas(ws) -> None:
+    """Let `ws` skip XlsxWriter's dynamic-function scan for formulas of CLASSIC functions."""
+    full = ws._prepare_formula
+
+    def prepare(formula, expand_future_functions=False):
+        if formula.startswith("=") and set(_FUNCTION.findall(formula)) <= CLASSIC:
+            return formula[1:]
+        return full(formula, expand_future_functions)
+    ws._prepare_formula = prepare
+
+
 def helper_names(k: int) -> list[str]:
     """The sums' quadratic per row: S·w (one per W), Q and β (see stats.py)."""
     return (["Sw"] if k == 1 else [f"Sw_{j}" for j in range(1, k + 1)]) + ["Q", "β"]
@@ -321,6 +342,7 @@ def write(wb: Workbook, fmt, layout: Layout, dataset, settings, state, X: np.nda
     r = sheet_rows(X, dataset.y, settings, state, sums)
     chain = chain_of(layout)
     ws = wb.add_worksheet(t["sheet_unrolled"])
+    quick_formulas(ws)
     name = ws.get_name()
     ws.write_string(0, 0, t["unrolled_title"].format(n=n), fmt.title)
     ws.write_string(1, 0, t["unrolled_note"].format(sheet=layout.sheet), fmt.note)
