@@ -38,11 +38,11 @@ from gradsheet.data.dataset import Dataset, lemonade, load
 from gradsheet.data import presets
 from gradsheet.excel import files
 from gradsheet.headless import run_file, set_file
-from gradsheet.sheets import compare, stats, unrolled
+from gradsheet.sheets import compare, unrolled
 from gradsheet.sheets.workbook import layout_for, model_X
 from reference import three_feature_csv
 from test_optimizers import reference as keras_update
-from test_unrolled import SAFETY, assert_rows_follow, assert_sums, compare_columns, engine_sums, rowwise
+from test_unrolled import assert_rows_follow, assert_sums, compare_columns, engine_sums, rowwise
 from test_unrolled import sheet_charts
 
 SHEET = {"ko": "최적화 비교", "en": "Optimizers"}
