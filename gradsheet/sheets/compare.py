@@ -25,7 +25,7 @@ five orders of magnitude and none reaches the divergence limit. Plain gd at the 
 hard to beat on the badly conditioned lemonade table; momentum overshoots first; RMSprop, whose
 steps never shrink, keeps jittering around the answer. That jitter is chaotic: a one-ulp change
 of the start moves its last rows visibly, so two spreadsheet programs may draw its tail
-differently (its level stays the same); gd, momentum and Adam agree to ~1e-11.
+differently (its level stays the same); gd, momentum and Adam agree to 1e-9 or better there.
 """
 
 from __future__ import annotations
