@@ -33,29 +33,57 @@ class Built:
 # Array operations one full recalculation may cost before editing W feels sluggish: about
 # 1 s in LibreOffice 7.4 (benchmarks/recalc.py measured ~32 ns per operation).
 RECALC_BUDGET = 3e7
-UNROLLED_ROWS = 100
+UNROLLED_ROWS = 100  # the 'All steps' and 'Optimizers' sheets' rows (steps) by default
 LANDSCAPE_CELLS = 21 * 21
+DERIVED = ("unrolled", "compare", "landscape")
+
+
+def sums_cost(n: int, k: int) -> int:
+    """The 'Sums' sheet, which every derived sheet reads: each centred cross product of the
+    k + 1 data columns is one pass over the n rows (a subtraction per factor, a product)."""
+    return 3 * n * (k + 1) * (k + 2) // 2
+
+
+def row_cost(k: int) -> int:
+    """One step row of the 'All steps' table or of a race lane: S·w (k² products) and a few
+    short formulas per parameter; independent of the number of data rows."""
+    return (k + 1) ** 2 + 20 * (k + 1)
 
 
 def sized_defaults(dataset: Dataset, options: dict) -> dict:
-    """Every cell of the 'All steps' and 'Landscape' sheets reads all n rows, so on a big
-    table they would make each edit of W recalculate for seconds. Unless asked for
-    explicitly, the table gets fewer rows and the landscape is left out, with a warning."""
+    """The derived sheets ('All steps', 'Optimizers', 'Landscape') compute their losses from
+    sums formed once (sheets/stats.py), so their rows cost the same for any number of data
+    rows; only the sums grow with the table, by n·k². Unless asked for explicitly, they are
+    left out when those sums alone would make each edit of W recalculate for seconds (a
+    million rows × 5 features, 100,000 × 13), and get fewer rows when the features are so
+    many that the rows themselves would (hundreds of features), with a warning."""
     options = dict(options)
     n, k = dataset.n, dataset.k
-    per_row = n * (k + 2) * (2 * k + 3)  # SUMPRODUCTs over n rows in one table row
-    if "unrolled" not in options:
-        rows = UNROLLED_ROWS if UNROLLED_ROWS * per_row <= RECALC_BUDGET else max(10, int(RECALC_BUDGET // per_row))
-        if rows < UNROLLED_ROWS:
-            warnings.warn(f"the 'All steps' sheet has {rows} rows, not {UNROLLED_ROWS}, so that recalculating "
-                          f"{n:,} rows x {k} features stays quick; choose with --unrolled N", stacklevel=3)
-        options["unrolled"] = rows
-    if "landscape" not in options and LANDSCAPE_CELLS * (2 * k + 3) * n > RECALC_BUDGET:
+    open_ = [key for key in DERIVED if key not in options]
+    if not open_:
+        return options
+    if sums_cost(n, k) > RECALC_BUDGET:
         first_w = param_names(k)[0]  # W for one input, W_1 for several
-        warnings.warn(f"the loss landscape is left out: {LANDSCAPE_CELLS} cells over {n:,} rows would make "
-                      f"every edit recalculate for seconds; ask for it with --landscape {first_w},B",
-                      stacklevel=3)
-        options["landscape"] = ("none",)
+        asks = {"unrolled": f"--unrolled {UNROLLED_ROWS}", "compare": f"--compare {UNROLLED_ROWS}",
+                "landscape": f"--landscape {first_w},B"}
+        sheets = {"unrolled": "'All steps'", "compare": "'Optimizers'", "landscape": "loss landscape"}
+        names = [sheets[key] for key in open_]
+        names = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        warnings.warn(f"the {names} sheet{'s are' if len(open_) > 1 else ' is'} left out: the sums they read, "
+                      f"over {n:,} rows x {k} features, would make every edit recalculate for seconds; "
+                      f"ask for {'them' if len(open_) > 1 else 'it'} with "
+                      f"{', '.join(asks[key] for key in open_)}", stacklevel=3)
+        return {**options, **{key: (("none",) if key == "landscape" else 0) for key in open_}}
+    # the rows of both sheets (the race has four lanes) share what the sums leave of the budget
+    rows = int((RECALC_BUDGET - sums_cost(n, k)) // (5 * row_cost(k)))
+    rows = UNROLLED_ROWS if rows >= UNROLLED_ROWS else max(10, rows)
+    for key in ("unrolled", "compare"):
+        if key in open_:
+            if rows < UNROLLED_ROWS:
+                warnings.warn(f"the '{'All steps' if key == 'unrolled' else 'Optimizers'}' sheet has {rows} rows, "
+                              f"not {UNROLLED_ROWS}, so that recalculating {k} features stays quick; choose with "
+                              f"--{key} N", stacklevel=3)
+            options[key] = rows
     return options
 
 

@@ -8,7 +8,10 @@ its size, then turned into a PNG at 1.5 times the screen's resolution:
                            without scrolling: data, lr, eps, Loss, W, B, buttons, data chart)
     docs/workbook-en.png   the same in English (--lang en), freshly built
     docs/unrolled.png      the top of 전체 과정 from the start: the first steps and the Loss chart
-    docs/landscape.png     손실 지형 after 8 steps: the colour map with the path taken
+    docs/landscape.png     손실 지형 after 8 steps: the colour map with the path taken (and the
+                           race's four paths, g m r a)
+    docs/race.png          최적화 비교 from the start: the learning rates, the table of the four
+                           Loss columns and their chart (the race sheet's first screen)
 
 Needs LibreOffice with python3-uno, and poppler (pdftoppm). Run from the repository:
     python3 scripts/render_picture.py
@@ -27,7 +30,7 @@ sys.path.insert(0, str(ROOT / "tests"))  # the LibreOffice harness of the tests
 
 import openpyxl  # noqa: E402
 
-from gradsheet.sheets import landscape
+from gradsheet.sheets import compare, landscape  # noqa: E402
 from gradsheet.sheets import unrolled  # noqa: E402
 from gradsheet.build import make  # noqa: E402
 from gradsheet.headless import run_file  # noqa: E402
@@ -50,6 +53,17 @@ def first_screen(path: Path, layout) -> tuple[int, int, int, int]:
         if y > SCREEN_PX[1]:
             return 0, 0, row, col
         row += 1
+
+
+def race_screen(path: Path, sheet: str) -> tuple[int, int, int, int]:
+    """The race's first screen: the settings, the table's first rows and the whole chart
+    (the columns up to the chart's right edge)."""
+    ws = openpyxl.load_workbook(path)[sheet]
+    y, row = 0.0, 0
+    while y <= SCREEN_PX[1] + 40:  # a little past the laptop's rows: the chart's bottom edge
+        y += (ws.row_dimensions[row + 1].height or 15) * 4 / 3
+        row += 1
+    return 0, 0, row, compare.LANE_COL - 2
 
 
 def export_range(lo: LibreOffice, book: Path, sheet: str, area: tuple[int, int, int, int], pdf: Path) -> None:
@@ -102,6 +116,10 @@ def main() -> None:
         export_range(lo, fresh.path, t["sheet_unrolled"], (0, 0, unrolled.HEAD_ROW + 16, table_cols + 8),
                      tmp / "unrolled.pdf")
         to_png(tmp / "unrolled.pdf", docs / "unrolled.png")
+
+        export_range(lo, fresh.path, t["sheet_compare"], race_screen(fresh.path, t["sheet_compare"]),
+                     tmp / "race.pdf")
+        to_png(tmp / "race.pdf", docs / "race.png")
 
         stepped = make(None, tmp / "stepped.xlsx")
         run_file(stepped.path, 8)

@@ -15,7 +15,7 @@ import pytest
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from gradsheet.excel import files
-from gradsheet.sheets import landscape
+from gradsheet.sheets import compare, landscape, stats
 from gradsheet.core import models as model
 from gradsheet.build import make
 from gradsheet.core.errors import GradsheetError
@@ -23,7 +23,8 @@ from gradsheet.headless import run_file
 from gradsheet.core.layout import HISTORY_CHART_ROWS, Layout
 from gradsheet.core.settings import Settings
 from gradsheet.sheets.workbook import layout_for, model_X
-from test_unrolled import U, loss_rounding
+import chain_bounds as cb
+from test_unrolled import SAFETY, U, engine_sums, loss_rounding
 from reference import three_feature_csv
 
 L, G = landscape, landscape.GRID
@@ -39,8 +40,50 @@ def axis_refs() -> tuple[str, str]:
             f"{xl_rowcol_to_cell(L.COLOUR_AXIS + 1, 0)}:{xl_rowcol_to_cell(L.COLOUR_AXIS + G, 0)}")
 
 
+def grid_of(st: cb.Sums, theta, idx, across, down) -> cb.Err:
+    """The Loss grid by the landscape's formulas on Err numbers: the helper cells (z, S·z,
+    Qz, βz and the axes' coefficients) from the sums, then the quadratic in the two axis
+    values, with each cell's rounding bound."""
+    k = st.k
+    z = np.array(theta[:k], dtype=float)
+    for i in idx:
+        if i < k:
+            z[i] = 0.0
+    bz = 0.0 if k in idx else float(theta[k])
+    one = cb.row(st, np.append(z, bz), 1.0, model.FORWARD)  # (its nudged losses go unused)
+    c = {"Qz": one["Q"], "bz": one["beta"]}
+    for key, i in (("a", idx[0]), ("d", idx[1])):
+        c[f"c{key}"] = one["u"][i] - st.s[i] if i < k else cb.Err(0.0)
+        c[f"S{key}{key}"] = st.S[i][i] if i < k else cb.Err(0.0)
+        c[f"m{key}"] = st.xbar[i] if i < k else cb.Err(1.0)
+    c["Sad"] = st.S[idx[0]][idx[1]] if max(idx) < k else cb.Err(0.0)
+    values = {**c, "a": cb.Err(np.asarray(across, dtype=float)[None, :]),
+              "d": cb.Err(np.asarray(down, dtype=float)[:, None])}
+    run = {"__builtins__": {}, "sqrt": cb.sqrt}
+    quad, mean = eval(L.QUAD.code, run, values), eval(L.MEAN.code, run, values)
+    return cb.max0(quad) / cb.Err(float(st.n)) + mean ** 2
+
+
+def assert_helpers(got: dict, st: cb.Sums, theta, idx) -> None:
+    """The helper cells under the grids, by their formulas from the engine's sums."""
+    k = st.k
+    z = np.array(theta[:k], dtype=float)
+    for i in idx:
+        if i < k:
+            z[i] = 0.0
+    one = cb.row(st, np.append(z, 0.0 if k in idx else float(theta[k])), 1.0, model.FORWARD)
+    want = {"Qz": one["Q"], "bz": one["beta"], **{f"z_{j}": cb.Err(z[j]) for j in range(k)},
+            **{f"Sz_{j}": one["u"][j] for j in range(k)}}
+    for name, w in want.items():
+        assert abs(got[name] - float(w.v)) <= SAFETY * float(w.e), (name, got[name], float(w.v))
+
+
 def sheet_of(settings) -> str:
     return {"ko": "손실 지형", "en": "Landscape"}[settings.lang]
+
+
+def compare_sheet(settings) -> str:
+    return {"ko": "최적화 비교", "en": "Optimizers"}[settings.lang]
 
 
 def assert_grids(doc, book, theta=None, centre=None, span=None) -> dict:
@@ -62,16 +105,26 @@ def assert_grids(doc, book, theta=None, centre=None, span=None) -> dict:
     assert np.allclose(got_across, across, rtol=0, atol=2 * U * (abs(centre[0]) + span[0]))
     assert np.allclose(got_down, down, rtol=0, atol=2 * U * (abs(centre[1]) + span[1]))
     assert doc.cell(sheet, "B8:C8") == list(span / L.HALF)
-    # the Loss of each cell, at the axis values the engine itself computed
+    # the Loss of each cell, at the axis values the engine itself computed: by the cells'
+    # formulas from the engine's own sums (each cell's rounding), and by the course's
+    # row-wise model (the sums' rounding against the data, and the model's own)
     got_loss = np.array(doc.cell(sheet, grid_ref(L.LOSS_AXIS)), dtype=float)
-    want_loss = L.losses(X, y, theta, idx, got_across, got_down)
-    allow = np.empty_like(want_loss)
+    twin, exact, _ = engine_sums(doc)
+    want = grid_of(exact, theta, idx, got_across, got_down)
+    want_loss, allow = want.v, SAFETY * want.e
+    assert np.array_equal(want_loss, L.losses(twin, theta, idx, got_across, got_down))  # the twin, bit for bit
+    assert np.all(np.abs(got_loss - want_loss) <= allow), np.max(np.abs(got_loss - want_loss) / allow)
+    helpers = {name: doc.cell(sheet, xl_rowcol_to_cell(*rc)) for name, rc in L.helper_cells(layout).items()}
+    assert_helpers(helpers, exact, theta, idx)
+    model_allow = SAFETY * grid_of(cb.sums_of(X, y), theta, idx, got_across, got_down).e
+    model_loss = np.empty_like(want_loss)
     for i, b in enumerate(got_down):
         for j, a in enumerate(got_across):
             th = theta.copy()
             th[idx[0]], th[idx[1]] = a, b
-            allow[i, j] = 2 * loss_rounding(X, y, th, 0.0)
-    assert np.all(np.abs(got_loss - want_loss) <= allow), np.max(np.abs(got_loss - want_loss) / allow)
+            model_loss[i, j] = model.loss(X, y, th)
+            model_allow[i, j] += loss_rounding(X, y, th, 0.0)
+    assert np.all(np.abs(got_loss - model_loss) <= model_allow), np.max(np.abs(got_loss - model_loss) / model_allow)
     want_log, want_floor = L.log_grid(want_loss)
     floor = doc.cell(sheet, "B9")
     assert abs(floor - want_floor) <= L.FLOOR_FACTOR * allow.max() + 1e-15 * want_floor
@@ -128,7 +181,7 @@ def test_stored_values_are_the_models_numbers(tmp_path):
     d, st = built.dataset, built.state
     centre, span = L.frame(d.X, d.y, st, [0, 1])
     across, down = L.axes(centre, span)
-    loss = L.losses(d.X, d.y, st.theta, [0, 1], across, down)
+    loss = L.losses(stats.sums(d.X, d.y), st.theta, [0, 1], across, down)
     logs, floor = L.log_grid(loss)
     ws = openpyxl.load_workbook(built.path, data_only=True)["손실 지형"]
 
@@ -146,12 +199,23 @@ def test_stored_values_are_the_models_numbers(tmp_path):
 def test_the_formulas(tmp_path):
     built = make(three_feature_csv(tmp_path / "three.csv"), tmp_path / "three.xlsx", lr=0.0005,
                  landscape=("W_2", "B"))
+    layout = layout_for(built.dataset, built.settings, built.state)
     ws = openpyxl.load_workbook(built.path)["손실 지형"]
     assert ws["B12"].value == "=$B$6-10*$B$8" and ws["L12"].value == "=$B$6"
     assert ws["A13"].value == "=$C$6+10*$C$8" and ws["A33"].value == "=$C$6-10*$C$8"
     assert ws["B8"].value == "=$B$7/10"
-    assert ws["B37"].value == "=SUMPRODUCT((x_1*W_1+x_2*B$36+x_3*W_3+$A37-y)^2)/ROWS(y)"
-    assert ws["V57"].value == "=SUMPRODUCT((x_1*W_1+x_2*V$36+x_3*W_3+$A57-y)^2)/ROWS(y)"
+    # the quadratic in the two axis values, its coefficients in the helper cells under the grids
+    h = {name: xl_rowcol_to_cell(*rc, True, True) for name, rc in L.helper_cells(layout).items()}
+    assert ws["B37"].value == (f"=MAX(0,{h['Qz']}+2*B$36*{h['ca']}+2*$A37*{h['cd']}+B$36^2*{h['Saa']}"
+                               f"+2*B$36*$A37*{h['Sad']}+$A37^2*{h['Sdd']})/n_rows"
+                               f"+({h['bz']}+B$36*{h['ma']}+$A37*{h['md']})^2")
+    assert ws["V57"].value == ws["B37"].value.replace("B$36", "V$36").replace("$A37", "$A57")
+    assert h["Qz"] == "$B$64" and ws["A64"].value == "Qz"
+    assert [ws[xl_rowcol_to_cell(*L.helper_cells(layout)[f"z_{j}"])].value for j in range(3)] == ["=W_1", 0, "=W_3"]
+    assert ws[h["Sz_0"]].value == f"=SUMPRODUCT(S_xx_1,{h['z_0']}:{h['z_2']})"
+    assert ws[h["ca"]].value == f"={h['Sz_1']}-INDEX(S_xy,1,2)" and ws[h["cd"]].value == 0
+    assert ws[h["Saa"]].value == "=INDEX(S_xx,2,2)" and ws[h["Sad"]].value == 0 and ws[h["md"]].value == 1
+    assert ws[h["bz"]].value == f"=0+SUMPRODUCT(mean_x,{h['z_0']}:{h['z_2']})-mean_y"
     assert ws["B13"].value == "=LOG10(MAX(B37,$B$9))"
     assert ws["B9"].value == "=MAX(1E-300,1E-06*MAX($B$37:$V$57))"
 
@@ -162,18 +226,18 @@ def api(formula: str) -> str:
     return re.sub(r"'((?:[^']|'')+)'!", r"$'\1'.", formula).replace(",", ";")
 
 
-def evaluate_markers(doc, layout, p, sheet) -> dict[str, np.ndarray]:
+def evaluate_markers(doc, layout, p, sheet, race: bool = False, kinds=None) -> dict[str, np.ndarray]:
     """Each marker's condition, as LibreOffice calculates it for every grid cell: the same
     formula text the conditional format holds, with that cell's axis cells put in, written
-    into scratch cells below the grids."""
-    top = L.LOSS_AXIS + G + 4
+    into scratch cells below the grids and their helper cells."""
+    top = L.HELP + 20
     out = {}
-    for kind in L.MARKS:
+    for kind in kinds or L.marker_formulas(layout, p, "A1", "A1", race):
         rows = []
         for i in range(G):
             across = [xl_rowcol_to_cell(L.COLOUR_AXIS, 1 + j, True, True) for j in range(G)]
             down = xl_rowcol_to_cell(L.COLOUR_AXIS + 1 + i, 0, True, True)
-            rows.append(tuple(api(L.marker_formulas(layout, p, a, down)[kind]) for a in across))
+            rows.append(tuple(api(L.marker_formulas(layout, p, a, down, race)[kind]) for a in across))
         rng = doc.model.Sheets.getByName(sheet).getCellRangeByName(grid_ref(top - 1))
         rng.setFormulaArray(tuple(rows))
         doc.recalc()
@@ -217,20 +281,24 @@ def test_the_conditional_formats_are_written_and_imported(libreoffice, tmp_path)
     ws = openpyxl.load_workbook(built.path)["Landscape"]
     (rng, rules), = [(str(r.sqref), r.rules) for r in ws.conditional_formatting]
     assert rng == grid_ref(L.COLOUR_AXIS)
-    want = L.marker_formulas(layout, ("W", "B"), "B$12", "$A13")
+    want = L.marker_formulas(layout, ("W", "B"), "B$12", "$A13", race=True)
     assert [r.formula[0] for r in rules if r.type == "expression"] == [f[1:] for f in want.values()]
     assert "path_W" in want["path"] and "INDEX(path_W,1)" in want["start"]
+    assert "race_W_adam" in want["race_adam"] and "race_B_gd" in want["race_gd"]
     names = openpyxl.load_workbook(built.path).defined_names
     head, c0, _, _ = layout.history_span  # the history table's W and B columns and beyond, by name
     for p in ("W", "B"):
         col = xl_col_to_name(c0 + layout.history_columns.index(p))
         assert names[f"path_{p}"].attr_text == f"'Train'!${col}${head + 2}:${col}${head + 2 + HISTORY_CHART_ROWS}"
+        for o, chain in compare.lanes(layout).items():  # each lane's W and B columns, by name
+            col = xl_col_to_name(chain.col[p])
+            assert names[f"race_{p}_{o}"].attr_text == f"'Optimizers'!${col}$10:${col}$109"
     scale, = [r for r in rules if r.type == "colorScale"]
     assert len(scale.colorScale.color) == 3
     with libreoffice.open(built.path) as doc:
         formats = doc.model.Sheets.getByName("Landscape").ConditionalFormats.getConditionalFormats()
         entries = [f.getByIndex(i) for f in formats for i in range(f.getCount())]
-        assert [e.Type for e in entries] == [0, 0, 0, 0, 1]  # four conditions, one colour scale
+        assert [e.Type for e in entries] == [0] * 8 + [1]  # eight conditions, one colour scale
         assert entries[0].Formula1 == want["current"][1:]
 
 
@@ -249,14 +317,21 @@ def test_markers_mark_the_cells_the_model_says(libreoffice, tmp_path, data):
         layout, p, idx = g["layout"], g["p"], g["idx"]
         sheet = sheet_of(book.settings)
         centre, step = (np.array(doc.cell(sheet, ref)) for ref in ("B6:C6", "B8:C8"))
-        got = evaluate_markers(doc, layout, p, sheet)
+        got = evaluate_markers(doc, layout, p, sheet, race=True)
         best = model.best_theta(X, y)[idx]
         want = {"current": cells([st.theta[idx]], centre, step), "best": cells([best], centre, step),
                 "start": cells([st.history[0, idx]], centre, step),
                 "path": cells(st.history[:, idx], centre, step)}
-        for kind in L.MARKS:
+        race = doc.model.Sheets.getByName(compare_sheet(book.settings))
+        for o, chain in compare.lanes(layout).items():  # each lane's path as the engine computed it
+            lane = [[race.getCellByPosition(chain.col[q], compare.HEAD_ROW + 1 + i).getValue() for q in p]
+                    for i in range(book.settings.compare)]
+            want[f"race_{o}"] = cells(np.array(lane), centre, step)
+        assert set(got) == set(want)
+        for kind in want:
             assert np.array_equal(got[kind], want[kind]), kind
         assert got["current"].sum() == 1 and got["best"][L.HALF, L.HALF]  # the answer: the centre cell
+        assert sum(got[f"race_{o}"].sum() for o in compare.NAMES) >= 6  # the lanes show up
         if data == "three":
             assert got["path"].sum() >= 10  # the path crosses many cells
 
@@ -264,13 +339,13 @@ def test_markers_mark_the_cells_the_model_says(libreoffice, tmp_path, data):
         for i, j in ((0, 0), (3, 14), (L.HALF, L.HALF), (G - 1, G - 1), (7, 2)):
             doc.set_named(p[0], float(g["across"][j]))
             doc.set_named(p[1], float(g["down"][i]))
-            got = evaluate_markers(doc, layout, p, sheet)
+            got = evaluate_markers(doc, layout, p, sheet, kinds=["current"])
             assert np.argwhere(got["current"]).tolist() == [[i, j]]
         for j in (0, 4, L.HALF, G - 2):  # on the edge between two cells: exactly one of them
             doc.set_named(p[0], float(g["across"][j] + step[0] / 2))
-            assert evaluate_markers(doc, layout, p, sheet)["current"].sum() == 1
+            assert evaluate_markers(doc, layout, p, sheet, kinds=["current"])["current"].sum() == 1
         doc.set_named(p[0], float(g["across"][-1] + 2 * step[0]))  # off the grid: no cell
-        assert not evaluate_markers(doc, layout, p, sheet)["current"].any()
+        assert not evaluate_markers(doc, layout, p, sheet, kinds=["current"])["current"].any()
 
 
 def conditional_format_formulas(path) -> dict[str, list[str]]:

@@ -22,6 +22,7 @@ from xml.etree import ElementTree
 
 import openpyxl
 import pytest
+from openpyxl.utils.cell import range_boundaries
 
 from gradsheet.build import make
 from gradsheet.headless import run_file
@@ -108,14 +109,21 @@ def squeeze(text: str) -> str:
 
 
 def cell_texts(xlsx: Path) -> list[tuple[str, str, str]]:
-    """(sheet, cell, text) of every text cell of the printed sheets."""
+    """(sheet, cell, text) of every text cell of the printed sheets (inside a sheet's print
+    area, when it has one)."""
     wb = openpyxl.load_workbook(xlsx)
     out = []
     for ws in wb.worksheets:
         if ws.title == META_SHEET or ws.sheet_state != "visible":
             continue
+        area = None
+        if ws.print_area:
+            c1, r1, c2, r2 = range_boundaries(ws.print_area.split(",")[0].split("!")[-1].replace("$", ""))
+            area = (r1, c1, r2, c2)
         for row in ws.iter_rows():
             for c in row:
+                if area and not (area[0] <= c.row <= area[2] and area[1] <= c.column <= area[3]):
+                    continue
                 if c.data_type == "s" and c.value and c.value.strip():
                     out.append((ws.title, c.coordinate, c.value))
     return out
@@ -147,7 +155,7 @@ def hashes(lines: list[Line]) -> list[str]:
             if any(re.fullmatch(r"#{2,}", w) for w in ln.text.split())]
 
 
-def check_print(libreoffice, xlsx: Path) -> None:
+def check_print(libreoffice, xlsx: Path) -> list[Line]:
     _needs("pdftotext")
     lines, sizes = printed_lines(export_pdf(libreoffice, xlsx))
     problems = []
@@ -157,6 +165,7 @@ def check_print(libreoffice, xlsx: Path) -> None:
     problems += ["not printed whole: " + s for s in missing_texts(xlsx, lines)]
     problems += ["number too wide for its column: " + s for s in hashes(lines)]
     assert not problems, f"{xlsx.name}:\n" + "\n".join(problems[:40])
+    return lines
 
 
 @pytest.fixture(scope="module")
@@ -171,6 +180,21 @@ def test_lemonade_prints_readably(libreoffice, korean_fonts, tmp_path):
     path = make(None, tmp_path / "lemonade.xlsx").path
     run_file(path, 8)  # with history rows, as a class has it after a few steps
     check_print(libreoffice, path)
+
+
+@pytest.mark.parametrize("optimizer", ["adam"])
+def test_every_derived_sheet_prints_readably(libreoffice, korean_fonts, tmp_path, optimizer):
+    """The 'All steps' table with the optimizer's state columns, the race (its settings, table
+    and chart; the lanes stay on screen), the landscape with the race's paths and its helper
+    cells, and the sums: each printed, nothing over anything."""
+    path = make(three_feature_csv(tmp_path / "three.csv"), tmp_path / "three.xlsx", lr=0.05,
+                optimizer=optimizer, scale="standard").path
+    run_file(path, 5)
+    printed = "".join(squeeze(line.text) for line in check_print(libreoffice, path))
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames[2:6] == ["전체 과정", "최적화 비교", "손실 지형", "합계"]
+    for sheet in wb.sheetnames[2:6]:
+        assert squeeze(wb[sheet]["A1"].value) in printed, sheet
 
 
 def test_lemonade_in_english_prints_readably(libreoffice, tmp_path):

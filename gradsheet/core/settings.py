@@ -14,6 +14,7 @@ from .optimizers import HYPER_DEFAULTS, OPTIMIZERS, hyper_rule
 COURSE_LR = 0.001  # the course's learning rate
 COURSE_EPS = 0.0001  # the course's nudge ("dt")
 DEFAULT_SEED = 1  # a fixed default keeps `gradsheet build` reproducible; --seed changes it
+RACE_LR_NAMES = tuple(f"lr_{name}" for name in OPTIMIZERS)  # the race's learning rates
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,12 @@ class Settings:
     beta2: float = HYPER_DEFAULTS["beta2"]
     delta: float = HYPER_DEFAULTS["delta"]
     compare: int = 100  # rows of the optimizers' race ("Optimizers" sheet); 0 leaves it out
+    # the race's learning rate per optimizer (cells lr_gd … on its sheet); None: derived from
+    # the data when the sheet is written (sheets/compare.py says how)
+    lr_gd: float | None = None
+    lr_momentum: float | None = None
+    lr_rmsprop: float | None = None
+    lr_adam: float | None = None
 
     @property
     def hyper(self) -> dict[str, float]:
@@ -68,6 +75,11 @@ class Settings:
             rule = hyper_rule(name, getattr(self, name))
             if rule:
                 raise GradsheetError(f"--{name} must be {rule}, got {getattr(self, name)!r}")
+        for name in RACE_LR_NAMES:
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                      or not math.isfinite(value) or value <= 0):
+                raise GradsheetError(f"{name} must be a positive number, got {value!r}")
 
 
 def initial_theta(k: int, seed: int | None) -> np.ndarray:

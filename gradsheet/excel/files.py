@@ -7,19 +7,20 @@ openpyxl Grid over the file's stored values (as the program that saved it calcul
 
 from __future__ import annotations
 
+import math
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import openpyxl
-from openpyxl.utils.cell import range_boundaries
+from openpyxl.utils.cell import get_column_letter, range_boundaries
 from openpyxl.utils.exceptions import InvalidFileException
 
 from ..core import live
 from ..data.dataset import Dataset
 from ..core.errors import GradsheetError
 from ..core.layout import Layout
-from ..core.settings import Settings, State
+from ..core.settings import RACE_LR_NAMES, Settings, State
 
 SETTING_KEYS = ("seed", "lang", "diff", "title", "buttons", "unrolled", "landscape", "scale", "model", "optimizer",
                 "compare")
@@ -83,6 +84,45 @@ class OpenpyxlGrid:
     resize_table = write
 
 
+def race_lrs(grid: live.Grid, derived: set[str] = frozenset()) -> dict[str, float | None]:
+    """The race's learning rates, lr_gd … lr_adam, from their cells (students may change them);
+    None where the workbook has no race, the cell is empty or it holds the default formula
+    (names in `derived`): then the writer derives the default again."""
+    out = {}
+    for name in RACE_LR_NAMES:
+        where = grid.name_range(name)
+        value = None if where is None else grid.read(where[0], where[1], where[2], 1, 1)[0][0]
+        if name in derived or value is None or (isinstance(value, str) and not value.strip()):
+            out[name] = None
+            continue
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = float("nan")
+        if isinstance(value, bool) or not math.isfinite(number) or number <= 0:
+            cell = f"{where[0]}!{get_column_letter(where[2] + 1)}{where[1] + 1}"
+            raise GradsheetError(f"{name} ({cell}) holds {value!r}, not a positive number")
+        out[name] = number
+    return out
+
+
+def _default_formulas(path: Path, grid: OpenpyxlGrid) -> set[str]:
+    """The race's lr cells that still hold their default formula (=lr: the gd lane follows the
+    workbook's lr until a student types a number there). Formulas need a second, formula-text
+    reading of just those cells (a few rows at the top of one sheet)."""
+    from ..sheets.compare import DEFAULT_FORMULAS
+    places = {name: grid.name_range(name) for name in DEFAULT_FORMULAS}
+    places = {name: where for name, where in places.items() if where is not None}
+    if not places:
+        return set()
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    try:
+        return {name for name, (sheet, r, c, _, _) in places.items()
+                if str(OpenpyxlGrid(wb).read(sheet, r, c, 1, 1)[0][0]).replace(" ", "") == DEFAULT_FORMULAS[name]}
+    finally:
+        wb.close()
+
+
 def read(path: str | Path) -> WorkbookFile:
     path = Path(path)
     if not path.is_file():
@@ -92,7 +132,9 @@ def read(path: str | Path) -> WorkbookFile:
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as e:
         raise GradsheetError(f"{path}: not a readable .xlsx workbook ({type(e).__name__})") from None
     try:
-        opened = live.load(OpenpyxlGrid(wb))
+        grid = OpenpyxlGrid(wb)
+        opened = live.load(grid)
+        race = race_lrs(grid, _default_formulas(path, grid))
     except GradsheetError as e:
         raise GradsheetError(f"{path}: {e}") from None
     finally:
@@ -104,4 +146,16 @@ def read(path: str | Path) -> WorkbookFile:
     settings = Settings(lr=opened.problem.lr, eps=opened.problem.eps, **opened.problem.hyper, **options)
     dataset = Dataset(meta.get("dataset", path.stem), opened.headings[:-1], opened.headings[-1],
                       opened.raw, opened.problem.y)
+    settings = replace(settings, **still_derived(race, opened.problem.X, opened.problem.y, settings))
     return WorkbookFile(path, dataset, settings, opened.state, opened.book_loss, opened.layout)
+
+
+def still_derived(race: dict[str, float | None], X, y, settings: Settings) -> dict[str, float | None]:
+    """The race's learning rates as read, with None for those that still hold the default the
+    writer derived from the data (so a rewrite keeps deriving them, and a round trip keeps
+    the settings equal)."""
+    if all(v is None for v in race.values()):
+        return race
+    from ..sheets.compare import LR_NAMES, default_lrs
+    defaults = {LR_NAMES[o]: v for o, v in default_lrs(X, y, settings).items()}
+    return {name: None if v == defaults[name] else v for name, v in race.items()}

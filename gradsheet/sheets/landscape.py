@@ -11,7 +11,14 @@ steepest cells the same colour). Conditional formats on the colour grid mark the
 point, the answer, the start and the path of the history table, each in its nearest grid
 cell. They reach the other sheet only through defined names (W, best_W, path_W …): Excel 2007
 refuses a sheet reference in a conditional format, and later versions keep such a rule only
-in an extension block that Excel may drop with a repair prompt.
+in an extension block that Excel may drop with a repair prompt. With the 'Optimizers' sheet,
+the four lanes of its race are marked too (g, m, r, a), through names race_W_gd … likewise.
+
+Each cell's Loss is the sums' quadratic (stats.py) in the two axis values a (across) and d
+(down): with z = the current W's, the pair's set to 0, and a few helper cells under the grids
+(Q and β at z, the linear and square coefficients of a and d),
+    Loss = MAX(0, Qz + 2·a·c_a + 2·d·c_d + a²·S_aa + 2·a·d·S_ad + d²·S_dd)/n + (βz + a·m_a + d·m_d)²
+so the 441 cells cost the same for any number of data rows.
 """
 
 from __future__ import annotations
@@ -24,9 +31,11 @@ from xlsxwriter.workbook import Workbook
 
 from ..core import models
 from ..core.errors import GradsheetError
+from ..core.optimizers import Rule
 from ..core.texts import texts
 from ..core.layout import HISTORY_CHART_ROWS, Layout, quote_sheet
-from .unrolled import stored
+from . import stats
+from .unrolled import quick_formulas, stored
 
 HALF = 10  # the grid runs from centre − HALF·step to centre + HALF·step
 GRID = 2 * HALF + 1
@@ -35,7 +44,13 @@ CENTRE, SPAN, STEP, FLOOR = 5, 6, 7, 8  # its rows
 COLOUR_AXIS = 11  # the colour grid's axis row; its cells are the GRID rows below
 LOSS_AXIS = COLOUR_AXIS + GRID + 3
 FLOOR_FACTOR = 1e-6  # colours bottom out at the largest Loss on the grid times this
+HELP = LOSS_AXIS + GRID + 2  # the helper cells' title row, under the Loss grid
 MARKS = {"current": "◆", "best": "★", "start": "○", "path": "•"}
+RACE_MARKS = {"gd": "g", "momentum": "m", "rmsprop": "r", "adam": "a"}  # the race's lanes
+# The quadratic in the axis values a and d, as one text for the cells and the numbers alike.
+QUAD = Rule("{Qz}+2*{a}*{ca}+2*{d}*{cd}+{a}^2*{Saa}+2*{a}*{d}*{Sad}+{d}^2*{Sdd}")
+MEAN = Rule("{bz}+{a}*{ma}+{d}*{md}")
+COEFFICIENTS = ("Qz", "bz", "ca", "cd", "Saa", "Sad", "Sdd", "ma", "md")
 
 
 def pair(layout: Layout, settings) -> tuple[str, str] | None:
@@ -90,15 +105,32 @@ def axes(centre: np.ndarray, span: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return across, down
 
 
-def losses(X, y, theta, idx: list[int], across, down) -> np.ndarray:
-    """models.loss at every grid cell [i down, j across], the other parameters at theta."""
-    out = np.empty((GRID, GRID))
-    th = np.array(theta, dtype=float)
-    for i, b in enumerate(down):
-        for j, a in enumerate(across):
-            th[idx[0]], th[idx[1]] = a, b
-            out[i, j] = models.loss(X, y, th)
-    return out
+def coefficients(st: stats.Sums, theta, idx: list[int]) -> tuple[np.ndarray, dict[str, float]]:
+    """The helper cells: z (the current W's, the pair's set to 0) and the quadratic's
+    coefficients of the two axes (a parameter B has no S terms and mean 1)."""
+    k = st.k
+    z = np.array(theta[:k], dtype=float)
+    bz = 0.0 if k in idx else float(theta[k])
+    for i in idx:
+        if i < k:
+            z[i] = 0.0
+    p = stats.point(st, np.append(z, bz))
+    c = {"Qz": p.Q, "bz": p.beta}
+    for key, i in (("a", idx[0]), ("d", idx[1])):
+        c[f"c{key}"] = p.u[i] - st.s[i] if i < k else 0.0
+        c[f"S{key}{key}"] = st.S[i, i] if i < k else 0.0
+        c[f"m{key}"] = st.xbar[i] if i < k else 1.0
+    c["Sad"] = st.S[idx[0], idx[1]] if max(idx) < k else 0.0
+    return z, {name: float(c[name]) for name in COEFFICIENTS}
+
+
+def losses(st: stats.Sums, theta, idx: list[int], across, down) -> np.ndarray:
+    """The Loss at every grid cell [i down, j across], the other parameters at theta:
+    =MAX(0,QUAD)/n_rows+(MEAN)^2 with the helper cells' values."""
+    _, c = coefficients(st, theta, idx)
+    values = {**c, "a": np.asarray(across, dtype=float)[None, :], "d": np.asarray(down, dtype=float)[:, None]}
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.maximum(0, QUAD(**values)) / st.n + MEAN(**values) ** 2
 
 
 def log_grid(L: np.ndarray) -> tuple[np.ndarray, float]:
@@ -119,11 +151,42 @@ def axis_formula(a: int, offset: int) -> str:
     return f"={c}" if offset == 0 else f"={c}{'+' if offset > 0 else '-'}{abs(offset)}*{s}"
 
 
-def loss_formula(layout: Layout, p: tuple[str, str], across: str, down: str) -> str:
-    """models.loss with p[0] = the across axis cell, p[1] = the down axis cell."""
-    value = {p[0]: across, p[1]: down}
-    terms = [f"{x}*{value.get(w, w)}" for w, x in zip(layout.params[:-1], layout.features)]
-    return f"=SUMPRODUCT(({'+'.join(terms)}+{value.get('B', 'B')}-y)^2)/ROWS(y)"
+def helper_cells(layout: Layout) -> dict[str, tuple[int, int]]:
+    """Where the helper cells are: z_j and (S·z)_j in two rows (one column per W), then one
+    coefficient per row."""
+    out = {}
+    for j in range(layout.k):
+        out[f"z_{j}"] = (HELP + 2, 1 + j)
+        out[f"Sz_{j}"] = (HELP + 3, 1 + j)
+    for i, name in enumerate(COEFFICIENTS):
+        out[name] = (HELP + 5 + i, 1)
+    return out
+
+
+def helper_formulas(layout: Layout, idx: list[int]) -> dict[str, str | float]:
+    """The helper cells' formulas (numbers where the coefficient of B is a constant)."""
+    k, cells = layout.k, helper_cells(layout)
+    ref = {name: _abs(*rc) for name, rc in cells.items()}
+    z = f"{ref['z_0']}:{ref[f'z_{k - 1}']}" if k > 1 else ref["z_0"]
+    out: dict[str, str | float] = {}
+    for j in range(k):
+        out[f"z_{j}"] = 0.0 if j in idx else f"={layout.params[j]}"
+        out[f"Sz_{j}"] = stats.u_formula(k, j, z)
+    out["Qz"] = stats.q_formula(k, z, f"{ref['Sz_0']}:{ref[f'Sz_{k - 1}']}" if k > 1 else ref["Sz_0"])
+    out["bz"] = stats.beta_formula(k, z, "0" if k in idx else "B")
+    for key, i in (("a", idx[0]), ("d", idx[1])):
+        out[f"c{key}"] = f"={ref[f'Sz_{i}']}-{stats.s_xy(k, i)}" if i < k else 0.0
+        out[f"S{key}{key}"] = f"={stats.s_xx(k, i, i)}" if i < k else 0.0
+        out[f"m{key}"] = f"={stats.mean_x(k, i)}" if i < k else 1.0
+    out["Sad"] = f"={stats.s_xx(k, idx[0], idx[1])}" if max(idx) < k else 0.0
+    return out
+
+
+def loss_formula(layout: Layout, across: str, down: str) -> str:
+    """The quadratic with the across axis cell for a, the down axis cell for d."""
+    ref = {name: _abs(*helper_cells(layout)[name]) for name in COEFFICIENTS}
+    ref.update(a=across, d=down)
+    return f"=MAX(0,{QUAD.formula(ref)[1:]})/n_rows+({MEAN.formula(ref)[1:]})^2"
 
 
 def history_range(layout: Layout, name: str) -> str:
@@ -141,7 +204,8 @@ def path_names(layout: Layout, p: tuple[str, str]) -> dict[str, str]:
     return {f"path_{q}": history_range(layout, q) for q in p}
 
 
-def marker_formulas(layout: Layout, p: tuple[str, str], across: str, down: str) -> dict[str, str]:
+def marker_formulas(layout: Layout, p: tuple[str, str], across: str, down: str,
+                    race: bool = False) -> dict[str, str]:
     """The conditions of the markers for the grid cell whose axis values sit in `across`
     and `down` (relative references in the conditional formats).
 
@@ -157,28 +221,40 @@ def marker_formulas(layout: Layout, p: tuple[str, str], across: str, down: str) 
         return [f"{offset(v1, 0)}={offset(across, 0)}", f"{offset(v2, 1)}={offset(down, 1)}"]
     h1, h2 = path_names(layout, p)
     f1, f2 = (f"INDEX({h},1)" for h in (h1, h2))  # the first history row: the start
-    return {
+    def along(r1: str, r2: str) -> str:  # any row of two columns, in the cell
+        return f"=SUMPRODUCT(ISNUMBER({r1})*({near(r1, r2)[0]})*({near(r1, r2)[1]}))>0"
+    out = {
         "current": f"=AND({','.join(near(p[0], p[1]))})",
         "best": f"=AND({','.join(near('best_' + p[0], 'best_' + p[1]))})",
         "start": f"=AND(ISNUMBER({f1}),{','.join(near(f1, f2))})",
-        "path": f"=SUMPRODUCT(ISNUMBER({h1})*({near(h1, h2)[0]})*({near(h1, h2)[1]}))>0",
+        "path": along(h1, h2),
     }
+    for o in RACE_MARKS if race else ():
+        out[f"race_{o}"] = along(f"race_{p[0]}_{o}", f"race_{p[1]}_{o}")
+    return out
 
 
 # --- the sheet -------------------------------------------------------------------------------
-def write(wb: Workbook, fmt, layout: Layout, dataset, settings, state, X: np.ndarray) -> None:
+def write(wb: Workbook, fmt, layout: Layout, dataset, settings, state, X: np.ndarray,
+          sums: stats.Sums | None = None) -> None:
     t = texts(settings.lang)
     p = pair(layout, settings)
     idx = [layout.params.index(q) for q in p]
+    st = stats.sums(X, dataset.y) if sums is None else sums
     centre, span = frame(X, dataset.y, state, idx)
     ws = wb.add_worksheet(t["sheet_landscape"])
+    quick_formulas(ws)
     ws.write_string(0, 0, t["landscape_title"].format(p1=p[0], p2=p[1]), fmt.title)
     ws.write_string(1, 0, t["landscape_note"].format(p1=p[0], p2=p[1], sheet=layout.sheet), fmt.note)
     ws.write_string(2, 0, t["landscape_markers"], fmt.note)
-    L = losses(X, dataset.y, state.theta, idx, *axes(centre, span))
+    race = bool(settings.compare)
+    if race:
+        ws.write_string(3, 0, t["landscape_race_markers"].format(sheet=t["sheet_compare"]), fmt.note)
+    L = losses(st, state.theta, idx, *axes(centre, span))
     _write_frame(ws, fmt, p, centre, span, log_grid(L)[1], t)
     _write_grids(wb, ws, fmt, layout, p, axes(centre, span), L, t)
-    _markers(wb, ws, layout, p)
+    _write_helpers(wb, ws, fmt, layout, st, state.theta, idx, t)
+    _markers(wb, ws, layout, p, settings if race else None)
     ws.set_column(0, 0, 20)
     ws.set_column(1, GRID, 7.5)
     ws.freeze_panes(COLOUR_AXIS + 1, 1)
@@ -186,6 +262,34 @@ def write(wb: Workbook, fmt, layout: Layout, dataset, settings, state, X: np.nda
     ws.fit_to_pages(1, 0)  # printed one page wide
     ws.set_paper(9)  # A4
     ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+
+
+def _write_helpers(wb: Workbook, ws, fmt, layout: Layout, st: stats.Sums, theta, idx: list[int], t: dict) -> None:
+    """Under the grids: z and S·z (one column per W), then the quadratic's coefficients, each
+    with its name and what it is."""
+    z, values = coefficients(st, theta, idx)
+    p = stats.point(st, np.append(z, 0.0))
+    values.update({f"z_{j}": float(z[j]) for j in range(layout.k)})
+    values.update({f"Sz_{j}": float(p.u[j]) for j in range(layout.k)})
+    ws.write_string(HELP, 0, t["landscape_helpers"].format(sums=t["sheet_sums"]), fmt.section)
+    for j, w in enumerate(layout.params[:-1]):
+        ws.write_string(HELP + 1, 1 + j, w, fmt.heading)
+    ws.write_string(HELP + 2, 0, "z", fmt.label)
+    ws.write_string(HELP + 3, 0, "S·z", fmt.label)
+    ws.write_string(HELP + 4, 0, t["landscape_help_formula"], fmt.note)
+    # the grid's narrow columns: long numbers shrink to fit rather than show ###
+    cells = helper_cells(layout)
+    number = wb.add_format({**fmt.STYLES["formula"], "num_format": "General", "shrink": True})
+    for name in COEFFICIENTS:
+        r, _ = cells[name]
+        ws.write_string(r, 0, name, fmt.label)
+        ws.write_string(r, 2, t[f"landscape_help_{name}"], fmt.note)
+    for name, formula in helper_formulas(layout, idx).items():
+        r, c = cells[name]
+        if isinstance(formula, float):
+            ws.write_number(r, c, formula, number)
+        else:
+            ws.write_formula(r, c, formula, number, stored(values[name]))
 
 
 def _write_frame(ws, fmt, p, centre, span, floor: float, t: dict) -> None:
@@ -228,7 +332,7 @@ def _write_grids(wb, ws, fmt, layout, p, axes_, L: np.ndarray, t: dict) -> None:
         b = xl_rowcol_to_cell(LOSS_AXIS + 1 + i, 0, col_abs=True)  # $A37
         for j in range(GRID):
             a = xl_rowcol_to_cell(LOSS_AXIS, 1 + j, row_abs=True)  # B$36
-            ws.write_formula(LOSS_AXIS + 1 + i, 1 + j, loss_formula(layout, p, a, b), loss_fmt,
+            ws.write_formula(LOSS_AXIS + 1 + i, 1 + j, loss_formula(layout, a, b), loss_fmt,
                              stored(float(L[i, j])))
             ws.write_formula(COLOUR_AXIS + 1 + i, 1 + j,
                              f"=LOG10(MAX({xl_rowcol_to_cell(LOSS_AXIS + 1 + i, 1 + j)},{_abs(FLOOR, 1)}))",
@@ -239,16 +343,23 @@ def colour_range() -> tuple[int, int, int, int]:
     return COLOUR_AXIS + 1, 1, COLOUR_AXIS + GRID, GRID
 
 
-def _markers(wb: Workbook, ws, layout: Layout, p: tuple[str, str]) -> None:
+def _markers(wb: Workbook, ws, layout: Layout, p: tuple[str, str], race_settings=None) -> None:
     """Marker rules first (higher priority: they set only font, border and a number format
-    that shows a symbol, so the colour scale's fill still shows), then the colour scale."""
+    that shows a symbol, so the colour scale's fill still shows), then the colour scale.
+    `race_settings`: the settings when the workbook has the race, whose lanes are marked too."""
+    from . import compare
     r1, c1, r2, c2 = colour_range()
     across = xl_rowcol_to_cell(COLOUR_AXIS, c1, row_abs=True)  # B$12 for the top-left cell
     down = xl_rowcol_to_cell(r1, 0, col_abs=True)  # $A13
-    for name, ref in path_names(layout, p).items():
+    names = path_names(layout, p)
+    if race_settings is not None:
+        sheet = texts(race_settings.lang)["sheet_compare"]
+        names.update(compare.path_names(layout, sheet, race_settings.compare, p))
+    for name, ref in names.items():
         wb.define_name(name, "=" + ref)
-    for kind, formula in marker_formulas(layout, p, across, down).items():
-        mark = MARKS[kind]
+    marks = {**MARKS, **{f"race_{o}": m for o, m in RACE_MARKS.items()}}
+    for kind, formula in marker_formulas(layout, p, across, down, race_settings is not None).items():
+        mark = marks[kind]
         style = {"num_format": f'"{mark}";"{mark}";"{mark}"', "bold": True, "font_color": "#000000"}
         if kind == "current":
             style["border"] = 1

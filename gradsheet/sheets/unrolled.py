@@ -2,44 +2,57 @@
 step per row of an Excel table named `unrolled`, every cell a live formula.
 
 Row i holds the parameters P, their Loss, the nudged losses Loss_P (and Lossm_P with central
-differences), the slopes grad_P and the next values next_P, which are the parameters of row
-i + 1. The first row reads the training sheet's parameters through their names (=W, =B), so
-the table always shows the next N steps from wherever the students are, and changing lr or
-eps there recalculates all of it.
+differences), the slopes grad_P, the optimizer's state (vel_P / sq_P / m_P, and Adam's t)
+with its next value, and the next values next_P, which are the parameters of row i + 1.
+The first row reads the training sheet's parameters and optimizer state through their names
+(=W, =B, =vel_W …), so the table always shows the next N steps from wherever the students
+are, and changing lr, eps or a hyperparameter there recalculates all of it.
+
+The losses come from the sums of the 'Sums' sheet (see stats.py): the Loss is a quadratic in
+W, B, so a row costs the same for 6 data rows as for a million. Three helper columns at the
+end of each row hold that quadratic's pieces (S·w, Q, β).
+
+The update is the optimizer's rule from core/optimizers.py, its Excel text filled with this
+row's cells; the numbers (`rows`) run the same rule through Optimizer.update.
 
 Divergence guard: a row whose Loss is past the limit (models.BLOWUP times the larger of the
-first row's Loss and mean(y²), as models.loss_limit) keeps its parameters: next_P = P. The
-descent stops moving right after the first row past the limit, so every cell stays a finite
-number where an unguarded chain would overflow to #NUM! a few rows later. `rows()` computes
-the same numbers with the model, guard included; they are the cells' stored values.
+first row's Loss and mean(y²), as models.loss_limit) keeps its parameters and its state:
+next_P = P. The descent stops moving right after the first row past the limit, so every
+cell stays a finite number where an unguarded chain would overflow to #NUM! a few rows later.
+
+The same chain, with a fresh state and its own lr, is each lane of the 'Optimizers' race
+(compare.py).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from functools import lru_cache
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from xlsxwriter.workbook import Workbook
 
-from ..core import descent
 from ..core import models
+from ..core.optimizers import GD, HYPER_DEFAULTS, HYPER_NAMES, OPTIMIZERS, Optimizer
 from ..core.texts import texts
 from ..core.layout import Layout
+from . import stats
 from .looks import print_setup
 
 HEAD_ROW = 7  # the table's header row (0-based); the notes and the limit cell sit above it
 LIMIT = (3, 1)  # the Loss limit cell, B4
 SETTINGS_ROWS = (4, 5)  # live copies of lr and eps (=lr, =eps), B5 and B6
+NOTE_ROW = 6  # which optimizer, and what the helper columns are
 MAX_PARAM_SERIES = 10  # the parameter chart shows the first W's and B, not 250 lines
 
 
-# --- the model's numbers ------------------------------------------------------------------
+# --- the numbers ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Rows:
-    """The model's value of every table cell: row i = step i from the current parameters."""
+    """The value of every cell of a chain: row i = step i from the start."""
     theta: np.ndarray  # (N, k+1) the parameters of each row
     loss: np.ndarray  # (N,)
     plus: np.ndarray  # (N, k+1) Loss_P, the loss with P + eps
@@ -47,6 +60,12 @@ class Rows:
     grad: np.ndarray  # (N, k+1)
     next: np.ndarray  # (N, k+1) next_P (= theta of the following row)
     limit: float
+    slots: dict[str, np.ndarray] = field(default_factory=dict)  # slot -> (N, k+1), entering each row
+    next_slots: dict[str, np.ndarray] = field(default_factory=dict)  # slot -> (N, k+1)
+    t: np.ndarray | None = None  # (N,) updates done before each row (Adam)
+    u: np.ndarray | None = None  # (N, k) S·w
+    Q: np.ndarray | None = None  # (N,)
+    beta: np.ndarray | None = None  # (N,) the mean of h − y
 
 
 def limit_of(y: np.ndarray, first_loss: float) -> float:
@@ -56,100 +75,210 @@ def limit_of(y: np.ndarray, first_loss: float) -> float:
 
 
 def rows(X: np.ndarray, y: np.ndarray, theta: np.ndarray, lr: float, eps: float, n: int,
-         diff: str = models.FORWARD) -> Rows:
-    """N rows of course steps (2–6) from theta by models.loss, nudged_losses and gradient's
-    arithmetic. Until the guard fires these are exactly descent.descend's history rows."""
+         diff: str = models.FORWARD, optimizer: Optimizer = GD, hyper: dict | None = None,
+         slots: dict | None = None, t: int = 0, sums: stats.Sums | None = None,
+         limit: float | None = None) -> Rows:
+    """N course steps (2–6) from theta: the losses by the sums' quadratic (stats.py, the
+    cells' own arithmetic), the slope as models.gradient takes it from them, the update by
+    Optimizer.update; the guard as the cells have it. `slots`/`t`: the state to start from
+    (default zeros, 0: a fresh start)."""
+    st = stats.sums(X, y) if sums is None else sums
+    hyper = {**HYPER_DEFAULTS, **(hyper or {})}
     k1 = len(theta)
-    out = {key: np.empty((n, k1)) for key in ("theta", "plus", "minus", "grad", "next")}
-    loss = np.empty(n)
     th = np.asarray(theta, dtype=float)
-    with np.errstate(over="ignore", invalid="ignore"):
-        limit = limit_of(y, models.loss(X, y, th))
+    state = {s: np.asarray((slots or {}).get(s, np.zeros(k1)), dtype=float) for s in optimizer.slots}
+    out = {key: np.empty((n, k1)) for key in ("theta", "plus", "minus", "grad", "next")}
+    loss, Q, beta, u = np.empty(n), np.empty(n), np.empty(n), np.empty((n, k1 - 1))
+    kept = {s: np.empty((n, k1)) for s in optimizer.slots}
+    nxt_kept = {s: np.empty((n, k1)) for s in optimizer.slots}
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        first = stats.loss(st, stats.point(st, th))
+        limit = limit_of(y, first) if limit is None else limit
         for i in range(n):
-            L = models.loss(X, y, th)
-            plus = models.nudged_losses(X, y, th, eps)
+            p = stats.point(st, th)
+            L = stats.loss(st, p)
+            plus = stats.nudged(st, p, eps)
             if diff == models.CENTRAL:
-                out["minus"][i] = minus = models.nudged_losses(X, y, th, -eps)
+                out["minus"][i] = minus = stats.nudged(st, p, -eps)
                 g = (plus - minus) / (2 * eps)  # models.gradient, central
             else:
                 g = (plus - L) / eps  # models.gradient, forward
             out["theta"][i], loss[i], out["plus"][i], out["grad"][i] = th, L, plus, g
-            # =IF(Loss>limit,P,P-lr*grad_P): past the limit the descent stops moving.
-            th = th if L > limit else th - lr * g
+            u[i], Q[i], beta[i] = p.u, p.Q, p.beta
+            for s in optimizer.slots:
+                kept[s][i] = state[s]
+            nxt, nxt_state, _ = optimizer.update(th, g, state, t + i, lr, hyper)
+            if L > limit:  # =IF(Loss>limit,P,…): past the limit the descent stops moving
+                nxt, nxt_state = th, state
+            th, state = nxt, nxt_state
             out["next"][i] = th
+            for s in optimizer.slots:
+                nxt_kept[s][i] = state[s]
     return Rows(out["theta"], loss, out["plus"], out["minus"] if diff == models.CENTRAL else None,
-                out["grad"], out["next"], limit)
+                out["grad"], out["next"], limit, kept, nxt_kept,
+                t + np.arange(n, dtype=float) if optimizer.counts_updates else None, u, Q, beta)
 
 
-# --- where the cells are --------------------------------------------------------------------
-def columns(layout: Layout) -> list[str]:
-    """The table's headings after the step column, which are also the maths names."""
-    p = layout.params
-    cols = list(p) + ["Loss"] + [f"Loss_{q}" for q in p]
-    if layout.diff == models.CENTRAL:
-        cols += [f"Lossm_{q}" for q in p]
-    return cols + [f"grad_{q}" for q in p] + [f"next_{q}" for q in p]
+# --- a chain of steps on a sheet ----------------------------------------------------------------
+@dataclass(frozen=True)
+class Chain:
+    """One descent written out row by row: its optimizer, where its columns are, and what
+    its formulas read (the lr cell's name, the limit cell, where the state starts)."""
+    layout: Layout
+    optimizer: Optimizer
+    left: int  # the column of its first parameter (0-based)
+    head: int  # its header row (0-based); step i is row head + 1 + i
+    lr: str = "lr"  # the learning rate's name in its formulas
+    limit: str = xl_rowcol_to_cell(*LIMIT, True, True)
+    fresh: bool = False  # True: the state starts at 0 (the race); False: at the training sheet's
+
+    @cached_property
+    def columns(self) -> list[str]:
+        """Headings, which are also the maths names: the course's columns, the optimizer's
+        state, the next values, then the helpers of the sums' quadratic."""
+        p, opt = self.layout.params, self.optimizer
+        cols = list(p) + ["Loss"] + [f"Loss_{q}" for q in p]
+        if self.layout.diff == models.CENTRAL:
+            cols += [f"Lossm_{q}" for q in p]
+        cols += [f"grad_{q}" for q in p]
+        cols += ["t"] if opt.counts_updates else []
+        cols += [f"{s}_{q}" for s in opt.slots for q in p]
+        cols += [f"next_{s}_{q}" for s in opt.slots for q in p]
+        cols += [f"next_{q}" for q in p]
+        return cols + helper_names(self.layout.k)
+
+    @cached_property
+    def col(self) -> dict[str, int]:
+        return {name: self.left + c for c, name in enumerate(self.columns)}
+
+    def ref(self, name: str, row: int) -> str:
+        """The A1 reference of column `name` in Excel row `row` (1-based)."""
+        return f"{xl_col_to_name(self.col[name])}{row}"
+
+    def span(self, first: str, last: str, row: int) -> str:
+        return f"{self.ref(first, row)}:{self.ref(last, row)}"
+
+    def row_formulas(self, i: int) -> dict[str, str]:
+        """Every formula of step i (0 = the start). Constants (a fresh state) are numbers."""
+        lay, opt = self.layout, self.optimizer
+        row = self.head + 2 + i  # Excel's row number
+        p, k = lay.params, lay.k
+        out: dict[str, str | float] = {}
+        for name in p:
+            out[name] = f"={name}" if i == 0 else f"={self.ref(f'next_{name}', row - 1)}"
+        for s in opt.slots:
+            for name in p:
+                if i:
+                    out[f"{s}_{name}"] = f"={self.ref(f'next_{s}_{name}', row - 1)}"
+                else:
+                    out[f"{s}_{name}"] = 0.0 if self.fresh else f"={s}_{name}"
+        if opt.counts_updates:  # one more update each row. Chained, not t + step: LibreOffice's
+            # threaded calculation reports a false circular reference (Err:522) when the chain
+            # reads a column of formulas that do not depend on the row above
+            if i:
+                out["t"] = f"={self.ref('t', row - 1)}+1"
+            else:
+                out["t"] = 0.0 if self.fresh else "=t"
+        helpers = helper_names(k)
+        w = self.span(p[0], p[-2], row) if k > 1 else self.ref(p[0], row)
+        u = [self.ref(h, row) for h in helpers[:k]]
+        Q, beta = self.ref(helpers[k], row), self.ref(helpers[k + 1], row)
+        for j in range(k):
+            out[helpers[j]] = stats.u_formula(k, j, w)
+        out[helpers[k]] = stats.q_formula(k, w, self.span(helpers[0], helpers[k - 1], row) if k > 1 else u[0])
+        out[helpers[k + 1]] = stats.beta_formula(k, w, self.ref("B", row))
+        out["Loss"] = stats.loss_formula(Q, beta)
+        loss = self.ref("Loss", row)
+        for j, name in enumerate(p):
+            uj = u[j] if j < k else None
+            out[f"Loss_{name}"] = stats.nudged_formula(k, j, Q, uj, beta)
+            if lay.diff == models.CENTRAL:
+                out[f"Lossm_{name}"] = stats.nudged_formula(k, j, Q, uj, beta, "-")
+                out[f"grad_{name}"] = (f"=({self.ref(f'Loss_{name}', row)}-{self.ref(f'Lossm_{name}', row)})"
+                                       f"/(2*eps)")
+            else:
+                out[f"grad_{name}"] = f"=({self.ref(f'Loss_{name}', row)}-{loss})/eps"
+            ref = self.rule_refs(name, row)
+            for s in opt.slots:
+                out[f"next_{s}_{name}"] = guarded(loss, self.limit, ref[s], opt.next_slot[s].formula(ref))
+            out[f"next_{name}"] = guarded(loss, self.limit, ref["P"], opt.next_param.formula(ref))
+        return out
+
+    def rule_refs(self, name: str, row: int) -> dict[str, str]:
+        """The optimizer rules' symbols as this row's cells, for parameter `name`."""
+        ref = {"P": self.ref(name, row), "g": self.ref(f"grad_{name}", row), "lr": self.lr,
+               **{h: h for h in HYPER_NAMES}}
+        if self.optimizer.counts_updates:
+            ref["t"] = self.ref("t", row)
+        for s in self.optimizer.slots:
+            ref[s], ref[f"next_{s}"] = self.ref(f"{s}_{name}", row), self.ref(f"next_{s}_{name}", row)
+        return ref
+
+    def row_values(self, r: Rows, i: int) -> dict[str, float]:
+        lay, k = self.layout, self.layout.k
+        out = {"Loss": float(r.loss[i])}
+        for p, name in enumerate(lay.params):
+            out[name] = float(r.theta[i, p])
+            out[f"Loss_{name}"] = float(r.plus[i, p])
+            if r.minus is not None:
+                out[f"Lossm_{name}"] = float(r.minus[i, p])
+            out[f"grad_{name}"] = float(r.grad[i, p])
+            out[f"next_{name}"] = float(r.next[i, p])
+            for s in self.optimizer.slots:
+                out[f"{s}_{name}"] = float(r.slots[s][i, p])
+                out[f"next_{s}_{name}"] = float(r.next_slots[s][i, p])
+        if r.t is not None:
+            out["t"] = float(r.t[i])
+        helpers = helper_names(k)
+        for j in range(k):
+            out[helpers[j]] = float(r.u[i, j])
+        out[helpers[k]], out[helpers[k + 1]] = float(r.Q[i]), float(r.beta[i])
+        return out
+
+    def write(self, ws, fmt, r: Rows, n: int, headings: bool = True) -> None:
+        """The n rows of formulas, each with its stored value; and the headings (unless a
+        table writes them)."""
+        styles = {key: fmt.num("plain", number_kind(key)) for key in self.columns}
+        for c, name in zip(self.col.values(), self.columns) if headings else ():
+            ws.write_string(self.head, c, name, fmt.heading)
+        for i in range(n):
+            values = self.row_values(r, i)
+            for key, formula in self.row_formulas(i).items():
+                if isinstance(formula, float):
+                    ws.write_number(self.head + 1 + i, self.col[key], formula, styles[key])
+                else:
+                    ws.write_formula(self.head + 1 + i, self.col[key], formula, styles[key],
+                                     stored(values[key]))
 
 
-@lru_cache(maxsize=8)  # asked for by every formula of every row
-def column_index(layout: Layout) -> dict[str, int]:
-    return {name: c for c, name in enumerate(["step"] + columns(layout))}
+# XlsxWriter runs some thirty regular expressions over every formula to prefix Excel 365's
+# dynamic-array functions (FILTER, LAMBDA, …). The derived sheets write ten thousand formulas
+# that use none of them (the project's rule): a formula whose functions are all classic ones
+# skips that scan, any other goes through XlsxWriter's own path, so the file is the same.
+CLASSIC = frozenset({"SUMPRODUCT", "MAX", "IF", "SQRT", "INDEX", "ROW", "ROWS", "SUMSQ", "LOG10", "AND",
+                     "ISNUMBER", "ROUND", "AVERAGE", "DEVSQ"})
+_FUNCTION = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*)\(")
 
 
-# --- the formulas, each beside the model function it equals -----------------------------------
-def residual(layout: Layout, row: int) -> str:
-    """predict(X, theta) − y with this row's parameters: x_1*B9+x_2*C9+D9-y (Excel row `row`)."""
-    col = column_index(layout)
-    cell = {q: f"{xl_col_to_name(col[q])}{row}" for q in layout.params}
-    terms = [f"{x}*{cell[w]}" for w, x in zip(layout.params[:-1], layout.features)]
-    return "+".join(terms) + f"+{cell['B']}-y"
+def quick_formulas(ws) -> None:
+    """Let `ws` skip XlsxWriter's dynamic-function scan for formulas of CLASSIC functions."""
+    full = ws._prepare_formula
+
+    def prepare(formula, expand_future_functions=False):
+        if formula.startswith("=") and set(_FUNCTION.findall(formula)) <= CLASSIC:
+            return formula[1:]
+        return full(formula, expand_future_functions)
+    ws._prepare_formula = prepare
 
 
-def loss_formula(layout: Layout, row: int, p: int | None = None, sign: str = "+") -> str:
-    """models.loss (p None), or models.nudged_losses for parameter p moved by ±eps; the nudge
-    is added after the residual, in the model's order: (h − y) + eps·x_j."""
-    nudge = "" if p is None else sign + ("eps" if p == layout.k else f"eps*{layout.features[p]}")
-    return f"=SUMPRODUCT(({residual(layout, row)}{nudge})^2)/ROWS(y)"
+def helper_names(k: int) -> list[str]:
+    """The sums' quadratic per row: S·w (one per W), Q and β (see stats.py)."""
+    return (["Sw"] if k == 1 else [f"Sw_{j}" for j in range(1, k + 1)]) + ["Q", "β"]
 
 
-def grad_formula(layout: Layout, row: int, name: str) -> str:
-    """models.gradient: forward (Loss_P − Loss)/eps, central (Loss_P − Lossm_P)/(2·eps)."""
-    col = column_index(layout)
-    plus = f"{xl_col_to_name(col[f'Loss_{name}'])}{row}"
-    if layout.diff == models.CENTRAL:
-        return f"=({plus}-{xl_col_to_name(col[f'Lossm_{name}'])}{row})/(2*eps)"
-    return f"=({plus}-{xl_col_to_name(col['Loss'])}{row})/eps"
-
-
-def next_formula(layout: Layout, row: int, name: str) -> str:
-    """models.step, guarded: =IF(Loss>limit,P,P-lr*grad_P)."""
-    col = column_index(layout)
-    p, g = (f"{xl_col_to_name(col[q])}{row}" for q in (name, f"grad_{name}"))
-    loss = f"{xl_col_to_name(col['Loss'])}{row}"
-    return f"=IF({loss}>{xl_rowcol_to_cell(*LIMIT, True, True)},{p},{p}-lr*{g})"
-
-
-def limit_formula(layout: Layout) -> str:
-    first = xl_rowcol_to_cell(HEAD_ROW + 1, column_index(layout)["Loss"], True, True)
-    return f"={int(models.BLOWUP)}*MAX({first},SUMSQ(y)/ROWS(y))"
-
-
-def row_formulas(layout: Layout, i: int) -> dict[str, str]:
-    """Every formula of table row i (0 = the current parameters)."""
-    row = HEAD_ROW + 2 + i  # Excel's row number
-    col = column_index(layout)
-    top = xl_rowcol_to_cell(HEAD_ROW + 1, 0, True, True)  # step 0 = the first row
-    out = {"step": f"=ROW()-ROW({top})"}
-    for name in layout.params:
-        out[name] = f"={name}" if i == 0 else f"={xl_col_to_name(col[f'next_{name}'])}{row - 1}"
-    out["Loss"] = loss_formula(layout, row)
-    for p, name in enumerate(layout.params):
-        out[f"Loss_{name}"] = loss_formula(layout, row, p)
-        if layout.diff == models.CENTRAL:
-            out[f"Lossm_{name}"] = loss_formula(layout, row, p, "-")
-        out[f"grad_{name}"] = grad_formula(layout, row, name)
-        out[f"next_{name}"] = next_formula(layout, row, name)
-    return out
+def guarded(loss: str, limit: str, keep: str, update: str) -> str:
+    """=IF(Loss>limit,<kept>,<update>): past the limit nothing moves any more."""
+    return f"=IF({loss}>{limit},{keep},{update[1:]})"
 
 
 def stored(v: float) -> float | str:
@@ -158,33 +287,62 @@ def stored(v: float) -> float | str:
     return v if math.isfinite(v) else "#NUM!"
 
 
-def row_values(layout: Layout, r: Rows, i: int) -> dict[str, float]:
-    out = {"step": float(i), "Loss": float(r.loss[i])}
-    for p, name in enumerate(layout.params):
-        out[name] = float(r.theta[i, p])
-        out[f"Loss_{name}"] = float(r.plus[i, p])
-        if r.minus is not None:
-            out[f"Lossm_{name}"] = float(r.minus[i, p])
-        out[f"grad_{name}"] = float(r.grad[i, p])
-        out[f"next_{name}"] = float(r.next[i, p])
-    return out
-
-
-# --- the sheet -------------------------------------------------------------------------------
 def number_kind(key: str) -> str:
-    """The number format (looks.NUMBER) of a table column."""
-    if key == "step":
+    """The number format (looks.NUMBER) of a column."""
+    if key in ("step", "t"):
         return "count"
     if key.startswith("Loss"):
         return "loss"
-    return "slope" if key.startswith("grad_") else "param"
+    if key.startswith(("grad_", "vel_", "sq_", "m_", "next_vel_", "next_sq_", "next_m_")):
+        return "slope"
+    if key.startswith("Sw") or key in ("Q", "β"):
+        return "data"
+    return "param"
 
 
-def write(wb: Workbook, fmt, layout: Layout, dataset, settings, state, X: np.ndarray) -> None:
+# --- the 'All steps' sheet --------------------------------------------------------------------
+def chain_of(layout: Layout) -> Chain:
+    return Chain(layout, OPTIMIZERS[layout.optimizer], left=1, head=HEAD_ROW)
+
+
+def columns(layout: Layout) -> list[str]:
+    """The table's headings after the step column, which are also the maths names."""
+    return chain_of(layout).columns
+
+
+def column_index(layout: Layout) -> dict[str, int]:
+    return {"step": 0, **chain_of(layout).col}
+
+
+def row_formulas(layout: Layout, i: int) -> dict[str, str]:
+    """Every formula of table row i (0 = the current parameters)."""
+    top = xl_rowcol_to_cell(HEAD_ROW + 1, 0, True, True)  # step 0 = the first row
+    return {"step": f"=ROW()-ROW({top})", **chain_of(layout).row_formulas(i)}
+
+
+def row_values(layout: Layout, r: Rows, i: int) -> dict[str, float]:
+    return {"step": float(i), **chain_of(layout).row_values(r, i)}
+
+
+def limit_formula(layout: Layout) -> str:
+    first = xl_rowcol_to_cell(HEAD_ROW + 1, column_index(layout)["Loss"], True, True)
+    return f"={int(models.BLOWUP)}*MAX({first},SUMSQ(y)/ROWS(y))"
+
+
+def sheet_rows(X, y, settings, state, sums: stats.Sums | None = None) -> Rows:
+    """The 'All steps' table's numbers: the workbook's optimizer from the current state."""
+    return rows(X, y, state.theta, settings.lr, settings.eps, settings.unrolled, settings.diff,
+                OPTIMIZERS[settings.optimizer], settings.hyper, state.slots, state.t, sums)
+
+
+def write(wb: Workbook, fmt, layout: Layout, dataset, settings, state, X: np.ndarray,
+          sums: stats.Sums | None = None) -> None:
     t = texts(settings.lang)
     n = settings.unrolled
-    r = rows(X, dataset.y, state.theta, settings.lr, settings.eps, n, settings.diff)
+    r = sheet_rows(X, dataset.y, settings, state, sums)
+    chain = chain_of(layout)
     ws = wb.add_worksheet(t["sheet_unrolled"])
+    quick_formulas(ws)
     name = ws.get_name()
     ws.write_string(0, 0, t["unrolled_title"].format(n=n), fmt.title)
     ws.write_string(1, 0, t["unrolled_note"].format(sheet=layout.sheet), fmt.note)
@@ -196,15 +354,15 @@ def write(wb: Workbook, fmt, layout: Layout, dataset, settings, state, X: np.nda
         ws.write_string(row, 0, f"{key}  {t[key]}", fmt.label)
         ws.write_formula(row, 1, f"={key}", fmt.formula, getattr(settings, key))
         ws.write_string(row, 2, t["unrolled_settings_note"].format(sheet=layout.sheet), fmt.note)
+    ws.write_string(NOTE_ROW, 0, t["unrolled_optimizer_note"].format(
+        name=layout.optimizer, sheet=layout.sheet, sums=t["sheet_sums"]), fmt.note)
 
-    col = column_index(layout)
-    styles = {key: fmt.num("plain", number_kind(key)) for key in col}
-    for i in range(n):
-        row = HEAD_ROW + 1 + i
-        values = row_values(layout, r, i)
-        for key, formula in row_formulas(layout, i).items():
-            ws.write_formula(row, col[key], formula, styles[key], stored(values[key]))
-    headers = [t["step_col"]] + columns(layout)
+    ws.write_formula(HEAD_ROW + 1, 0, row_formulas(layout, 0)["step"], fmt.num("plain", "count"), 0.0)
+    for i in range(1, n):
+        ws.write_formula(HEAD_ROW + 1 + i, 0, row_formulas(layout, i)["step"], fmt.num("plain", "count"),
+                         float(i))
+    chain.write(ws, fmt, r, n, headings=False)
+    headers = [t["step_col"]] + chain.columns
     ws.add_table(HEAD_ROW, 0, HEAD_ROW + n, len(headers) - 1,
                  {"name": "unrolled", "style": "Table Style Light 9",
                   "columns": [{"header": h} for h in headers]})

@@ -27,10 +27,12 @@ from ..core.optimizers import HYPER_NAMES
 from ..excel.lite import file_mode
 from .looks import NUMBER
 from ..core.scaling import scale_columns
-from ..core.settings import Settings, State
+from ..core.settings import RACE_LR_NAMES, Settings, State
 from .values import evaluate
 
 META_SHEET = "gradsheet"  # very hidden sheet: what the workbook was built with
+# Settings that live in cells a student may change (read back from there, not from META_SHEET).
+CELL_SETTINGS = ("lr", "eps", *HYPER_NAMES, *RACE_LR_NAMES)
 FORMAT_VERSION = 1
 # A fixed document date keeps the same inputs byte-identical (XlsxWriter stamps it in docProps).
 FIXED_DATE = datetime(2024, 1, 1, tzinfo=timezone.utc)
@@ -129,12 +131,7 @@ def _write_xlsx(filename: str, dataset: Dataset, settings: Settings, state: Stat
         fmt = Formats(wb)
         train = train_sheet.write(wb, fmt, layout, dataset, settings, state, values)
         guide.write(wb, fmt, layout, dataset, settings, state, X)
-        if settings.unrolled:
-            from . import unrolled
-            unrolled.write(wb, fmt, layout, dataset, settings, state, X)
-        from . import landscape
-        if landscape.pair(layout, settings):
-            landscape.write(wb, fmt, layout, dataset, settings, state, X)
+        _write_derived(wb, fmt, layout, dataset, settings, state, X)
         for name, ref in layout.defined_names().items():
             wb.define_name(name, "=" + ref)
         _write_meta(wb, dataset, settings)
@@ -143,11 +140,29 @@ def _write_xlsx(filename: str, dataset: Dataset, settings: Settings, state: Stat
     return layout
 
 
+def _write_derived(wb, fmt, layout: Layout, dataset: Dataset, settings: Settings, state: State,
+                   X: np.ndarray) -> None:
+    """The sheets derived from the training sheet ('All steps', 'Optimizers', 'Landscape') and
+    the sums they all read (one 'Sums' sheet, formed once: see stats.py)."""
+    from . import compare, landscape, stats, unrolled
+    pair = landscape.pair(layout, settings)
+    if not (settings.unrolled or settings.compare or pair):
+        return
+    sums = stats.sums(X, dataset.y)
+    if settings.unrolled:
+        unrolled.write(wb, fmt, layout, dataset, settings, state, X, sums)
+    if settings.compare:
+        compare.write(wb, fmt, layout, dataset, settings, state, X, sums)
+    if pair:
+        landscape.write(wb, fmt, layout, dataset, settings, state, X, sums)
+    stats.write(wb, fmt, layout, settings, sums)
+
+
 def _write_meta(wb: xlsxwriter.Workbook, dataset: Dataset, settings: Settings) -> None:
     """Key/value pairs the headless engine reads back to rewrite the workbook faithfully."""
     ws = wb.add_worksheet(META_SHEET)
     meta = {"generator": "gradsheet", "format": FORMAT_VERSION, "dataset": dataset.name,
-            **{k: v for k, v in asdict(settings).items() if k not in ("lr", "eps", *HYPER_NAMES)}}
+            **{k: v for k, v in asdict(settings).items() if k not in CELL_SETTINGS}}
     for r, (key, value) in enumerate(meta.items()):
         ws.write_string(r, 0, key)
         ws.write_string(r, 1, json.dumps(value, ensure_ascii=False))
