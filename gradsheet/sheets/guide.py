@@ -85,6 +85,10 @@ KO = {
                "그렇게 말해 줍니다. 경사하강법은 그래도 Loss를 줄여 갑니다.",
     "unrolled": "'{sheet}' 시트는 지금의 파라미터에서 앞으로의 {n} 스텝을 한 줄에 한 스텝씩 수식으로 모두 펼쳐 보여 줍니다 "
                 "(lr, eps를 바꾸면 표 전체가 바뀝니다).",
+    "race": "'{sheet}' 시트는 네 가지 최적화 방법(경사하강법, 모멘텀, RMSprop, Adam)이 지금의 파라미터에서 똑같이 "
+            "출발해 {n} 스텝 동안 Loss를 얼마나 줄이는지 나란히 보여 줍니다. 방법마다 학습률 칸(lr_gd … lr_adam)을 바꿔 보세요.",
+    "sums": "'{sheet}' 시트의 합계(평균, 편차 곱의 합)는 데이터에서 한 번만 계산됩니다. 다른 시트들의 Loss는 이 합계로 "
+            "계산해서 데이터가 커도 빠릅니다. '{train}' 시트는 강의처럼 한 줄씩 계산합니다.",
     "landscape": "'{sheet}' 시트는 {p1}, {p2}에 따라 Loss가 어떻게 달라지는지 색으로 보여 주고, 지금 위치(◆), 정답(★), "
                  "출발점(○), 지나온 길(•)을 표시합니다.{others}",
     "landscape_others": " 다른 파라미터는 '{train}' 시트의 지금 값 그대로 둡니다.",
@@ -162,6 +166,11 @@ EN = {
                "the best_P cells say so. Gradient descent still makes Loss smaller.",
     "unrolled": "The '{sheet}' sheet unrolls the next {n} steps from the current parameters, one step per row, all "
                 "formulas (change lr or eps and the whole table changes).",
+    "race": "The '{sheet}' sheet races the four optimizers (gradient descent, momentum, RMSprop, Adam) from the "
+            "current parameters for {n} steps, side by side. Try each one's learning rate cell (lr_gd … lr_adam).",
+    "sums": "The sums on the '{sheet}' sheet (means, sums of products of deviations) are computed once from the data; "
+            "the other sheets' Loss comes from them, so they stay quick on big tables. The '{train}' sheet computes "
+            "row by row, as in the course.",
     "landscape": "The '{sheet}' sheet colours the Loss over {p1} and {p2} and marks the current point (◆), the answer "
                  "(★), the start (○) and the path taken (•).{others}",
     "landscape_others": " The other parameters keep their current values on the '{train}' sheet.",
@@ -341,6 +350,10 @@ def paragraphs(layout: Layout, dataset, settings, state, X) -> list[tuple[str, s
         others = L["landscape_others"].format(train=layout.sheet) if k > 1 else ""
         out.append(("p", L["landscape"].format(sheet=t["sheet_landscape"], p1=shown[0], p2=shown[1],
                                                others=others)))
+    if settings.compare:
+        out.append(("p", L["race"].format(sheet=t["sheet_compare"], n=settings.compare)))
+    if settings.unrolled or settings.compare or shown:
+        out.append(("p", L["sums"].format(sheet=t["sheet_sums"], train=layout.sheet)))
     if settings.buttons == "lite":
         codes = [code for code, _, _ in acts]
         out += [("h", L["h_buttons"]),
