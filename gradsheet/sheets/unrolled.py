@@ -261,8 +261,11 @@ _FUNCTION = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*)\(")
 
 
 def quick_formulas(ws) -> None:
-    """Let `ws` skip XlsxWriter's dynamic-function scan for formulas of CLASSIC functions."""
-    full = ws._prepare_formula
+    """Let `ws` skip XlsxWriter's dynamic-function scan for formulas of CLASSIC functions.
+    A private method of XlsxWriter: where a version lacks it, formulas simply take the full path."""
+    full = getattr(ws, "_prepare_formula", None)
+    if full is None:
+        return
 
     def prepare(formula, expand_future_functions=False):
         if formula.startswith("=") and set(_FUNCTION.findall(formula)) <= CLASSIC:
