@@ -29,20 +29,23 @@ from gradsheet.data.dataset import Dataset
 from gradsheet.core.settings import Settings
 from gradsheet.build import fresh_state
 from gradsheet.sheets.workbook import write, layout_for
-from gradsheet.core import formulas
+from gradsheet.core.models import LINEAR
 d = Dataset("bench", tuple(f"f{j}" for j in range(k)), "target", X, y)
 # "gradsheet": the course workbook (the cells the floor writes, plus the parameter block,
 # charts, guide and history table); "default": everything `gradsheet build` writes by
-# default for this size (All steps, Landscape, xlwings Lite buttons).
+# default for this size (All steps, Optimizers, Landscape, Sums, xlwings Lite buttons);
+# "adam": the same with --optimizer adam (state columns on every sheet).
 from gradsheet.build import sized_defaults
 import warnings; warnings.simplefilter("ignore")
-s = Settings(buttons="none", unrolled=0, landscape=("none",))
+s = Settings(buttons="none", unrolled=0, compare=0, landscape=("none",))
 if kind == "default":
     s = Settings(**sized_defaults(d, {}))
+if kind == "adam":
+    s = Settings(**sized_defaults(d, {"optimizer": "adam", "lr": 0.1}))
 st = fresh_state(d, s, 1)
 def ours():
     write(out, d, s, st)
-if kind in ("gradsheet", "default"):
+if kind in ("gradsheet", "default", "adam"):
     run = ours
 else:
     import xlsxwriter
@@ -50,8 +53,8 @@ else:
     lay = layout_for(d, s, st)
     v = evaluate(X, y, s, st)
     first = 4
-    hs = [formulas.h_template(lay).format(first + i + 1) for i in range(n)]
-    es = [formulas.sqerr_template(lay).format(first + i + 1) for i in range(n)]
+    hs = [LINEAR.excel_h(lay).format(first + i + 1) for i in range(n)]
+    es = [LINEAR.excel_row_loss(lay).format(first + i + 1) for i in range(n)]
     Xl, yl, hl, el = X.tolist(), y.tolist(), v.h.tolist(), v.sqerr.tolist()
     def run():
         wb = xlsxwriter.Workbook(out)
@@ -84,13 +87,15 @@ def measure(kind: str, n: int, k: int, repeat: int = 3) -> dict:
 
 def main() -> None:
     print("| case | course sheet s (cold) | floor s (cold) | ratio (cold) "
-          "| course peak MiB | floor peak MiB | default build s | default peak MiB |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+          "| course peak MiB | floor peak MiB | default build s | default peak MiB | adam build s | adam peak MiB |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for label, n, k in CASES:
-        g, f, a = measure("gradsheet", n, k), measure("floor", n, k), measure("default", n, k, repeat=1)
+        g, f = measure("gradsheet", n, k), measure("floor", n, k)
+        a, o = measure("default", n, k, repeat=1), measure("adam", n, k, repeat=1)
         print(f"| {label} | {g['seconds']:.3f} ({g['cold']:.3f}) | {f['seconds']:.3f} ({f['cold']:.3f}) "
               f"| {g['seconds'] / f['seconds']:.2f}x ({g['cold'] / f['cold']:.2f}x) "
-              f"| {g['peak_mib']:.0f} | {f['peak_mib']:.0f} | {a['seconds']:.3f} | {a['peak_mib']:.0f} |", flush=True)
+              f"| {g['peak_mib']:.0f} | {f['peak_mib']:.0f} | {a['seconds']:.3f} | {a['peak_mib']:.0f} "
+              f"| {o['seconds']:.3f} | {o['peak_mib']:.0f} |", flush=True)
 
 
 if __name__ == "__main__":
