@@ -103,10 +103,10 @@ def warn_if_unstable(dataset: Dataset, settings: Settings) -> None:
     (e.g. the course's 0.001 on standardised inputs, ~1000x below) Loss barely moves.
     Momentum (Keras's heavy ball) converges for lr below 2·(1 + beta) / curvature; RMSprop
     and Adam divide each step by the slope's own size, so no curvature limits their lr."""
-    if settings.optimizer in ("rmsprop", "adam"):
-        return
     X = model_X(dataset, settings)
-    limit = models.stable_lr(X) * (1 + settings.beta if settings.optimizer == "momentum" else 1)
+    limit = models.stable_lr_for(X, settings.optimizer, settings.beta)
+    if limit is None:
+        return
     lr = settings.lr
     if lr >= limit:
         hint = "" if settings.scale != "none" or dataset.k == 1 else " or rescale the features with --scale standard"

@@ -308,7 +308,7 @@ def test_default_learning_rates_make_a_lesson(tmp_path):
 
 
 def test_round_down():
-    assert [compare.round_down(v) for v in (0.0019, 0.001, 0.49, 0.5, 7.3, 1e-7 * 3)] == \
+    assert [model.round_below(v) for v in (0.0019, 0.001, 0.49, 0.5, 7.3, 1e-7 * 3)] == \
         [0.001, 0.001, 0.2, 0.5, 5.0, 2e-7]
 
 

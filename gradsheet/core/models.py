@@ -212,12 +212,22 @@ def suggest_lr(X: np.ndarray, limit: float | None = None) -> float:
 
 
 def round_below(top: float) -> float:
-    """The largest of 1, 2 or 5 × 10^k not above `top`."""
-    exp = np.floor(np.log10(top))
+    """The largest of 1, 2 or 5 × 10^k not above `top` (a computed value one rounding short of
+    such a number still counts as it)."""
+    exp = int(np.floor(np.log10(top)))
     for mant in (5, 2, 1):
-        if mant * 10.0 ** exp <= top:
-            return float(f"{mant}e{int(exp)}")
-    return float(f"5e{int(exp) - 1}")
+        if mant * 10.0 ** exp <= top * (1 + 1e-12):
+            return float(f"{mant}e{exp}")
+    return float(f"5e{exp - 1}")
+
+
+def stable_lr_for(X: np.ndarray, optimizer: str, beta: float = 0.9) -> float | None:
+    """The largest stable learning rate of an optimizer on this quadratic loss: plain gradient
+    descent 2 / curvature, momentum (Keras's heavy ball) 2·(1 + beta) / curvature. RMSprop and
+    Adam divide each step by the slope's own size, so no curvature limit applies: None."""
+    if optimizer in ("rmsprop", "adam"):
+        return None
+    return stable_lr(X) * (1 + beta if optimizer == "momentum" else 1)
 
 
 # --- classification -------------------------------------------------------------------------

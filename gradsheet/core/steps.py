@@ -103,12 +103,8 @@ def check_book(problem: Problem, state: State, book_loss) -> None:
 def divergence(problem: Problem, done: int) -> Divergence:
     """What to suggest instead: below the curvature's limit for gd (momentum's is 2(1+beta)/
     curvature); RMSprop and Adam step by about lr whatever the slope, so a tenth of it."""
-    if problem.optimizer in ("rmsprop", "adam"):
-        suggestion = models.round_below(problem.lr / 10)
-    elif problem.optimizer == "momentum":
-        suggestion = models.suggest_lr(problem.X, models.stable_lr(problem.X) * (1 + problem.hyper["beta"]))
-    else:
-        suggestion = models.suggest_lr(problem.X)
+    limit = models.stable_lr_for(problem.X, problem.optimizer, problem.hyper["beta"])
+    suggestion = models.round_below(problem.lr / 10) if limit is None else models.suggest_lr(problem.X, limit)
     return Divergence(problem.lr, done, suggestion)
 
 

@@ -30,7 +30,6 @@ differently (its level stays the same); gd, momentum and Adam agree to 1e-9 or b
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
@@ -62,20 +61,11 @@ DEFAULT_WIDTH = 8.43  # the columns under the chart keep Excel's default width
 
 
 # --- default learning rates -------------------------------------------------------------------
-def round_down(v: float) -> float:
-    """The largest 1, 2 or 5 × 10^k not above v (v > 0)."""
-    e = math.floor(math.log10(v))
-    for m in (5, 2, 1):
-        if m * 10.0 ** e <= v * (1 + 1e-12):
-            return float(f"{m}e{e}")
-    return float(f"5e{e - 1}")
-
-
 def default_lrs(X: np.ndarray, y: np.ndarray, settings) -> dict[str, float]:
     """The race's learning rates when the settings leave them open (see the module's notes)."""
     scale = max(1.0, float(np.max(np.abs(models.best_theta(X, y)))))
-    sign_like = round_down(0.05 * scale)
-    return {"gd": settings.lr, "momentum": round_down((1 + settings.beta) / models.curvature(X)),
+    sign_like = models.round_below(0.05 * scale)
+    return {"gd": settings.lr, "momentum": models.round_below((1 + settings.beta) / models.curvature(X)),
             "rmsprop": sign_like, "adam": sign_like}
 
 

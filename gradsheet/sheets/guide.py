@@ -268,10 +268,10 @@ def descent_sentence(L: dict, X, y, start, settings) -> str:
                           hyper=settings.hyper)
     lr_v = f"{settings.lr:g}"
     if run.stopped:
-        if settings.optimizer in ("rmsprop", "adam"):  # no curvature limit: advise a tenth
+        stable = models.stable_lr_for(X, settings.optimizer, settings.beta)
+        if stable is None:  # RMSprop, Adam: no curvature limit, so advise a tenth
             return L["diverge_adaptive"].format(lr_v=lr_v, steps=len(run.history),
                                                 smaller=f"{models.round_below(settings.lr / 10):g}")
-        stable = models.stable_lr(X) * (1 + settings.beta if settings.optimizer == "momentum" else 1)
         return L["diverge"].format(lr_v=lr_v, steps=len(run.history), stable=f"{stable:.3g}")
     losses = list(run.history[:, -1]) + [models.loss(X, y, run.theta)]
     path = [L["start"].format(loss=readable(losses[0]))]
