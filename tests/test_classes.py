@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from test_dataset import refused  # the one-line refusal check, shared
 from gradsheet.core.errors import GradsheetError
 from gradsheet.data.dataset import MAX_CLASSES, Dataset, load
 from gradsheet.data.presets import find, read as read_preset
@@ -37,17 +38,6 @@ def write_xlsx(tmp_path: Path, name: str, rows: list[list]) -> Path:
     path = tmp_path / name
     book.save(path)
     return path
-
-
-def refused(path, *culprits: str, **kwargs) -> str:
-    """load() refuses with one line that names every culprit; the message is returned."""
-    with pytest.raises(GradsheetError) as info:
-        load(path, **kwargs)
-    message = str(info.value)
-    assert len(message.splitlines()) == 1 and "\r" not in message, message
-    for culprit in culprits:
-        assert culprit in message, (culprit, message)
-    return message
 
 
 def labels_of(ds: Dataset) -> list[str]:
