@@ -526,3 +526,18 @@ def optimizer_drift(X, y, hand: HandDescent, lr, eps, name, hyper=None) -> dict:
     out["end"] = sum((np.abs(M) @ ell for M, ell in zip(carried, local)), np.zeros(size))
     out["param"], out["loss"] = np.array(out["param"]), np.array(out["loss"])
     return out
+
+
+def stored_names(path, names, places=None) -> dict:
+    """The values stored with the cells of each defined name (openpyxl, data_only): one cell,
+    or a column as a list. `places` (an openpyxl workbook) says where the names point when
+    `path` is another program's copy of that workbook (Gnumeric's recalculation)."""
+    import openpyxl
+    wb = openpyxl.load_workbook(path, data_only=True)
+    names_from = (places or wb).defined_names
+    got = {}
+    for name in names:
+        (sheet, where), = names_from[name].destinations
+        cells = wb[sheet][where]
+        got[name] = [c[0].value for c in cells] if isinstance(cells, tuple) else cells.value
+    return got

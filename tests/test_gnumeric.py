@@ -31,7 +31,7 @@ from gradsheet.cli import main
 from gradsheet.core.layout import param_names
 from gradsheet.excel import files
 from gradsheet.sheets.workbook import layout_for, model_X
-from reference import (KERAS_DEFAULTS, SLOTS, assert_matches, assert_optimizer_cells, expected_names,
+from reference import (KERAS_DEFAULTS, stored_names, SLOTS, assert_matches, assert_optimizer_cells, expected_names,
                        three_feature_csv)
 
 
@@ -79,18 +79,6 @@ def with_values(src, dst, part: str, values: dict) -> None:
             zout.writestr(item, data)
 
 
-def named_values(path, names, places) -> dict:
-    """The values stored at the places (of gradsheet's file) of defined names: one cell, or a
-    column as a list."""
-    wb = openpyxl.load_workbook(path, data_only=True)
-    out = {}
-    for name in names:
-        (sheet, ref), = places.defined_names[name].destinations
-        cells = wb[sheet][ref]
-        out[name] = [c[0].value for c in cells] if isinstance(cells, tuple) else cells.value
-    return out
-
-
 @pytest.mark.parametrize("edited", [False, True], ids=["after-run", "cells-changed"])
 @pytest.mark.parametrize("data", ["lemonade", "three"])
 @pytest.mark.parametrize("name", ["momentum", "rmsprop", "adam"])
@@ -131,7 +119,7 @@ def test_gnumeric_calculates_optimizer_workbooks_like_keras(gnumeric, tmp_path, 
     with_values(path, edited_path, sheet_xml(path, layout.sheet),
                 {**{layout.a1(n).replace("$", ""): v for n, v in changes.items()}, **stale})
     recalculate(gnumeric, edited_path, out)
-    got = named_values(out, compared, openpyxl.load_workbook(path, read_only=True))
+    got = stored_names(out, compared, openpyxl.load_workbook(path, read_only=True))
     assert [n for n in formulas if got[n] == STALE] == [] and STALE not in got["h"]  # calculated
     assert_optimizer_cells(got, name, params, theta, dloss, slots, t, lr, hyper)
     assert_matches({n: got[n] for n in compared if n not in optimizer_cells},

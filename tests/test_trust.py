@@ -6,7 +6,6 @@ is pinned exactly at its boundary."""
 from __future__ import annotations
 
 import numpy as np
-import openpyxl
 import pytest
 from click.testing import CliRunner
 
@@ -21,7 +20,7 @@ from gradsheet.data.dataset import lemonade
 from gradsheet.core.layout import param_names
 from gradsheet.core.settings import State, initial_theta
 from gradsheet.sheets.workbook import model_X
-from reference import (TYPED_RTOL, HandSheet, assert_matches, course_actions, descent_allowance,
+from reference import (TYPED_RTOL, stored_names, HandSheet, assert_matches, course_actions, descent_allowance,
                        expected_names, hand_action, hand_loss, hand_steps, three_feature_csv,
                        tolerance)
 
@@ -30,17 +29,6 @@ def cli(*args):
     result = CliRunner().invoke(main, [str(a) for a in args])
     assert result.exit_code == 0, result.output
     return result
-
-
-def stored_names(path, names) -> dict:
-    """The values stored with the cells of each defined name (openpyxl, data_only)."""
-    wb = openpyxl.load_workbook(path, data_only=True)
-    got = {}
-    for name in names:
-        (sheet, ref), = wb.defined_names[name].destinations
-        cells = wb[sheet][ref]
-        got[name] = [c[0].value for c in cells] if isinstance(cells, tuple) else cells.value
-    return got
 
 
 def assert_stored_values(path) -> files.WorkbookFile:
@@ -147,13 +135,18 @@ def test_stored_values_after_whole_steps(built, actions):
     assert_like_by_hand(book.state, hand, X, d.y, s.lr, s.eps)
 
 
+def course_data(tmp_path, data: str):
+    """(X, y, lr) of lemonade at the course's lr, or of the 3-feature table at a stable one."""
+    if data == "lemonade":
+        return lemonade().X, lemonade().y, 0.001
+    (X, y), lr = three_feature(tmp_path), 0.0005
+    return X, y, lr
+
+
 # --- the engine against the course's procedure, not against its own model -------------------------
 @pytest.mark.parametrize("data", ["lemonade", "three"])
 def test_fifty_steps_equal_the_course_done_by_hand(tmp_path, data):
-    if data == "lemonade":
-        X, y, lr = lemonade().X, lemonade().y, 0.001
-    else:
-        (X, y), lr = three_feature(tmp_path), 0.0005
+    X, y, lr = course_data(tmp_path, data)
     theta, eps = initial_theta(X.shape[1], 1), 1e-4
     hand = hand_steps(HandSheet.fresh(X, y, theta), X, y, lr, eps, 50)
     H = np.array(hand.history)
@@ -177,10 +170,7 @@ def test_fifty_steps_equal_the_course_done_by_hand(tmp_path, data):
 
 @pytest.mark.parametrize("data", ["lemonade", "three"])
 def test_hand_actions_equal_the_course_done_by_hand(tmp_path, data):
-    if data == "lemonade":
-        X, y, lr = lemonade().X, lemonade().y, 0.001
-    else:
-        (X, y), lr = three_feature(tmp_path), 0.0005
+    X, y, lr = course_data(tmp_path, data)
     theta, eps = initial_theta(X.shape[1], 2), 1e-4
     problem = steps.Problem(X, y, lr, eps)
     state = steps.reset(problem, theta=theta)
