@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .core import models
-from .data.dataset import CLASSIFIERS, Dataset, load
+from .data.dataset import Dataset, load
 from .core.errors import GradsheetError
 from .core.layout import param_names
 from .core.settings import Settings, State, initial_theta
@@ -18,8 +18,9 @@ from .sheets.workbook import model_X, write
 def fresh_state(dataset: Dataset, settings: Settings, seed: int | None) -> State:
     """Course step 1 done: parameters from the (seeded) initial value generator,
     prevLoss = the starting Loss, nothing pasted yet, history empty."""
-    theta = initial_theta(dataset.k, seed)
-    return State.fresh(theta, models.loss(model_X(dataset, settings), dataset.y, theta), settings.optimizer)
+    count = len(param_names(dataset.k, settings.model, len(settings.classes)))
+    theta = initial_theta(dataset.k, seed, count)
+    return State.fresh(theta, settings.spec.loss(model_X(dataset, settings), dataset.y, theta), settings.optimizer)
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ def warn_if_unstable(dataset: Dataset, settings: Settings) -> None:
     Momentum (Keras's heavy ball) converges for lr below 2·(1 + beta) / curvature; RMSprop
     and Adam divide each step by the slope's own size, so no curvature limits their lr."""
     X = model_X(dataset, settings)
-    limit = models.stable_lr_for(X, settings.optimizer, settings.beta)
+    limit = models.stable_lr_for(X, settings.optimizer, settings.beta, settings.model)
     if limit is None:
         return
     lr = settings.lr
@@ -112,9 +113,10 @@ def warn_if_unstable(dataset: Dataset, settings: Settings) -> None:
         hint = "" if settings.scale != "none" or dataset.k == 1 else " or rescale the features with --scale standard"
         warnings.warn(f"lr = {lr:g} is above the largest stable learning rate for this data "
                       f"({limit:.3g}, from the loss's curvature): the descent will diverge; "
-                      f"try --lr {models.suggest_lr(X):g}{hint}", stacklevel=3)
+                      f"try --lr {_suggestion(X, settings):g}{hint}", stacklevel=3)
         return
-    if settings.optimizer != "gd":  # the progress bound below is plain gradient descent's
+    # the progress bound below is plain gradient descent's on the squared error
+    if settings.optimizer != "gd" or settings.model != "linear":
         return
     progress = models.most_progress(X, lr, SLOW_STEPS)
     if progress < SLOW_PROGRESS:
@@ -122,6 +124,11 @@ def warn_if_unstable(dataset: Dataset, settings: Settings) -> None:
         warnings.warn(f"lr = {lr:g} is {limit / lr:,.0f}× below the largest stable learning rate for "
                       f"this data ({limit:.3g}): {SLOW_STEPS} steps bring Loss {share} of the way "
                       f"down to its minimum; try --lr {models.suggest_lr(X):g}", stacklevel=3)
+
+
+def _suggestion(X, settings: Settings) -> float:
+    """A round lr below plain gradient descent's stable limit for this model."""
+    return models.suggest_lr(X, models.stable_lr_for(X, "gd", model=settings.model))
 
 
 # Suffix of the default output for an .xlsx input: the instructor's own file keeps its name.
@@ -176,13 +183,11 @@ def make(data: str | Path | None = None, out: str | Path | None = None, *,
     out = output_path(data, out, default_stem)
     dataset = load(data, target=target, features=features, sheet=sheet,
                    lang=options.get("lang", Settings.lang), model=options.get("model"), classes=classes)
-    if dataset.model in CLASSIFIERS:
-        raise GradsheetError(f"{dataset.name}: target {dataset.target_name!r} holds classes; classification "
-                             f"workbooks ({dataset.model} regression) are not built by this version yet, "
-                             "only linear regression: choose a numeric --target")
     for message in dataset.warnings:
         warnings.warn(message, stacklevel=2)
-    options["model"] = dataset.model
+    options["model"], options["classes"] = dataset.model, tuple(dataset.classes)
+    if dataset.classes:  # TEMPORARY: the derived sheets do not compute cross-entropy yet
+        options.update(unrolled=0, compare=0, landscape=("none",))
     settings = Settings(**sized_defaults(dataset, options))
     warn_if_unstable(dataset, settings)
     state = fresh_state(dataset, settings, settings.seed)

@@ -117,9 +117,7 @@ def list_presets():
     """
     from .data import presets
     for name, title, path in presets.available():
-        later = "" if presets.read(path).get("model", "linear") == "linear" else \
-            "  [classification: not buildable by this version yet]"
-        click.echo(f"{name:12} {title}  ({path}){later}")
+        click.echo(f"{name:12} {title}  ({path})")
 
 
 def _out_option(f):
@@ -135,7 +133,7 @@ def _report(done) -> None:
     rows = len(done.state.history)
     click.echo(texts["wrote"].format(path=done.path, rows=rows, row_word="row" if rows == 1 else "rows"))
     click.echo(loss_change(done.loss_before, done.loss_after))
-    click.echo(params_line(done.book.dataset.k, done.state.theta, done.loss_after))
+    click.echo(params_line(done.book.layout.params, done.state.theta, done.loss_after))
 
 
 def _run(file, n, out) -> None:
@@ -204,7 +202,7 @@ def next_action(file, out):
     from .headless import act_file
     from .core.texts import MESSAGES
     done = act_file(file, out)
-    k, lang, opt = done.book.dataset.k, done.book.settings.lang, done.book.settings.optimizer
+    k, lang, opt = done.book.layout.params, done.book.settings.lang, done.book.settings.optimizer
     click.echo(procedure.just_did(k, done.action, lang, opt))
     click.echo(MESSAGES[lang]["next_up"].format(action=procedure.describe(k, done.state.action, lang, opt)))
     _report(done)

@@ -34,7 +34,8 @@ class Rewritten:
 
 def problem_of(book: files.WorkbookFile) -> steps.Problem:
     s = book.settings
-    return steps.Problem(model_X(book.dataset, s), book.dataset.y, s.lr, s.eps, s.diff, s.optimizer, s.hyper)
+    return steps.Problem(model_X(book.dataset, s), book.dataset.y, s.lr, s.eps, s.diff, s.optimizer, s.hyper,
+                         s.model, len(s.classes))
 
 
 def _open(path, out, check: bool = True) -> tuple[files.WorkbookFile, steps.Problem, Path]:
@@ -101,7 +102,7 @@ def set_file(path, out=None, *, lr: float | None = None, eps: float | None = Non
     settings = replace(book.settings, **changes)
     state = book.state
     if seed is not None:
-        state = replace(state, init=initial_theta(book.dataset.k, seed))
+        state = replace(state, init=initial_theta(book.dataset.k, seed, len(book.layout.params)))
     write(target, book.dataset, settings, state)
     new_problem = problem_of(replace(book, settings=settings))
     return Rewritten(replace(book, settings=settings), state, target,

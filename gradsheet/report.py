@@ -18,8 +18,10 @@ def _shorten(items: list[str]) -> list[str]:
     return items if len(items) <= SHOWN else items[:3] + [f"… ({len(items)} in all)"] + items[-1:]
 
 
-def params_line(k: int, theta: np.ndarray, loss: float) -> str:
-    parts = [f"{name} = {value:.6g}" for name, value in zip(param_names(k), theta)]
+def params_line(params: int | list[str], theta: np.ndarray, loss: float) -> str:
+    """'W = 1.2, B = 3, Loss = 0.5' (params: the names, or the inputs k of a linear model)."""
+    names = param_names(params) if isinstance(params, int) else params
+    parts = [f"{name} = {value:.6g}" for name, value in zip(names, theta)]
     return ", ".join(_shorten(parts)) + f", Loss = {loss:.6g}"
 
 
@@ -28,7 +30,8 @@ def describe_build(path: Path, dataset: Dataset, lr: float, eps: float, theta: n
     features = ", ".join(_shorten(list(dataset.feature_names)))
     first = MESSAGES[lang]["built"].format(path=path, n=dataset.n, features=features,
                                            target=dataset.target_name, lr=lr, eps=eps)
-    return f"{first}\n{params_line(dataset.k, theta, loss)}"
+    names = param_names(dataset.k, dataset.model, len(dataset.classes))
+    return f"{first}\n{params_line(names, theta, loss)}"
 
 
 def loss_change(before: float, after: float) -> str:

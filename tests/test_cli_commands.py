@@ -203,10 +203,11 @@ def test_build_says_what_it_wrote_in_the_workbooks_language(tmp_path, monkeypatc
         "wrote e.xlsx: 6 rows, temperature -> sales; lr = 0.001, eps = 0.0001"
 
 
-@pytest.mark.parametrize("preset", ["iris", "exam"])
-def test_classification_presets_are_refused_in_one_line_until_their_sheets_exist(tmp_path, monkeypatch, preset):
+@pytest.mark.parametrize("preset, model", [("iris", "softmax"), ("exam", "logistic")])
+def test_classification_presets_build(tmp_path, monkeypatch, preset, model):
     monkeypatch.chdir(tmp_path)
     result = cli("build", "--preset", preset)
-    assert result.exit_code == 2 and "not built by this version yet" in result.output
-    assert len(result.output.strip().splitlines()) == 1 and not list(tmp_path.iterdir())
-    assert "not buildable by this version yet" in cli("presets").output
+    assert result.exit_code == 0, result.output
+    from gradsheet.excel import files
+    book = files.read(tmp_path / f"{preset}.xlsx")
+    assert book.settings.model == model and len(book.settings.classes) == (3 if preset == "iris" else 2)

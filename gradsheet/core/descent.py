@@ -27,16 +27,21 @@ class Descent:
 def descend(X: np.ndarray, y: np.ndarray, theta: np.ndarray, lr: float, eps: float,
             steps: int, diff: str = FORWARD, limit: float | None = None, *,
             optimizer: Optimizer = GD, hyper: dict[str, float] | None = None,
-            slots: dict[str, np.ndarray] | None = None, t: int = 0) -> Descent:
+            slots: dict[str, np.ndarray] | None = None, t: int = 0,
+            model: models.Model = models.LINEAR) -> Descent:
     """Run `steps` course steps (2–6); stop before writing a step whose result diverges.
 
     `limit` is the Loss that counts as diverging (default: loss_limit from this start).
     The slope is models.gradient's arithmetic, the update the optimizer's; the residuals
     h − y of each new point are computed once and kept for the next step's nudged losses.
-    `slots` and `t` are the optimizer's state to start from (default: zeros, 0)."""
+    `slots` and `t` are the optimizer's state to start from (default: zeros, 0).
+    `model` is the model spec (default: the course's linear model, whose loop below keeps the
+    residuals; the classifiers take the spec's own loss and nudged losses each step)."""
     hyper = {**HYPER_DEFAULTS, **(hyper or {})}
     theta = np.asarray(theta, dtype=float)
     slots = {s: np.asarray((slots or {}).get(s, np.zeros(theta.size)), dtype=float) for s in optimizer.slots}
+    if model is not models.LINEAR:
+        return _descend_spec(X, y, theta, lr, eps, steps, diff, limit, optimizer, hyper, slots, t, model)
     rows = np.empty((steps, theta.size + 1))
     grad = np.zeros(theta.size)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -62,6 +67,26 @@ def descend(X: np.ndarray, y: np.ndarray, theta: np.ndarray, lr: float, eps: flo
             rows[i, :-1], rows[i, -1] = theta, current
             theta, current, grad, slots, t = nxt, nxt_loss, g, nxt_slots, nxt_t
             r, r_next = r_next, r
+    return Descent(rows, theta, grad, False, slots, t)
+
+
+def _descend_spec(X, y, theta, lr, eps, steps, diff, limit, optimizer, hyper, slots, t, model) -> Descent:
+    """descend for any model spec: the same steps through Model.gradient and Model.loss."""
+    rows = np.empty((steps, theta.size + 1))
+    grad = np.zeros(theta.size)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        current = model.loss(X, y, theta)
+        limit = loss_limit(y, current) if limit is None else limit
+        if diverged(current, theta, limit):
+            return Descent(rows[:0], theta, grad, True, slots, t)
+        for i in range(steps):
+            g = model.gradient(X, y, theta, eps, diff, base_loss=current)
+            nxt, nxt_slots, nxt_t = optimizer.update(theta, g, slots, t, lr, hyper)
+            nxt_loss = model.loss(X, y, nxt)
+            if diverged(nxt_loss, nxt, limit):
+                return Descent(rows[:i], theta, grad, True, slots, t)
+            rows[i, :-1], rows[i, -1] = theta, current
+            theta, current, grad, slots, t = nxt, nxt_loss, g, nxt_slots, nxt_t
     return Descent(rows, theta, grad, False, slots, t)
 
 

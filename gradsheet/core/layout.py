@@ -51,7 +51,15 @@ TITLE_HEIGHT = 21
 BUTTON_HEIGHT = 25.5  # a 30-pixel button and a little air
 
 
-def param_names(k: int) -> list[str]:
+CLASSIFIERS = ("logistic", "softmax")
+
+
+def param_names(k: int, model: str = "linear", classes: int = 0) -> list[str]:
+    """W (or W_1 … W_k) and B; softmax: W_j_c for every input j of class 1, then of class 2, …,
+    then B_1 … B_C (always both indices, so a name says which input and which class)."""
+    if model == "softmax":
+        return ([f"W_{j}_{c}" for c in range(1, classes + 1) for j in range(1, k + 1)]
+                + [f"B_{c}" for c in range(1, classes + 1)])
     return (["W"] if k == 1 else [f"W_{j}" for j in range(1, k + 1)]) + ["B"]
 
 
@@ -73,6 +81,16 @@ class Layout:
     scaled: bool = False  # True when x_j are scaled copies of the raw feature columns
     optimizer: str = "gd"  # the update rule of next_P (gd: the course's P − lr·dLoss_dP)
     model: str = "linear"  # the model spec (core/models.py) the sheet's formulas come from
+    classes: tuple[str, ...] = ()  # classification: the class names, in class-number order
+
+    @property
+    def classifier(self) -> bool:
+        return self.model in CLASSIFIERS
+
+    @property
+    def C(self) -> int:
+        """Outputs per row: one per class for softmax, else one (h, or logistic's z)."""
+        return len(self.classes) if self.model == "softmax" else 1
 
     # --- the data block (left) -------------------------------------------------------
     @property
@@ -85,9 +103,42 @@ class Layout:
     def first_row(self) -> int:
         return self.head_row + 1
 
-    @property
+    @cached_property
     def params(self) -> list[str]:
-        return param_names(self.k)
+        return param_names(self.k, self.model, len(self.classes))
+
+    def param_feature(self, p: int) -> int | None:
+        """The input (0-based j) parameter p multiplies; None for a bias (B, B_c)."""
+        if self.model == "softmax":
+            return None if p >= self.k * self.C else p % self.k
+        return None if p == self.k else p
+
+    def param_class(self, p: int) -> int:
+        """The output (0-based class) parameter p belongs to; 0 unless softmax."""
+        if self.model != "softmax":
+            return 0
+        return p - self.k * self.C if p >= self.k * self.C else p // self.k
+
+    def per_class(self, name: str) -> list[str]:
+        """Names of a per-class data column: y_1 … y_C (softmax), or just `name`."""
+        return [f"{name}_{c}" for c in range(1, self.C + 1)] if self.model == "softmax" else [name]
+
+    @property
+    def computed(self) -> list[str]:
+        """The data block's formula columns, left to right, after the data."""
+        if not self.classifier:
+            return ["h", "sqerr"]
+        return self.per_class("z") + self.per_class("p") + ["p_true", "ce", "pred"]
+
+    @property
+    def targets(self) -> list[str]:
+        """The target's number columns: y, or softmax's one-hot y_1 … y_C."""
+        return self.per_class("y")
+
+    @property
+    def row_loss(self) -> str:
+        """The column whose mean is Loss."""
+        return "ce" if self.classifier else "sqerr"
 
     @property
     def features(self) -> list[str]:
@@ -99,7 +150,8 @@ class Layout:
 
     @cached_property
     def columns(self) -> dict[str, int]:
-        """Data-block columns: raw features, (scaled x_j), y, h, sqerr."""
+        """Data-block columns: raw features, (scaled x_j), then for a regression y, h, sqerr;
+        for a classifier the class name, y (softmax: y_1 … y_C), then the computed columns."""
         cols: dict[str, int] = {}
         c = 0
         if self.scaled:
@@ -109,7 +161,7 @@ class Layout:
         for name in self.features:
             cols[name] = c
             c += 1
-        for name in ("y", "h", "sqerr"):
+        for name in (["label"] if self.classifier else []) + self.targets + self.computed:
             cols[name] = c
             c += 1
         return cols
@@ -122,7 +174,7 @@ class Layout:
     @property
     def chart_col(self) -> int:
         """One wide column right of the data: the data chart and the Loss chart stand in it."""
-        return self.columns["sqerr"] + 1
+        return max(self.columns.values()) + 1
 
     @property
     def c0(self) -> int:
@@ -151,7 +203,7 @@ class Layout:
         its next value stand between the pasted slope and next_P, which is computed from them."""
         kinds = ["name", "value", "init", "Loss"] + (["Lossm"] if self.diff == CENTRAL else [])
         kinds += ["grad", "dLoss"] + list(self.slots) + [f"next_{s}" for s in self.slots]
-        kinds += ["next", "exact", "fderr", "best"]
+        kinds += ["next", "exact", "fderr"] + ([] if self.classifier else ["best"])
         return {kind: self.c0 + i for i, kind in enumerate(kinds)}
 
     @property
@@ -188,18 +240,44 @@ class Layout:
             cells[f"next_{name}"] = (r, pc["next"])
             cells[f"exact_grad_{name}"] = (r, pc["exact"])
             cells[f"fd_error_{name}"] = (r, pc["fderr"])
-            cells[f"best_{name}"] = (r, pc["best"])
-        below = self.param_row(self.k + 1)
-        for i, name in enumerate(BELOW_TABLE):
+            if "best" in pc:
+                cells[f"best_{name}"] = (r, pc["best"])
+        below = self.param_row(len(self.params))
+        for i, name in enumerate(self.below_table):
             cells[name] = (below + i, value)
         for i, name in enumerate(self.other_hyper):
             cells[name] = (self.other_hyper_head + 1 + i, value)
         return cells
 
     @property
+    def below_table(self) -> tuple[str, ...]:
+        """Single cells under the parameter table: the least-squares answer's Loss and the
+        distance to it; a classifier's best Loss (found when the workbook was built) and
+        accuracy, with the confusion table under them."""
+        return ("best_Loss", "accuracy") if self.classifier else BELOW_TABLE
+
+    @property
+    def confusion_head(self) -> int:
+        """A classifier's confusion table: a title row, the predicted classes' row, then one row
+        per true class (C×C counts from the column right of the labels)."""
+        return self.param_row(len(self.params)) + len(self.below_table) + 1
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.classes)
+
+    def confusion_span(self) -> tuple[int, int, int, int]:
+        """(first_row, first_col, last_row, last_col) of the C×C counts."""
+        first, c = self.confusion_head + 2, self.c0 + 1
+        return first, c, first + self.n_classes - 1, c + self.n_classes - 1
+
+    @property
     def other_hyper_head(self) -> int:
-        """The heading row of the other optimizers' settings (under best_dist, a row apart)."""
-        return self.param_row(self.k + 1) + len(BELOW_TABLE) + 1
+        """The heading row of the other optimizers' settings (under best_dist or the confusion
+        table, a row apart)."""
+        if self.classifier:
+            return self.confusion_span()[2] + 2
+        return self.param_row(len(self.params)) + len(BELOW_TABLE) + 1
 
     def cell(self, name: str) -> tuple[int, int]:
         return self.scalars[name]
@@ -262,8 +340,12 @@ class Layout:
     def defined_names(self) -> dict[str, str]:
         """Workbook-scope names -> what they refer to (without the leading '=')."""
         names = {}
-        for name in self.features + ["y", "h", "sqerr"]:
+        for name in self.features + self.targets + self.computed:
             names[name] = self.column_ref(self.columns[name])
+        if self.classifier:
+            r, c, r2, c2 = self.confusion_span()
+            names["confusion"] = (f"{quote_sheet(self.sheet)}!"
+                                  f"{xl_rowcol_to_cell(r, c, True, True)}:{xl_rowcol_to_cell(r2, c2, True, True)}")
         for name in self.scalars:
             names[name] = f"{quote_sheet(self.sheet)}!{self.a1(name)}"
         r, c, _, c2 = self.history_span

@@ -68,16 +68,22 @@ def load(grid: Grid) -> Live:
     sheet = TEXTS.get(lang, TEXTS["ko"])["sheet_train"]
     if sheet not in grid.sheet_names():
         raise GradsheetError(f"the sheet '{sheet}' is missing")
-    k = 1 if grid.name_range("W") else sum(1 for j in range(1, 251) if grid.name_range(f"W_{j}"))
-    y_range = grid.name_range("y")
+    model, classes = meta.get("model", "linear"), tuple(str(c) for c in meta.get("classes", ()))
+    if model not in models.MODELS:
+        raise GradsheetError(f"its '{META_SHEET}' sheet names an unknown model {model!r}")
+    if model == "softmax":  # W_1_1 … W_k_1: the inputs of class 1
+        k = sum(1 for j in range(1, 251) if grid.name_range(f"W_{j}_1"))
+    else:
+        k = 1 if grid.name_range("W") else sum(1 for j in range(1, 251) if grid.name_range(f"W_{j}"))
+    y_range = grid.name_range("y_1" if model == "softmax" else "y")
     if not k or y_range is None:
         raise GradsheetError("the workbook lost its names W/B/y; it cannot be stepped")
     optimizer = meta.get("optimizer", "gd")
     if optimizer not in OPTIMIZERS:
         raise GradsheetError(f"its '{META_SHEET}' sheet names an unknown optimizer {optimizer!r}")
     layout = Layout(y_range[3], k, sheet, meta.get("diff", models.FORWARD), 0,
-                    meta.get("scale", "none") != "none", optimizer, meta.get("model", "linear"))
-    for name in (layout.params[0], "B", "Loss", "lr", "next_action"):
+                    meta.get("scale", "none") != "none", optimizer, model, classes)
+    for name in (layout.params[0], layout.params[-1], "Loss", "lr", "next_action"):
         where = grid.name_range(name)
         if where is None or where[:3] != (sheet, *layout.cell(name)):
             raise GradsheetError(f"the name '{name}' no longer points where gradsheet put it; "
@@ -110,14 +116,16 @@ def load(grid: Grid) -> Live:
         rule = hyper_rule(name, value)
         if rule:
             raise GradsheetError(f"{name} holds {value:g}; it must be {rule}")
-    width = max(layout.columns["y"], *(layout.raw_column(j) for j in range(k))) + 1
+    target_cols = [layout.columns[name] for name in layout.targets]
+    heading_col = layout.columns["label" if layout.classifier else "y"]
+    width = max(*target_cols, *(layout.raw_column(j) for j in range(k))) + 1
     rows = grid.read(sheet, layout.head_row, 0, layout.n + 1, width)  # headings, then data
-    heads = tuple(str(rows[0][c]) for c in [layout.raw_column(j) for j in range(k)] + [layout.columns["y"]])
+    heads = tuple(str(rows[0][c]) for c in [layout.raw_column(j) for j in range(k)] + [heading_col])
     data = np.array(rows[1:], dtype=object)
     try:
         # contiguous like the model's own arrays, so sums run in the same order
         raw = np.ascontiguousarray(data[:, [layout.raw_column(j) for j in range(k)]].astype(float))
-        y = np.ascontiguousarray(data[:, layout.columns["y"]].astype(float))
+        y = _targets(layout, data[:, target_cols].astype(float))
     except (TypeError, ValueError):
         raise GradsheetError("the data columns hold a non-number; the data was damaged") from None
     X = scale_columns(raw, meta["scale"])[0] if layout.scaled else raw
@@ -126,13 +134,28 @@ def load(grid: Grid) -> Live:
     state = State(theta, np.array([number(f"init_{p}", theta[i]) for i, p in enumerate(params)]),
                   number("prevLoss", 0.0), np.array([number(f"dLoss_d{p}", 0.0) for p in params]),
                   _history(grid.table_body(sheet, "history"), len(params)),
-                  procedure.parse(k, cell("next_action"), optimizer),
+                  procedure.parse(params, cell("next_action"), optimizer),
                   {slot: np.array([number(f"{slot}_{p}", 0.0) for p in params]) for slot in layout.slots},
                   int(number("t", 0.0)) if "t" in layout.scalars else 0)
     if not (np.all(np.isfinite(raw)) and np.all(np.isfinite(y))):
         raise GradsheetError("the data holds a non-finite number; the data was damaged")
-    problem = steps.Problem(X, y, lr, eps, meta.get("diff", models.FORWARD), optimizer, hyper)
+    problem = steps.Problem(X, y, lr, eps, meta.get("diff", models.FORWARD), optimizer, hyper,
+                            model, len(classes))
     return Live(layout, lang, problem, state, cell("Loss"), meta, heads, raw)
+
+
+def _targets(layout: Layout, Y: np.ndarray) -> np.ndarray:
+    """y as the model takes it: the target, logistic's 0/1, or the class index of softmax's
+    one-hot columns (each row exactly one 1)."""
+    if layout.model == "softmax":
+        if not np.all((Y == 0) | (Y == 1)) or not np.all(Y.sum(axis=1) == 1):
+            raise GradsheetError("the one-hot columns y_1 … y_C must hold one 1 per row and 0 elsewhere; "
+                                 "the data was damaged")
+        return np.ascontiguousarray(np.argmax(Y, axis=1).astype(float))
+    y = np.ascontiguousarray(Y[:, 0])
+    if layout.model == "logistic" and not np.all((y == 0) | (y == 1)):
+        raise GradsheetError("y must hold only 0 and 1 (the class of each row); the data was damaged")
+    return y
 
 
 def _block_bounds(layout: Layout) -> tuple[int, int, int, int]:
@@ -171,10 +194,10 @@ def save(grid: Grid, live: Live, new: State, note: str | None = None) -> None:
         grid.write(sheet, r, c, [[int(new.t)]])
     r, c = lay.cell("prevLoss")
     grid.write(sheet, r, c, [[float(new.prev_loss)]])
-    last = procedure.last_done(lay.k, new.action, bool(len(new.history)), lay.optimizer)
+    last = procedure.last_done(lay.params, new.action, bool(len(new.history)), lay.optimizer)
     r, c = lay.cell("next_action")
-    grid.write(sheet, r, c, [[procedure.describe(lay.k, new.action, live.lang, lay.optimizer)],
-                             [note or procedure.just_did(lay.k, last, live.lang, lay.optimizer)]])
+    grid.write(sheet, r, c, [[procedure.describe(lay.params, new.action, live.lang, lay.optimizer)],
+                             [note or procedure.just_did(lay.params, last, live.lang, lay.optimizer)]])
     _save_history(grid, lay, old.history, new.history)
 
 

@@ -81,6 +81,16 @@ class LinearMSE(Model):
 
     EXCEL_LOSS = "=SUM(sqerr)/ROWS(sqerr)"
 
+    def row_values(self, X: np.ndarray, y: np.ndarray, theta: np.ndarray) -> dict[str, np.ndarray]:
+        """The data block's computed columns (layout.computed), the row formulas' numbers."""
+        h = self.predict(X, theta)
+        r = h - y
+        return {"h": h, "sqerr": r * r}
+
+    def excel_rows(self, layout) -> dict[str, str]:
+        """The same columns' row formulas ({0} is the Excel row number)."""
+        return {"h": self.excel_h(layout), "sqerr": self.excel_row_loss(layout)}
+
     def loss(self, X: np.ndarray, y: np.ndarray, theta: np.ndarray) -> float:
         return self.loss_of(self.predict(X, theta), y)
 
@@ -139,7 +149,6 @@ class LinearMSE(Model):
 
 
 LINEAR = LinearMSE()
-MODELS = {m.name: m for m in (LINEAR,)}
 
 # The linear model's maths as plain functions, for the callers (and README users) that
 # predate the specs.
@@ -221,13 +230,20 @@ def round_below(top: float) -> float:
     return float(f"5e{exp - 1}")
 
 
-def stable_lr_for(X: np.ndarray, optimizer: str, beta: float = 0.9) -> float | None:
+# The cross-entropies' curvature is at most this share of the squared error's: their Hessian
+# is (1/n)·Aᵀ diag(p(1 − p)) A ≤ ¼·(1/n)AᵀA for logistic (an eighth of 2/n·AᵀA), and for
+# softmax diag(p) − ppᵀ ≤ ½ gives a quarter.
+CURVATURE_SHARE = {"linear": 1.0, "logistic": 1 / 8, "softmax": 1 / 4}
+
+
+def stable_lr_for(X: np.ndarray, optimizer: str, beta: float = 0.9, model: str = "linear") -> float | None:
     """The largest stable learning rate of an optimizer on this quadratic loss: plain gradient
     descent 2 / curvature, momentum (Keras's heavy ball) 2·(1 + beta) / curvature. RMSprop and
-    Adam divide each step by the slope's own size, so no curvature limit applies: None."""
+    Adam divide each step by the slope's own size, so no curvature limit applies: None.
+    For a classifier the curvature is bounded (CURVATURE_SHARE), so the limit is safe there."""
     if optimizer in ("rmsprop", "adam"):
         return None
-    return stable_lr(X) * (1 + beta if optimizer == "momentum" else 1)
+    return stable_lr(X) / CURVATURE_SHARE[model] * (1 + beta if optimizer == "momentum" else 1)
 
 
 # --- classification -------------------------------------------------------------------------
@@ -279,6 +295,33 @@ class LogisticBCE(Model):
         """mean of (p − y)·x_j, and mean of (p − y) for B.   Excel: =SUMPRODUCT(p-y,x_j)/ROWS(y)"""
         r = self.probability(self.logits(X, theta)) - y
         return np.append(X.T @ r / y.size, r.sum() / y.size)
+
+    EXCEL_LOSS = "=SUM(ce)/ROWS(ce)"
+
+    def row_values(self, X: np.ndarray, y: np.ndarray, theta: np.ndarray) -> dict[str, np.ndarray]:
+        """z, p, p_true (the probability given to the row's own class: p for class 1, 1 − p
+        for class 0, as p at (2y − 1)·z), ce and pred (1 when z ≥ 0, that is p ≥ 0.5)."""
+        z = self.logits(X, theta)
+        return {"z": z, "p": self.probability(z), "p_true": self.probability((2 * y - 1) * z),
+                "ce": self.row_losses(z, y), "pred": (z >= 0).astype(float)}
+
+    @staticmethod
+    def excel_rows(layout) -> dict[str, str]:
+        z, y = _col(layout, "z"), _col(layout, "y")
+        zs = f"(2*{y}-1)*{z}"
+        return {"z": _logits_text(layout, 0),
+                "p": f"=EXP(MIN({z},0))/(1+EXP(-ABS({z})))",
+                "p_true": f"=EXP(MIN({zs},0))/(1+EXP(-ABS({zs})))",
+                "ce": f"=LN(1+EXP(-ABS({z})))+MAX({z},0)-{y}*{z}",
+                "pred": f"=IF({z}>=0,1,0)"}
+
+    @staticmethod
+    def excel_nudged_loss(layout, p: int, sign: str = "+") -> str:
+        return excel_nudged_ce(layout, p, sign)
+
+    @staticmethod
+    def excel_exact_grad(layout, p: int) -> str:
+        return excel_exact_ce(layout, p)
 
 
 class SoftmaxCE(Model):
@@ -341,12 +384,43 @@ class SoftmaxCE(Model):
         n = X.shape[0]
         return np.concatenate([(X.T @ R / n).T.ravel(), R.sum(axis=0) / n])
 
+    EXCEL_LOSS = "=SUM(ce)/ROWS(ce)"
+
+    def row_values(self, X: np.ndarray, y: np.ndarray, theta: np.ndarray) -> dict[str, np.ndarray]:
+        """z_c, p_c, p_true (Σ y_c·p_c), ce and pred (the class number 1…C of the largest z,
+        the first one on a tie, as MATCH finds it)."""
+        z, Y = self.logits(X, theta), self.one_hot(y)
+        P = self.probability(z)
+        out = {f"z_{c + 1}": z[:, c] for c in range(self.C)}
+        out |= {f"p_{c + 1}": P[:, c] for c in range(self.C)}
+        return out | {"p_true": (Y * P).sum(axis=1), "ce": self.row_losses(z, Y),
+                      "pred": np.argmax(z, axis=1) + 1.0}
+
+    @staticmethod
+    def excel_rows(layout) -> dict[str, str]:
+        zs, ps, ys = layout.per_class("z"), layout.per_class("p"), layout.targets
+        z_row, p_row, y_row = (_row_range(layout, names) for names in (zs, ps, ys))
+        top = f"MAX({z_row})"
+        out = {z: _logits_text(layout, c) for c, z in enumerate(zs)}
+        out |= {p: f"=EXP({_col(layout, z)}-{top})/SUMPRODUCT(EXP({z_row}-{top}))" for z, p in zip(zs, ps)}
+        return out | {"p_true": f"=SUMPRODUCT({y_row},{p_row})",
+                      "ce": f"={top}+LN(SUMPRODUCT(EXP({z_row}-{top})))-SUMPRODUCT({y_row},{z_row})",
+                      "pred": f"=MATCH({top},{z_row},0)"}
+
+    @staticmethod
+    def excel_nudged_loss(layout, p: int, sign: str = "+") -> str:
+        return excel_nudged_ce(layout, p, sign)
+
+    @staticmethod
+    def excel_exact_grad(layout, p: int) -> str:
+        return excel_exact_ce(layout, p)
+
 
 def predicted_class(model: Model, X: np.ndarray, theta: np.ndarray) -> np.ndarray:
     """The most probable class of each row (logistic: 1 when p ≥ 0.5, i.e. z ≥ 0; softmax: the
-    first class of largest p, as MATCH(MAX(…),…,0) finds it)."""
+    first class of largest z, as MATCH(MAX(…),…,0) finds it)."""
     z = model.logits(X, theta)
-    return (z >= 0).astype(int) if z.ndim == 1 else np.argmax(model.probability(z), axis=1)
+    return (z >= 0).astype(int) if z.ndim == 1 else np.argmax(z, axis=1)
 
 
 def accuracy(model: Model, X: np.ndarray, y: np.ndarray, theta: np.ndarray) -> float:
@@ -358,3 +432,122 @@ def confusion(model: Model, X: np.ndarray, y: np.ndarray, theta: np.ndarray, C: 
     out = np.zeros((C, C), dtype=int)
     np.add.at(out, (np.asarray(y, dtype=int), predicted_class(model, X, theta)), 1)
     return out
+
+
+# --- the classifiers' Excel texts and best Loss ------------------------------------------------
+def _row_range(layout, names: list[str]) -> str:
+    """The cells of one row across contiguous columns, e.g. $K{0}:$M{0}."""
+    first, last = (xl_col_to_name(layout.columns[n]) for n in (names[0], names[-1]))
+    return f"${first}{{0}}:${last}{{0}}"
+
+
+def _col(layout, name: str) -> str:
+    return f"{xl_col_to_name(layout.columns[name])}{{0}}"
+
+
+def _logits_text(layout, c: int) -> str:
+    """=W_1_c*A5+W_2_c*B5+B_c (logistic: =W*A5+B) for output c."""
+    k = layout.k
+    if layout.model == "softmax":
+        ws, b = layout.params[c * k:(c + 1) * k], layout.params[k * layout.C + c]
+    else:
+        ws, b = layout.params[:k], layout.params[k]
+    return "=" + "+".join(f"{w}*{_col(layout, x)}" for w, x in zip(ws, layout.features)) + f"+{b}"
+
+
+def _nudge(layout, p: int, sign: str) -> str:
+    j = layout.param_feature(p)
+    shift = "eps" if j is None else f"eps*{layout.features[j]}"
+    return shift if sign == "+" else f"-{shift}"
+
+
+def excel_nudged_ce(layout, p: int, sign: str = "+") -> str:
+    """Loss_P of a classifier, the closed form of LogisticBCE/SoftmaxCE.nudged_losses:
+    =Loss+SUMPRODUCT(LN(1+p_c*(EXP(eps*x_j)-1))-(eps*x_j)*y_c)/ROWS(y_c)"""
+    c = layout.param_class(p)
+    pc, yc = layout.per_class("p")[c], layout.targets[c]
+    d = _nudge(layout, p, sign)
+    return f"=Loss+SUMPRODUCT(LN(1+{pc}*(EXP({d})-1))-({d})*{yc})/ROWS({yc})"
+
+
+def excel_exact_ce(layout, p: int) -> str:
+    """mean of (p_c − y_c)·x_j:  =SUMPRODUCT(p_c-y_c,x_j)/ROWS(y_c)   (B_c: no x_j)"""
+    c, j = layout.param_class(p), layout.param_feature(p)
+    pc, yc = layout.per_class("p")[c], layout.targets[c]
+    x = "" if j is None else f",{layout.features[j]}"
+    return f"=SUMPRODUCT({pc}-{yc}{x})/ROWS({yc})"
+
+
+def excel_confusion(layout, true: int, predicted: int) -> str:
+    """Rows of class `true` predicted as `predicted` (0-based). pred holds logistic's 0/1 or
+    softmax's class number 1…C."""
+    if layout.model == "softmax":
+        return f"=SUMPRODUCT({layout.targets[true]},--(pred={predicted + 1}))"
+    return f"=SUMPRODUCT(--(y={true}),--(pred={predicted}))"
+
+
+def excel_accuracy(layout) -> str:
+    """The confusion table's diagonal over the number of rows."""
+    r, c, _, _ = layout.confusion_span()
+    diagonal = "+".join(xl_col_to_name(c + i) + str(r + i + 1) for i in range(layout.n_classes))
+    return f"=({diagonal})/ROWS(pred)"
+
+
+def best_classifier_loss(X: np.ndarray, y: np.ndarray, C: int) -> float | None:
+    """The smallest cross-entropy any parameters reach, or None when no finite parameters
+    reach it (some classes can be told apart perfectly: the descent makes W grow without
+    end). Damped Newton on the multinomial model with class 1's outputs held at 0, which
+    reaches every Loss the full model does (logistic is its 2-class case)."""
+    n, k = X.shape
+    A = np.column_stack([X, np.ones(n)])
+    Y = (np.asarray(y, dtype=int)[:, None] == np.arange(C)).astype(float)
+    m = k + 1
+    V = np.zeros((m, C - 1))
+
+    def value(V):
+        Z = np.column_stack([np.zeros(n), A @ V])
+        top = Z.max(axis=1)
+        lse = top + np.log(np.exp(Z - top[:, None]).sum(axis=1))
+        return float(np.mean(lse - (Y * Z).sum(axis=1))), Z, lse
+
+    current, Z, lse = value(V)
+    for _ in range(200):
+        P = np.exp(Z - lse[:, None])[:, 1:]
+        grad = (A.T @ (P - Y[:, 1:]) / n).T.ravel()  # class by class
+        if np.max(np.abs(grad)) < 1e-11:
+            break
+        H = np.empty((C - 1, m, C - 1, m))
+        for a in range(C - 1):
+            for b in range(C - 1):
+                w = P[:, a] * ((a == b) - P[:, b])
+                H[a, :, b, :] = A.T @ (A * w[:, None]) / n
+        H = H.reshape((C - 1) * m, (C - 1) * m)
+        direction = np.linalg.lstsq(H, -grad, rcond=None)[0].reshape(C - 1, m).T
+        step = 1.0
+        while step > 1e-12:
+            trial, tZ, tlse = value(V + step * direction)
+            if trial <= current:
+                break
+            step /= 2
+        else:
+            break
+        if current - trial <= 1e-16 * max(current, 1e-300) and step < 1:
+            break
+        V, current, Z, lse = V + step * direction, trial, tZ, tlse
+    # A finite best has moderate logits; a separable class pushes them past any bound.
+    if not np.isfinite(current) or np.max(np.abs(Z)) > 50:
+        return None
+    return current
+
+
+def model_spec(name: str, classes: int = 0) -> Model:
+    """The model spec by name; softmax needs its number of classes."""
+    if name == "softmax":
+        return SoftmaxCE(classes)
+    if name not in MODELS:
+        raise KeyError(name)
+    return MODELS[name]
+
+
+LOGISTIC = LogisticBCE()
+MODELS = {m.name: m for m in (LINEAR, LOGISTIC, SoftmaxCE())}

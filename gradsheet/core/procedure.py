@@ -13,20 +13,28 @@ from .layout import param_names
 from .optimizers import OPTIMIZERS
 from .texts import ACTIONS
 
+# Every function takes the workbook's parameters: their names (layout.params), or the
+# number of inputs k of a linear model (W or W_1 … W_k, then B).
 
-def actions(k: int, optimizer: str = "gd") -> list[tuple[str, str, int | None]]:
+
+def _names(params: int | list[str]) -> list[str]:
+    return param_names(params) if isinstance(params, int) else list(params)
+
+
+def actions(params: int | list[str], optimizer: str = "gd") -> list[tuple[str, str, int | None]]:
     """[(code, kind, parameter index or None)] in the order a student does them."""
+    count = len(_names(params))
     out = [("2", "copy_history", None), ("3", "copy_loss", None)]
-    for p in range(k + 1):
+    for p in range(count):
         for i, kind in enumerate(("nudge", "paste_slope", "restore"), start=1):
             out.append((f"{4 + p}-{i}", kind, p))
-    out.append((str(5 + k), "update", None))
+    out.append((str(4 + count), "update", None))
     if OPTIMIZERS[optimizer].slots:
-        out.append((str(6 + k), "paste_state", None))
+        out.append((str(5 + count), "paste_state", None))
     return out
 
 
-def describe(k: int, index: int, lang: str, optimizer: str = "gd") -> str:
+def describe(k: int | list[str], index: int, lang: str, optimizer: str = "gd") -> str:
     """'4-1: add eps to W' for the action at `index`."""
     code, kind, p = actions(k, optimizer)[index]
     if kind == "paste_state":
@@ -36,18 +44,18 @@ def describe(k: int, index: int, lang: str, optimizer: str = "gd") -> str:
         if opt.counts_updates:
             text += ACTIONS[lang]["and_count"]
     else:
-        text = ACTIONS[lang][kind].replace("{P}", param_names(k)[p] if p is not None else "")
+        text = ACTIONS[lang][kind].replace("{P}", _names(k)[p] if p is not None else "")
     return f"{code}: {text}"
 
 
-def just_did(k: int, index: int | None, lang: str, optimizer: str = "gd") -> str:
+def just_did(k: int | list[str], index: int | None, lang: str, optimizer: str = "gd") -> str:
     if index is None:
         return ACTIONS[lang]["nothing_yet"]
     code, rest = describe(k, index, lang, optimizer).split(": ", 1)
     return ACTIONS[lang]["just_did"].format(code=code, what=rest)
 
 
-def last_done(k: int, action: int, has_history: bool, optimizer: str = "gd") -> int | None:
+def last_done(k: int | list[str], action: int, has_history: bool, optimizer: str = "gd") -> int | None:
     """The action done just before `action`: at the start of a step, the previous step's
     final action (or nothing yet, before the first step)."""
     if action:
@@ -55,7 +63,7 @@ def last_done(k: int, action: int, has_history: bool, optimizer: str = "gd") -> 
     return len(actions(k, optimizer)) - 1 if has_history else None
 
 
-def parse(k: int, status: object, optimizer: str = "gd") -> int:
+def parse(k: int | list[str], status: object, optimizer: str = "gd") -> int:
     """Index of the next action from the status cell's text ('4-1: …'); unknown -> 0."""
     code = str(status or "").split(":", 1)[0].strip()
     for i, (c, _, _) in enumerate(actions(k, optimizer)):

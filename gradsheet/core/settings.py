@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import GradsheetError
-from .models import CENTRAL, FORWARD, MODELS
+from .layout import CLASSIFIERS
+from .models import CENTRAL, FORWARD, MODELS, Model, model_spec
 from .optimizers import HYPER_DEFAULTS, OPTIMIZERS, hyper_rule
 
 COURSE_LR = 0.001  # the course's learning rate
@@ -30,6 +31,7 @@ class Settings:
     landscape: tuple[str, ...] = ()  # the two parameters of the loss landscape (default: first W, B)
     scale: str = "none"  # "none", "standard" or "minmax"
     model: str = "linear"  # the model spec (core/models.py): h = W·x + B with mean squared error
+    classes: tuple[str, ...] = ()  # logistic/softmax: the class names, class 0 (logistic) or 1 first
     optimizer: str = "gd"  # "gd" (the course), "momentum", "rmsprop" or "adam"
     # the optimizers' hyperparameters (Keras's defaults; delta is Keras's epsilon)
     beta: float = HYPER_DEFAULTS["beta"]
@@ -44,6 +46,11 @@ class Settings:
     lr_momentum: float | None = None
     lr_rmsprop: float | None = None
     lr_adam: float | None = None
+
+    @property
+    def spec(self) -> Model:
+        """The model spec the workbook's numbers and formulas come from."""
+        return model_spec(self.model, len(self.classes))
 
     @property
     def hyper(self) -> dict[str, float]:
@@ -69,6 +76,10 @@ class Settings:
                 raise GradsheetError(f"--{name} must be a whole number from 0 to 100000, got {value!r}")
         if self.model not in MODELS:
             raise GradsheetError(f"--model must be one of {', '.join(MODELS)}, got {self.model!r}")
+        if (self.model in CLASSIFIERS) != bool(self.classes) or \
+                (self.model == "logistic" and len(self.classes) != 2):
+            raise GradsheetError(f"--model {self.model} with classes {list(self.classes)}: a classifier "
+                                 "needs its class names (logistic: 2), a regression none")
         if self.optimizer not in OPTIMIZERS:
             raise GradsheetError(f"--optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
         for name in HYPER_DEFAULTS:
@@ -82,10 +93,11 @@ class Settings:
                 raise GradsheetError(f"{name} must be a positive number, got {value!r}")
 
 
-def initial_theta(k: int, seed: int | None) -> np.ndarray:
-    """Step 1's random start, like the sheet's =ROUND(RAND()*2-1,2) generator cells."""
+def initial_theta(k: int, seed: int | None, count: int | None = None) -> np.ndarray:
+    """Step 1's random start, like the sheet's =ROUND(RAND()*2-1,2) generator cells: k + 1
+    values (W…, B), or `count` (softmax has one W_j_c and B_c per class)."""
     rng = np.random.default_rng(seed)
-    return np.round(rng.uniform(-1.0, 1.0, k + 1), 2)
+    return np.round(rng.uniform(-1.0, 1.0, k + 1 if count is None else count), 2)
 
 
 @dataclass

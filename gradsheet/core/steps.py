@@ -34,24 +34,34 @@ class Problem:
     diff: str = models.FORWARD
     optimizer: str = "gd"
     hyper: dict = field(default_factory=lambda: dict(HYPER_DEFAULTS))
+    model: str = "linear"
+    classes: int = 0  # a classifier's number of classes (y holds the class index)
 
     @property
     def k(self) -> int:
         return self.X.shape[1]
 
     @property
+    def spec(self) -> models.Model:
+        return models.model_spec(self.model, self.classes)
+
+    @property
+    def params(self) -> list[str]:
+        return param_names(self.k, self.model, self.classes)
+
+    @property
     def rule(self) -> Optimizer:
         return OPTIMIZERS[self.optimizer]
 
     def actions(self) -> list:
-        return procedure.actions(self.k, self.optimizer)
+        return procedure.actions(self.params, self.optimizer)
 
     def update(self, state: State) -> tuple[np.ndarray, dict[str, np.ndarray], int]:
         """next_P and the next optimizer state from the pasted dLoss_dP (the sheet's cells)."""
         return self.rule.update(state.theta, state.dloss, state.slots, state.t, self.lr, self.hyper)
 
     def loss(self, theta: np.ndarray) -> float:
-        return models.loss(self.X, self.y, theta)
+        return self.spec.loss(self.X, self.y, theta)
 
 
 @dataclass(frozen=True)
@@ -103,7 +113,7 @@ def check_book(problem: Problem, state: State, book_loss) -> None:
 def divergence(problem: Problem, done: int) -> Divergence:
     """What to suggest instead: below the curvature's limit for gd (momentum's is 2(1+beta)/
     curvature); RMSprop and Adam step by about lr whatever the slope, so a tenth of it."""
-    limit = models.stable_lr_for(problem.X, problem.optimizer, problem.hyper["beta"])
+    limit = models.stable_lr_for(problem.X, problem.optimizer, problem.hyper["beta"], problem.model)
     suggestion = models.round_below(problem.lr / 10) if limit is None else models.suggest_lr(problem.X, limit)
     return Divergence(problem.lr, done, suggestion)
 
@@ -130,7 +140,7 @@ def act(problem: Problem, state: State) -> State:
         dloss[p] = (problem.loss(theta) - prev) / problem.eps
     elif kind == "restore":  # 4-3: P exactly as saved in history by action 2
         if not len(history):
-            name = param_names(problem.k)[p]
+            name = problem.params[p]
             raise GradsheetError(f"action {code}: history is empty, so there is no saved value "
                                  f"of {name} to restore (start the step with action 2)")
         theta[p] = history[-1, p]
@@ -161,7 +171,8 @@ def run(problem: Problem, state: State, steps: int = 1) -> Outcome:
     with np.errstate(over="ignore", invalid="ignore"):
         d = descent.descend(problem.X, problem.y, state.theta, problem.lr, problem.eps,
                             steps - done, problem.diff, limit=_limit(problem, state),
-                            optimizer=problem.rule, hyper=problem.hyper, slots=state.slots, t=state.t)
+                            optimizer=problem.rule, hyper=problem.hyper, slots=state.slots, t=state.t,
+                            model=problem.spec)
     done += len(d.history)
     if len(d.history):
         state = replace(state, theta=d.theta, dloss=d.gradients, prev_loss=float(d.history[-1, -1]),
@@ -177,5 +188,6 @@ def run(problem: Problem, state: State, steps: int = 1) -> Outcome:
 def reset(problem: Problem, seed: int | None = None, theta: np.ndarray | None = None) -> State:
     """Step 1: fresh random parameters (seedable; or the generator's values `theta`),
     history emptied, prevLoss = the new Loss, nothing pasted."""
-    start = initial_theta(problem.k, seed) if theta is None else np.asarray(theta, dtype=float)
+    start = (initial_theta(problem.k, seed, len(problem.params)) if theta is None
+             else np.asarray(theta, dtype=float))
     return State.fresh(start, problem.loss(start), problem.optimizer)

@@ -23,7 +23,7 @@ from ..core.layout import Layout
 from ..core.settings import RACE_LR_NAMES, Settings, State
 
 SETTING_KEYS = ("seed", "lang", "diff", "title", "buttons", "unrolled", "landscape", "scale", "model", "optimizer",
-                "compare")
+                "compare", "classes")
 
 
 @dataclass
@@ -142,10 +142,11 @@ def read(path: str | Path) -> WorkbookFile:
     meta = opened.meta
     options = {key: meta[key] for key in SETTING_KEYS if key in meta}
     options["landscape"] = tuple(options.get("landscape", ()))
+    options["classes"] = tuple(options.get("classes", ()))
     # lr, eps and the hyperparameters are cells a student may have changed: read from the sheet
     settings = Settings(lr=opened.problem.lr, eps=opened.problem.eps, **opened.problem.hyper, **options)
     dataset = Dataset(meta.get("dataset", path.stem), opened.headings[:-1], opened.headings[-1],
-                      opened.raw, opened.problem.y)
+                      opened.raw, opened.problem.y, classes=settings.classes, model=settings.model)
     settings = replace(settings, **still_derived(race, opened.problem.X, opened.problem.y, settings))
     return WorkbookFile(path, dataset, settings, opened.state, opened.book_loss, opened.layout)
 

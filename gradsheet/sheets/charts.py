@@ -28,7 +28,8 @@ def add_train_charts(wb: Workbook, ws: Worksheet, layout: Layout, t: dict, top_p
     Loss chart follows below it."""
     width = layout.column_px(layout.chart_col) - 2 * MARGIN_PX
     data_height = min(max(FIRST_SCREEN_BOTTOM_PX - top_px - 2 * MARGIN_PX, 200), 300)
-    data, loss = data_chart(wb, layout, t), loss_chart(wb, layout, t)
+    data = class_chart(wb, layout, t) if layout.classifier else data_chart(wb, layout, t)
+    loss = loss_chart(wb, layout, t)
     data.set_size({"width": width, "height": data_height})
     loss.set_size({"width": width, "height": LOSS_HEIGHT_PX})
     ws.insert_chart(layout.first_row, layout.chart_col, data, {"x_offset": MARGIN_PX, "y_offset": MARGIN_PX})
@@ -64,6 +65,20 @@ def data_chart(wb: Workbook, layout: Layout, t: dict):
         chart.set_x_axis({"name": "y", **AXES})
         chart.set_y_axis({"name": "h", **AXES})
     chart.set_legend({"position": "bottom", "font": AXIS_FONT})
+    return chart
+
+
+def class_chart(wb: Workbook, layout: Layout, t: dict):
+    """A classifier's rows: the probability the model gives each row's own class (p_true), live;
+    a row is predicted right when that is the largest of its class probabilities."""
+    last = min(layout.last_row, layout.first_row + MAX_CHART_ROWS - 1)
+    chart = wb.add_chart({"type": "line"})
+    chart.add_series({"name": t["p_true"], "values": _ref(layout, layout.columns["p_true"], layout.first_row, last),
+                      "line": {"none": True}, "marker": {"type": "circle", "size": 4}})
+    chart.set_title({"name": t["chart_p_true"], "name_font": TITLE_FONT})
+    chart.set_x_axis({"name": t["row_axis"], **AXES, "label_position": "low"})
+    chart.set_y_axis({"name": "p", "min": 0, "max": 1, **AXES})
+    chart.set_legend({"none": True})
     return chart
 
 

@@ -102,6 +102,30 @@ KO = {
     "h_cli": "버튼 없이",
     "cli": "버튼 없이도 모든 단계를 손으로 할 수 있습니다. 파이썬이 있다면 명령줄에서: gradsheet next 파일.xlsx (한 동작), "
            "gradsheet step 파일.xlsx, gradsheet run 파일.xlsx -n 100, gradsheet reset 파일.xlsx.",
+    "goal_logistic": "목표: z = {model}, p = 1/(1+e^−z)가 각 행이 클래스 1('{one}')일 확률이 되도록, Loss(교차 엔트로피의 평균)를 "
+                     "줄이는 {params}를 찾습니다. '{sheet}' 시트에서 아래 순서대로 손으로 해 보세요. '값으로 붙여넣기'는 수식이 "
+                     "아니라 숫자만 붙여넣는 것입니다 (Ctrl+Alt+V → 값, 또는 붙여넣기 옵션의 '123').",
+    "goal_softmax": "목표: 클래스마다 점수 z_c = {model}를 내고, 소프트맥스 p_c = e^z_c / Σ e^z가 각 행이 그 클래스일 확률이 되도록, "
+                    "Loss(교차 엔트로피의 평균)를 줄이는 {params}를 찾습니다. '{sheet}' 시트에서 아래 순서대로 손으로 해 보세요. "
+                    "'값으로 붙여넣기'는 수식이 아니라 숫자만 붙여넣는 것입니다 (Ctrl+Alt+V → 값, 또는 붙여넣기 옵션의 '123').",
+    "data_classes": "데이터: {n}개 행({rows}). 입력 {inputs}, 맞힐 클래스 '{target}': {classes}. {onehot}",
+    "onehot_logistic": "y는 클래스 번호입니다 ('{zero}' = 0, '{one}' = 1).",
+    "onehot_softmax": "y_1 … y_{C}는 원-핫 인코딩입니다: 행의 클래스 칸만 1, 나머지는 0.",
+    "stable": "교과서의 식 그대로 −ln p를 계산하면, p가 0으로 반올림되는 행에서 LN(0) 오류가 나고 큰 z에서는 EXP가 넘칩니다. "
+              "그래서 시트는 같은 값을 안정된 식으로 계산합니다: {form}. P+eps의 Loss(Loss_P)도 같은 이유로 "
+              "Loss + 평균[ln(1 + p·(e^d − 1)) − y·d] (d = eps·x, B는 d = eps)로 정확히 계산합니다. 잘라 내기(clipping)는 없습니다.",
+    "stable_logistic": "ln(1+e^−|z|) + max(z,0) − y·z",
+    "stable_softmax": "max z + ln Σ e^(z − max z) − z(정답) (행의 최댓값을 빼는 log-sum-exp)",
+    "exact_ce": "'정확한 미분'(exact_grad_P)은 미분 공식 평균[(p − y)·x_j] (B는 평균[p − y])로 구한 기울기입니다 (소프트맥스는 "
+                "클래스 c마다 p_c − y_c). 바로 옆 '수치 미분 오차'(fd_error_P)는 eps만큼 움직여서 잰 기울기(grad_P)와의 "
+                "차이: eps가 작을수록 작아집니다. 자연로그(LN)여야 이 공식이 맞습니다: LOG(상용로그)로 쓰면 수치 미분이 "
+                "이 값과 어긋나서 바로 드러납니다.",
+    "best_ce": "accuracy는 예측 클래스(pred: 가장 큰 z의 클래스; 로지스틱은 p ≥ 0.5이면 1)가 맞은 행의 비율이고, confusion 표는 "
+               "실제 클래스(행)마다 어느 클래스로 예측됐는지(열) 셉니다. best_Loss는 {best}.",
+    "best_ce_value": "만들 때 뉴턴법으로 계산한 가장 작은 Loss({best})입니다",
+    "best_ce_none": "비어 있습니다: 이 데이터는 클래스를 완벽히 가를 수 있어서, W가 끝없이 커질수록 Loss가 계속 줄어들 뿐 "
+                    "유한한 최솟값이 없습니다",
+    "run_best_ce": " 가장 작은 Loss는 {best}입니다.",
     "and": "와 ",
 }
 
@@ -184,6 +208,34 @@ EN = {
     "h_cli": "Without buttons",
     "cli": "Every step can be done by hand without buttons. With Python: gradsheet next file.xlsx (one action), "
            "gradsheet step file.xlsx, gradsheet run file.xlsx -n 100, gradsheet reset file.xlsx.",
+    "goal_logistic": "Goal: find the {params} that make p = 1/(1+e^−z), z = {model}, the probability that a row is class 1 "
+                     "('{one}'), by making Loss (the mean cross-entropy) smaller. Do the steps below by hand on the '{sheet}' "
+                     "sheet. 'Paste as values' means pasting the number, not the formula (Ctrl+Alt+V → Values, or the '123' "
+                     "paste option).",
+    "goal_softmax": "Goal: each class c gets a score z_c = {model}; the softmax p_c = e^z_c / Σ e^z should be the "
+                    "probability that a row is class c. Find the {params} that make Loss (the mean cross-entropy) smaller. "
+                    "Do the steps below by hand on the '{sheet}' sheet. 'Paste as values' means pasting the number, not the "
+                    "formula (Ctrl+Alt+V → Values, or the '123' paste option).",
+    "data_classes": "Data: {n} rows ({rows}). Inputs {inputs}; the class to predict, '{target}': {classes}. {onehot}",
+    "onehot_logistic": "y is the class number ('{zero}' = 0, '{one}' = 1).",
+    "onehot_softmax": "y_1 … y_{C} are the one-hot encoding: 1 in the row's own class, 0 elsewhere.",
+    "stable": "The textbook's −ln p, computed as written, shows LN(0) errors where p rounds to 0 and EXP overflows for "
+              "large z. So the sheet computes the same value in a stable form: {form}. The Loss with P + eps (Loss_P) "
+              "is exact for the same reason: Loss + mean[ln(1 + p·(e^d − 1)) − y·d] (d = eps·x; for B, d = eps). "
+              "Nothing is clipped.",
+    "stable_logistic": "ln(1+e^−|z|) + max(z,0) − y·z",
+    "stable_softmax": "max z + ln Σ e^(z − max z) − z(true) (log-sum-exp with the row's maximum)",
+    "exact_ce": "'exact slope' (exact_grad_P) is the slope from the calculus formula mean[(p − y)·x_j] (for B: mean[p − y]; "
+                "softmax: p_c − y_c for class c). Beside it, 'numeric error' (fd_error_P) is its difference to the slope "
+                "measured by moving eps (grad_P): smaller eps, smaller error. The formula holds for the natural log (LN): "
+                "a sheet that used LOG (base 10) would show its numerical slope disagree at once.",
+    "best_ce": "accuracy is the share of rows whose predicted class (pred: the class of the largest z; logistic: 1 when "
+               "p ≥ 0.5) is right, and the confusion table counts, for each true class (row), the predicted classes "
+               "(columns). best_Loss is {best}.",
+    "best_ce_value": "the smallest Loss ({best}), found by Newton's method when the workbook was built",
+    "best_ce_none": "empty: these classes can be told apart perfectly, so Loss keeps shrinking as W grows without end and "
+                    "there is no finite minimum",
+    "run_best_ce": " The smallest Loss is {best}.",
     "and": " and ",
 }
 
@@ -197,10 +249,15 @@ def short_list(items: list[str], keep: int = 8) -> str:
 
 def model_text(layout: Layout) -> str:
     """h's formula with this workbook's names: W·x + B, or W_1·x_1 + … + W_k·x_k + B."""
-    terms = [f"{w}·{x}" for w, x in zip(layout.params[:-1], layout.features)]
+    if layout.model == "softmax":  # class c's score
+        terms = [f"W_{j}_c·{x}" for j, x in enumerate(layout.features, start=1)]
+        bias = "B_c"
+    else:
+        terms = [f"{w}·{x}" for w, x in zip(layout.params[:-1], layout.features)]
+        bias = "B"
     if len(terms) > 3:
         terms = terms[:2] + ["…", terms[-1]]
-    return " + ".join(terms + ["B"])
+    return " + ".join(terms + [bias])
 
 
 def readable(v: float) -> str:
@@ -233,7 +290,7 @@ def addresses(layout: Layout) -> dict[str, str]:
         "next": span(f"next_{p[0]}", f"next_{last}"), "Loss_P": span(f"Loss_{p[0]}", f"Loss_{last}"),
         "history": f"{s}!{xl_rowcol_to_cell(r, c)}:{xl_rowcol_to_cell(r, c2)}",
         "data": f"{s}!{xl_rowcol_to_cell(layout.first_row, 0)}:"
-                f"{xl_rowcol_to_cell(layout.last_row, layout.columns['sqerr'])}",
+                f"{xl_rowcol_to_cell(layout.last_row, max(layout.columns.values()))}",
     }
     if "Lossm" in layout.param_columns:
         out["Lossm_P"] = span(f"Lossm_{p[0]}", f"Lossm_{last}")
@@ -263,20 +320,24 @@ def state_sentence(L: dict, layout: Layout, settings, code: str) -> str:
 
 def descent_sentence(L: dict, X, y, start, settings) -> str:
     """What the descent does on this data from this workbook's start, in numbers."""
+    spec = settings.spec
     run = descent.descend(X, y, np.asarray(start, dtype=float), settings.lr, settings.eps,
                           TRAJECTORY[-1], settings.diff, optimizer=OPTIMIZERS[settings.optimizer],
-                          hyper=settings.hyper)
+                          hyper=settings.hyper, model=spec)
     lr_v = f"{settings.lr:g}"
     if run.stopped:
-        stable = models.stable_lr_for(X, settings.optimizer, settings.beta)
+        stable = models.stable_lr_for(X, settings.optimizer, settings.beta, settings.model)
         if stable is None:  # RMSprop, Adam: no curvature limit, so advise a tenth
             return L["diverge_adaptive"].format(lr_v=lr_v, steps=len(run.history),
                                                 smaller=f"{models.round_below(settings.lr / 10):g}")
         return L["diverge"].format(lr_v=lr_v, steps=len(run.history), stable=f"{stable:.3g}")
-    losses = list(run.history[:, -1]) + [models.loss(X, y, run.theta)]
+    losses = list(run.history[:, -1]) + [spec.loss(X, y, run.theta)]
     path = [L["start"].format(loss=readable(losses[0]))]
     path += [L["after" if s > 1 else "after_one"].format(steps=s, loss=readable(losses[s])) for s in TRAJECTORY]
     text = L["run"].format(lr_v=lr_v, path=" → ".join(path))
+    if settings.classes:
+        best = models.best_classifier_loss(X, y, len(settings.classes))
+        return text + ("" if best is None else L["run_best_ce"].format(best=readable(best)))
     if models.unique_answer(X):
         text += L["run_best"].format(best=readable(models.loss(X, y, models.best_theta(X, y))))
     return text
@@ -303,16 +364,24 @@ def paragraphs(layout: Layout, dataset, settings, state, X) -> list[tuple[str, s
     t = texts(settings.lang)
     where = addresses(layout)
     k, params = layout.k, layout.params
-    acts = procedure.actions(k, settings.optimizer)
+    acts = procedure.actions(params, settings.optimizer)
     update_step = int(acts[-1][0])  # the last action's number: the step is done after it
     params_list = short_list(params)
     both = "W" + L["and"] + "B" if k == 1 else params_list  # a list needs no particle
     common = {**where, "params": both, "params_list": params_list}
     inputs = [f"{x} = '{name}'" for x, name in zip(layout.features, dataset.feature_names)]
-    out = [("title", L["title"].format(last=update_step + 1)),
-           ("p", L["goal"].format(model=model_text(layout), **common)),
-           ("p", L["data"].format(n=layout.n, rows=where["data"], inputs=short_list(inputs, 6),
-                                  target=dataset.target_name))]
+    out = [("title", L["title"].format(last=update_step + 1))]
+    if layout.classifier:
+        classes = layout.classes
+        onehot = L[f"onehot_{layout.model}"].format(zero=classes[0], one=classes[-1], C=len(classes))
+        out += [("p", L[f"goal_{layout.model}"].format(model=model_text(layout), one=classes[-1], **common)),
+                ("p", L["data_classes"].format(n=layout.n, rows=where["data"], inputs=short_list(inputs, 6),
+                                               target=dataset.target_name, classes=short_list(list(classes), 6),
+                                               onehot=onehot))]
+    else:
+        out += [("p", L["goal"].format(model=model_text(layout), **common)),
+                ("p", L["data"].format(n=layout.n, rows=where["data"], inputs=short_list(inputs, 6),
+                                       target=dataset.target_name))]
     if layout.scaled:
         out.append(("p", L["scaled"].format(how=L[f"scale_{settings.scale}"],
                                             centre=t[f"scale_centre_{settings.scale}"],
@@ -329,19 +398,26 @@ def paragraphs(layout: Layout, dataset, settings, state, X) -> list[tuple[str, s
         key = "nudge_first" if p == 0 else "nudge"
         out.append(("p", L[key].format(g=group, P=name, P_at=where[f"at_{name}"],
                                        dP_at=where[f"at_dLoss_d{name}"], **common)))
-    out.append(("p", L["update"].format(g=5 + k, **common)))
+    out.append(("p", L["update"].format(g=4 + len(params), **common)))
     if layout.slots:
         out.append(("p", state_sentence(L, layout, settings, acts[-1][0])))
     out.append(("p", L["repeat"].format(g=update_step + 1)))
     out.append(("p", descent_sentence(L, X, dataset.y, state.init, settings)))
-    steep = steepness_sentence(L, layout, X)
+    steep = None if layout.classifier else steepness_sentence(L, layout, X)
     if steep:
         out.append(("p", steep))
     central = "Lossm" in layout.param_columns
     out.append(("p", L["grad_central" if central else "grad"].format(**common)))
     out.append(("h", L["h_more"]))
-    out.append(("p", L["exact"].format(x=layout.features[0] if k == 1 else "x_j")))
-    out.append(("p", L["best"] if models.unique_answer(X) else L["no_best"]))
+    if layout.classifier:
+        best = models.best_classifier_loss(X, dataset.y, len(layout.classes))
+        out.append(("p", L["stable"].format(form=L[f"stable_{layout.model}"])))
+        out.append(("p", L["exact_ce"]))
+        out.append(("p", L["best_ce"].format(best=L["best_ce_none"] if best is None
+                                             else L["best_ce_value"].format(best=readable(best)))))
+    else:
+        out.append(("p", L["exact"].format(x=layout.features[0] if k == 1 else "x_j")))
+        out.append(("p", L["best"] if models.unique_answer(X) else L["no_best"]))
     if settings.unrolled:
         out.append(("p", L["unrolled"].format(sheet=t["sheet_unrolled"], n=settings.unrolled)))
     from .landscape import pair

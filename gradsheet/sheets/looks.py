@@ -30,8 +30,10 @@ NUMBER = {
     # computed data columns (h, (h − y)², scaled x): General shows as many digits as the
     # narrow column holds, and switches to 1E+06 before it would show ###
     "data": "General",
-    # a step counter
+    # a step counter, a count of rows
     "count": "0",
+    # a share (accuracy)
+    "share": "0.0%",
 }
 
 # --- text sizes -----------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from . import charts
 from . import formulas
-from ..core.models import MODELS
+from ..core.models import excel_accuracy, excel_confusion, model_spec
 from ..core import procedure
 from ..data.dataset import Dataset
 from ..core.texts import texts
@@ -30,11 +30,14 @@ def write(wb: Workbook, fmt, layout: Layout, dataset: Dataset, settings: Setting
     for col, width in sorted(layout.column_widths.items()):
         ws.set_column(col, col, width)
     heights = {TITLE_ROW: TITLE_HEIGHT, BUTTON_ROW: BUTTON_HEIGHT}
-    ws.write_string(TITLE_ROW, 0, settings.title or t["title"], fmt.title)
-    ws.write_string(NOTE_ROW, 0, t["subtitle"], fmt.note)
+    kind = f"_{layout.model}" if layout.classifier else ""
+    ws.write_string(TITLE_ROW, 0, settings.title or t["title" + kind], fmt.title)
+    ws.write_string(NOTE_ROW, 0, t["subtitle" + kind], fmt.note)
     heights.update(_write_data(ws, fmt, layout, dataset, settings, values, t))
     _write_single_cells(ws, fmt, layout, settings, state, values, t)
     heights.update(_write_params(ws, fmt, layout, state, values, t))
+    if layout.classifier:
+        _write_confusion(ws, fmt, layout, values, t)
     _write_history(ws, fmt, layout, state, t)
     for row, height in sorted(heights.items()):
         ws.set_row(row, height)
@@ -65,22 +68,22 @@ def _write_data(ws, fmt, layout, dataset, settings, values, t) -> dict[int, floa
     """The data block; returns the heights of rows that hold wrapped headings."""
     cols = layout.columns
     # Row above the headings: the contract's names, so students see what `x`, `y`, `h` mean.
-    for name in layout.features + ["y", "h", "sqerr"]:
+    for name in layout.features + layout.targets + layout.computed:
         ws.write_string(layout.head_row - 1, cols[name], name, fmt.name)
     # Headings exactly as the dataset wrote them (always as text, never as formulas).
     headings = {layout.raw_column(j): heading for j, heading in enumerate(dataset.feature_names)}
-    headings |= {cols["y"]: dataset.target_name, cols["h"]: t["h"], cols["sqerr"]: t["sqerr"]}
+    headings |= {cols[name]: text for name, text in _headings(layout, dataset, t).items()}
     scaled = _write_scaling(ws, fmt, layout, dataset, settings, t, headings) if layout.scaled else []
     for c, heading in headings.items():
         ws.write_string(layout.head_row, c, heading, fmt.heading)
 
-    model = MODELS[layout.model]
-    h_tpl, e_tpl = model.excel_h(layout), model.excel_row_loss(layout)
+    templates = settings.spec.excel_rows(layout)
+    computed = [(cols[name], templates[name], values.rows[name].tolist()) for name in layout.computed]
     raw_cols = [layout.raw_column(j) for j in range(layout.k)]
-    yc, hc, ec = cols["y"], cols["h"], cols["sqerr"]
-    X, y = dataset.X.tolist(), dataset.y.tolist()
-    h, e = values.h.tolist(), values.sqerr.tolist()
-    wnum, wform = ws.write_number, ws.write_formula
+    X = dataset.X.tolist()
+    targets = _target_columns(layout, dataset)
+    labels = [dataset.classes[int(c)] for c in dataset.y] if layout.classifier else None
+    wnum, wform, wstr = ws.write_number, ws.write_formula, ws.write_string
     f_data = fmt.num("formula", "data")
     for i in range(layout.n):
         r = layout.first_row + i
@@ -88,11 +91,35 @@ def _write_data(ws, fmt, layout, dataset, settings, values, t) -> dict[int, floa
             wnum(r, c, v)
         for c, tpl, xs in scaled:
             wform(r, c, tpl.format(r + 1), f_data, xs[i])
-        wnum(r, yc, y[i])
-        wform(r, hc, h_tpl.format(r + 1), f_data, h[i])
-        wform(r, ec, e_tpl.format(r + 1), f_data, e[i])
+        if labels:
+            wstr(r, cols["label"], labels[i])
+        for c, ys in targets:
+            wnum(r, c, ys[i])
+        for c, tpl, vs in computed:
+            wform(r, c, tpl.format(r + 1), f_data, vs[i])
     height = _lines_height((text, layout.column_px(c)) for c, text in headings.items())
     return {layout.head_row: height} if height else {}
+
+
+def _headings(layout, dataset, t) -> dict[str, str]:
+    """The headings of the target's and the computed columns (by contract name)."""
+    if not layout.classifier:
+        return {"y": dataset.target_name, "h": t["h"], "sqerr": t["sqerr"]}
+    out = {"label": dataset.target_name, "p_true": t["p_true"], "ce": t["ce"], "pred": t["pred"]}
+    if layout.model == "logistic":
+        return out | {"y": t["y_logistic"].format(one=layout.classes[1]), "z": t["z_head"], "p": t["p_head"]}
+    for c, name in enumerate(layout.classes):
+        out |= {layout.targets[c]: name, layout.per_class("z")[c]: f"{t['z_head']} {name}",
+                layout.per_class("p")[c]: f"{t['p_head']} {name}"}
+    return out
+
+
+def _target_columns(layout, dataset) -> list[tuple[int, list[float]]]:
+    """(column, numbers) of y: the target itself, logistic's class 0/1, or softmax's one-hot."""
+    y = dataset.y
+    if layout.model == "softmax":
+        return [(layout.columns[name], (y == c).astype(float).tolist()) for c, name in enumerate(layout.targets)]
+    return [(layout.columns["y"], y.tolist())]
 
 
 def _write_scaling(ws, fmt, layout, dataset, settings, t, headings) -> list:
@@ -121,27 +148,33 @@ def _write_scaling(ws, fmt, layout, dataset, settings, t, headings) -> list:
 def _write_single_cells(ws, fmt, layout, settings, state, values, t) -> None:
     """lr, eps, Loss, prevLoss, dLoss_dt and the next action, each with its name on the
     left and a note on the right; best_Loss and best_dist under the parameter table."""
-    model = MODELS[layout.model]
+    model = settings.spec
     rows = {
         "lr": (None, settings.lr, fmt.input, t["lr_note" if settings.optimizer == "gd" else "lr_note_opt"]),
         "eps": (None, settings.eps, fmt.input, t["eps_note"]),
         **{h: (None, getattr(settings, h), fmt.input, t[f"{h}_note"]) for h in HYPER_NAMES},
         **({"t": (None, state.t, fmt.paste, t["t_note"])} if "t" in layout.scalars else {}),
-        "Loss": (model.EXCEL_LOSS, values.loss, fmt.num("result", "loss"), t["loss_note"]),
+        "Loss": (model.EXCEL_LOSS, values.loss, fmt.num("result", "loss"),
+                 t[f"loss_note_{layout.model}" if layout.classifier else "loss_note"]),
         "prevLoss": (None, state.prev_loss, fmt.num("paste", "loss"), t["prev_note"]),
         "dLoss_dt": (formulas.DLOSS_DT, values.dloss_dt, fmt.num("formula", "slope"), t["dt_note"]),
-        "best_Loss": (model.excel_best_loss(layout), values.best_loss, fmt.num("formula", "loss"),
-                      t["best_loss_note"]),
-        "best_dist": (formulas.best_dist(layout), values.best_dist, fmt.num("formula", "param"),
-                      t["best_dist_note"]),
     }
+    if layout.classifier:  # the best Loss is Newton's number, not a formula; then the accuracy
+        rows["best_Loss"] = (None, values.best_loss, fmt.num("plain", "loss"), t["best_loss_note_ce"])
+        rows["accuracy"] = (excel_accuracy(layout), values.accuracy, fmt.num("formula", "share"),
+                            t["accuracy_note"])
+    else:
+        rows["best_Loss"] = (model.excel_best_loss(layout), values.best_loss, fmt.num("formula", "loss"),
+                             t["best_loss_note"])
+        rows["best_dist"] = (formulas.best_dist(layout), values.best_dist, fmt.num("formula", "param"),
+                             t["best_dist_note"])
     c0 = layout.c0
     for name, (formula, value, style, note) in rows.items():
         r, c = layout.cell(name)
         ws.write_string(r, c0, name, fmt.label)
         if value is None:  # best_Loss, best_dist without a unique answer: say so in the note
             ws.write_string(r, c, "—", fmt.note)
-            note = t["no_answer"]
+            note = t["separable" if layout.classifier else "no_answer"]
         elif formula:
             ws.write_formula(r, c, formula, style, float(value))
         else:
@@ -152,14 +185,29 @@ def _write_single_cells(ws, fmt, layout, settings, state, values, t) -> None:
     r, c = layout.cell("next_action")
     opt = layout.optimizer
     ws.write_string(r, c0, t["action_label"], fmt.label)
-    ws.write_string(r, c, procedure.describe(layout.k, state.action, settings.lang, opt), fmt.status)
-    last = procedure.last_done(layout.k, state.action, bool(len(state.history)), opt)
-    ws.write_string(r + 1, c, procedure.just_did(layout.k, last, settings.lang, opt), fmt.note)
+    params = layout.params
+    ws.write_string(r, c, procedure.describe(params, state.action, settings.lang, opt), fmt.status)
+    last = procedure.last_done(params, state.action, bool(len(state.history)), opt)
+    ws.write_string(r + 1, c, procedure.just_did(params, last, settings.lang, opt), fmt.note)
+
+
+def _write_confusion(ws, fmt, layout, values, t) -> None:
+    """The C×C table named `confusion`: a title, the predicted classes across, the true
+    classes down, each count a live formula."""
+    r0, c0, _, _ = layout.confusion_span()
+    ws.write_string(layout.confusion_head, layout.c0, t["confusion_title"], fmt.section)
+    ws.write_string(r0 - 1, layout.c0, t["confusion_corner"], fmt.heading)
+    for i, name in enumerate(layout.classes):
+        ws.write_string(r0 - 1, c0 + i, name, fmt.heading)
+        ws.write_string(r0 + i, layout.c0, name, fmt.label)
+        for j in range(layout.n_classes):
+            ws.write_formula(r0 + i, c0 + j, excel_confusion(layout, i, j), fmt.num("formula", "count"),
+                             int(values.confusion[i, j]))
 
 
 def _write_params(ws, fmt, layout, state, values, t) -> dict[int, float]:
     """The parameter table; returns the height of its row of (wrapped) words."""
-    model = MODELS[layout.model]
+    model = model_spec(layout.model, len(layout.classes))
     pc = layout.param_columns
     head = layout.param_head
     # Two heading rows keep the columns narrow: the course's words above, the names below.
@@ -201,6 +249,8 @@ def _write_params(ws, fmt, layout, state, values, t) -> dict[int, float]:
                          float(values.exact[p]))
         ws.write_formula(r, pc["fderr"], formulas.fd_error(name), fmt.num("formula", "small"),
                          float(values.grad[p] - values.exact[p]))
+        if "best" not in pc:
+            continue
         if values.best is None:
             ws.write_string(r, pc["best"], t["no_answer"], fmt.note)
         else:

@@ -89,7 +89,8 @@ def model_X(dataset: Dataset, settings: Settings) -> np.ndarray:
 
 def layout_for(dataset: Dataset, settings: Settings, state: State) -> Layout:
     return Layout(dataset.n, dataset.k, texts(settings.lang)["sheet_train"], settings.diff,
-                  len(state.history), settings.scale != "none", settings.optimizer, settings.model)
+                  len(state.history), settings.scale != "none", settings.optimizer, settings.model,
+                  settings.classes)
 
 
 def write(path: str | os.PathLike, dataset: Dataset, settings: Settings, state: State) -> Path:
