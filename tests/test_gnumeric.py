@@ -72,7 +72,7 @@ def with_values(src, dst, part: str, values: dict) -> None:
             if item.filename == part:
                 text = data.decode()
                 for ref, value in values.items():
-                    pattern = re.compile(rf'(<c r="{ref}"[^>]*>(?:<f>[^<]*</f>)?<v>)[^<]*(</v>)')
+                    pattern = re.compile(rf'(<c r="{ref}"[^>]*>(?:<f[^>]*>[^<]*</f>)?<v>)[^<]*(</v>)')
                     text, n = pattern.subn(lambda m: f"{m.group(1)}{float(value)!r}{m.group(2)}", text)
                     assert n == 1, f"cell {ref} not found once in {part}"
                 data = text.encode()
@@ -124,3 +124,44 @@ def test_gnumeric_calculates_optimizer_workbooks_like_keras(gnumeric, tmp_path, 
     assert_optimizer_cells(got, name, params, theta, dloss, slots, t, lr, hyper)
     assert_matches({n: got[n] for n in compared if n not in optimizer_cells},
                    {n: v for n, v in expected.items() if not n.startswith("next_")})
+
+
+@pytest.mark.parametrize("kind", ["logistic1", "logistic2", "softmax2", "iris"])
+def test_gnumeric_calculates_classification_workbooks_like_the_reference(gnumeric, tmp_path, kind):
+    """The cross-entropy sheet in a second engine, with the parameters 30× their start (so p
+    sits near 0 and 1 in many rows) and every compared formula's stored value made stale."""
+    import classify_reference as ref
+    built = ref.build(kind, tmp_path)
+    s, d = built.settings, built.dataset
+    layout = layout_for(d, s, built.state)
+    X, y, k = model_X(d, s), d.y, d.k
+    C = len(s.classes) if s.model == "softmax" else 0
+    theta = 30 * built.state.theta
+    want = ref.expected(X, y, theta, s.eps, k, C)
+    params = layout.params
+    scalars = ["Loss", "accuracy"] + [f"{kind_}_{P}" for kind_ in ("Loss", "grad", "exact_grad") for P in params]
+    stale = {layout.a1(n).replace("$", ""): STALE for n in scalars}
+    for name in layout.computed:
+        c = layout.columns[name]
+        stale |= {xl_rowcol_to_cell(r, c): STALE for r in range(layout.first_row, layout.last_row + 1)}
+    r0, c0, r1, c1 = layout.confusion_span()
+    stale |= {xl_rowcol_to_cell(r, c): STALE for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)}
+    edited, out = tmp_path / "edited.xlsx", tmp_path / "gnumeric.xlsx"
+    with_values(built.path, edited, sheet_xml(built.path, layout.sheet),
+                {**{layout.a1(P).replace("$", ""): v for P, v in zip(params, theta)}, **stale})
+    recalculate(gnumeric, edited, out)
+    got = stored_names(out, scalars + layout.per_class("p") + ["pred"],
+                       openpyxl.load_workbook(built.path, read_only=True))
+    size = max(want["Loss"], ref.scale_of(X, theta, k, C))
+    assert got["Loss"] == pytest.approx(want["Loss"], rel=1e-9)
+    for i, P in enumerate(params):
+        assert got[f"Loss_{P}"] == pytest.approx(want["plus"][i], rel=0, abs=1e-12 * size), P
+        assert got[f"grad_{P}"] == pytest.approx(want["grad"][i], rel=0, abs=1e-12 * size / s.eps), P
+        assert got[f"exact_grad_{P}"] == pytest.approx(want["exact"][i], rel=0, abs=1e-12 * size), P
+    columns = [want["p"]] if C == 0 else [want["p"][:, c] for c in range(C)]
+    for name, column in zip(layout.per_class("p"), columns):
+        assert np.allclose(np.array(got[name], dtype=float), column, rtol=0, atol=1e-13), name
+    assert got["accuracy"] == pytest.approx(want["accuracy"], abs=1e-15)
+    confusion = openpyxl.load_workbook(out, data_only=True)[layout.sheet]
+    counts = [[confusion.cell(r + 1, c + 1).value for c in range(c0, c1 + 1)] for r in range(r0, r1 + 1)]
+    assert np.array_equal(np.array(counts, dtype=float), want["confusion"])

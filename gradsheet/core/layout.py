@@ -128,7 +128,8 @@ class Layout:
         """The data block's formula columns, left to right, after the data."""
         if not self.classifier:
             return ["h", "sqerr"]
-        return self.per_class("z") + self.per_class("p") + ["p_true", "ce", "pred"]
+        lse = ["lse"] if self.model == "softmax" else []
+        return self.per_class("z") + lse + self.per_class("p") + ["p_true", "ce", "pred"]
 
     @property
     def targets(self) -> list[str]:

@@ -25,6 +25,7 @@ BLOWUP = 1e6
 class Model:
     """What every model shares: the numerical derivative of its Loss."""
     name = ""
+    ARRAY_NUDGED = False  # whether excel_nudged_loss is an array formula ({=…})
 
     def loss(self, X: np.ndarray, y: np.ndarray, theta: np.ndarray) -> float:
         raise NotImplementedError
@@ -297,6 +298,7 @@ class LogisticBCE(Model):
         return np.append(X.T @ r / y.size, r.sum() / y.size)
 
     EXCEL_LOSS = "=SUM(ce)/ROWS(ce)"
+    ARRAY_NUDGED = True  # excel_nudged_loss is an array formula
 
     def row_values(self, X: np.ndarray, y: np.ndarray, theta: np.ndarray) -> dict[str, np.ndarray]:
         """z, p, p_true (the probability given to the row's own class: p for class 1, 1 − p
@@ -344,17 +346,27 @@ class SoftmaxCE(Model):
         return X @ W + B
 
     @staticmethod
-    def probability(z: np.ndarray) -> np.ndarray:
-        """p_c = e^(z_c − max z) / Σ e^(z − max z)
-        Excel: =EXP(z_c-MAX(z_row))/SUMPRODUCT(EXP(z_row-MAX(z_row)))"""
-        e = np.exp(z - z.max(axis=1, keepdims=True))
-        return e / e.sum(axis=1, keepdims=True)
-
-    @staticmethod
-    def row_losses(z: np.ndarray, Y: np.ndarray) -> np.ndarray:
-        """Excel row: =MAX(z_row)+LN(SUMPRODUCT(EXP(z_row-MAX(z_row))))-SUMPRODUCT(y_row,z_row)"""
+    def log_sum_exp(z: np.ndarray) -> np.ndarray:
+        """lse = max z + ln Σ e^(z − max z), the row's ln Σ e^z without overflow.
+        Excel row: =MAX(z_row)+LN(EXP(z_1-MAX(z_row))+…+EXP(z_C-MAX(z_row))), the sum written
+        out term by term: Gnumeric (and so, possibly, other engines) would evaluate a function
+        of a range inside SUMPRODUCT at one cell only."""
         m = z.max(axis=1)
-        return m + np.log(np.exp(z - m[:, None]).sum(axis=1)) - (Y * z).sum(axis=1)
+        e = np.exp(z - m[:, None])
+        total = e[:, 0].copy()
+        for c in range(1, z.shape[1]):  # left to right, as the written-out sum adds
+            total += e[:, c]
+        return m + np.log(total)
+
+    @classmethod
+    def probability(cls, z: np.ndarray) -> np.ndarray:
+        """p_c = e^(z_c − lse)                Excel: =EXP(z_c-lse)"""
+        return np.exp(z - cls.log_sum_exp(z)[:, None])
+
+    @classmethod
+    def row_losses(cls, z: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        """lse − z_true.                     Excel row: =lse-SUMPRODUCT(y_row,z_row)"""
+        return cls.log_sum_exp(z) - (Y * z).sum(axis=1)
 
     def one_hot(self, y: np.ndarray) -> np.ndarray:
         return (np.asarray(y, dtype=int)[:, None] == np.arange(self.C)).astype(float)
@@ -385,26 +397,29 @@ class SoftmaxCE(Model):
         return np.concatenate([(X.T @ R / n).T.ravel(), R.sum(axis=0) / n])
 
     EXCEL_LOSS = "=SUM(ce)/ROWS(ce)"
+    ARRAY_NUDGED = True  # excel_nudged_loss is an array formula
 
     def row_values(self, X: np.ndarray, y: np.ndarray, theta: np.ndarray) -> dict[str, np.ndarray]:
-        """z_c, p_c, p_true (Σ y_c·p_c), ce and pred (the class number 1…C of the largest z,
+        """z_c, lse, p_c, p_true (Σ y_c·p_c), ce and pred (the class number 1…C of the largest z,
         the first one on a tie, as MATCH finds it)."""
         z, Y = self.logits(X, theta), self.one_hot(y)
-        P = self.probability(z)
+        lse = self.log_sum_exp(z)
+        P = np.exp(z - lse[:, None])
         out = {f"z_{c + 1}": z[:, c] for c in range(self.C)}
-        out |= {f"p_{c + 1}": P[:, c] for c in range(self.C)}
-        return out | {"p_true": (Y * P).sum(axis=1), "ce": self.row_losses(z, Y),
+        out |= {"lse": lse} | {f"p_{c + 1}": P[:, c] for c in range(self.C)}
+        return out | {"p_true": (Y * P).sum(axis=1), "ce": lse - (Y * z).sum(axis=1),
                       "pred": np.argmax(z, axis=1) + 1.0}
 
     @staticmethod
     def excel_rows(layout) -> dict[str, str]:
         zs, ps, ys = layout.per_class("z"), layout.per_class("p"), layout.targets
         z_row, p_row, y_row = (_row_range(layout, names) for names in (zs, ps, ys))
-        top = f"MAX({z_row})"
+        top, lse = f"MAX({z_row})", _col(layout, "lse")
         out = {z: _logits_text(layout, c) for c, z in enumerate(zs)}
-        out |= {p: f"=EXP({_col(layout, z)}-{top})/SUMPRODUCT(EXP({z_row}-{top}))" for z, p in zip(zs, ps)}
+        out["lse"] = f"={top}+LN(" + "+".join(f"EXP({_col(layout, z)}-{top})" for z in zs) + ")"
+        out |= {p: f"=EXP({_col(layout, z)}-{lse})" for z, p in zip(zs, ps)}
         return out | {"p_true": f"=SUMPRODUCT({y_row},{p_row})",
-                      "ce": f"={top}+LN(SUMPRODUCT(EXP({z_row}-{top})))-SUMPRODUCT({y_row},{z_row})",
+                      "ce": f"={lse}-SUMPRODUCT({y_row},{z_row})",
                       "pred": f"=MATCH({top},{z_row},0)"}
 
     @staticmethod
@@ -462,12 +477,15 @@ def _nudge(layout, p: int, sign: str) -> str:
 
 
 def excel_nudged_ce(layout, p: int, sign: str = "+") -> str:
-    """Loss_P of a classifier, the closed form of LogisticBCE/SoftmaxCE.nudged_losses:
-    =Loss+SUMPRODUCT(LN(1+p_c*(EXP(eps*x_j)-1))-(eps*x_j)*y_c)/ROWS(y_c)"""
+    """Loss_P of a classifier, the closed form of LogisticBCE/SoftmaxCE.nudged_losses, as an
+    array formula (written with Ctrl+Shift+Enter's braces): LN and EXP of whole columns must be
+    evaluated row by row, which SUMPRODUCT alone does in Excel and LibreOffice but Gnumeric
+    does not (it takes one cell of each column there).
+    {=Loss+SUM(LN(1+p_c*(EXP(eps*x_j)-1))-(eps*x_j)*y_c)/ROWS(y_c)}"""
     c = layout.param_class(p)
     pc, yc = layout.per_class("p")[c], layout.targets[c]
     d = _nudge(layout, p, sign)
-    return f"=Loss+SUMPRODUCT(LN(1+{pc}*(EXP({d})-1))-({d})*{yc})/ROWS({yc})"
+    return f"{{=Loss+SUM(LN(1+{pc}*(EXP({d})-1))-({d})*{yc})/ROWS({yc})}}"
 
 
 def excel_exact_ce(layout, p: int) -> str:

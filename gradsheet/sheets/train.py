@@ -108,6 +108,7 @@ def _headings(layout, dataset, t) -> dict[str, str]:
     out = {"label": dataset.target_name, "p_true": t["p_true"], "ce": t["ce"], "pred": t["pred"]}
     if layout.model == "logistic":
         return out | {"y": t["y_logistic"].format(one=layout.classes[1]), "z": t["z_head"], "p": t["p_head"]}
+    out["lse"] = t["lse"]
     for c, name in enumerate(layout.classes):
         out |= {layout.targets[c]: name, layout.per_class("z")[c]: f"{t['z_head']} {name}",
                 layout.per_class("p")[c]: f"{t['p_head']} {name}"}
@@ -232,11 +233,10 @@ def _write_params(ws, fmt, layout, state, values, t) -> dict[int, float]:
         ws.write_string(r, pc["name"], name, fmt.label)
         ws.write_number(r, pc["value"], float(state.theta[p]), fmt.num("input", "param"))
         ws.write_formula(r, pc["init"], formulas.INIT, f_param, float(state.init[p]))
-        ws.write_formula(r, pc["Loss"], model.excel_nudged_loss(layout, p), f_loss,
-                         float(values.nudged[p]))
+        nudged = _array_writer(ws) if model.ARRAY_NUDGED else ws.write_formula
+        nudged(r, pc["Loss"], model.excel_nudged_loss(layout, p), f_loss, float(values.nudged[p]))
         if "Lossm" in pc:
-            ws.write_formula(r, pc["Lossm"], model.excel_nudged_loss(layout, p, "-"), f_loss,
-                             float(values.nudged_minus[p]))
+            nudged(r, pc["Lossm"], model.excel_nudged_loss(layout, p, "-"), f_loss, float(values.nudged_minus[p]))
         ws.write_formula(r, pc["grad"], model.excel_grad(layout, p), f_slope, float(values.grad[p]))
         ws.write_number(r, pc["dLoss"], float(state.dloss[p]), fmt.num("paste", "slope"))
         ref = optimizer_refs(name, layout.slots)
@@ -258,6 +258,11 @@ def _write_params(ws, fmt, layout, state, values, t) -> dict[int, float]:
     wide = [(words[kind], layout.column_px(c)) for kind, c in pc.items() if kind != "name"]
     height = _lines_height(wide)
     return {head - 1: height} if height else {}
+
+
+def _array_writer(ws):
+    """write_formula's signature for a one-cell array formula ({=…})."""
+    return lambda r, c, formula, style, value: ws.write_array_formula(r, c, r, c, formula, style, value)
 
 
 def optimizer_refs(name: str, slots) -> dict[str, str]:
