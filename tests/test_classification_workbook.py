@@ -172,3 +172,34 @@ def test_the_buttons_through_xlwings_book_json_equal_the_engine(tmp_path, kind):
     got = book.load(addin.XlwingsGrid(open_book(apply_actions(fresh, b.json()["actions"]))))
     assert got.state.action == 1 and len(got.state.history) == 1
     assert got.state.history[0, -1] == pytest.approx(ref.loss(X, y, built.state.theta, k, C), rel=1e-12)
+
+
+@pytest.mark.parametrize("source", ["cp949", "xlsx"])
+def test_text_targets_from_cp949_and_xlsx_build_and_read_back(tmp_path, source):
+    """합격/불합격 labels as an LMS exports them: the workbook keeps the class names (the label
+    column, the one-hot or 0/1 y), and reading it back gives the same classes and targets."""
+    rows = [("공부 시간", "결과")] + [(h, "합격" if h + (i % 3) > 5 else "불합격")
+                                  for i, h in enumerate([1, 2, 3, 4, 5, 6, 7, 8, 2, 6, 4, 5])]
+    if source == "cp949":
+        data = tmp_path / "exam.csv"
+        data.write_bytes("\n".join(f"{a},{b}" for a, b in rows).encode("cp949"))
+    else:
+        import xlsxwriter
+        data = tmp_path / "exam.xlsx"
+        wb = xlsxwriter.Workbook(data)
+        ws = wb.add_worksheet()
+        for r, row in enumerate(rows):
+            ws.write_row(r, 0, row)
+        wb.close()
+    from gradsheet.build import make
+    built = make(data, tmp_path / "out.xlsx", classes="불합격,합격")
+    back = files.read(built.path)
+    assert back.settings.model == "logistic" and back.settings.classes == ("불합격", "합격")
+    assert back.dataset.target_name == "결과"
+    want = [1.0 if label == "합격" else 0.0 for _, label in rows[1:]]
+    assert back.dataset.y.tolist() == want
+    import openpyxl
+    ws = openpyxl.load_workbook(built.path, read_only=True)[back.layout.sheet]
+    column = back.layout.columns["label"] + 1
+    labels = [ws.cell(back.layout.first_row + 1 + i, column).value for i in range(len(want))]
+    assert labels == [label for _, label in rows[1:]]

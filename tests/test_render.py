@@ -265,3 +265,11 @@ def test_numbers_read_bounded_and_rounding_zeros_read_0(libreoffice, tmp_path):
         texts = [body.getCellByPosition(c, r).getString() for r in range(table.last_row - table.first_row)
                  for c in range(table.last_col - table.first_col + 1)]
         assert len(texts) == 8 * 4 and max(len(t) for t in texts) <= 9, texts
+
+
+@pytest.mark.parametrize("kind", ["logistic2", "iris"])
+def test_classification_workbooks_print_readably(libreoffice, korean_fonts, tmp_path, kind):
+    import classify_reference
+    path = classify_reference.build(kind, tmp_path).path
+    assert run_file(path, 5).state.history.shape[0] == 5
+    check_print(libreoffice, path)

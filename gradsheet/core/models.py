@@ -285,7 +285,7 @@ class LogisticBCE(Model):
     def nudged_losses(self, X: np.ndarray, y: np.ndarray, theta: np.ndarray, eps: float) -> np.ndarray:
         """Loss with P + eps. Moving z by d = eps·x_j (B: eps) changes a row's loss by exactly
         ln(1 + p·(e^d − 1)) − y·d, so Loss_P = Loss + mean of that (no overflow, no LN(0)).
-        Excel: =Loss+SUMPRODUCT(LN(1+p*(EXP(eps*x_j)-1))-eps*x_j*y)/ROWS(y)"""
+        Excel: {=Loss+SUM(LN(1+p*(EXP(eps*x_j)-1))-(eps*x_j)*y)/ROWS(y)} (see excel_nudged_ce)"""
         z = self.logits(X, theta)
         p, base = self.probability(z), float(np.mean(self.row_losses(z, y)))
         columns = [X[:, j] for j in range(X.shape[1])] + [np.ones_like(y)]
@@ -378,7 +378,7 @@ class SoftmaxCE(Model):
     def nudged_losses(self, X: np.ndarray, y: np.ndarray, theta: np.ndarray, eps: float) -> np.ndarray:
         """Loss with P + eps. Moving z_c by d = eps·x_j (B_c: eps) changes a row's loss by exactly
         ln(1 + p_c·(e^d − 1)) − y_c·d.
-        Excel: =Loss+SUMPRODUCT(LN(1+p_c*(EXP(eps*x_j)-1))-eps*x_j*y_c)/ROWS(y_1)"""
+        Excel: {=Loss+SUM(LN(1+p_c*(EXP(eps*x_j)-1))-(eps*x_j)*y_c)/ROWS(y_c)} (see excel_nudged_ce)"""
         z, Y = self.logits(X, theta), self.one_hot(y)
         P, base = self.probability(z), float(np.mean(self.row_losses(z, Y)))
         k = X.shape[1]

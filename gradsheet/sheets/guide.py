@@ -115,7 +115,7 @@ KO = {
               "그래서 시트는 같은 값을 안정된 식으로 계산합니다: {form}. P+eps의 Loss(Loss_P)도 같은 이유로 "
               "Loss + 평균[ln(1 + p·(e^d − 1)) − y·d] (d = eps·x, B는 d = eps)로 정확히 계산합니다. 잘라 내기(clipping)는 없습니다.",
     "stable_logistic": "ln(1+e^−|z|) + max(z,0) − y·z",
-    "stable_softmax": "max z + ln Σ e^(z − max z) − z(정답) (행의 최댓값을 빼는 log-sum-exp)",
+    "stable_softmax": "lse − z(정답), lse = max z + ln Σ e^(z − max z) ('lse' 열: 행의 최댓값을 빼는 log-sum-exp)",
     "exact_ce": "'정확한 미분'(exact_grad_P)은 미분 공식 평균[(p − y)·x_j] (B는 평균[p − y])로 구한 기울기입니다 (소프트맥스는 "
                 "클래스 c마다 p_c − y_c). 바로 옆 '수치 미분 오차'(fd_error_P)는 eps만큼 움직여서 잰 기울기(grad_P)와의 "
                 "차이: eps가 작을수록 작아집니다. 자연로그(LN)여야 이 공식이 맞습니다: LOG(상용로그)로 쓰면 수치 미분이 "
@@ -224,7 +224,7 @@ EN = {
               "is exact for the same reason: Loss + mean[ln(1 + p·(e^d − 1)) − y·d] (d = eps·x; for B, d = eps). "
               "Nothing is clipped.",
     "stable_logistic": "ln(1+e^−|z|) + max(z,0) − y·z",
-    "stable_softmax": "max z + ln Σ e^(z − max z) − z(true) (log-sum-exp with the row's maximum)",
+    "stable_softmax": "lse − z(true) with lse = max z + ln Σ e^(z − max z) (the 'lse' column: log-sum-exp with the row's maximum)",
     "exact_ce": "'exact slope' (exact_grad_P) is the slope from the calculus formula mean[(p − y)·x_j] (for B: mean[p − y]; "
                 "softmax: p_c − y_c for class c). Beside it, 'numeric error' (fd_error_P) is its difference to the slope "
                 "measured by moving eps (grad_P): smaller eps, smaller error. The formula holds for the natural log (LN): "
