@@ -186,6 +186,13 @@ def make(data: str | Path | None = None, out: str | Path | None = None, *,
     for message in dataset.warnings:
         warnings.warn(message, stacklevel=2)
     options["model"], options["classes"] = dataset.model, tuple(dataset.classes)
+    if dataset.classes and "lr" not in options:
+        # The course's 0.001 is the lemonade regression's; cross-entropy's slopes are bounded
+        # (|p − y| ≤ 1), so a classifier crawls with it. Take a round lr below the stable limit.
+        X = model_X(dataset, Settings(scale=options.get("scale", Settings.scale)))
+        options["lr"] = models.suggest_lr(X, models.stable_lr_for(X, "gd", model=dataset.model))
+        warnings.warn(f"lr = {options['lr']:g} for this classifier (safely below its stable limit); "
+                      "choose another with --lr", stacklevel=2)
     if dataset.classes:  # TEMPORARY: the derived sheets do not compute cross-entropy yet
         options.update(unrolled=0, compare=0, landscape=("none",))
     settings = Settings(**sized_defaults(dataset, options))
