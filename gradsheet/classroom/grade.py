@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import tempfile
 import threading
 import zipfile
@@ -209,20 +210,36 @@ class Grader:
         return row
 
     def _in_engine(self, path: Path, row: Graded) -> None:
-        timer = threading.Timer(self.timeout, self.lo.kill)
+        killed = threading.Event()
+
+        def kill():
+            killed.set()
+            self.lo.kill()
+        # The engine opens a private copy: the submissions folder never gets LibreOffice's lock
+        # files, and a killed engine's stale lock never blocks the next one.
+        scratch = tempfile.mkdtemp(prefix="gradsheet-grade-")
+        copy = Path(scratch, "submission" + path.suffix.lower())
+        shutil.copyfile(path, copy)
+        timer = threading.Timer(self.timeout, kill)
         timer.start()
         try:
-            self._grade_loaded(path, row)
-        except Refused:
-            raise
-        except Exception as e:  # the engine failed or was killed: a status, and a fresh engine
-            timed_out = not timer.is_alive()
-            self._restart()
-            if timed_out:
+            self._grade_loaded(copy, row)
+        except Exception as e:  # a status for the row; a fresh engine if this one was killed or died
+            timer.cancel()
+            if killed.is_set():
+                self._restart()
                 raise Refused(f"timed out after {self.timeout:g} s (the engine was restarted)") from None
+            if self.lo.proc is None or self.lo.proc.poll() is not None:
+                self._restart()
+                raise Refused("not a readable workbook (it stopped the engine, which was restarted)") from None
+            if isinstance(e, Refused):
+                raise
             raise Refused(f"not a readable workbook (LibreOffice: {type(e).__name__})") from None
         finally:
             timer.cancel()
+            shutil.rmtree(scratch, ignore_errors=True)
+        if killed.is_set():  # the kill came just after the last call: the engine still needs a restart
+            self._restart()
 
     def _restart(self) -> None:
         self.lo.stop()
