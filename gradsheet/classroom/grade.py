@@ -117,35 +117,55 @@ def check_file(path: Path) -> None:
 
 class Places:
     """Where a submission's cells are: its defined names, or (for a name the student deleted)
-    the place the exercise put it, from the layout."""
+    the place the exercise put it, from the layout. Each name is looked up once; a reading then
+    takes every sheet's cells in one block (a few UNO calls, not a few per name)."""
 
-    def __init__(self, doc, layout: Layout):
+    def __init__(self, doc, layout: Layout, names: list[str]):
         self.model, self.layout = doc.model, layout
-        self.sheet = self.model.Sheets.getByName(layout.sheet) if self.model.Sheets.hasByName(layout.sheet) else None
+        sheets = self.model.Sheets
+        train = list(sheets.ElementNames).index(layout.sheet) if sheets.hasByName(layout.sheet) else None
         self.lost: list[str] = []
-
-    def range(self, name: str):
-        names = self.model.NamedRanges
-        if names.hasByName(name):
-            cells = names.getByName(name).getReferredCells()
+        self.at: dict[str, tuple | None] = {}  # name -> (sheet index, first row, first col, last row, last col)
+        named = self.model.NamedRanges
+        for name in names:
+            cells = named.getByName(name).getReferredCells() if named.hasByName(name) else None
             if cells is not None:
-                return cells
-        self.lost.append(name)
-        if self.sheet is None:
-            return None
-        L = self.layout
-        if name in L.columns:
-            c = L.columns[name]
-            return self.sheet.getCellRangeByPosition(c, L.first_row, c, L.last_row)
-        r, c = L.cell(name)
-        return self.sheet.getCellRangeByPosition(c, r, c, r)
+                a = cells.getRangeAddress()
+                self.at[name] = (a.Sheet, a.StartRow, a.StartColumn, a.EndRow, a.EndColumn)
+                continue
+            self.lost.append(name)
+            if train is None:
+                self.at[name] = None
+            elif name in layout.columns:
+                c = layout.columns[name]
+                self.at[name] = (train, layout.first_row, c, layout.last_row, c)
+            else:
+                r, c = layout.cell(name)
+                self.at[name] = (train, r, c, r, c)
 
+    def read(self) -> dict[str, list]:
+        """name -> its cells in order (float, str, None for empty, CellError)."""
+        blocks = {}
+        for sheet in {a[0] for a in self.at.values() if a}:
+            spots = [a for a in self.at.values() if a and a[0] == sheet]
+            r1, c1 = max(a[3] for a in spots), max(a[4] for a in spots)
+            rng = self.model.Sheets.getByIndex(sheet).getCellRangeByPosition(0, 0, c1, r1)
+            blocks[sheet] = _read(rng, strict=False)
+        return {name: [None] if a is None else
+                [blocks[a[0]][r][c] for r in range(a[1], a[3] + 1) for c in range(a[2], a[4] + 1)]
+                for name, a in self.at.items()}
 
-def _values(rng) -> list:
-    """A range's cells in order: float, str, None (empty) or CellError."""
-    if rng is None:
-        return [None]
-    return [v for row in _read(rng, strict=False) for v in row]
+    def put(self, name: str, values) -> None:
+        """Type numbers into an input's cells (not where the student made it a formula)."""
+        a = self.at.get(name)
+        if a is None:
+            return
+        rng = self.model.Sheets.getByIndex(a[0]).getCellRangeByPosition(a[2], a[1], a[4], a[3])
+        if rng.queryContentCells(16).getCount():  # CellFlags.FORMULA: computed, not an input
+            return
+        flat = [float(v) for v in np.atleast_1d(values)]
+        rows = a[3] - a[1] + 1
+        rng.setDataArray(tuple((v,) for v in flat) if rows == len(flat) else (tuple(flat),))
 
 
 def _numbers(cells: list) -> np.ndarray:
@@ -261,7 +281,7 @@ class Grader:
             n = len(self.students.get(meta.get("student"), self.key["students"][0])["y"])
             layout = Layout(n, self.k, texts(row.lang)["sheet_train"], self.settings["diff"], 0,
                             self.settings["scale"] != "none", self.settings["optimizer"], "linear")
-            places = Places(doc, layout)
+            places = Places(doc, layout, self._names(layout))
             first = self._read(places)
             lost = [name for name in dict.fromkeys(places.lost)]
             self._perturb(places, first)
@@ -277,36 +297,36 @@ class Grader:
             row.status = (f"{row.status}; " if row.status != STATUS_OK else "") + \
                 f"lost names: {which} (graded at their places)"
 
-    def _read(self, places: Places) -> Reading:
-        L = places.layout
-        xs = [_numbers(_values(places.range(f))) for f in L.features]
-        y = _numbers(_values(places.range("y")))
-        one = lambda name: float(_numbers(_values(places.range(name)))[0])  # noqa: E731
+    def _names(self, layout: Layout) -> list[str]:
         opt = OPTIMIZERS[self.settings["optimizer"]]
-        return Reading(np.column_stack(xs), y, np.array([one(p) for p in self.params]), one("lr"), one("eps"),
+        return list(dict.fromkeys([*layout.features, "y", *self.params, "lr", "eps",
+                                   *[f"dLoss_d{p}" for p in self.params],
+                                   *[f"{s}_{p}" for s in opt.slots for p in self.params],
+                                   *(["t"] if opt.counts_updates else []), *opt.hyper, *self.blank]))
+
+    def _read(self, places: Places) -> Reading:
+        cells = places.read()
+        num = lambda name: _numbers(cells[name])  # noqa: E731
+        one = lambda name: float(num(name)[0])  # noqa: E731
+        opt = OPTIMIZERS[self.settings["optimizer"]]
+        return Reading(np.column_stack([num(f) for f in places.layout.features]), num("y"),
+                       np.array([one(p) for p in self.params]), one("lr"), one("eps"),
                        np.array([one(f"dLoss_d{p}") for p in self.params]),
                        {s: np.array([one(f"{s}_{p}") for p in self.params]) for s in opt.slots},
                        one("t") if opt.counts_updates else 0,
                        {h: one(h) for h in opt.hyper},
-                       {name: _values(places.range(name)) for name in self.blank})
+                       {name: cells[name] for name in self.blank})
 
     def _perturb(self, places: Places, r: Reading) -> None:
         """Change every input the blank cells should follow, in the engine only (never saved)."""
-        def put(name, values):
-            rng = places.range(name)
-            if rng is not None and rng.queryContentCells(16).getCount() == 0:  # inputs, not formulas
-                a = rng.getRangeAddress()
-                rows = a.EndRow - a.StartRow + 1
-                flat = list(np.atleast_1d(values).astype(float))
-                rng.setDataArray(tuple((v,) for v in flat) if rows == len(flat) else (tuple(flat),))
         for p, name in enumerate(self.params):
-            put(name, r.theta[p] * 1.1 + 0.25)
-            put(f"dLoss_d{name}", r.dloss[p] * 1.5 + 1.0)
-        put("lr", r.lr * 1.5)
-        put("eps", r.eps * 2)
-        put("y", r.y + 0.5)
+            places.put(name, r.theta[p] * 1.1 + 0.25)
+            places.put(f"dLoss_d{name}", r.dloss[p] * 1.5 + 1.0)
+        places.put("lr", r.lr * 1.5)
+        places.put("eps", r.eps * 2)
+        places.put("y", r.y + 0.5)
         for j, f in enumerate(places.layout.features):
-            put(f, r.X[:, j] + 1.0)
+            places.put(f, r.X[:, j] + 1.0)
 
     # --- the comparison ---
     def _expected(self, r: Reading) -> dict:
