@@ -286,5 +286,86 @@ def addin(out_dir, lang):
         click.echo(f"wrote {path}")
 
 
+@main.command()
+@click.argument("data", required=False, type=click.Path(dir_okay=False))
+@click.option("--roster", required=True, type=click.Path(dir_okay=False),
+              help="The class list: a CSV (UTF-8 or CP949) with an 'id' column and optionally 'name'.")
+@click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Folder for <id>.xlsx per student and the answer key (gradsheet-key.json, keep it).")
+@click.option("--blank", help="Cells the students write, comma-separated; P means every parameter.  "
+                              "[default: h,Loss,Loss_P,grad_P,next_P]")
+@click.option("--same-data", is_flag=True, help="Every student gets the same numbers (default: their own).")
+@click.option("--buttons", type=click.Choice(["lite", "none"]), default="none", show_default=True,
+              help="xlwings Lite buttons in the exercise workbooks.")
+def exercise(data, roster, out_dir, blank, same_data, preset, **given):
+    """One exercise workbook per student of ROSTER, with the formula cells left blank.
+
+    Each student gets numbers of their own (the same lesson: same shape and scale, a learning
+    rate that converges), derived from --seed and their id. The answer key stays in the folder
+    with you: hand out only the .xlsx files. Linear regression (the course's lesson) only.
+
+    \b
+    Example:
+        gradsheet exercise --roster class.csv -o week3
+        gradsheet grade submissions/ --key week3 -o week3-report.csv
+    """
+    from .classroom.exercise import make_exercise
+    from .data import presets
+    from pathlib import Path
+    options = {}
+    if preset or (data and data.lower().endswith(".toml")):
+        path = presets.find(preset) if preset else Path(data)
+        options = presets.read(path)
+        data = options.pop("data")
+    options.update({k: v for k, v in given.items() if v is not None})
+    for key in ("unrolled", "compare", "landscape"):
+        options.pop(key, None)
+    made = make_exercise(data, roster, out_dir, blank=blank, same_data=same_data, **options)
+    click.echo(f"wrote {len(made.files)} exercise workbooks to {made.folder} (blank: {', '.join(made.blank)})")
+    click.echo(f"answer key: {made.key} (keep it; hand out only the .xlsx files)")
+    if made.lr_changed:
+        click.echo(f"lr lowered to converge on their numbers for: {', '.join(made.lr_changed)}")
+
+
+_SHARED = ("target", "features", "sheet", "lr", "eps", "seed", "lang", "title", "scale", "diff", "model",
+           "optimizer", "beta", "rho", "beta1", "beta2", "delta", "preset")
+exercise.params.extend(p for p in build.params if p.name in _SHARED)
+
+
+@main.command()
+@click.argument("submissions", nargs=-1, required=True, type=click.Path())
+@click.option("--key", "key_dir", required=True, type=click.Path(file_okay=False, exists=True),
+              help="The exercise folder holding the answer key (gradsheet-key.json).")
+@click.option("-o", "--out", "report", required=True, type=click.Path(dir_okay=False),
+              help="The report, a CSV (UTF-8 with BOM, for Excel).")
+@click.option("--feedback", "feedback_dir", type=click.Path(file_okay=False),
+              help="Folder for one feedback text per student.  [default: <report stem>-feedback]")
+@click.option("--timeout", type=click.FloatRange(min=1), default=60, show_default=True,
+              help="Seconds per submission before the engine is restarted and the file marked.")
+def grade(submissions, key_dir, report, feedback_dir, timeout):
+    """Recalculate SUBMISSIONS (files or folders) in LibreOffice and grade every blank cell.
+
+    The student is the file name's stem, as LMS downloads are named. Each blank cell is ok,
+    wrong, constant (a typed number), missing or error; one point per blank name.
+
+    \b
+    Example:
+        gradsheet grade submissions/ --key week3 -o week3-report.csv
+    """
+    from .classroom.grade import grade as grade_all
+    from .classroom.engine import LibreOfficeUnavailable
+    try:
+        run = grade_all(submissions, key_dir, report, feedback_dir, timeout)
+    except LibreOfficeUnavailable as e:
+        raise GradsheetError(f"grading needs LibreOffice: {e}") from None
+    graded = [r for r in run.rows if r.file]
+    full = sum(1 for r in graded if r.score == run.max)
+    click.echo(f"graded {len(graded)} submissions ({full} full marks); wrote {run.report} "
+               f"and {len(run.feedback)} feedback files in {run.feedback[0].parent if run.feedback else '-'}")
+    for r in run.rows:
+        if r.status != "ok":
+            click.echo(f"  {r.id}: {r.status}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

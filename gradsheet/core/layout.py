@@ -10,8 +10,10 @@ The training sheet, as a student sees it on opening (the course's order, left to
     row 1   buttons (one step, 10 steps, next action, reset)
     row 2   one line saying what the sheet is for
     TOP..   data block         | charts     | lr, eps, Loss, prevLoss, dLoss_dt, next action
-            (x…, y, h, sqerr)  | (one wide  | the parameter table (one row per parameter,
-                               |  column)   |   growing down), best_Loss, best_dist
+            (x…, y, h, sqerr;  | (one wide  | the parameter table (one row per parameter,
+             a classifier:     |  column)   |   growing down), best_Loss, best_dist
+             x…, class, y or   |            |   (a classifier: best_Loss, accuracy, the
+             y_c, z, p, ce …)  |            |   confusion table)
                                |            | history
 
 Everything a student needs for a hand step (the data, lr, eps, Loss, W and B, the buttons
@@ -135,11 +137,6 @@ class Layout:
     def targets(self) -> list[str]:
         """The target's number columns: y, or softmax's one-hot y_1 … y_C."""
         return self.per_class("y")
-
-    @property
-    def row_loss(self) -> str:
-        """The column whose mean is Loss."""
-        return "ce" if self.classifier else "sqerr"
 
     @property
     def features(self) -> list[str]:

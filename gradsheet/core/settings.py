@@ -46,6 +46,12 @@ class Settings:
     lr_momentum: float | None = None
     lr_rmsprop: float | None = None
     lr_adam: float | None = None
+    # an exercise workbook (gradsheet exercise): the cells left empty for the student to write,
+    # whom the workbook was made for, and which exercise (the answer key's fingerprint)
+    blank: tuple[str, ...] = ()
+    student: str = ""
+    student_name: str = ""
+    exercise: str = ""
 
     @property
     def spec(self) -> Model:

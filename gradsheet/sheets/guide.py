@@ -127,6 +127,17 @@ KO = {
                     "유한한 최솟값이 없습니다",
     "run_best_ce": " 가장 작은 Loss는 {best}입니다.",
     "and": "와 ",
+    "h_exercise": "과제",
+    "exercise": "이 워크북은 {who}의 과제입니다. 파란 점선 칸(빈칸)의 수식을 여러분이 씁니다. 칸의 이름은 그대로 두세요 "
+                "(다른 수식이 이름으로 찾습니다). 숫자를 직접 적지 말고, 다른 칸을 가리키는 수식을 쓰세요: W, B, lr, eps 같은 "
+                "이름이나 같은 행의 칸을 쓰면 됩니다.",
+    "ex_h": "h 열 ({at}): 그 행의 입력 x와 지금의 {params}로 낸 예측값. 모든 행에 씁니다.",
+    "ex_Loss": "Loss ({at}): 오차 제곱 (h − y)² 열(sqerr)의 평균.",
+    "ex_Loss_P": "Loss_P ({at}): 파라미터 P 하나만 eps만큼 크게 했을 때의 Loss. 다른 파라미터는 그대로이고, 그러면 예측값 h가 "
+                 "얼마나 달라지는지 생각해 보세요 (P가 W면 그 행의 x에 비례해서, B면 모두 똑같이).",
+    "ex_Lossm_P": "Lossm_P ({at}): 파라미터 P 하나만 eps만큼 작게 했을 때의 Loss.",
+    "ex_grad_P": "grad_P ({at}): P를 조금 바꿨을 때 Loss가 얼마나 빨리 변하는지, 곧 기울기. 바로 왼쪽 칸들과 eps로 구합니다.",
+    "ex_next_P": "next_P ({at}): 한 스텝 뒤의 P. 붙여넣은 기울기 dLoss_dP의 반대 방향으로, 학습률 lr만큼 움직인 값.",
 }
 
 EN = {
@@ -237,6 +248,18 @@ EN = {
                     "there is no finite minimum",
     "run_best_ce": " The smallest Loss is {best}.",
     "and": " and ",
+    "h_exercise": "Exercise",
+    "exercise": "This workbook is {who}'s exercise. You write the formulas of the blue dashed (empty) cells. Keep the "
+                "cells' names (other formulas find them by name). Type no numbers: write formulas that point at other "
+                "cells, by names such as W, B, lr, eps or by the cells of the same row.",
+    "ex_h": "Column h ({at}): the prediction of that row from its input x and the current {params}. Fill every row.",
+    "ex_Loss": "Loss ({at}): the mean of the squared errors, the (h − y)² column (sqerr).",
+    "ex_Loss_P": "Loss_P ({at}): the Loss when only parameter P is made larger by eps, the others unchanged. Think about "
+                 "how much each prediction h moves then (for a W: in proportion to that row's x; for B: all the same).",
+    "ex_Lossm_P": "Lossm_P ({at}): the Loss when only parameter P is made smaller by eps.",
+    "ex_grad_P": "grad_P ({at}): how fast Loss changes when P changes a little, the slope: from the cells just left of "
+                 "it and eps.",
+    "ex_next_P": "next_P ({at}): P one step later: moved against the pasted slope dLoss_dP, by the learning rate lr.",
 }
 
 
@@ -316,6 +339,33 @@ def state_sentence(L: dict, layout: Layout, settings, code: str) -> str:
     return L["state"].format(g=code, name=settings.optimizer, slots=", ".join(f"{s}_P" for s in slots),
                              next=", ".join(f"next_{s}_P" for s in slots),
                              at=", ".join(span(s) for s in slots), count=count)
+
+
+EXERCISE_KINDS = ("h", "Loss", "Loss_P", "Lossm_P", "grad_P", "next_P")
+
+
+def exercise_paragraphs(L: dict, layout: Layout, settings, params: str) -> list[tuple[str, str]]:
+    """The exercise's section: whose it is, then each kind of blank cell in words (never its formula)."""
+    who = " ".join(part for part in (settings.student, settings.student_name) if part)
+    out = [("h", L["h_exercise"]), ("p", L["exercise"].format(who=who))]
+    s = layout.sheet
+    for kind in EXERCISE_KINDS:
+        if kind.endswith("_P"):
+            names = [f"{kind[:-2]}_{p}" for p in layout.params if f"{kind[:-2]}_{p}" in settings.blank]
+            if not names:
+                continue
+            top, bottom = layout.cell(names[0]), layout.cell(names[-1])
+            at = f"{s}!{xl_rowcol_to_cell(*top)}" + (f":{xl_rowcol_to_cell(*bottom)}" if top != bottom else "")
+        elif kind in settings.blank:
+            if kind == "h":
+                c = layout.columns["h"]
+                at = f"{s}!{xl_rowcol_to_cell(layout.first_row, c)}:{xl_rowcol_to_cell(layout.last_row, c)}"
+            else:
+                at = f"{s}!{xl_rowcol_to_cell(*layout.cell(kind))}"
+        else:
+            continue
+        out.append(("p", L[f"ex_{kind}"].format(at=at, params=params)))
+    return out
 
 
 def descent_sentence(L: dict, X, y, start, settings) -> str:
@@ -402,7 +452,10 @@ def paragraphs(layout: Layout, dataset, settings, state, X) -> list[tuple[str, s
     if layout.slots:
         out.append(("p", state_sentence(L, layout, settings, acts[-1][0])))
     out.append(("p", L["repeat"].format(g=update_step + 1)))
-    out.append(("p", descent_sentence(L, X, dataset.y, state.init, settings)))
+    if settings.blank:  # an exercise: what to write, in words; no Loss numbers that answer it
+        out += exercise_paragraphs(L, layout, settings, both)
+    else:
+        out.append(("p", descent_sentence(L, X, dataset.y, state.init, settings)))
     steep = None if layout.classifier else steepness_sentence(L, layout, X)
     if steep:
         out.append(("p", steep))

@@ -10,6 +10,7 @@ import numpy as np
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
+from . import blanks
 from . import charts
 from . import formulas
 from ..core.models import excel_accuracy, excel_confusion, model_spec
@@ -35,7 +36,7 @@ def write(wb: Workbook, fmt, layout: Layout, dataset: Dataset, settings: Setting
     ws.write_string(NOTE_ROW, 0, t["subtitle" + kind], fmt.note)
     heights.update(_write_data(ws, fmt, layout, dataset, settings, values, t))
     _write_single_cells(ws, fmt, layout, settings, state, values, t)
-    heights.update(_write_params(ws, fmt, layout, state, values, t))
+    heights.update(_write_params(blanks.Blanks(ws, fmt, layout, settings.blank, t), fmt, layout, state, values, t))
     if layout.classifier:
         _write_confusion(ws, fmt, layout, values, t)
     _write_history(ws, fmt, layout, state, t)
@@ -85,6 +86,8 @@ def _write_data(ws, fmt, layout, dataset, settings, values, t) -> dict[int, floa
     labels = [dataset.classes[int(c)] for c in dataset.y] if layout.classifier else None
     wnum, wform, wstr = ws.write_number, ws.write_formula, ws.write_string
     f_data = fmt.num("formula", "data")
+    if "h" in settings.blank:  # an exercise: the student writes h
+        wform = blanks.column_writer(ws, fmt, cols["h"], wform, t)
     for i in range(layout.n):
         r = layout.first_row + i
         for c, v in zip(raw_cols, X[i]):
@@ -151,7 +154,8 @@ def _write_single_cells(ws, fmt, layout, settings, state, values, t) -> None:
     left and a note on the right; best_Loss and best_dist under the parameter table."""
     model = settings.spec
     rows = {
-        "lr": (None, settings.lr, fmt.input, t["lr_note" if settings.optimizer == "gd" else "lr_note_opt"]),
+        "lr": (None, settings.lr, fmt.input, t["lr_note" if settings.optimizer == "gd" else "lr_note_opt"]
+               if not settings.blank else t["lr_note_exercise"]),
         "eps": (None, settings.eps, fmt.input, t["eps_note"]),
         **{h: (None, getattr(settings, h), fmt.input, t[f"{h}_note"]) for h in HYPER_NAMES},
         **({"t": (None, state.t, fmt.paste, t["t_note"])} if "t" in layout.scalars else {}),
@@ -176,6 +180,8 @@ def _write_single_cells(ws, fmt, layout, settings, state, values, t) -> None:
         if value is None:  # best_Loss, best_dist without a unique answer: say so in the note
             ws.write_string(r, c, "—", fmt.note)
             note = t["separable" if layout.classifier else "no_answer"]
+        elif name in settings.blank:
+            blanks.blank_cell(ws, fmt, r, c, t)
         elif formula:
             ws.write_formula(r, c, formula, style, float(value))
         else:

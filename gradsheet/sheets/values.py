@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from ..core import models
+from ..core.layout import param_names
 from ..core.optimizers import OPTIMIZERS
 from ..core.settings import Settings, State
 
@@ -30,6 +31,11 @@ class SheetValues:
 
 
 def evaluate(X: np.ndarray, y: np.ndarray, settings: Settings, state: State) -> SheetValues:
+    values = _evaluate(X, y, settings, state)
+    return with_blanks(values, X, y, settings, state) if settings.blank else values
+
+
+def _evaluate(X: np.ndarray, y: np.ndarray, settings: Settings, state: State) -> SheetValues:
     model = settings.spec
     classifier = bool(settings.classes)
     with np.errstate(over="ignore", invalid="ignore"):
@@ -57,3 +63,28 @@ def evaluate(X: np.ndarray, y: np.ndarray, settings: Settings, state: State) -> 
                            None if best is None else model.loss(X, y, best),
                            None if best is None else float(np.sqrt(np.sum((state.theta - best) ** 2))),
                            next_slots)
+
+
+def with_blanks(v: SheetValues, X: np.ndarray, y: np.ndarray, settings: Settings, state: State) -> SheetValues:
+    """An exercise's stored values: what the sheet shows while its blank cells are still empty
+    (a spreadsheet reads an empty cell as 0), so no stored number gives an answer away. The
+    linear sheet's formulas read h (sqerr, Loss_P, exact_grad_P), Loss (grad_P, dLoss_dt) and
+    Loss_P (grad_P); the blank cells themselves store nothing (the writer leaves them empty)."""
+    blank = set(settings.blank)
+    params = param_names(X.shape[1])
+    shown = lambda values, kind: np.array([0.0 if f"{kind}_{p}" in blank else float(x)  # noqa: E731
+                                           for p, x in zip(params, values)])
+    with np.errstate(over="ignore", invalid="ignore"):
+        h = np.zeros_like(v.rows["h"]) if "h" in blank else v.rows["h"]
+        r = h - y
+        loss = 0.0 if "Loss" in blank else models.LINEAR.loss_of(h, y)
+        nudged = shown(models.nudged_from_residuals(X, r, settings.eps), "Loss")
+        minus = None
+        if v.nudged_minus is not None:
+            minus = shown(models.nudged_from_residuals(X, r, -settings.eps), "Lossm")
+            grad = (nudged - minus) / (2 * settings.eps)
+        else:
+            grad = (nudged - loss) / settings.eps
+        return replace(v, rows={"h": h, "sqerr": r * r}, loss=loss, nudged=nudged, nudged_minus=minus,
+                       grad=shown(grad, "grad"), dloss_dt=(loss - state.prev_loss) / settings.eps,
+                       next=shown(v.next, "next"), exact=models.exact_from_residuals(X, r))

@@ -50,6 +50,8 @@ class Formats:
         # Cells a student pastes values into (course steps 3, 4-2, 5-2).
         "paste": {"bg_color": "#FFF2CC", "border": 1, "border_color": "#BF9000"},
         "result": {"bold": True, "bg_color": "#F2F2F2", "font_color": "#7F3F00", "border": 1},
+        # An exercise's blank cell: "write the formula here" (empty, dashed, light blue).
+        "blank": {"bg_color": "#DDEBF7", "border": 3, "border_color": "#2F75B5"},
     }
 
     def __init__(self, wb: xlsxwriter.Workbook):

@@ -1,0 +1,238 @@
+"""The classroom end to end: exercise workbooks for a roster, submissions filled in a real
+LibreOffice the ways students hand them in, and the grade report a teacher expects."""
+from __future__ import annotations
+
+import csv
+import shutil
+import warnings
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+
+from classroom_fill import cells_of, correct_formulas, fill, layout_of
+from gradsheet.classroom import exercise as ex
+from gradsheet.classroom.grade import check_file, grade, Refused
+from gradsheet.cli import main
+from gradsheet.core import models
+
+ROSTER = "id,name\ns001,김철수\ns002,이영희\ns003,박민수\ns004,최지우\ns005,정하늘\ns006,강바다\ns007,윤가람\ns008,임솔\ns009,한결\n"
+BLANK8 = ["h", "Loss", "Loss_W", "Loss_B", "grad_W", "grad_B", "next_W", "next_B"]
+
+
+@pytest.fixture
+def made(tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_bytes(ROSTER.encode("cp949"))  # as a Korean LMS exports it
+    return ex.make_exercise(None, roster, tmp_path / "week3"), tmp_path
+
+
+def start_values(path: Path) -> dict:
+    wb = openpyxl.load_workbook(path)
+    out = {}
+    for name in ("W", "B", "lr", "eps"):
+        sheet, ref = next(iter(wb.defined_names[name].destinations))
+        out[name] = wb[sheet][ref.replace("$", "")].value
+    return out
+
+
+def test_exercise_workbooks_hold_no_answers_and_say_whose_they_are(made):
+    e, tmp = made
+    assert [p.name for p in e.files] == [f"s00{i}.xlsx" for i in range(1, 10)]
+    assert e.blank == tuple(BLANK8)
+    key = ex.read_key(e.folder)
+    assert [s["id"] for s in key["students"]][:2] == ["s001", "s002"]
+    assert key["students"][0]["X"] != key["students"][1]["X"]  # numbers of their own
+    wb = openpyxl.load_workbook(e.files[0])
+    cached = openpyxl.load_workbook(e.files[0], data_only=True)
+    L = layout_of(6, 1)
+    sheet = wb[L.sheet]
+    for name in BLANK8:
+        assert name in wb.defined_names  # the name stays
+        for r, c in cells_of(L, name):
+            cell = sheet.cell(r + 1, c + 1)
+            assert cell.value is None and cached[L.sheet].cell(r + 1, c + 1).value is None
+            assert cell.fill.fgColor.rgb.endswith("DDEBF7")  # styled "write the formula here"
+    meta = {r[0].value: r[1].value for r in wb["gradsheet"].iter_rows()}
+    assert meta["student"] == '"s001"' and meta["student_name"] == '"김철수"'
+    # No stored number gives the starting Loss away (prevLoss is 0; the guide quotes no Loss).
+    v = start_values(e.files[0])
+    X, y = np.array(key["students"][0]["X"]), np.array(key["students"][0]["y"])
+    loss = models.LINEAR.loss(X, y, np.array([v["W"], v["B"]]))
+    numbers = [c.value for ws in cached.worksheets for row in ws.iter_rows() for c in row
+               if isinstance(c.value, (int, float))]
+    assert not any(np.isclose(n, loss, rtol=1e-6) for n in numbers)
+    texts = " ".join(str(c.value) for row in wb["설명"].iter_rows() for c in row)
+    assert "s001 김철수" in texts
+    for answer in ("Loss_W-Loss", "Loss_W − Loss", "P − lr", "lr × dLoss", "SUM(sqerr)", "h+eps", "W*"):
+        assert answer not in texts
+
+
+def test_same_inputs_give_the_same_files_and_same_data_gives_one_table(made):
+    e, tmp = made
+    again = ex.make_exercise(None, tmp / "roster.csv", tmp / "again")
+    assert [p.read_bytes() for p in e.files] == [p.read_bytes() for p in again.files]
+    same = ex.make_exercise(None, tmp / "roster.csv", tmp / "same", same_data=True)
+    key = ex.read_key(same.folder)
+    assert all(s["X"] == key["students"][0]["X"] for s in key["students"])
+
+
+def test_roster_and_blank_refusals_are_one_line(tmp_path):
+    r = tmp_path / "r.csv"
+    r.write_text("student,name\n1,a\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["exercise", "--roster", str(r), "-o", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "no 'id' column" in result.output
+    r.write_text("id\n1\n1\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["exercise", "--roster", str(r), "-o", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "appears twice" in result.output
+    r.write_text("id\n1\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["exercise", "--roster", str(r), "-o", str(tmp_path / "o"), "--blank", "sqerr"])
+    assert result.exit_code == 2 and "--blank sqerr" in result.output
+    result = CliRunner().invoke(main, ["exercise", "--roster", str(r), "-o", str(tmp_path / "o"), "--model", "logistic"])
+    assert result.exit_code == 2 and "linear (regression) model only" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def _zip_bomb(path: Path) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as f:
+            block = b"\0" * 2 ** 20
+            for _ in range(ex_limit_mb() + 1):
+                f.write(block)
+    return path
+
+
+def ex_limit_mb() -> int:
+    from gradsheet.classroom.grade import MAX_PART
+    return MAX_PART // 2 ** 20
+
+
+def test_zip_bomb_and_non_workbooks_are_refused_before_the_engine(tmp_path):
+    with pytest.raises(Refused, match="zip bomb"):
+        check_file(_zip_bomb(tmp_path / "bomb.xlsx"))
+    (tmp_path / "notes.xlsx").write_text("hello")
+    with pytest.raises(Refused, match="damaged zip"):
+        check_file(tmp_path / "notes.xlsx")
+    (tmp_path / "essay.pdf").write_text("x")
+    with pytest.raises(Refused, match="not a workbook"):
+        check_file(tmp_path / "essay.pdf")
+
+
+def test_grade_a_class(made, libreoffice):
+    e, tmp = made
+    L = layout_of(6, 1)
+    right = correct_formulas(L)
+    sub = tmp / "submissions"
+    sub.mkdir()
+    src = lambda sid: e.folder / f"{sid}.xlsx"  # noqa: E731
+    fill(libreoffice, src("s001"), sub / "s001.xlsx", right, L)
+    # a wrong h (B subtracted), every other formula right: only h is marked
+    fill(libreoffice, src("s002"), sub / "s002.xlsx", dict(right, h=[f.replace("+B", "-B") for f in right["h"]]), L)
+    # typed numbers: the right starting Loss typed in, and a typed slope
+    v = start_values(src("s003"))
+    s3 = next(s for s in ex.read_key(e.folder)["students"] if s["id"] == "s003")
+    loss = models.LINEAR.loss(np.array(s3["X"]), np.array(s3["y"]), np.array([v["W"], v["B"]]))
+    fill(libreoffice, src("s003"), sub / "s003.xlsx", dict(right, Loss=[loss], grad_W=[12.5]), L)
+    shutil.copy(sub / "s001.xlsx", sub / "s004.xlsx")  # another student's file
+    (sub / "s005.xlsx").write_bytes(b"PK\x03\x04 this is not really a workbook")  # a broken file
+
+    def drop_names(doc):
+        for name in ("h", "Loss"):
+            doc.model.NamedRanges.removeByName(name)
+    fill(libreoffice, src("s006"), sub / "s006.xlsx", right, L, before_save=drop_names)
+    fill(libreoffice, src("s007"), sub / "s007.ods", right, L)  # saved by LibreOffice as .ods
+    _zip_bomb(sub / "s008.xlsx")
+    run = grade([sub], e.folder, tmp / "report.csv", lo=libreoffice)
+    raw = (tmp / "report.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(raw.decode("utf-8-sig").splitlines()))
+    assert rows[0] == ["id", "name", "file", "score", "max", "status", *BLANK8]
+    got = {r[0]: r[1:] for r in rows[1:]}
+    ok8 = ["ok"] * 8
+    assert got["s001"] == ["김철수", "s001.xlsx", "8", "8", "ok", *ok8]
+    assert got["s002"] == ["이영희", "s002.xlsx", "7", "8", "ok", "wrong", *ok8[1:]]
+    assert got["s003"] == ["박민수", "s003.xlsx", "6", "8", "ok", "ok", "constant", "ok", "ok", "constant",
+                           "ok", "ok", "ok"]
+    assert got["s004"] == ["최지우", "s004.xlsx", "8", "8", "another student's workbook (made for s001)", *ok8]
+    assert got["s005"][:4] == ["정하늘", "s005.xlsx", "0", "8"] and got["s005"][4].startswith(
+        "not a readable workbook (damaged zip") and got["s005"][5:] == [""] * 8
+    # lost names: graded at their places; the formulas that used the names show errors
+    assert got["s006"][:5] == ["강바다", "s006.xlsx", "4", "8", "lost names: h, Loss (graded at their places)"]
+    assert got["s006"][5:] == ["ok", "ok", "error", "error", "error", "error", "ok", "ok"]
+    assert got["s007"] == ["윤가람", "s007.ods", "8", "8", "ok", *ok8]
+    assert got["s008"][:4] == ["임솔", "s008.xlsx", "0", "8"] and "zip bomb" in got["s008"][4]
+    assert got["s009"] == ["한결", "", "0", "8", "not submitted", *[""] * 8]
+    assert len(rows) == 1 + 9
+    notes = {p.stem: p.read_text(encoding="utf-8") for p in run.feedback}
+    assert [line for line in notes["s002"].splitlines() if line.startswith("- ")] == [
+        "- h (학습!C6:C11): 값이 맞지 않습니다."]  # h is the only mistake named
+    assert "숫자를 직접 적었습니다" in notes["s003"]
+    for text in notes.values():  # never an answer formula
+        assert "SUMPRODUCT" not in text and "/eps" not in text and "*x" not in text
+
+
+@pytest.mark.parametrize("seed", [3, 11])
+def test_a_hung_or_failing_engine_is_restarted_and_grading_goes_on(made, libreoffice, seed):
+    e, tmp = made
+    L = layout_of(6, 1)
+    sub = tmp / "sub"
+    sub.mkdir()
+    fill(libreoffice, e.folder / "s001.xlsx", sub / "s001.xlsx", correct_formulas(L), L)
+    from gradsheet.classroom.engine import LibreOffice
+    own = LibreOffice()
+    own.start()
+    try:
+        from gradsheet.classroom.grade import Grader
+        grader = Grader(ex.read_key(e.folder), own, timeout=0.001 * seed)  # far shorter than a load
+        first = grader.grade(sub / "s001.xlsx")
+        assert first.status.startswith("timed out") and first.marks == {}
+        grader.timeout = 60
+        assert grader.grade(sub / "s001.xlsx").score == 8  # the restarted engine grades on
+    finally:
+        own.stop()
+
+
+FORMS = {  # equivalent ways students write each formula ({r}: the row; {x}: x's column letter)
+    "h": ["=W*{x}{r}+B", "=B+{x}{r}*W", "=SUMPRODUCT(W,{x}{r})+B"],
+    "Loss": ["=SUM(sqerr)/ROWS(sqerr)", "=AVERAGE(sqerr)", "=SUMXMY2(h,y)/COUNT(y)"],
+    "Loss_W": ["=SUMPRODUCT((h+eps*x-y)^2)/ROWS(y)", "=SUMPRODUCT((h+x*eps-y)^2)/COUNT(y)"],
+    "Loss_B": ["=SUMPRODUCT((h+eps-y)^2)/ROWS(y)", "=SUMXMY2(h+eps,y)/COUNT(y)"],
+    "grad_W": ["=(Loss_W-Loss)/eps", "=(-Loss+Loss_W)/eps"],
+    "grad_B": ["=(Loss_B-Loss)/eps", "=(-Loss+Loss_B)/eps"],
+    "next_W": ["=W-lr*dLoss_dW", "=W-dLoss_dW*lr"],
+    "next_B": ["=B-lr*dLoss_dB", "=B-(lr*dLoss_dB)"],
+}
+
+
+@hsettings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck))
+@given(n=st.integers(3, 12), data=st.data())
+def test_random_data_and_random_correct_solutions_get_full_marks(tmp_path_factory, libreoffice, n, data):
+    tmp = tmp_path_factory.mktemp("prop")
+    xs = data.draw(st.lists(st.integers(-50, 50), min_size=n, max_size=n, unique=True))
+    ys = data.draw(st.lists(st.integers(-200, 200), min_size=n, max_size=n))
+    table = tmp / "t.csv"
+    table.write_text("x,y\n" + "".join(f"{a},{b}\n" for a, b in zip(xs, ys)), encoding="utf-8")
+    (tmp / "r.csv").write_text("id\nA\n", encoding="utf-8")
+    with warnings.catch_warnings():  # a random table may draw a slow-lr warning: not the point here
+        warnings.simplefilter("ignore")
+        e = ex.make_exercise(table, tmp / "r.csv", tmp / "ex", seed=data.draw(st.integers(0, 999)))
+    L = layout_of(n, 1)
+    from gradsheet.core.a1 import xl_col_to_name
+    x = xl_col_to_name(L.columns["x"])
+    pick = {name: data.draw(st.sampled_from(forms)) for name, forms in FORMS.items()}
+    formulas = {"h": [pick["h"].format(x=x, r=r + 1) for r in range(L.first_row, L.last_row + 1)],
+                **{name: [form] for name, form in pick.items() if name != "h"}}
+    w, b, dw, db = (data.draw(st.floats(-5, 5, allow_nan=False)) for _ in range(4))
+
+    def student_moves(doc):  # a student mid-way: new W, B and pasted slopes
+        for name, value in (("W", w), ("B", b), ("dLoss_dW", dw), ("dLoss_dB", db)):
+            doc.set_named(name, value)
+    sub = tmp / "sub"
+    sub.mkdir()
+    fill(libreoffice, e.files[0], sub / "A.xlsx", formulas, L, before_save=student_moves)
+    run = grade([sub], e.folder, tmp / "report.csv", lo=libreoffice)
+    assert run.rows[0].marks == {name: "ok" for name in BLANK8}, (pick, run.rows[0].notes)
