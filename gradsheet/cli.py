@@ -63,7 +63,7 @@ def main():
 @click.option("--model", type=click.Choice(["linear", "logistic", "softmax"]),
               help="linear regression (the course), or classification: logistic (2 classes), softmax "
                    "(3 or more). A text target picks classification by itself.  [default: linear]")
-@click.option("--classes", help="The classes' order, comma-separated (class 1 first for logistic).")
+@click.option("--classes", help="The classes' order, comma-separated; for logistic class 0 then class 1, the class p is the probability of (e.g. 불합격,합격).")
 @click.option("--optimizer", type=click.Choice(["gd", "momentum", "rmsprop", "adam"]),
               help="How next_P follows from the slope: the course's plain gradient descent, or Keras's "
                    "momentum (SGD), RMSprop, Adam.  [default: gd]")

@@ -58,7 +58,7 @@ def test_a_text_target_chooses_logistic_by_itself(tmp_path, encoding):
     assert ds.classes == ("불합격", "합격") and ds.model == "logistic"  # first appearance
     assert ds.y.tolist() == [0, 1, 0, 1, 0]
     assert ds.warnings == ("target '결과' holds 2 classes (불합격, 합격): logistic regression "
-                           "(--model logistic)",)
+                           "(--model logistic), p is the probability of '합격' (--classes orders them)",)
 
 
 def test_three_classes_choose_softmax(tmp_path):

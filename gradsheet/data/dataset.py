@@ -349,8 +349,10 @@ def _class_target(table: Table, columns: "_Columns", t: int, f: list[int], model
     chosen = model or (LOGISTIC if count == 2 else SOFTMAX)
     notes = []
     if model is None:
+        which = (f", p is the probability of {_q(order[1])} (--classes orders them)"
+                 if chosen == LOGISTIC else "")
         notes.append(f"target {heading} holds {count} classes ({_listed(order)}): {chosen} "
-                     f"regression (--model {chosen})")
+                     f"regression (--model {chosen}){which}")
     notes += _case_notes(heading, found)
     index = np.array([order.index(name) for name in found], dtype=np.float64)
     return _ClassTarget(X, index[inverse], tuple(order), chosen, tuple(notes))
