@@ -106,9 +106,12 @@ class Reads:
         if not self.on_demand:
             return self.grid.read(sheet, row, col, nrows, ncols)
         rng = self.book.sheets[sheet].range((row + 1, col + 1), (row + nrows, col + ncols))
-        chunk = max(1, CHUNK_CELLS // ncols)
-        rng = rng.options(ndim=2, chunksize=chunk) if nrows > chunk else rng.options(ndim=2)
-        return await rng.get_value()
+        if nrows * ncols < DATA_CELLS:
+            return await rng.options(ndim=2).get_value()
+        # The data columns: Excel's values as they come ("raw": a blank stays "", which the
+        # numbers refuse like None), without xlwings' cleaning of every cell; in requests of
+        # CHUNK_CELLS cells at most.
+        return await rng.options("raw", chunksize=max(1, CHUNK_CELLS // ncols)).get_value()
 
 
 def on_demand(book) -> bool:
