@@ -61,7 +61,7 @@ def open_book(data: dict) -> xw.Book:
 
 
 def apply_actions(data: dict, actions: list[dict]) -> dict:
-    """The book json after Excel applied the script's setValues / resizeTable actions
+    """The book json after Excel applied the script's setValues / rangeClearContents / resizeTable actions
     (formulas are not recalculated: compare only cells the script wrote)."""
     data = copy.deepcopy(data)
     for a in actions:
@@ -77,6 +77,11 @@ def apply_actions(data: dict, actions: list[dict]) -> dict:
                     while len(grid[r]) <= c:
                         grid[r].append("")
                     grid[r][c] = "" if v is None else v
+        elif a["func"] == "rangeClearContents":
+            grid = sheet["values"]
+            for r in range(a["start_row"], min(a["start_row"] + a["row_count"], len(grid))):
+                for c in range(a["start_column"], min(a["start_column"] + a["column_count"], len(grid[r]))):
+                    grid[r][c] = ""
         elif a["func"] == "resizeTable":
             index, address = a["args"]
             table = sheet["tables"][index]

@@ -118,7 +118,7 @@ def test_the_workbook_carries_main_py_with_one_script_per_button(built):
     assert parts["main.py"] == lite_main(layout, built.settings.lang)
     assert "xlwings" in parts["requirements.txt"]
     for func, _, ko, _ in BUTTONS:
-        assert f"def {func}(book: xw.Book):" in parts["main.py"]
+        assert f"async def {func}(book: BookAsync):" in parts["main.py"]
         assert f'@script(button="[{ko}]학습!' in parts["main.py"]
 
 
@@ -138,7 +138,10 @@ main = type(sys)("main"); exec(compile(source, "main.py", "exec"), main.__dict__
 import gradsheet
 assert gradsheet.__spec__.origin == "main.py:gradsheet", gradsheet.__spec__.origin
 book = xw.Book(json=json.load(open(sys.argv[2], encoding="utf-8")))
-getattr(main, sys.argv[3])(book)
+import asyncio, inspect
+pressed = getattr(main, sys.argv[3])(book)
+if inspect.isawaitable(pressed):  # Lite awaits an async script
+    asyncio.run(pressed)
 print(json.dumps(book.json()["actions"]))
 """
 

@@ -268,9 +268,12 @@ def test_requirements_are_lites_own_lines_and_numpy(tmp_path):
     parts = lite.read_lite_parts(make(None, tmp_path / "l.xlsx").path)
     assert parts["addinVersion"] == lite.ADDIN_VERSION == "1.0.0.0-18"
     assert parts["requirements.txt"] == lite.LITE_REQUIREMENTS + "numpy\n"
-    # the same "# required" lines as the Excel-saved workbook behind the golden parts
+    # the same "# required" lines as the Excel-saved workbook behind the golden parts, but for
+    # xlwings' version: the buttons need xw.BookAsync (xlwings >= 0.36.9, issue 12)
     required = [line for line in SAMPLE_REQUIREMENTS.splitlines() if line.endswith("# required")]
+    required[0] = required[0].replace("0.33.15", lite.LITE_XLWINGS)
     assert lite.LITE_REQUIREMENTS.splitlines() == required
+    assert tuple(map(int, lite.LITE_XLWINGS.split("."))) >= (0, 36, 9)
     assert not re.search(r"xlsxwriter|openpyxl", parts["requirements.txt"], re.I)
 
 

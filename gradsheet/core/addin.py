@@ -5,16 +5,20 @@
     run_steps(book, steps=10)   that N times, written back in one batch
     next_action(book)           one hand action: 2, 3, 4-1, 4-2, 4-3, 5-1, 5-2, 5-3, 6
 
+    await one_step_async(book)  and the same for the others: xlwings Lite's scripts
+
 `book` is an xlwings Book: `xw.Book.caller()` in classic xlwings (the GradSheet ribbon
 add-in), or the Book that xlwings Lite / Server pass to a script. Inside xlwings Lite the
 workbook carries this module and the engine it needs as its own main.py (see lite_main),
-so no gradsheet package is installed there. A call reads and writes a constant number of
-ranges, however many steps it runs.
+so no gradsheet package is installed there; its scripts take `book: xw.BookAsync` and await
+the *_async twins, which read only the cells they need (core/press.py). A call reads and
+writes a constant number of ranges, however many steps it runs.
 """
 
 from __future__ import annotations
 
 from . import live as live_book
+from . import press
 from . import steps
 from .errors import GradsheetError
 
@@ -54,6 +58,10 @@ class XlwingsGrid:
         ws = self._sheet(sheet)
         ws.tables[name].resize(ws.range((row + 1, col + 1), (row + nrows, col + ncols)))
 
+    def clear(self, sheet, row, col, nrows, ncols):
+        self.writes += 1
+        self._sheet(sheet).range((row + 1, col + 1), (row + nrows, col + ncols)).clear_contents()
+
     def name_range(self, name):
         try:
             rng = self.book.names[name].refers_to_range
@@ -63,10 +71,16 @@ class XlwingsGrid:
 
 
 def _drive(xw_book, change, check: bool = True) -> str:
+    """A press on a book whose values are at hand (classic xlwings, a Lite book with its values
+    loaded): the same press, its reads never waiting."""
+    return press.run_now(_press(xw_book, change, check, on_demand=False))
+
+
+async def _press(xw_book, change, check: bool, on_demand: bool) -> str:
     """Load the live state, check it, apply `change(problem, state)`, write back.
     Returns the line a front-end shows; problems go to the status cell, not a traceback."""
     grid = XlwingsGrid(xw_book)
-    live = live_book.load(grid)
+    live, fetched = await press.load(grid, press.Reads(grid, xw_book, on_demand), xw_book)
     lr_cell = f"{live.layout.sheet}!{live.layout.a1('lr').replace('$', '')}"
     try:
         if check:
@@ -78,8 +92,23 @@ def _drive(xw_book, change, check: bool = True) -> str:
         grid.write(live.layout.sheet, r + 1, c, [[f"gradsheet: {text}"]])
         return text
     note = divergence.message(live.lang, lr_cell) if divergence else None
-    live_book.save(grid, live, new, note)
+    press.save(grid, live, new, note, fetched)
     return note or "ok"
+
+
+def _run(steps_wanted):
+    def change(problem, state):
+        outcome = steps_run(problem, state, int(steps_wanted))
+        return outcome.state, outcome.divergence
+    return change
+
+
+def _act(problem, state):
+    return steps.act(problem, state), None
+
+
+def _reset(seed):
+    return lambda problem, state: (steps.reset(problem, seed), None)
 
 
 def one_step(book) -> str:
@@ -87,19 +116,32 @@ def one_step(book) -> str:
 
 
 def run_steps(book, steps: int = 10) -> str:
-    def change(problem, state):
-        outcome = steps_run(problem, state, int(steps))
-        return outcome.state, outcome.divergence
-    return _drive(book, change)
+    return _drive(book, _run(steps))
 
 
 def next_action(book) -> str:
-    return _drive(book, lambda problem, state: (steps.act(problem, state), None))
+    return _drive(book, _act)
 
 
 def reset(book, seed: int | None = None) -> str:
     # Step 1 starts afresh from the data, so a damaged Loss cell needs no check.
-    return _drive(book, lambda problem, state: (steps.reset(problem, seed), None), check=False)
+    return _drive(book, _reset(seed), check=False)
+
+
+async def one_step_async(book) -> str:
+    return await run_steps_async(book, 1)
+
+
+async def run_steps_async(book, steps: int = 10) -> str:
+    return await _press(book, _run(steps), True, press.on_demand(book))
+
+
+async def next_action_async(book) -> str:
+    return await _press(book, _act, True, press.on_demand(book))
+
+
+async def reset_async(book, seed: int | None = None) -> str:
+    return await _press(book, _reset(seed), False, press.on_demand(book))
 
 
 steps_run = steps.run  # run_steps' parameter is named like the task pane field "steps"

@@ -181,7 +181,13 @@ def save(grid: Grid, live: Live, new: State, note: str | None = None) -> None:
     """Write what changed from live.state to `new`: parameters, dLoss_dP, the optimizer's
     state, prevLoss, the status cells and the history rows — a few rectangles and one table
     resize at most."""
-    lay, sheet, old = live.layout, live.layout.sheet, live.state
+    save_cells(grid, live, new, note)
+    _save_history(grid, live.layout, live.state.history, new.history)
+
+
+def save_cells(grid: Grid, live: Live, new: State, note: str | None = None) -> None:
+    """`save` without the history rows (core/press.py writes those from the table's ends)."""
+    lay, sheet = live.layout, live.layout.sheet
     r, c = lay.cell(lay.params[0])
     grid.write(sheet, r, c, [[float(v)] for v in new.theta])
     r, c = lay.cell(f"dLoss_d{lay.params[0]}")
@@ -198,7 +204,6 @@ def save(grid: Grid, live: Live, new: State, note: str | None = None) -> None:
     r, c = lay.cell("next_action")
     grid.write(sheet, r, c, [[procedure.describe(lay.params, new.action, live.lang, lay.optimizer)],
                              [note or procedure.just_did(lay.params, last, live.lang, lay.optimizer)]])
-    _save_history(grid, lay, old.history, new.history)
 
 
 def _save_history(grid: Grid, lay: Layout, old: np.ndarray, new: np.ndarray) -> None:

@@ -20,12 +20,12 @@ from .. import __version__
 from ..core.layout import BUTTON_ROW, Layout
 from .lite import LITE_REQUIREMENTS, add_lite_parts
 
-# (function in main.py, call into gradsheet.core.addin, Korean label, English label)
+# (function in main.py, call into gradsheet.core.addin (awaited), Korean label, English label)
 BUTTONS = (
-    ("one_step", "addin.one_step(book)", "한 스텝", "One step"),
-    ("ten_steps", "addin.run_steps(book, 10)", "10 스텝", "10 steps"),
-    ("next_action", "addin.next_action(book)", "다음 동작", "Next action"),
-    ("reset", "addin.reset(book)", "초기화", "Reset"),
+    ("one_step", "addin.one_step_async(book)", "한 스텝", "One step"),
+    ("ten_steps", "addin.run_steps_async(book, 10)", "10 스텝", "10 steps"),
+    ("next_action", "addin.next_action_async(book)", "다음 동작", "Next action"),
+    ("reset", "addin.reset_async(book)", "초기화", "Reset"),
 )
 # main.py embeds the whole engine: gradsheet/__init__.py and every module of core/.
 CORE = Path(__file__).resolve().parent.parent / "core"
@@ -74,16 +74,25 @@ def lite_main(layout: Layout, lang: str) -> str:
              '"""', "", "import importlib.abc", "import importlib.util", "import sys", "",
              "import xlwings as xw", "from xlwings import script", "", "_SOURCES = {"]
     lines += [f"    {name!r}: {text!r}," for name, text in sources.items()]
-    lines += ["}", "", "", LOADER, "", "from gradsheet.core import addin  # noqa: E402", ""]
+    lines += ["}", "", "", LOADER, "", "from gradsheet.core import addin  # noqa: E402", "", BOOK_ASYNC, ""]
     for i, (func, call, _, _) in enumerate(BUTTONS):
         row, col = button_cells(layout)[i]
         shape = label(lang, i)
         lines += ["", f'@script(button="[{shape}]{layout.sheet}!{xl_rowcol_to_cell(row, col)}")',
-                  f"def {func}(book: xw.Book):", f'    """{shape}"""', f"    {call}", ""]
-    lines += ["", "@script", "def run_steps(book: xw.Book, steps: int = 100):",
-              '    """N steps at once (the task pane asks for N)."""', "    addin.run_steps(book, steps)", ""]
+                  f"async def {func}(book: BookAsync):", f'    """{shape}"""', f"    await {call}", ""]
+    lines += ["", "@script", "async def run_steps(book: BookAsync, steps: int = 100):",
+              '    """N steps at once (the task pane asks for N)."""',
+              "    await addin.run_steps_async(book, steps)", ""]
     return "\n".join(lines)
 
+
+# A press reads only the cells it needs (core/press.py) when Lite hands it a book without
+# values: `book: xw.BookAsync`, xlwings >= 0.36.9 (requirements.txt pins one). Under an
+# older xlwings the name is plain xw.Book: Lite then loads every value first, and the same
+# press reads from those.
+BOOK_ASYNC = '''# xw.BookAsync (xlwings >= 0.36.9): Excel sends no values up front; a press reads the
+# few cells it needs. An older xlwings has none: every value comes first, as with xw.Book.
+BookAsync = getattr(xw, "BookAsync", xw.Book)'''
 
 LOADER = '''class _Embedded(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """Imports the gradsheet modules from _SOURCES instead of from files."""

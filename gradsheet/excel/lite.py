@@ -54,10 +54,15 @@ PYODIDE_VERSION = "0.27.5"
 ADDIN_VERSION = "1.0.0.0-18"
 # The lines Lite itself keeps at the top of a workbook's requirements.txt, marked
 # "# required": the newest set seen in workbooks saved with add-in 1.0.0.0-18 (see
-# tests/golden/lite/NOTICE; older ones pin xlwings 0.33.11, python-dotenv 1.0.1). A
+# tests/golden/lite/NOTICE; older ones pin xlwings 0.33.11, python-dotenv 1.0.1), except
+# xlwings' version. Those workbooks pin 0.33.15; the buttons need xw.BookAsync (xlwings
+# 0.36.9, its changelog) to be sent no values up front (issue 12), and Lite's own docs
+# (Dependencies: "for pure Python packages including xlwings, you can pin the version as
+# usual") let a workbook pin it. 0.37.8 is the version the tests run the buttons with. A
 # workbook's own packages follow them.
+LITE_XLWINGS = "0.37.8"
 LITE_REQUIREMENTS = (
-    "xlwings==0.33.15  # required\n"
+    f"xlwings=={LITE_XLWINGS}  # required\n"
     "python-dotenv==1.1.1  # required\n"
     "pyodide-http  # required\n"
     "black  # required\n"
