@@ -55,7 +55,9 @@ def fresh_session():
 
 @pytest.mark.parametrize("script, args, call", SCRIPTS, ids=[s[0] for s in SCRIPTS])
 def test_a_lite_press_writes_what_the_classic_press_writes(built, fresh_session, monkeypatch, script, args, call):
-    monkeypatch.setattr(steps, "initial_theta", lambda k, seed: np.linspace(0.3, -0.2, k + 1))  # reset's draw
+    # reset's draw
+    monkeypatch.setattr(steps, "initial_theta",
+                        lambda k, seed, count=None: np.linspace(0.3, -0.2, k + 1 if count is None else count))
     data = book_json(built.path)
     main = load_main(read_lite_parts(built.path)["main.py"])
     assert getattr(main, script).__xlscript__["lazy"] is True  # Lite sends no values up front
@@ -173,3 +175,18 @@ def test_a_sync_book_in_lite_still_presses(built, fresh_session):
     assert not getattr(main, "one_step").__xlscript__["lazy"]
     got = run_script(main, "one_step", data)
     assert got.actions == reference(data, addin.one_step)
+
+
+@pytest.mark.parametrize("script, args, call", SCRIPTS, ids=[s[0] for s in SCRIPTS])
+def test_a_lite_press_on_a_classifier_writes_what_the_classic_press_writes(tmp_path, fresh_session, monkeypatch,
+                                                                           script, args, call):
+    """The same for softmax (iris, 15 parameters W_j_c, B_c; one-hot targets among the data)."""
+    import classify_reference
+    monkeypatch.setattr(steps, "initial_theta",  # reset's draw
+                        lambda k, seed, count=None: np.linspace(0.3, -0.2, k + 1 if count is None else count))
+    built = classify_reference.build("iris", tmp_path, unrolled=0, compare=0, landscape=("none",))
+    data = book_json(built.path)
+    main = load_main(read_lite_parts(built.path)["main.py"])
+    for _ in range(2):
+        got = run_script(main, script, data, args)
+        assert got.actions == reference(data, call)
