@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""Render the classification pictures for the README: the first screen of the training sheet
-as LibreOffice shows it (render_picture.py's export, at 100 %), after some steps of descent:
-    docs/iris.png      iris, four inputs (softmax): data, parameters and the p_true chart
-    docs/iris-2d.png   iris, petal length and width (softmax): the class map with its boundaries
-    docs/exam.png      the exam preset (logistic): the class map with its boundary line
+"""Render the classification pictures for the README: the training sheet as LibreOffice shows
+it (render_picture.py's export, at 100 %), after some steps of descent:
+    docs/iris.png      iris, four inputs (softmax): the first screen of the training sheet (what a
+                       laptop shows without scrolling, as docs/workbook.png for lemonade)
+    docs/iris-2d.png   iris, petal length and width (softmax): the class chart with its boundaries,
+                       between the last data columns and the parameters
+    docs/exam.png      the exam preset (logistic): the same with its boundary line
 
 Needs LibreOffice with python3-uno, and poppler (pdftoppm). Run from the repository:
     python3 scripts/render_classes.py [--out DIR] [--steps N]
@@ -20,9 +22,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT))
 
-from render_picture import LibreOffice, export_range, to_png  # noqa: E402
+from render_picture import LibreOffice, export_range, first_screen, to_png  # noqa: E402
 
 from gradsheet.build import make  # noqa: E402
+from gradsheet.core.layout import TOP  # noqa: E402
 from gradsheet.data import presets  # noqa: E402
 from gradsheet.headless import run_file  # noqa: E402
 from gradsheet.sheets.workbook import layout_for  # noqa: E402
@@ -36,10 +39,10 @@ BOOKS = {  # picture -> (data, make()'s options)
 
 
 def chart_screen(layout) -> tuple[int, int, int, int]:
-    """From the top left to the parameters' values, down to the class chart's bottom: a
-    classifier's data block is wider than a laptop's screen, so the picture shows a little
-    more than the first screen (the chart and W, B are the point)."""
-    return 0, 0, layout.first_row + 17, layout.c0 + 1
+    """The class chart with what it shows beside it: the last data columns on its left (p of
+    the true class, cross-entropy, predicted class), lr, eps, Loss, W and B and the accuracy on
+    its right, from the single cells down to the chart's bottom edge."""
+    return TOP, layout.chart_col - 3, layout.first_row + 16, layout.c0 + 1
 
 
 def build(name: str, data, options: dict, folder: Path):
@@ -52,7 +55,7 @@ def build(name: str, data, options: dict, folder: Path):
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", type=Path, default=ROOT / "docs")
-    parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--steps", type=int, default=200)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, LibreOffice() as lo:
         tmp = Path(tmp)
@@ -62,7 +65,8 @@ def main() -> None:
                 run_file(built.path, args.steps)
             layout = layout_for(built.dataset, built.settings, built.state)
             pdf = tmp / name.replace(".png", ".pdf")
-            export_range(lo, built.path, layout.sheet, chart_screen(layout), pdf)
+            area = first_screen(built.path, layout) if name == "iris.png" else chart_screen(layout)
+            export_range(lo, built.path, layout.sheet, area, pdf)
             to_png(pdf, args.out / name)
 
 

@@ -124,13 +124,19 @@ def class_chart(wb: Workbook, layout: Layout, t: dict):
     a row is predicted right when that is the largest of its class probabilities."""
     last = min(layout.last_row, layout.first_row + MAX_CHART_ROWS - 1)
     chart = wb.add_chart({"type": "line"})
+    colour = CLASS_COLOURS[0]
     chart.add_series({"name": t["p_true"], "values": _ref(layout, layout.columns["p_true"], layout.first_row, last),
-                      "line": {"none": True}, "marker": {"type": "circle", "size": 4}})
+                      "line": {"none": True},
+                      "marker": {"type": "circle", "size": 4, "border": {"color": colour}, "fill": {"color": colour}}})
     many = layout.k == 2 and layout.n_classes > boundary.MAX_MAP_CLASSES
     title = t["chart_p_true_many"].format(max=boundary.MAX_MAP_CLASSES) if many else t["chart_p_true"]
     chart.set_title({"name": title, "name_font": TITLE_FONT})
-    chart.set_x_axis({"name": t["row_axis"], **AXES, "label_position": "low"})
-    chart.set_y_axis({"name": "p", "min": 0, "max": 1, **AXES})
+    # A row number every so often, and no tick per row (hundreds of ticks make a grey bar).
+    every = max(1, int(boundary.nice_step((last - layout.first_row + 1) / 5)))
+    chart.set_x_axis({"name": t["row_axis"], **AXES, "interval_unit": every, "interval_tick": every,
+                      "major_tick_mark": "none"})
+    chart.set_y_axis({"name": "p", "min": 0, "max": 1, "major_unit": 0.25,
+                      "major_gridlines": {"visible": True, "line": {"color": "#E0E0E0"}}, **AXES})
     chart.set_legend({"none": True})
     return chart
 
