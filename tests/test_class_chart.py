@@ -14,6 +14,7 @@ decision boundary, computed in the helper sheet's cells (sheets/class_map.py) fr
 from __future__ import annotations
 
 import re
+import zipfile
 
 import numpy as np
 import openpyxl
@@ -169,7 +170,6 @@ def test_no_map_for_other_shapes(tmp_path):
     with pytest.warns(UserWarning):
         seven = make(tmp_path / "seven.csv", tmp_path / "seven.xlsx", scale="standard")
     assert "차트 데이터" not in openpyxl.load_workbook(seven.path).sheetnames
-    import zipfile
     with zipfile.ZipFile(seven.path) as z:
         charts = " ".join(z.read(n).decode() for n in z.namelist() if n.startswith("xl/charts/"))
     assert "결정 경계는 그리지 않습니다" in charts
