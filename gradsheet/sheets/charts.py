@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from xlsxwriter.utility import xl_rowcol_to_cell
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from ..core.layout import HISTORY_CHART_ROWS, Layout
+from ..core import boundary
+from ..core.layout import HISTORY_CHART_ROWS, Layout, quote_sheet
 
 MAX_CHART_ROWS = 2000  # a chart of more points only slows the spreadsheet down
 FIRST_SCREEN_BOTTOM_PX = 390  # the data chart ends above this (a laptop shows ~400 px of rows)
 LOSS_HEIGHT_PX = 260
+MAP_HEIGHT_PX = 320  # the class map's plot comes out about as tall as it is wide
 MARGIN_PX = 4
 TITLE_FONT = {"size": 11, "bold": True}
 AXIS_FONT = {"size": 9}
@@ -22,13 +25,21 @@ def _ref(layout: Layout, col: int, first: int, last: int) -> list:
     return [layout.sheet, first, col, last, col]
 
 
-def add_train_charts(wb: Workbook, ws: Worksheet, layout: Layout, t: dict, top_px: int) -> None:
+def add_train_charts(wb: Workbook, ws: Worksheet, layout: Layout, t: dict, top_px: int,
+                     dataset=None, settings=None) -> None:
     """Both charts in the charts' column, starting at the first data row (`top_px` pixels
     from the top of the sheet): the data chart ends inside the laptop's first screen, the
-    Loss chart follows below it."""
+    Loss chart follows below it. A classifier's chart needs the data (`dataset`, `settings`)
+    to place the classes' points and fix its axes."""
     width = layout.column_px(layout.chart_col) - 2 * MARGIN_PX
     data_height = min(max(FIRST_SCREEN_BOTTOM_PX - top_px - 2 * MARGIN_PX, 200), 300)
-    data = class_chart(wb, layout, t) if layout.classifier else data_chart(wb, layout, t)
+    if not layout.classifier:
+        data = data_chart(wb, layout, t)
+    elif dataset is not None and boundary.draws_map(layout.k, layout.model, layout.n_classes):
+        data = class_map_chart(wb, layout, t, dataset, settings)
+        data_height = MAP_HEIGHT_PX  # a map needs room: it may reach below the first screen
+    else:
+        data = class_chart(wb, layout, t)
     loss = loss_chart(wb, layout, t)
     data.set_size({"width": width, "height": data_height})
     loss.set_size({"width": width, "height": LOSS_HEIGHT_PX})
@@ -68,16 +79,64 @@ def data_chart(wb: Workbook, layout: Layout, t: dict):
     return chart
 
 
+# The classes' points: a colour and a shape each (told apart in print too); the boundary is
+# black, so it never looks like one of the classes.
+CLASS_COLOURS = ("#4472C4", "#ED7D31", "#70AD47", "#7030A0", "#BF9000", "#C00000")
+CLASS_MARKERS = ("circle", "triangle", "square", "diamond", "x", "plus")
+
+
+def class_map_chart(wb: Workbook, layout: Layout, t: dict, dataset, settings):
+    """Two inputs: the rows as points (x_1, x_2), one series per class, and the current decision
+    boundary as live line segments (the helper sheet computes them from W and B, see
+    class_map.py). The axes are fixed to the box the segments are clipped to."""
+    from .class_map import MapLayout  # (it imports this module)
+    from .workbook import model_X  # (it imports this module through train.py)
+    m = MapLayout.of(layout, dataset.y, settings.lang)
+    chart = wb.add_chart({"type": "scatter"})
+    for c, name in enumerate(layout.classes):
+        first, last, col = m.class_span(c)
+        colour = CLASS_COLOURS[c % len(CLASS_COLOURS)]
+        chart.add_series({"name": name, "categories": [m.sheet, first, col, last, col],
+                          "values": [m.sheet, first, col + 1, last, col + 1],
+                          "marker": {"type": CLASS_MARKERS[c % len(CLASS_MARKERS)], "size": 5,
+                                     "border": {"color": colour}, "fill": {"color": colour}}})
+    chart.add_series({"name": t["boundary"], "categories": [m.sheet, m.points_first, 0, m.points_last, 0],
+                      "values": [m.sheet, m.points_first, 1, m.points_last, 1],
+                      "line": {"color": "#000000", "width": 2}, "marker": {"type": "none"}})
+    chart.show_blanks_as("gap")  # the blank row between two pairs' segments
+    x0, x1, y0, y1 = boundary.chart_box(model_X(dataset, settings))
+    for axis, (lo, hi), setter in ((0, (x0, x1), chart.set_x_axis), (1, (y0, y1), chart.set_y_axis)):
+        # Each axis at the other's low end (not through 0), out of the points' way.
+        setter({"name": "=" + _abs_ref(m.sheet, *m.heading_cell(axis)), "min": lo, "max": hi,
+                "major_unit": boundary.nice_step((hi - lo) / boundary.AXIS_TICKS), "crossing": "min",
+                "major_gridlines": {"visible": True, "line": {"color": "#E0E0E0"}}, **AXES})
+    chart.set_title({"name": t["chart_classes"], "name_font": TITLE_FONT})
+    chart.set_legend({"position": "bottom", "font": AXIS_FONT})
+    return chart
+
+
+def _abs_ref(sheet: str, row: int, col: int) -> str:
+    return f"{quote_sheet(sheet)}!{xl_rowcol_to_cell(row, col, row_abs=True, col_abs=True)}"
+
+
 def class_chart(wb: Workbook, layout: Layout, t: dict):
     """A classifier's rows: the probability the model gives each row's own class (p_true), live;
     a row is predicted right when that is the largest of its class probabilities."""
     last = min(layout.last_row, layout.first_row + MAX_CHART_ROWS - 1)
     chart = wb.add_chart({"type": "line"})
+    colour = CLASS_COLOURS[0]
     chart.add_series({"name": t["p_true"], "values": _ref(layout, layout.columns["p_true"], layout.first_row, last),
-                      "line": {"none": True}, "marker": {"type": "circle", "size": 4}})
-    chart.set_title({"name": t["chart_p_true"], "name_font": TITLE_FONT})
-    chart.set_x_axis({"name": t["row_axis"], **AXES, "label_position": "low"})
-    chart.set_y_axis({"name": "p", "min": 0, "max": 1, **AXES})
+                      "line": {"none": True},
+                      "marker": {"type": "circle", "size": 4, "border": {"color": colour}, "fill": {"color": colour}}})
+    many = layout.k == 2 and layout.n_classes > boundary.MAX_MAP_CLASSES
+    title = t["chart_p_true_many"].format(max=boundary.MAX_MAP_CLASSES) if many else t["chart_p_true"]
+    chart.set_title({"name": title, "name_font": TITLE_FONT})
+    # A row number every so often, and no tick per row (hundreds of ticks make a grey bar).
+    every = max(1, int(boundary.nice_step((last - layout.first_row + 1) / 5)))
+    chart.set_x_axis({"name": t["row_axis"], **AXES, "interval_unit": every, "interval_tick": every,
+                      "major_tick_mark": "none"})
+    chart.set_y_axis({"name": "p", "min": 0, "max": 1, "major_unit": 0.25,
+                      "major_gridlines": {"visible": True, "line": {"color": "#E0E0E0"}}, **AXES})
     chart.set_legend({"none": True})
     return chart
 

@@ -42,7 +42,7 @@ def write(wb: Workbook, fmt, layout: Layout, dataset: Dataset, settings: Setting
     _write_history(ws, fmt, layout, state, t)
     for row, height in sorted(heights.items()):
         ws.set_row(row, height)
-    charts.add_train_charts(wb, ws, layout, t, _top_px(heights, layout.first_row))
+    charts.add_train_charts(wb, ws, layout, t, _top_px(heights, layout.first_row), dataset, settings)
     if settings.buttons == "lite":
         from ..excel.buttons import insert_buttons
         insert_buttons(ws, fmt.button_font, layout, settings.lang)

@@ -17,7 +17,7 @@ import numpy as np
 import xlsxwriter
 
 from .. import __version__
-from . import guide
+from . import class_map, guide
 from . import train as train_sheet
 from ..data.dataset import Dataset
 from ..core.errors import GradsheetError
@@ -135,6 +135,7 @@ def _write_xlsx(filename: str, dataset: Dataset, settings: Settings, state: Stat
         train = train_sheet.write(wb, fmt, layout, dataset, settings, state, values)
         guide.write(wb, fmt, layout, dataset, settings, state, X)
         _write_derived(wb, fmt, layout, dataset, settings, state, X)
+        class_map.write(wb, fmt, layout, dataset, settings, state, X)  # the class chart's helper sheet
         for name, ref in layout.defined_names().items():
             wb.define_name(name, "=" + ref)
         _write_meta(wb, dataset, settings)
