@@ -21,12 +21,13 @@ import numpy as np
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from ..core import boundary
-from ..core.layout import Layout, quote_sheet
+from ..core.layout import Layout, char_width_px, quote_sheet
 from ..core.texts import texts
 from .charts import MAX_CHART_ROWS
+from .looks import print_setup, row_height_pt, wrapped_lines
 TITLE_ROW, NOTE_ROW, STEPS_ROW = 0, 1, 2
 BOX_TITLE = 4  # the box's title; its headings below, then x_1's and x_2's rows
-LABEL_WIDTH, HEAD_WIDTH, VALUE_WIDTH = 10, 16, 11
+LABEL_WIDTH, HEAD_WIDTH, VALUE_WIDTH = 10, 16, 14
 HEAD_HEIGHT = 48  # points: four lines of a wrapped heading
 
 
@@ -198,6 +199,7 @@ def write(wb, fmt, layout: Layout, dataset, settings, state, X: np.ndarray) -> N
     kind = "map_note_softmax" if layout.model == "softmax" else "map_note_logistic"
     ws.write_string(NOTE_ROW, 0, t[kind].format(train=layout.sheet), fmt.note)
     ws.write_string(STEPS_ROW, 0, t["map_note_steps"], fmt.note)
+    print_setup(ws)
     box = boundary.chart_box(X)
     _write_box(ws, fmt, m, dataset, t, box)
     segments = boundary.segments(layout, state.theta, box)
@@ -239,9 +241,13 @@ def _pair_headings(m: MapLayout, t) -> dict[str, str]:
 def _write_pairs(ws, fmt, m: MapLayout, t, segments: list[boundary.Segment]) -> None:
     ws.write_string(m.pair_title, 0, t["map_pairs"], fmt.section)
     col = m.pair_columns
-    for name, text in _pair_headings(m, t).items():
+    headings = _pair_headings(m, t)
+    for name, text in headings.items():
         ws.write_string(m.pair_head, col[name], text, fmt.heading)
-    ws.set_row(m.pair_head, HEAD_HEIGHT)
+    # as tall as the longest wrapped heading needs (the value columns are VALUE_WIDTH wide)
+    lines = max(wrapped_lines(text, char_width_px(HEAD_WIDTH if col[name] < 2 else VALUE_WIDTH), bold=True)
+                for name, text in headings.items())
+    ws.set_row(m.pair_head, max(HEAD_HEIGHT, row_height_pt(lines)))
     number = fmt.num("formula", "data")
     classes = m.layout.classes
     for i, seg in enumerate(segments):
