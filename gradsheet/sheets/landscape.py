@@ -227,7 +227,12 @@ def classifier_formula(layout: Layout, p: tuple[str, str], across: str, down: st
     Δ = (axis − current)·x_j (a bias: without x_j).
     Logistic: the stable row loss at z' = z + Δ_across + Δ_down (logits.logistic_loss).
     Softmax: Loss' = Loss + mean(LN(1 + Σ p_c·(e^Δ_c − 1)) − Σ y_c·Δ_c) over the outputs moved,
-    the closed form of SoftmaxCE.nudged_losses for two moves at once."""
+    the closed form of SoftmaxCE.nudged_losses for two moves at once, written with no
+    cancellation as LN(Σ_c e^(z_c − lse + Δ_c)) over every class (Δ_c = 0 for the classes not
+    moved; lse = ce + Σ y_c·z_c, the row's log-sum-exp): 1 − p_c loses the other classes when
+    p_c rounds to 1, and a p_c that underflows to 0 beside a large Δ_c loses its own term.
+    Exact while some class's new logit stays within ~745 of the row's current lse (the cell
+    would show #NUM! only for a grid that moves a row's dominant logit down past that)."""
     from . import logits
     moves: dict[int, list[str]] = {}
     for q, axis in zip(p, (across, down)):
@@ -238,10 +243,11 @@ def classifier_formula(layout: Layout, p: tuple[str, str], across: str, down: st
     if layout.model == "logistic":
         return logits.logistic_loss("(z+" + "+".join(moves[0]) + ")")
     deltas = {c: "+".join(m) if len(m) == 1 else "(" + "+".join(m) + ")" for c, m in moves.items()}
-    ps, ys = layout.per_class("p"), layout.targets
-    grow = "+".join(f"{ps[c]}*(EXP({d})-1)" for c, d in deltas.items())
+    ys, zs = layout.targets, layout.per_class("z")
+    lse = "(ce+" + "+".join(f"{y}*{z}" for y, z in zip(ys, zs)) + ")"
+    mass = "+".join(f"EXP({z}-{lse}" + (f"+{deltas[c]})" if c in deltas else ")") for c, z in enumerate(zs))
     linear = "".join(f"-({d})*{ys[c]}" for c, d in deltas.items())
-    return f"=Loss+SUMPRODUCT(LN(1+{grow}){linear})/ROWS({ys[0]})"
+    return f"=Loss+SUMPRODUCT(LN({mass}){linear})/ROWS({ys[0]})"
 
 
 def history_range(layout: Layout, name: str) -> str:

@@ -190,7 +190,11 @@ def write(wb, fmt, layout: Layout, X: np.ndarray, chains: list[tuple[str, object
                     ws.write_formula(PARAM_TOP + j, col, f"={source}!{xl_rowcol_to_cell(row - 1, chain.col[name], True, True)}",
                                      value, stored(float(theta[p])))
                 ws.write_string(head, col, f"z_{c + 1}", fmt.heading)
-                terms = [f"${xl_col_to_name(j)}{{0}}*{xl_rowcol_to_cell(PARAM_TOP + j, col, row_abs=True)}"
+                # absolute rows throughout: no two cells of a column share a formula, so that
+                # LibreOffice does not make the column a formula group, whose threaded
+                # calculation reports a false circular reference (Err:522) when a chain of
+                # steps reads it (as with the chained t column of unrolled.py)
+                terms = [f"${xl_col_to_name(j)}${{0}}*{xl_rowcol_to_cell(PARAM_TOP + j, col, row_abs=True)}"
                          for j in range(k)]
                 text = "=" + "+".join(terms + [xl_rowcol_to_cell(PARAM_TOP + k, col, row_abs=True)])
                 for q in range(n):
@@ -198,7 +202,7 @@ def write(wb, fmt, layout: Layout, X: np.ndarray, chains: list[tuple[str, object
             ws.write_string(head, c0 + C, "lse", fmt.heading)
             first, last = xl_col_to_name(c0), xl_col_to_name(c0 + C - 1)
             for q in range(n):
-                zs = f"{first}{top + q + 1}:{last}{top + q + 1}"
+                zs = f"{first}${top + q + 1}:{last}${top + q + 1}"
                 ws.write_formula(top + q, c0 + C, f"=MAX({zs})+LN(SUMPRODUCT(EXP({zs}-MAX({zs}))))", data,
                                  stored(float(lse[q])))
     ws.freeze_panes(top, k)
