@@ -184,7 +184,7 @@ class Chain:
         """Every formula of step i (0 = the start). Constants (a fresh state) are numbers."""
         lay, opt = self.layout, self.optimizer
         row = self.head + 2 + i  # Excel's row number
-        p, k = lay.params, lay.k
+        p = lay.params
         out: dict[str, str | float] = {}
         for name in p:
             out[name] = f"={name}" if i == 0 else f"={self.ref(f'next_{name}', row - 1)}"
