@@ -63,6 +63,8 @@ def sized_defaults(dataset: Dataset, options: dict) -> dict:
     open_ = [key for key in DERIVED if key not in options]
     if not open_:
         return options
+    if dataset.classes:
+        return _classifier_defaults(dataset, options, open_)
     if sums_cost(n, k) > RECALC_BUDGET:
         first_w = param_names(k)[0]  # W for one input, W_1 for several
         asks = {"unrolled": f"--unrolled {UNROLLED_ROWS}", "compare": f"--compare {UNROLLED_ROWS}",
@@ -85,6 +87,70 @@ def sized_defaults(dataset: Dataset, options: dict) -> dict:
                               f"not {UNROLLED_ROWS}, so that recalculating {k} features stays quick; choose with "
                               f"--{key} N", stacklevel=3)
             options[key] = rows
+    return options
+
+
+# A classifier's derived sheets compute cross-entropy row by row (sheets/logits.py): every
+# step costs passes over the data, one per parameter, and so does every landscape cell. The
+# costs below are in RECALC_BUDGET's units (~32 ns), fitted to LibreOffice 7.4 on a shared
+# 2-core machine (benchmarks/recalc.py): a step of the iris table (150 rows, 15 parameters,
+# softmax) 2.2–2.8 ms, of the exam preset (60 rows, 3 parameters, logistic) 0.35–0.6 ms; the
+# landscape ~40 ms for either. CE_BUDGET (~50 ms) is what those sheets may cost together, so
+# that the iris workbook recalculates in about the issue's 50 ms.
+CE_BUDGET = 1.5e6
+CE_LANDSCAPE_SHARE = 0.8  # the landscape is kept when it leaves a fifth of the budget for the steps
+
+
+def ce_step_cost(n: int, params: int, model: str, classes: int) -> int:
+    """One step of a cross-entropy chain: per data row, logistic ~90 per parameter (each Loss_P
+    recomputes the logits inline) and 60 for the Loss; softmax ~40 per parameter and 20 per
+    cell of the 'Logits' sheet (C logits and their lse)."""
+    if model == "softmax":
+        return n * (40 * params + 20 * (classes + 1))
+    return n * (90 * params + 60)
+
+
+def ce_landscape_cost(n: int, model: str) -> int:
+    """The landscape's 441 cells, each a pass over the rows (logistic's stable form needs the
+    moved logits four times: ~45 per row; softmax's closed form ~20)."""
+    return LANDSCAPE_CELLS * n * (20 if model == "softmax" else 45)
+
+
+def _classifier_defaults(dataset: Dataset, options: dict, open_: list[str]) -> dict:
+    """sized_defaults for a classifier: the landscape if it fits the budget's larger part, then
+    the 'All steps' rows that fit what is left (at least 10, at most 100); the race's four
+    lanes only if 100 steps each still fit, which a classifier's row-by-row losses rarely
+    allow. What is left out or shortened gets a warning saying how to ask for it."""
+    n, C, model = dataset.n, len(dataset.classes), dataset.model
+    names = param_names(dataset.k, model, C)
+    step = ce_step_cost(n, len(names), model, C)
+    left = CE_BUDGET
+    if "landscape" in open_:
+        grid = ce_landscape_cost(n, model)
+        if grid > CE_LANDSCAPE_SHARE * left:
+            options["landscape"] = ("none",)
+            warnings.warn(f"the loss landscape sheet is left out: its {LANDSCAPE_CELLS} cells each compute "
+                          f"cross-entropy over {n:,} rows, which would make every edit slow to recalculate; ask "
+                          f"for it with --landscape {names[0]},{names[dataset.k * (C if model == 'softmax' else 1)]}",
+                          stacklevel=4)
+        else:
+            left -= grid
+    if "unrolled" in open_:
+        rows = int(min(UNROLLED_ROWS, max(10, left // step)))
+        if rows < UNROLLED_ROWS:
+            warnings.warn(f"the 'All steps' sheet has {rows} rows, not {UNROLLED_ROWS}, so that recalculating "
+                          f"cross-entropy over {n:,} rows x {len(names)} parameters stays quick; choose with "
+                          f"--unrolled N", stacklevel=4)
+        options["unrolled"] = rows
+        left -= rows * step
+    if "compare" in open_:
+        if 4 * UNROLLED_ROWS * step > left:
+            options["compare"] = 0
+            warnings.warn(f"the 'Optimizers' sheet is left out: its four lanes of {UNROLLED_ROWS} cross-entropy "
+                          f"steps over {n:,} rows would make every edit slow to recalculate; ask for it with "
+                          f"--compare N", stacklevel=4)
+        else:
+            options["compare"] = UNROLLED_ROWS
     return options
 
 
@@ -193,8 +259,6 @@ def make(data: str | Path | None = None, out: str | Path | None = None, *,
         options["lr"] = models.suggest_lr(X, models.stable_lr_for(X, "gd", model=dataset.model))
         warnings.warn(f"lr = {options['lr']:g} for this classifier (safely below its stable limit); "
                       "choose another with --lr", stacklevel=2)
-    if dataset.classes:  # TEMPORARY: the derived sheets do not compute cross-entropy yet
-        options.update(unrolled=0, compare=0, landscape=("none",))
     settings = Settings(**sized_defaults(dataset, options))
     warn_if_unstable(dataset, settings)
     state = fresh_state(dataset, settings, settings.seed)

@@ -62,10 +62,17 @@ DEFAULT_WIDTH = 8.43  # the columns under the chart keep Excel's default width
 
 # --- default learning rates -------------------------------------------------------------------
 def default_lrs(X: np.ndarray, y: np.ndarray, settings) -> dict[str, float]:
-    """The race's learning rates when the settings leave them open (see the module's notes)."""
-    scale = max(1.0, float(np.max(np.abs(models.best_theta(X, y)))))
+    """The race's learning rates when the settings leave them open (see the module's notes).
+    A classifier has no least-squares answer to size RMSprop's and Adam's steps by: they take
+    0.05 (a twentieth of the unit the standardised inputs and the start's W, B are on), and
+    momentum half its limit from the cross-entropy's curvature bound (models.CURVATURE_SHARE)."""
+    share = models.CURVATURE_SHARE[settings.model]
+    if settings.model == "linear":
+        scale = max(1.0, float(np.max(np.abs(models.best_theta(X, y)))))
+    else:
+        scale = 1.0
     sign_like = models.round_below(0.05 * scale)
-    return {"gd": settings.lr, "momentum": models.round_below((1 + settings.beta) / models.curvature(X)),
+    return {"gd": settings.lr, "momentum": models.round_below((1 + settings.beta) / (share * models.curvature(X))),
             "rmsprop": sign_like, "adam": sign_like}
 
 
@@ -78,13 +85,19 @@ def learning_rates(X: np.ndarray, y: np.ndarray, settings) -> dict[str, float]:
 
 
 # --- where the cells are ------------------------------------------------------------------------
-def lanes(layout: Layout) -> dict[str, Chain]:
-    """Each optimizer's chain of columns, left to right with a blank column between."""
+def lanes(layout: Layout, sheet: str = "", n: int = 0, before: int = 0) -> dict[str, Chain]:
+    """Each optimizer's chain of columns, left to right with a blank column between. `sheet`
+    is the race's sheet; softmax: each lane's `n` steps have their blocks on the 'Logits'
+    sheet after the `before` steps of the 'All steps' sheet's (logits.py)."""
+    from . import logits
     out, left = {}, LANE_COL
+    block = logits.first_block(layout) + before * logits.block_width(layout)
     for o in NAMES:
         out[o] = Chain(layout, OPTIMIZERS[o], left=left, head=HEAD_ROW, lr=LR_NAMES[o],
-                       limit=xl_rowcol_to_cell(LIMIT_ROW, 1, True, True), fresh=True)
+                       limit=xl_rowcol_to_cell(LIMIT_ROW, 1, True, True), fresh=True, sheet=sheet,
+                       logits=block)
         left += len(out[o].columns) + 1
+        block += n * logits.block_width(layout)
     return out
 
 
@@ -106,23 +119,25 @@ def path_names(layout: Layout, sheet: str, n: int, pair: tuple[str, str]) -> dic
     return out
 
 
-def limit_formula() -> str:
+def limit_formula(layout: Layout) -> str:
+    from .unrolled import mean_square_y
     first = xl_rowcol_to_cell(HEAD_ROW + 1, 1, True, True)  # gd's Loss at step 0: the start
-    return f"={int(models.BLOWUP)}*MAX({first},SUMSQ(y)/ROWS(y))"
+    return f"={int(models.BLOWUP)}*MAX({first},{mean_square_y(layout)})"
 
 
 def race(X, y, settings, state, sums: stats.Sums | None = None) -> dict[str, Rows]:
     """Each lane's numbers: fresh state, its own lr, from the current parameters."""
-    st = stats.sums(X, y) if sums is None else sums
+    st = stats.sums(X, y) if sums is None and settings.model == "linear" else sums
     lrs = learning_rates(X, y, settings)
     return {o: rows(X, y, state.theta, lrs[o], settings.eps, settings.compare, settings.diff, OPTIMIZERS[o],
-                    settings.hyper, sums=st) for o in NAMES}
+                    settings.hyper, sums=st, model=settings.spec) for o in NAMES}
 
 
 # --- the sheet ----------------------------------------------------------------------------------
 def write(wb: Workbook, fmt, layout: Layout, dataset, settings, state, X: np.ndarray,
-          sums: stats.Sums | None = None) -> str:
-    """Write the sheet; returns its name."""
+          sums: stats.Sums | None = None) -> dict[str, tuple[Chain, Rows]]:
+    """Write the sheet; returns each lane's chain and numbers (softmax's 'Logits' sheet needs
+    them)."""
     t = texts(settings.lang)
     n = settings.compare
     lrs = learning_rates(X, dataset.y, settings)
@@ -132,13 +147,13 @@ def write(wb: Workbook, fmt, layout: Layout, dataset, settings, state, X: np.nda
     sheet = ws.get_name()
     ws.write_string(0, 0, t["compare_title"].format(n=n), fmt.title)
     _notes(wb, ws, [t["compare_note"].format(sheet=layout.sheet), t["compare_note2"].format(sheet=layout.sheet)])
-    _settings_block(ws, fmt, settings, lrs, runs, n, t)
+    _settings_block(ws, fmt, layout, settings, lrs, runs, n, t)
     for name, ref in lr_cells(sheet).items():
         wb.define_name(name, "=" + ref)
 
     count, loss = fmt.num("plain", "count"), fmt.num("plain", "loss")
     top = xl_rowcol_to_cell(HEAD_ROW + 1, 0, True, True)
-    chains = lanes(layout)
+    chains = lanes(layout, sheet, n, settings.unrolled)
     for i in range(n):
         row = HEAD_ROW + 1 + i
         ws.write_formula(row, 0, f"=ROW()-ROW({top})", count, float(i))
@@ -158,7 +173,7 @@ def write(wb: Workbook, fmt, layout: Layout, dataset, settings, state, X: np.nda
     # on paper: the settings, the table and the chart; the lanes are the working, on screen
     ws.print_area(0, 0, HEAD_ROW + n, LANE_COL - 2)
     _chart(wb, ws, sheet, n, t)
-    return sheet
+    return {o: (chains[o], runs[o]) for o in NAMES}
 
 
 def _notes(wb: Workbook, ws, notes: list[str]) -> None:
@@ -172,7 +187,7 @@ def _notes(wb: Workbook, ws, notes: list[str]) -> None:
         ws.set_row(i, row_height_pt(wrapped_lines(text, width_px)))
 
 
-def _settings_block(ws, fmt, settings, lrs: dict[str, float], runs: dict[str, Rows], n: int, t: dict) -> None:
+def _settings_block(ws, fmt, layout: Layout, settings, lrs: dict[str, float], runs: dict[str, Rows], n: int, t: dict) -> None:
     """Over the table: the optimizers' names, their learning rates (inputs), the Loss each
     has in the last row, and the divergence limit."""
     last = HEAD_ROW + n  # the table's last row (0-based)
@@ -189,7 +204,7 @@ def _settings_block(ws, fmt, settings, lrs: dict[str, float], runs: dict[str, Ro
     ws.write_string(LAST_ROW, 0, t["compare_last"].format(n=n - 1), fmt.label)
     ws.write_string(LIMIT_ROW, 0, t["unrolled_limit"], fmt.label)
     # a limit in the billions reads best as 2.0E+09 in a column of Loss values
-    ws.write_formula(LIMIT_ROW, 1, limit_formula(), fmt.num("formula", "small"), stored(runs["gd"].limit))
+    ws.write_formula(LIMIT_ROW, 1, limit_formula(layout), fmt.num("formula", "small"), stored(runs["gd"].limit))
 
 
 def _chart(wb: Workbook, ws, sheet: str, n: int, t: dict) -> None:

@@ -92,6 +92,12 @@ KO = {
     "landscape": "'{sheet}' 시트는 {p1}, {p2}에 따라 Loss가 어떻게 달라지는지 색으로 보여 주고, 지금 위치(◆), 정답(★), "
                  "출발점(○), 지나온 길(•)을 표시합니다.{others}",
     "landscape_others": " 다른 파라미터는 '{train}' 시트의 지금 값 그대로 둡니다.",
+    "landscape_ce": "'{sheet}' 시트는 {p1}, {p2}에 따라 Loss가 어떻게 달라지는지 색으로 보여 주고, 지금 위치(◆), "
+                    "출발점(○), 지나온 길(•)을 표시합니다. 교차 엔트로피에는 최소제곱 같은 정답이 없어서 정답(★) 표시는 "
+                    "없습니다.{others}",
+    "rows_ce": "이 시트들의 Loss는 '{train}' 시트처럼 데이터의 행마다 계산합니다 (교차 엔트로피는 합계 몇 개로 줄일 수 "
+               "없어서).{logits} 그래서 행과 파라미터가 많으면 스텝 수를 줄여 만듭니다.",
+    "rows_ce_logits": " 행마다의 z와 log-sum-exp는 '{sheet}' 시트에 있습니다.",
     "h_buttons": "버튼 (xlwings Lite)",
     "install": "버튼은 위의 복사·붙여넣기를 대신 해 줍니다. 설치(무료): Excel에서 홈 → 추가 기능(Add-ins) → 'xlwings Lite' "
                "검색 → 추가. 이 파일을 열고 xlwings Lite 작업창을 열면 워크북에 들어 있는 코드(main.py)가 실렸는지 확인할 수 "
@@ -209,6 +215,12 @@ EN = {
     "landscape": "The '{sheet}' sheet colours the Loss over {p1} and {p2} and marks the current point (◆), the answer "
                  "(★), the start (○) and the path taken (•).{others}",
     "landscape_others": " The other parameters keep their current values on the '{train}' sheet.",
+    "landscape_ce": "The '{sheet}' sheet colours the Loss over {p1} and {p2} and marks the current point (◆), the "
+                    "start (○) and the path taken (•). Cross-entropy has no least-squares answer, so there is no "
+                    "answer mark (★).{others}",
+    "rows_ce": "These sheets compute Loss row by row from the data, as the '{train}' sheet does (cross-entropy does not "
+               "reduce to a few sums).{logits} So with many rows and parameters they are built with fewer steps.",
+    "rows_ce_logits": " The rows' z and log-sum-exp are on the '{sheet}' sheet.",
     "h_buttons": "Buttons (xlwings Lite)",
     "install": "The buttons do the copy-paste above for you. Install (free): in Excel, Home → Add-ins → search "
                "'xlwings Lite' → Add. Open this file and the xlwings Lite task pane; the code stored in the workbook "
@@ -477,11 +489,15 @@ def paragraphs(layout: Layout, dataset, settings, state, X) -> list[tuple[str, s
     shown = pair(layout, settings)
     if shown:
         others = L["landscape_others"].format(train=layout.sheet) if k > 1 else ""
-        out.append(("p", L["landscape"].format(sheet=t["sheet_landscape"], p1=shown[0], p2=shown[1],
-                                               others=others)))
+        key = "landscape_ce" if layout.classifier else "landscape"
+        out.append(("p", L[key].format(sheet=t["sheet_landscape"], p1=shown[0], p2=shown[1], others=others)))
     if settings.compare:
         out.append(("p", L["race"].format(sheet=t["sheet_compare"], n=settings.compare)))
-    if settings.unrolled or settings.compare or shown:
+    if layout.classifier and (settings.unrolled or settings.compare or shown):
+        steps = layout.model == "softmax" and (settings.unrolled or settings.compare)
+        logits = L["rows_ce_logits"].format(sheet=t["sheet_logits"]) if steps else ""
+        out.append(("p", L["rows_ce"].format(train=layout.sheet, logits=logits)))
+    elif settings.unrolled or settings.compare or shown:
         out.append(("p", L["sums"].format(sheet=t["sheet_sums"], train=layout.sheet)))
     if settings.buttons == "lite":
         codes = [code for code, _, _ in acts]

@@ -59,11 +59,11 @@ def pair(layout: Layout, settings) -> tuple[str, str] | None:
     want = tuple(settings.landscape)
     if want == ("none",):
         return None
-    if not want:
-        return layout.params[0], "B"
+    if not want:  # the first weight and its output's bias: W and B, W_1 and B; softmax W_1_1 and B_1
+        return layout.params[0], layout.params[layout.k * layout.C]
     if len(want) != 2 or want[0] == want[1] or not all(p in layout.params for p in want):
         p = layout.params
-        names = ", ".join(p) if len(p) <= 6 else f"{p[0]}, {p[1]}, …, {p[-2]}, B"
+        names = ", ".join(p) if len(p) <= 6 else f"{p[0]}, {p[1]}, …, {p[-2]}, {p[-1]}"
         raise GradsheetError(f"--landscape takes two different parameters out of {names} (or none); "
                              f"got {','.join(want)!r}")
     return want[0], want[1]
@@ -94,6 +94,38 @@ def frame(X, y, state, idx: list[int]) -> tuple[np.ndarray, np.ndarray]:
         centre[a] = round(best[a] / q) * q + 0.0  # + 0.0: no −0 on the sheet
         span[a] = nice(max(1.1 * (far[a] + abs(centre[a] - best[a])), s))
     return centre, span
+
+
+def path_frame(state, idx: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """A classifier's (centre, span) per axis: cross-entropy has no least-squares answer to
+    centre on, so the frame centres on the middle of the start, the current point and the
+    history (rounded to a hundredth of the span), with a round span that holds them all and
+    some room around (at least 1: the start's W, B are drawn from −1 … 1)."""
+    points = [np.asarray(state.init)[idx], np.asarray(state.theta)[idx]]
+    if len(state.history):
+        points.append(np.asarray(state.history)[:, idx])
+    points = np.vstack(points)
+    low, high = points.min(axis=0), points.max(axis=0)
+    centre, span = np.empty(2), np.empty(2)
+    for a in range(2):
+        s = nice(max(1.0, 1.5 * (high[a] - low[a]) / 2))
+        q = s / 100
+        centre[a] = round((low[a] + high[a]) / 2 / q) * q + 0.0  # + 0.0: no −0 on the sheet
+        span[a] = nice(max(1.1 * max(high[a] - centre[a], centre[a] - low[a]), s))
+    return centre, span
+
+
+def classifier_losses(spec, X, y, theta, idx: list[int], across, down) -> np.ndarray:
+    """The cross-entropy at every grid cell [i down, j across], the other parameters at theta
+    (Model.loss; the cells compute the same from the training sheet's columns, see
+    classifier_formula)."""
+    out = np.empty((len(down), len(across)))
+    th = np.asarray(theta, dtype=float).copy()
+    for i, d in enumerate(down):
+        for j, a in enumerate(across):
+            th[idx[0]], th[idx[1]] = a, d
+            out[i, j] = spec.loss(X, y, th)
+    return out
 
 
 def axes(centre: np.ndarray, span: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -189,6 +221,35 @@ def loss_formula(layout: Layout, across: str, down: str) -> str:
     return f"=MAX(0,{QUAD.formula(ref)[1:]})/n_rows+({MEAN.formula(ref)[1:]})^2"
 
 
+def classifier_formula(layout: Layout, p: tuple[str, str], across: str, down: str) -> str:
+    """A classifier's Loss with the pair moved to the axis values, from the training sheet's
+    columns (the current z, p_c and Loss): each axis moves the logit of its output by
+    Δ = (axis − current)·x_j (a bias: without x_j).
+    Logistic: the stable row loss at z' = z + Δ_across + Δ_down (logits.logistic_loss).
+    Softmax: Loss' = Loss + mean(LN(1 + Σ p_c·(e^Δ_c − 1)) − Σ y_c·Δ_c) over the outputs moved,
+    the closed form of SoftmaxCE.nudged_losses for two moves at once, written with no
+    cancellation as LN(Σ_c e^(z_c − lse + Δ_c)) over every class (Δ_c = 0 for the classes not
+    moved; lse = ce + Σ y_c·z_c, the row's log-sum-exp): 1 − p_c loses the other classes when
+    p_c rounds to 1, and a p_c that underflows to 0 beside a large Δ_c loses its own term.
+    Exact while some class's new logit stays within ~745 of the row's current lse (the cell
+    would show #NUM! only for a grid that moves a row's dominant logit down past that)."""
+    from . import logits
+    moves: dict[int, list[str]] = {}
+    for q, axis in zip(p, (across, down)):
+        i = layout.params.index(q)
+        j = layout.param_feature(i)
+        moves.setdefault(layout.param_class(i), []).append(
+            f"({axis}-{q})" + ("" if j is None else f"*{layout.features[j]}"))
+    if layout.model == "logistic":
+        return logits.logistic_loss("(z+" + "+".join(moves[0]) + ")")
+    deltas = {c: "+".join(m) if len(m) == 1 else "(" + "+".join(m) + ")" for c, m in moves.items()}
+    ys, zs = layout.targets, layout.per_class("z")
+    lse = "(ce+" + "+".join(f"{y}*{z}" for y, z in zip(ys, zs)) + ")"
+    mass = "+".join(f"EXP({z}-{lse}" + (f"+{deltas[c]})" if c in deltas else ")") for c, z in enumerate(zs))
+    linear = "".join(f"-({d})*{ys[c]}" for c, d in deltas.items())
+    return f"=Loss+SUMPRODUCT(LN({mass}){linear})/ROWS({ys[0]})"
+
+
 def history_range(layout: Layout, name: str) -> str:
     """Column `name` of the history table as an A1 range (conditional formats cannot use
     structured references), reaching past the table like the training sheet's Loss chart."""
@@ -229,6 +290,8 @@ def marker_formulas(layout: Layout, p: tuple[str, str], across: str, down: str,
         "start": f"=AND(ISNUMBER({f1}),{','.join(near(f1, f2))})",
         "path": along(h1, h2),
     }
+    if layout.classifier:  # no least-squares answer to mark
+        del out["best"]
     for o in RACE_MARKS if race else ():
         out[f"race_{o}"] = along(f"race_{p[0]}_{o}", f"race_{p[1]}_{o}")
     return out
@@ -240,20 +303,27 @@ def write(wb: Workbook, fmt, layout: Layout, dataset, settings, state, X: np.nda
     t = texts(settings.lang)
     p = pair(layout, settings)
     idx = [layout.params.index(q) for q in p]
-    st = stats.sums(X, dataset.y) if sums is None else sums
-    centre, span = frame(X, dataset.y, state, idx)
+    if layout.classifier:
+        centre, span = path_frame(state, idx)
+        L = classifier_losses(settings.spec, X, dataset.y, state.theta, idx, *axes(centre, span))
+    else:
+        st = stats.sums(X, dataset.y) if sums is None else sums
+        centre, span = frame(X, dataset.y, state, idx)
+        L = losses(st, state.theta, idx, *axes(centre, span))
     ws = wb.add_worksheet(t["sheet_landscape"])
     quick_formulas(ws)
     ws.write_string(0, 0, t["landscape_title"].format(p1=p[0], p2=p[1]), fmt.title)
     ws.write_string(1, 0, t["landscape_note"].format(p1=p[0], p2=p[1], sheet=layout.sheet), fmt.note)
-    ws.write_string(2, 0, t["landscape_markers"], fmt.note)
+    ws.write_string(2, 0, markers_note(layout, X, dataset.y, t), fmt.note)
     race = bool(settings.compare)
     if race:
         ws.write_string(3, 0, t["landscape_race_markers"].format(sheet=t["sheet_compare"]), fmt.note)
-    L = losses(st, state.theta, idx, *axes(centre, span))
-    _write_frame(ws, fmt, p, centre, span, log_grid(L)[1], t)
+    _write_frame(ws, fmt, p, centre, span, log_grid(L)[1], t, layout.classifier)
     _write_grids(wb, ws, fmt, layout, p, axes(centre, span), L, t)
-    _write_helpers(wb, ws, fmt, layout, st, state.theta, idx, t)
+    if layout.classifier:
+        _write_classifier_note(ws, fmt, layout, p, t)
+    else:
+        _write_helpers(wb, ws, fmt, layout, st, state.theta, idx, t)
     _markers(wb, ws, layout, p, settings if race else None)
     ws.set_column(0, 0, 20)
     ws.set_column(1, GRID, 7.5)
@@ -262,6 +332,27 @@ def write(wb: Workbook, fmt, layout: Layout, dataset, settings, state, X: np.nda
     ws.fit_to_pages(1, 0)  # printed one page wide
     ws.set_paper(9)  # A4
     ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+
+
+def markers_note(layout: Layout, X, y, t: dict) -> str:
+    """What the marks mean; a classifier's says there is no answer to mark (★), and what the
+    smallest Loss is where one exists (it is not a point of this grid in general)."""
+    if not layout.classifier:
+        return t["landscape_markers"]
+    best = models.best_classifier_loss(X, y, len(layout.classes))
+    words = t["landscape_best_none"] if best is None else t["landscape_best_some"].format(best=f"{best:.4g}")
+    return t["landscape_markers_ce"].format(best=words)
+
+
+def _write_classifier_note(ws, fmt, layout: Layout, p: tuple[str, str], t: dict) -> None:
+    """Under the grids: how the cells compute a classifier's Loss (no helper cells needed)."""
+    ws.write_string(HELP, 0, t["landscape_helpers_ce"].format(sheet=layout.sheet), fmt.section)
+    xs = []
+    for q in p:
+        j = layout.param_feature(layout.params.index(q))
+        xs.append("1" if j is None else layout.features[j])
+    ws.write_string(HELP + 1, 0, t[f"landscape_help_ce_{layout.model}"].format(
+        p1=p[0], p2=p[1], x1=xs[0], x2=xs[1]), fmt.note)
 
 
 def _write_helpers(wb: Workbook, ws, fmt, layout: Layout, st: stats.Sums, theta, idx: list[int], t: dict) -> None:
@@ -292,14 +383,15 @@ def _write_helpers(wb: Workbook, ws, fmt, layout: Layout, st: stats.Sums, theta,
             ws.write_formula(r, c, formula, number, stored(values[name]))
 
 
-def _write_frame(ws, fmt, p, centre, span, floor: float, t: dict) -> None:
+def _write_frame(ws, fmt, p, centre, span, floor: float, t: dict, classifier: bool = False) -> None:
     """The inputs centre and span (plain numbers an instructor may change), the step and
     the colour floor."""
     ws.write_string(INPUT_HEAD, 1, p[0], fmt.heading)
     ws.write_string(INPUT_HEAD, 2, p[1], fmt.heading)
     for row, key in ((CENTRE, "centre"), (SPAN, "span"), (STEP, "step"), (FLOOR, "floor")):
+        note = "landscape_centre_note_ce" if classifier and key == "centre" else f"landscape_{key}_note"
         ws.write_string(row, 0, t[f"landscape_{key}"], fmt.label)
-        ws.write_string(row, 3, t[f"landscape_{key}_note"], fmt.note)
+        ws.write_string(row, 3, t[note], fmt.note)
     for a in range(2):
         ws.write_number(CENTRE, 1 + a, float(centre[a]), fmt.input)
         ws.write_number(SPAN, 1 + a, float(span[a]), fmt.input)
@@ -332,7 +424,8 @@ def _write_grids(wb, ws, fmt, layout, p, axes_, L: np.ndarray, t: dict) -> None:
         b = xl_rowcol_to_cell(LOSS_AXIS + 1 + i, 0, col_abs=True)  # $A37
         for j in range(GRID):
             a = xl_rowcol_to_cell(LOSS_AXIS, 1 + j, row_abs=True)  # B$36
-            ws.write_formula(LOSS_AXIS + 1 + i, 1 + j, loss_formula(layout, a, b), loss_fmt,
+            text = classifier_formula(layout, p, a, b) if layout.classifier else loss_formula(layout, a, b)
+            ws.write_formula(LOSS_AXIS + 1 + i, 1 + j, text, loss_fmt,
                              stored(float(L[i, j])))
             ws.write_formula(COLOUR_AXIS + 1 + i, 1 + j,
                              f"=LOG10(MAX({xl_rowcol_to_cell(LOSS_AXIS + 1 + i, 1 + j)},{_abs(FLOOR, 1)}))",

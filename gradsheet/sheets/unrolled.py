@@ -77,34 +77,33 @@ def limit_of(y: np.ndarray, first_loss: float) -> float:
 def rows(X: np.ndarray, y: np.ndarray, theta: np.ndarray, lr: float, eps: float, n: int,
          diff: str = models.FORWARD, optimizer: Optimizer = GD, hyper: dict | None = None,
          slots: dict | None = None, t: int = 0, sums: stats.Sums | None = None,
-         limit: float | None = None) -> Rows:
+         limit: float | None = None, model: models.Model = models.LINEAR) -> Rows:
     """N course steps (2–6) from theta: the losses by the sums' quadratic (stats.py, the
     cells' own arithmetic), the slope as models.gradient takes it from them, the update by
     Optimizer.update; the guard as the cells have it. `slots`/`t`: the state to start from
-    (default zeros, 0: a fresh start)."""
-    st = stats.sums(X, y) if sums is None else sums
+    (default zeros, 0: a fresh start). A classifier (`model` not the linear one) takes its
+    losses row by row from the model spec, as its cells do (ClassifierLosses)."""
+    measure = _sums_measure(X, y, sums) if model is models.LINEAR else _spec_measure(X, y, model)
     hyper = {**HYPER_DEFAULTS, **(hyper or {})}
     k1 = len(theta)
     th = np.asarray(theta, dtype=float)
     state = {s: np.asarray((slots or {}).get(s, np.zeros(k1)), dtype=float) for s in optimizer.slots}
     out = {key: np.empty((n, k1)) for key in ("theta", "plus", "minus", "grad", "next")}
-    loss, Q, beta, u = np.empty(n), np.empty(n), np.empty(n), np.empty((n, k1 - 1))
+    loss = np.empty(n)
+    helpers: list[tuple] = []
     kept = {s: np.empty((n, k1)) for s in optimizer.slots}
     nxt_kept = {s: np.empty((n, k1)) for s in optimizer.slots}
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        first = stats.loss(st, stats.point(st, th))
-        limit = limit_of(y, first) if limit is None else limit
+        limit = limit_of(y, measure(th, eps)[0]) if limit is None else limit
         for i in range(n):
-            p = stats.point(st, th)
-            L = stats.loss(st, p)
-            plus = stats.nudged(st, p, eps)
+            L, plus, extra = measure(th, eps)
             if diff == models.CENTRAL:
-                out["minus"][i] = minus = stats.nudged(st, p, -eps)
+                out["minus"][i] = minus = measure(th, -eps)[1]
                 g = (plus - minus) / (2 * eps)  # models.gradient, central
             else:
                 g = (plus - L) / eps  # models.gradient, forward
             out["theta"][i], loss[i], out["plus"][i], out["grad"][i] = th, L, plus, g
-            u[i], Q[i], beta[i] = p.u, p.Q, p.beta
+            helpers.append(extra)
             for s in optimizer.slots:
                 kept[s][i] = state[s]
             nxt, nxt_state, _ = optimizer.update(th, g, state, t + i, lr, hyper)
@@ -114,9 +113,30 @@ def rows(X: np.ndarray, y: np.ndarray, theta: np.ndarray, lr: float, eps: float,
             out["next"][i] = th
             for s in optimizer.slots:
                 nxt_kept[s][i] = state[s]
+    u, Q, beta = (None, None, None) if model is not models.LINEAR or not n else \
+        (np.array([h[0] for h in helpers]), np.array([h[1] for h in helpers]), np.array([h[2] for h in helpers]))
     return Rows(out["theta"], loss, out["plus"], out["minus"] if diff == models.CENTRAL else None,
                 out["grad"], out["next"], limit, kept, nxt_kept,
                 t + np.arange(n, dtype=float) if optimizer.counts_updates else None, u, Q, beta)
+
+
+def _sums_measure(X, y, sums: stats.Sums | None):
+    """The linear model's Loss and Loss_P at theta (nudge e) from the sums' quadratic, and the
+    row's helper cells (S·w, Q, β)."""
+    st = stats.sums(X, y) if sums is None else sums
+
+    def measure(theta, e):
+        p = stats.point(st, theta)
+        return stats.loss(st, p), stats.nudged(st, p, e), (p.u, p.Q, p.beta)
+    return measure
+
+
+def _spec_measure(X, y, model: models.Model):
+    """A classifier's Loss and Loss_P at theta (nudge e), row by row from the data by the model
+    spec (the closed form Loss + mean(ln(1 + p·(e^d − 1)) − y·d) its cells compute too)."""
+    def measure(theta, e):
+        return model.loss(X, y, theta), model.nudged_losses(X, y, theta, e), ()
+    return measure
 
 
 # --- a chain of steps on a sheet ----------------------------------------------------------------
@@ -131,6 +151,8 @@ class Chain:
     lr: str = "lr"  # the learning rate's name in its formulas
     limit: str = xl_rowcol_to_cell(*LIMIT, True, True)
     fresh: bool = False  # True: the state starts at 0 (the race); False: at the training sheet's
+    sheet: str = ""  # the name of the sheet it stands on (softmax: its logits cells refer to it)
+    logits: int = 0  # softmax: the first column of its block on the logits sheet (logits.py)
 
     @cached_property
     def columns(self) -> list[str]:
@@ -145,7 +167,7 @@ class Chain:
         cols += [f"{s}_{q}" for s in opt.slots for q in p]
         cols += [f"next_{s}_{q}" for s in opt.slots for q in p]
         cols += [f"next_{q}" for q in p]
-        return cols + helper_names(self.layout.k)
+        return cols + ([] if self.layout.classifier else helper_names(self.layout.k))
 
     @cached_property
     def col(self) -> dict[str, int]:
@@ -162,7 +184,7 @@ class Chain:
         """Every formula of step i (0 = the start). Constants (a fresh state) are numbers."""
         lay, opt = self.layout, self.optimizer
         row = self.head + 2 + i  # Excel's row number
-        p, k = lay.params, lay.k
+        p = lay.params
         out: dict[str, str | float] = {}
         for name in p:
             out[name] = f"={name}" if i == 0 else f"={self.ref(f'next_{name}', row - 1)}"
@@ -179,6 +201,28 @@ class Chain:
                 out["t"] = f"={self.ref('t', row - 1)}+1"
             else:
                 out["t"] = 0.0 if self.fresh else "=t"
+        out.update(self.loss_formulas(row))
+        loss = self.ref("Loss", row)
+        for j, name in enumerate(p):
+            if lay.diff == models.CENTRAL:
+                out[f"grad_{name}"] = (f"=({self.ref(f'Loss_{name}', row)}-{self.ref(f'Lossm_{name}', row)})"
+                                       f"/(2*eps)")
+            else:
+                out[f"grad_{name}"] = f"=({self.ref(f'Loss_{name}', row)}-{loss})/eps"
+            ref = self.rule_refs(name, row)
+            for s in opt.slots:
+                out[f"next_{s}_{name}"] = guarded(loss, self.limit, ref[s], opt.next_slot[s].formula(ref))
+            out[f"next_{name}"] = guarded(loss, self.limit, ref["P"], opt.next_param.formula(ref))
+        return out
+
+    def loss_formulas(self, row: int) -> dict[str, str]:
+        """Loss, Loss_P (and Lossm_P) of Excel row `row`: from the sums' quadratic with its
+        helper cells (linear), or row by row from the data (classifiers, see logits.py)."""
+        if self.layout.classifier:
+            from . import logits
+            return logits.loss_formulas(self, row)
+        lay, k, p = self.layout, self.layout.k, self.layout.params
+        out = {}
         helpers = helper_names(k)
         w = self.span(p[0], p[-2], row) if k > 1 else self.ref(p[0], row)
         u = [self.ref(h, row) for h in helpers[:k]]
@@ -188,20 +232,11 @@ class Chain:
         out[helpers[k]] = stats.q_formula(k, w, self.span(helpers[0], helpers[k - 1], row) if k > 1 else u[0])
         out[helpers[k + 1]] = stats.beta_formula(k, w, self.ref("B", row))
         out["Loss"] = stats.loss_formula(Q, beta)
-        loss = self.ref("Loss", row)
         for j, name in enumerate(p):
             uj = u[j] if j < k else None
             out[f"Loss_{name}"] = stats.nudged_formula(k, j, Q, uj, beta)
             if lay.diff == models.CENTRAL:
                 out[f"Lossm_{name}"] = stats.nudged_formula(k, j, Q, uj, beta, "-")
-                out[f"grad_{name}"] = (f"=({self.ref(f'Loss_{name}', row)}-{self.ref(f'Lossm_{name}', row)})"
-                                       f"/(2*eps)")
-            else:
-                out[f"grad_{name}"] = f"=({self.ref(f'Loss_{name}', row)}-{loss})/eps"
-            ref = self.rule_refs(name, row)
-            for s in opt.slots:
-                out[f"next_{s}_{name}"] = guarded(loss, self.limit, ref[s], opt.next_slot[s].formula(ref))
-            out[f"next_{name}"] = guarded(loss, self.limit, ref["P"], opt.next_param.formula(ref))
         return out
 
     def rule_refs(self, name: str, row: int) -> dict[str, str]:
@@ -229,6 +264,8 @@ class Chain:
                 out[f"next_{s}_{name}"] = float(r.next_slots[s][i, p])
         if r.t is not None:
             out["t"] = float(r.t[i])
+        if lay.classifier:
+            return out
         helpers = helper_names(k)
         for j in range(k):
             out[helpers[j]] = float(r.u[i, j])
@@ -256,7 +293,7 @@ class Chain:
 # that use none of them (the project's rule): a formula whose functions are all classic ones
 # skips that scan, any other goes through XlsxWriter's own path, so the file is the same.
 CLASSIC = frozenset({"SUMPRODUCT", "MAX", "IF", "SQRT", "INDEX", "ROW", "ROWS", "SUMSQ", "LOG10", "AND",
-                     "ISNUMBER", "ROUND", "AVERAGE", "DEVSQ"})
+                     "ISNUMBER", "ROUND", "AVERAGE", "DEVSQ", "LN", "EXP", "ABS", "SUM"})
 _FUNCTION = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*)\(")
 
 
@@ -304,8 +341,11 @@ def number_kind(key: str) -> str:
 
 
 # --- the 'All steps' sheet --------------------------------------------------------------------
-def chain_of(layout: Layout) -> Chain:
-    return Chain(layout, OPTIMIZERS[layout.optimizer], left=1, head=HEAD_ROW)
+def chain_of(layout: Layout, sheet: str = "") -> Chain:
+    """The table's chain; `sheet` is its sheet's name (softmax's logits cells refer to it)."""
+    from . import logits
+    return Chain(layout, OPTIMIZERS[layout.optimizer], left=1, head=HEAD_ROW, sheet=sheet,
+                 logits=logits.first_block(layout))
 
 
 def columns(layout: Layout) -> list[str]:
@@ -329,21 +369,31 @@ def row_values(layout: Layout, r: Rows, i: int) -> dict[str, float]:
 
 def limit_formula(layout: Layout) -> str:
     first = xl_rowcol_to_cell(HEAD_ROW + 1, column_index(layout)["Loss"], True, True)
-    return f"={int(models.BLOWUP)}*MAX({first},SUMSQ(y)/ROWS(y))"
+    return f"={int(models.BLOWUP)}*MAX({first},{mean_square_y(layout)})"
+
+
+def mean_square_y(layout: Layout) -> str:
+    """mean(y²), the scale of models.loss_limit: SUMSQ(y)/ROWS(y). Softmax's y is the class
+    number 0 … C−1 (the engine's), on the sheet one-hot: Σ_c c²·SUM(y_c) / ROWS(y_1)."""
+    if layout.model != "softmax":
+        return "SUMSQ(y)/ROWS(y)"
+    ys = layout.targets
+    return "(" + "+".join(f"{c * c}*SUM({y})" for c, y in enumerate(ys) if c) + f")/ROWS({ys[0]})"
 
 
 def sheet_rows(X, y, settings, state, sums: stats.Sums | None = None) -> Rows:
     """The 'All steps' table's numbers: the workbook's optimizer from the current state."""
     return rows(X, y, state.theta, settings.lr, settings.eps, settings.unrolled, settings.diff,
-                OPTIMIZERS[settings.optimizer], settings.hyper, state.slots, state.t, sums)
+                OPTIMIZERS[settings.optimizer], settings.hyper, state.slots, state.t, sums, model=settings.spec)
 
 
 def write(wb: Workbook, fmt, layout: Layout, dataset, settings, state, X: np.ndarray,
-          sums: stats.Sums | None = None) -> None:
+          sums: stats.Sums | None = None) -> tuple[Chain, Rows]:
+    """Write the sheet; returns its chain and numbers (softmax's 'Logits' sheet needs them)."""
     t = texts(settings.lang)
     n = settings.unrolled
     r = sheet_rows(X, dataset.y, settings, state, sums)
-    chain = chain_of(layout)
+    chain = chain_of(layout, t["sheet_unrolled"])
     ws = wb.add_worksheet(t["sheet_unrolled"])
     quick_formulas(ws)
     name = ws.get_name()
@@ -352,13 +402,18 @@ def write(wb: Workbook, fmt, layout: Layout, dataset, settings, state, X: np.nda
     ws.write_string(2, 0, t["unrolled_note2"], fmt.note)
     ws.write_string(LIMIT[0], 0, t["unrolled_limit"], fmt.label)
     ws.write_formula(*LIMIT, limit_formula(layout), fmt.num("formula", "loss"), stored(r.limit))
-    ws.write_string(LIMIT[0], 2, t["unrolled_limit_note"], fmt.note)
+    limit_note = "unrolled_limit_note_softmax" if layout.model == "softmax" else "unrolled_limit_note"
+    ws.write_string(LIMIT[0], 2, t[limit_note], fmt.note)
     for row, key in zip(SETTINGS_ROWS, ("lr", "eps")):
         ws.write_string(row, 0, f"{key}  {t[key]}", fmt.label)
         ws.write_formula(row, 1, f"={key}", fmt.formula, getattr(settings, key))
         ws.write_string(row, 2, t["unrolled_settings_note"].format(sheet=layout.sheet), fmt.note)
-    ws.write_string(NOTE_ROW, 0, t["unrolled_optimizer_note"].format(
-        name=layout.optimizer, sheet=layout.sheet, sums=t["sheet_sums"]), fmt.note)
+    if layout.classifier:
+        where = t["unrolled_logits"].format(logits=t["sheet_logits"]) if layout.model == "softmax" else ""
+        note = t["unrolled_optimizer_note_ce"].format(name=layout.optimizer, sheet=layout.sheet, logits=where)
+    else:
+        note = t["unrolled_optimizer_note"].format(name=layout.optimizer, sheet=layout.sheet, sums=t["sheet_sums"])
+    ws.write_string(NOTE_ROW, 0, note, fmt.note)
 
     ws.write_formula(HEAD_ROW + 1, 0, row_formulas(layout, 0)["step"], fmt.num("plain", "count"), 0.0)
     for i in range(1, n):
@@ -374,6 +429,7 @@ def write(wb: Workbook, fmt, layout: Layout, dataset, settings, state, X: np.nda
     ws.set_column(0, 0, 22)  # the step numbers, and the labels of lr and eps above them
     ws.set_column(1, len(headers) - 1, 13)
     _charts(wb, ws, name, layout, n, len(headers) + 1, t)
+    return chain, r
 
 
 def _charts(wb: Workbook, ws, sheet: str, layout: Layout, n: int, anchor: int, t: dict) -> None:
@@ -389,7 +445,7 @@ def _charts(wb: Workbook, ws, sheet: str, layout: Layout, n: int, anchor: int, t
     loss.set_legend({"none": True})
     ws.insert_chart(HEAD_ROW, anchor, loss, {"x_scale": 1.2, "y_scale": 1.1})
 
-    params = layout.params[:-1][:MAX_PARAM_SERIES - 1] + ["B"]
+    params = layout.params[:-1][:MAX_PARAM_SERIES - 1] + layout.params[-1:]  # B (softmax: B_C)
     chart = wb.add_chart({"type": "scatter", "subtype": "straight"})
     for q in params:
         chart.add_series({"name": q, "categories": steps, "values": [sheet, first, col[q], last, col[q]]})

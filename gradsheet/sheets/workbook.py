@@ -147,19 +147,28 @@ def _write_xlsx(filename: str, dataset: Dataset, settings: Settings, state: Stat
 def _write_derived(wb, fmt, layout: Layout, dataset: Dataset, settings: Settings, state: State,
                    X: np.ndarray) -> None:
     """The sheets derived from the training sheet ('All steps', 'Optimizers', 'Landscape') and
-    the sums they all read (one 'Sums' sheet, formed once: see stats.py)."""
-    from . import compare, landscape, stats, unrolled
+    the sums they all read (one 'Sums' sheet, formed once: see stats.py). A classifier's
+    sheets compute cross-entropy row by row instead (logits.py); softmax's read the rows'
+    logits from a 'Logits' sheet."""
+    from . import compare, landscape, logits, stats, unrolled
     pair = landscape.pair(layout, settings)
     if not (settings.unrolled or settings.compare or pair):
         return
-    sums = stats.sums(X, dataset.y)
+    sums = None if layout.classifier else stats.sums(X, dataset.y)
+    chains = []
+    t = texts(settings.lang)
     if settings.unrolled:
-        unrolled.write(wb, fmt, layout, dataset, settings, state, X, sums)
+        chain, r = unrolled.write(wb, fmt, layout, dataset, settings, state, X, sums)
+        chains.append((t["sheet_unrolled"], chain, r, settings.unrolled))
     if settings.compare:
-        compare.write(wb, fmt, layout, dataset, settings, state, X, sums)
+        lanes = compare.write(wb, fmt, layout, dataset, settings, state, X, sums)
+        chains += [(f"{t['sheet_compare']} {o}", chain, r, settings.compare) for o, (chain, r) in lanes.items()]
     if pair:
         landscape.write(wb, fmt, layout, dataset, settings, state, X, sums)
-    stats.write(wb, fmt, layout, settings, sums)
+    if sums is not None:
+        stats.write(wb, fmt, layout, settings, sums)
+    if layout.model == "softmax" and chains:
+        logits.write(wb, fmt, layout, X, chains, settings.lang)
 
 
 def _write_meta(wb: xlsxwriter.Workbook, dataset: Dataset, settings: Settings) -> None:
