@@ -165,3 +165,42 @@ def test_gnumeric_calculates_classification_workbooks_like_the_reference(gnumeri
     confusion = openpyxl.load_workbook(out, data_only=True)[layout.sheet]
     counts = [[confusion.cell(r + 1, c + 1).value for c in range(c0, c1 + 1)] for r in range(r0, r1 + 1)]
     assert np.array_equal(np.array(counts, dtype=float), want["confusion"])
+
+
+@pytest.mark.parametrize("kind", ["logistic2", "softmax2"])
+def test_gnumeric_and_libreoffice_agree_on_every_derived_classifier_cell(gnumeric, libreoffice, tmp_path, kind):
+    """The classifier's derived sheets ('All steps', the race, the landscape, softmax's
+    'Logits') in both engines, with the training sheet's parameters 30× their start: every
+    number of every derived sheet agrees. (LibreOffice's are proven against the model in
+    test_classifier_derived.py.) Gnumeric would evaluate LN/EXP of a column inside a plain
+    SUMPRODUCT at one cell; the sheets enter those as array formulas."""
+    import classify_reference as ref
+    from test_edge_tables import error_cells
+    built = ref.build(kind, tmp_path, unrolled=8, compare=4)
+    layout = layout_for(built.dataset, built.settings, built.state)
+    theta = 30 * built.state.theta
+    edited, out = tmp_path / "edited.xlsx", tmp_path / "gnumeric.xlsx"
+    with_values(built.path, edited, sheet_xml(built.path, layout.sheet),
+                {layout.a1(P).replace("$", ""): v for P, v in zip(layout.params, theta)})
+    recalculate(gnumeric, edited, out)
+    theirs = openpyxl.load_workbook(out, data_only=True)
+    derived = [name for name in theirs.sheetnames if name not in (layout.sheet, "설명", "gradsheet")]
+    assert len(derived) >= 3, derived
+    with libreoffice.open(edited) as doc:
+        doc.recalc()
+        assert error_cells(doc) == []
+        compared = 0
+        for name in derived:
+            ws = theirs[name]
+            sheet = doc.model.Sheets.getByName(name)
+            for row in ws.iter_rows():
+                for c in row:
+                    if isinstance(c.value, (int, float)) and not isinstance(c.value, bool):
+                        mine = sheet.getCellByPosition(c.column - 1, c.row - 1).getValue()
+                        # slopes are differences of losses over eps (~1e-15·Loss/eps of rounding), and
+                        # RMSprop's and Adam's lanes divide them by their own small sizes step after
+                        # step: the two engines drift apart by ~1e-9 relative over a lane. The fault
+                        # this guards against (a column's function taken at one cell) is 25–120 %.
+                        assert c.value == pytest.approx(mine, rel=1e-6, abs=1e-9), f"{name}!{c.coordinate}"
+                        compared += 1
+        assert compared > 100

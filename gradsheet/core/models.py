@@ -25,7 +25,6 @@ BLOWUP = 1e6
 class Model:
     """What every model shares: the numerical derivative of its Loss."""
     name = ""
-    ARRAY_NUDGED = False  # whether excel_nudged_loss is an array formula ({=…})
 
     def loss(self, X: np.ndarray, y: np.ndarray, theta: np.ndarray) -> float:
         raise NotImplementedError
@@ -296,7 +295,7 @@ class LogisticBCE(Model):
     def nudged_losses(self, X: np.ndarray, y: np.ndarray, theta: np.ndarray, eps: float) -> np.ndarray:
         """Loss with P + eps. Moving z by d = eps·x_j (B: eps) changes a row's loss by exactly
         ln(1 + p·(e^d − 1)) − y·d, so Loss_P = Loss + mean of that (no overflow, no LN(0)).
-        Excel: {=Loss+SUM(LN(1+p*(EXP(eps*x_j)-1))-(eps*x_j)*y)/ROWS(y)} (see excel_nudged_ce)"""
+        Excel: see excel_nudged_ce"""
         z = self.logits(X, theta)
         p, base = self.probability(z), float(np.mean(self.row_losses(z, y)))
         columns = [X[:, j] for j in range(X.shape[1])] + [np.ones_like(y)]
@@ -309,7 +308,6 @@ class LogisticBCE(Model):
         return np.append(X.T @ r / y.size, r.sum() / y.size)
 
     EXCEL_LOSS = "=SUM(ce)/ROWS(ce)"
-    ARRAY_NUDGED = True  # excel_nudged_loss is an array formula
 
     def row_values(self, X: np.ndarray, y: np.ndarray, theta: np.ndarray) -> dict[str, np.ndarray]:
         """z, p, p_true (the probability given to the row's own class: p for class 1, 1 − p
@@ -389,7 +387,7 @@ class SoftmaxCE(Model):
     def nudged_losses(self, X: np.ndarray, y: np.ndarray, theta: np.ndarray, eps: float) -> np.ndarray:
         """Loss with P + eps. Moving z_c by d = eps·x_j (B_c: eps) changes a row's loss by exactly
         ln(1 + p_c·(e^d − 1)) − y_c·d.
-        Excel: {=Loss+SUM(LN(1+p_c*(EXP(eps*x_j)-1))-(eps*x_j)*y_c)/ROWS(y_c)} (see excel_nudged_ce)"""
+        Excel: see excel_nudged_ce"""
         z, Y = self.logits(X, theta), self.one_hot(y)
         P, base = self.probability(z), float(np.mean(self.row_losses(z, Y)))
         k = X.shape[1]
@@ -408,7 +406,6 @@ class SoftmaxCE(Model):
         return np.concatenate([(X.T @ R / n).T.ravel(), R.sum(axis=0) / n])
 
     EXCEL_LOSS = "=SUM(ce)/ROWS(ce)"
-    ARRAY_NUDGED = True  # excel_nudged_loss is an array formula
 
     def row_values(self, X: np.ndarray, y: np.ndarray, theta: np.ndarray) -> dict[str, np.ndarray]:
         """z_c, lse, p_c, p_true (Σ y_c·p_c), ce and pred (the class number 1…C of the largest z,
@@ -488,15 +485,13 @@ def _nudge(layout, p: int, sign: str) -> str:
 
 
 def excel_nudged_ce(layout, p: int, sign: str = "+") -> str:
-    """Loss_P of a classifier, the closed form of LogisticBCE/SoftmaxCE.nudged_losses, as an
-    array formula (written with Ctrl+Shift+Enter's braces): LN and EXP of whole columns must be
-    evaluated row by row, which SUMPRODUCT alone does in Excel and LibreOffice but Gnumeric
-    does not (it takes one cell of each column there).
-    {=Loss+SUM(LN(1+p_c*(EXP(eps*x_j)-1))-(eps*x_j)*y_c)/ROWS(y_c)}"""
+    """Loss_P of a classifier, the closed form of LogisticBCE/SoftmaxCE.nudged_losses:
+    =Loss+SUMPRODUCT(LN(1+p_c*(EXP(eps*x_j)-1))-(eps*x_j)*y_c)/ROWS(y_c)
+    (the writer enters it as an array formula: see sheets/formulas.write_cell)."""
     c = layout.param_class(p)
     pc, yc = layout.per_class("p")[c], layout.targets[c]
     d = _nudge(layout, p, sign)
-    return f"{{=Loss+SUM(LN(1+{pc}*(EXP({d})-1))-({d})*{yc})/ROWS({yc})}}"
+    return f"=Loss+SUMPRODUCT(LN(1+{pc}*(EXP({d})-1))-({d})*{yc})/ROWS({yc})"
 
 
 def excel_exact_ce(layout, p: int) -> str:

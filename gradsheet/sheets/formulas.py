@@ -11,8 +11,25 @@ LibreOffice and Google Sheets all calculate the same.
 
 from __future__ import annotations
 
+import re
+
 from ..core.a1 import xl_col_to_name
 from ..core.layout import Layout
+
+# A function of a column (LN, EXP, ABS, MAX of an array expression) inside SUMPRODUCT: Excel,
+# LibreOffice and Google Sheets evaluate it row by row, Gnumeric at one cell (implicit
+# intersection), silently. Entered as an array formula ({=…}) it is row by row everywhere.
+_ARRAY_INSIDE = re.compile(r"SUMPRODUCT\(.*\b(?:LN|EXP|ABS|MAX|MIN)\(")
+
+
+def write_cell(ws, row: int, col: int, formula: str, style, value) -> None:
+    """ws.write_formula, but a formula that needs array evaluation goes in as a one-cell
+    array formula (the same text, Ctrl+Shift+Enter's braces around it)."""
+    if _ARRAY_INSIDE.search(formula):
+        ws.write_array_formula(row, col, row, col, formula, style, value)
+    else:
+        ws.write_formula(row, col, formula, style, value)
+
 
 INIT = "=ROUND(RAND()*2-1,2)"  # settings.initial_theta draws from the same range
 DLOSS_DT = "=(Loss-prevLoss)/eps"  # the course's observation cell

@@ -35,6 +35,7 @@ from ..core.optimizers import Rule
 from ..core.texts import texts
 from ..core.layout import HISTORY_CHART_ROWS, Layout, quote_sheet
 from . import stats
+from .formulas import write_cell
 from .unrolled import quick_formulas, stored
 
 HALF = 10  # the grid runs from centre − HALF·step to centre + HALF·step
@@ -380,7 +381,7 @@ def _write_helpers(wb: Workbook, ws, fmt, layout: Layout, st: stats.Sums, theta,
         if isinstance(formula, float):
             ws.write_number(r, c, formula, number)
         else:
-            ws.write_formula(r, c, formula, number, stored(values[name]))
+            write_cell(ws, r, c, formula, number, stored(values[name]))
 
 
 def _write_frame(ws, fmt, p, centre, span, floor: float, t: dict, classifier: bool = False) -> None:
@@ -425,8 +426,7 @@ def _write_grids(wb, ws, fmt, layout, p, axes_, L: np.ndarray, t: dict) -> None:
         for j in range(GRID):
             a = xl_rowcol_to_cell(LOSS_AXIS, 1 + j, row_abs=True)  # B$36
             text = classifier_formula(layout, p, a, b) if layout.classifier else loss_formula(layout, a, b)
-            ws.write_formula(LOSS_AXIS + 1 + i, 1 + j, text, loss_fmt,
-                             stored(float(L[i, j])))
+            write_cell(ws, LOSS_AXIS + 1 + i, 1 + j, text, loss_fmt, stored(float(L[i, j])))
             ws.write_formula(COLOUR_AXIS + 1 + i, 1 + j,
                              f"=LOG10(MAX({xl_rowcol_to_cell(LOSS_AXIS + 1 + i, 1 + j)},{_abs(FLOOR, 1)}))",
                              log_fmt, stored(float(logs[i, j])))

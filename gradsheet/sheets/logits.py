@@ -39,6 +39,7 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from ..core import models
 from ..core.layout import Layout, quote_sheet
 from ..core.texts import texts
+from .formulas import write_cell
 
 TITLE_ROWS = 2  # title and one note
 LABEL_ROW = 2  # which chain and step a block is
@@ -203,6 +204,6 @@ def write(wb, fmt, layout: Layout, X: np.ndarray, chains: list[tuple[str, object
             first, last = xl_col_to_name(c0), xl_col_to_name(c0 + C - 1)
             for q in range(n):
                 zs = f"{first}${top + q + 1}:{last}${top + q + 1}"
-                ws.write_formula(top + q, c0 + C, f"=MAX({zs})+LN(SUMPRODUCT(EXP({zs}-MAX({zs}))))", data,
-                                 stored(float(lse[q])))
+                write_cell(ws, top + q, c0 + C, f"=MAX({zs})+LN(SUMPRODUCT(EXP({zs}-MAX({zs}))))", data,
+                           stored(float(lse[q])))
     ws.freeze_panes(top, k)

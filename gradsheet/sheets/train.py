@@ -239,10 +239,10 @@ def _write_params(ws, fmt, layout, state, values, t) -> dict[int, float]:
         ws.write_string(r, pc["name"], name, fmt.label)
         ws.write_number(r, pc["value"], float(state.theta[p]), fmt.num("input", "param"))
         ws.write_formula(r, pc["init"], formulas.INIT, f_param, float(state.init[p]))
-        nudged = _array_writer(ws) if model.ARRAY_NUDGED else ws.write_formula
-        nudged(r, pc["Loss"], model.excel_nudged_loss(layout, p), f_loss, float(values.nudged[p]))
+        formulas.write_cell(ws, r, pc["Loss"], model.excel_nudged_loss(layout, p), f_loss, float(values.nudged[p]))
         if "Lossm" in pc:
-            nudged(r, pc["Lossm"], model.excel_nudged_loss(layout, p, "-"), f_loss, float(values.nudged_minus[p]))
+            formulas.write_cell(ws, r, pc["Lossm"], model.excel_nudged_loss(layout, p, "-"), f_loss,
+                                float(values.nudged_minus[p]))
         ws.write_formula(r, pc["grad"], model.excel_grad(layout, p), f_slope, float(values.grad[p]))
         ws.write_number(r, pc["dLoss"], float(state.dloss[p]), fmt.num("paste", "slope"))
         ref = optimizer_refs(name, layout.slots)
@@ -264,11 +264,6 @@ def _write_params(ws, fmt, layout, state, values, t) -> dict[int, float]:
     wide = [(words[kind], layout.column_px(c)) for kind, c in pc.items() if kind != "name"]
     height = _lines_height(wide)
     return {head - 1: height} if height else {}
-
-
-def _array_writer(ws):
-    """write_formula's signature for a one-cell array formula ({=…})."""
-    return lambda r, c, formula, style, value: ws.write_array_formula(r, c, r, c, formula, style, value)
 
 
 def optimizer_refs(name: str, slots) -> dict[str, str]:

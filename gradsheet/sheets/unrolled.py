@@ -40,6 +40,7 @@ from ..core.optimizers import GD, HYPER_DEFAULTS, HYPER_NAMES, OPTIMIZERS, Optim
 from ..core.texts import texts
 from ..core.layout import Layout
 from . import stats
+from .formulas import write_cell
 from .looks import print_setup
 
 HEAD_ROW = 7  # the table's header row (0-based); the notes and the limit cell sit above it
@@ -284,8 +285,7 @@ class Chain:
                 if isinstance(formula, float):
                     ws.write_number(self.head + 1 + i, self.col[key], formula, styles[key])
                 else:
-                    ws.write_formula(self.head + 1 + i, self.col[key], formula, styles[key],
-                                     stored(values[key]))
+                    write_cell(ws, self.head + 1 + i, self.col[key], formula, styles[key], stored(values[key]))
 
 
 # XlsxWriter runs some thirty regular expressions over every formula to prefix Excel 365's
