@@ -57,15 +57,15 @@ def params_words(params: list[str], lang: str) -> str:
     return (GUIDE_KO if lang == "ko" else GUIDE_EN)["and"].join([", ".join(params[:-1]), params[-1]])
 
 
-def upstream(name: str, params: list[str], broken: set) -> str | None:
+def upstream(name: str, params: list[str], broken: set, roots: set = frozenset()) -> str | None:
     """The blank cell not right that an error in `name` comes from (h feeds Loss and Loss_P;
-    Loss and Loss_P feed grad_P)."""
+    Loss and Loss_P feed grad_P): the one broken at the root (its own error), else any."""
     kind = _kind(name)
     feeds = {"Loss": ["h"], "Loss_P": ["h"], "Lossm_P": ["h"]}.get(kind, [])
     if kind == "grad_P":
         p = name.split("_", 1)[1]
         feeds = ["Loss", f"Loss_{p}", f"Lossm_{p}", "h"]
-    return next((f for f in feeds if f in broken), None)
+    return next((f for f in feeds if f in roots), None) or next((f for f in feeds if f in broken), None)
 
 
 def knock_on(name: str, layout, lang: str, text: str, source: str | None) -> str:
@@ -133,15 +133,15 @@ def text_for(row, blank: list[str]) -> str:
     wrong = [(n, row.notes.get(n, "")) for n in blank if row.marks.get(n, "ok") != "ok"]
     if row.marks and not wrong:
         lines.append(T["all_ok"])
-    for name in blank:  # right formulas that show an error coming from another cell
-        if row.marks.get(name) == "ok" and row.notes.get(name):
-            lines.append("- " + row.notes[name])
     for name, note in wrong:
         if note:
             lines.append("- " + note)
             h = row.notes.get(f"hint:{name}")
             if h:
                 lines.append(T["hint"].format(hint=h))
+    for name in blank:  # right formulas that show an error coming from another cell
+        if row.marks.get(name) == "ok" and row.notes.get(name):
+            lines.append("- " + row.notes[name])
     return "\n".join(lines) + "\n"
 
 

@@ -31,7 +31,7 @@ import numpy as np
 
 from ..core import models
 from ..core.layout import Layout, param_names
-from ..core.optimizers import OPTIMIZERS
+from ..core.optimizers import DECAY_RATES, OPTIMIZERS
 from ..core.texts import texts
 from .engine import CellError, LibreOffice, _read
 from .exercise import KEY_FILE, read_key
@@ -292,7 +292,9 @@ class Grader:
                 raise Refused("not a readable workbook (it stopped the engine, which was restarted)") from None
             if isinstance(e, Refused):
                 raise
-            raise Refused(f"not a readable workbook (LibreOffice: {type(e).__name__})") from None
+            if any(c.__name__.startswith("com.sun.star.") for c in type(e).__mro__):  # the engine refused it
+                raise Refused(f"not a readable workbook (LibreOffice: {type(e).__name__})") from None
+            raise Refused(f"not graded: the grader failed ({type(e).__name__}: {e}); please report it") from None
         finally:
             timer.cancel()
             shutil.rmtree(scratch, ignore_errors=True)
@@ -369,7 +371,7 @@ class Grader:
         student's own cells gives a number: the student's own mistakes. (An error the correct
         formula would give too, because a cell it uses shows one, is a knock-on error.)"""
         return {name for name in self.blank
-                if any(isinstance(v, (CellError, str)) and np.isfinite(_own(expected[name][0], i))
+                if any(isinstance(v, (CellError, str)) and np.isfinite(_own(expected[name][0][0], i))
                        for i, v in enumerate(r.cells[name]))}
 
     def _perturb(self, places: Places, r: Reading, replaced: set[str], expected: dict) -> None:
@@ -381,18 +383,25 @@ class Grader:
             places.put(f"dLoss_d{name}", r.dloss[p] * 1.5 + 1.0)
         places.put("lr", r.lr * 1.5)
         places.put("eps", r.eps * 2)
+        for slot, values in r.slots.items():  # optimizer state: kept non-negative (Adam's sq)
+            for p, name in enumerate(self.params):
+                places.put(f"{slot}_{name}", abs(values[p]) * 1.5 + 0.1)
+        if OPTIMIZERS[self.settings["optimizer"]].counts_updates:
+            places.put("t", r.t + 1)
+        for h, value in r.hyper.items():  # decay rates stay in [0, 1); delta stays positive
+            places.put(h, (value + 1) / 2 if h in DECAY_RATES else value * 2)
         places.put("y", r.y + 0.5)
         for j, f in enumerate(places.layout.features):
             places.put(f, r.X[:, j] + 1.0)
         for name in replaced:
             n = len(r.cells[name])
-            places.put(name, [_own(expected[name][0], i) for i in range(n)], over_formulas=True)
+            places.put(name, [_own(expected[name][0][0], i) for i in range(n)], over_formulas=True)
 
     # --- the comparison ---
     def _expected(self, r: Reading) -> dict:
         """name -> (candidates, scale): what the correct formula gives on this reading's cells."""
         lin = models.LINEAR
-        params, k = self.params, self.k
+        params = self.params
         out = {}
         with np.errstate(all="ignore"):
             h_model = lin.predict(r.X, r.theta)
@@ -419,10 +428,9 @@ class Grader:
                     own, scale = (lp - loss_cell) / r.eps, (abs(lp) + abs(loss_cell)) / r.eps
                 out[f"grad_{name}"] = ([own, model_grad[p]], scale)
             opt = OPTIMIZERS[self.settings["optimizer"]]
-            nxt, _, _ = opt.update(r.theta, r.dloss, r.slots, int(r.t), r.lr, r.hyper)
+            nxt, _, _ = opt.update(r.theta, r.dloss, r.slots, r.t, r.lr, r.hyper)
             for p, name in enumerate(params):
                 out[f"next_{name}"] = ([nxt[p]], abs(r.theta[p]) + abs(r.lr * r.dloss[p]))
-        del k
         return out
 
     def _mark(self, first: Reading, second: Reading, layout: Layout, lang: str):
@@ -449,7 +457,7 @@ class Grader:
                 notes[f"hint:{name}"] = feedback.hint(name, layout, lang, words)
             elif notes[name]:  # ok, but it shows an error that comes from another cell
                 notes[name] = feedback.knock_on(name, layout, lang, notes[name],
-                                                feedback.upstream(name, self.params, broken))
+                                                feedback.upstream(name, self.params, broken, second.replaced))
         return marks, notes
 
     def _owner(self, meta: dict, r: Reading) -> str | None:
