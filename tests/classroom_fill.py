@@ -13,6 +13,7 @@ from gradsheet.sheets.train import optimizer_refs
 
 
 def layout_of(n: int, k: int, lang: str = "ko", optimizer: str = "gd") -> Layout:
+    """The exercise's training-sheet layout (its places, for typing formulas like a student)."""
     return Layout(n, k, texts(lang)["sheet_train"], optimizer=optimizer)
 
 

@@ -148,6 +148,10 @@ def test_grade_a_class(made, libreoffice):
     _zip_bomb(sub / "s008.xlsx")
     run = grade([sub], e.folder, tmp / "report.csv", lo=libreoffice)
     raw = (tmp / "report.csv").read_bytes()
+    from gradsheet.classroom.engine import LibreOffice
+    with LibreOffice() as second:  # two engines side by side: the same report, row for row
+        grade([sub], e.folder, tmp / "report2.csv", lo=[libreoffice, second])
+    assert (tmp / "report2.csv").read_bytes() == raw
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(raw.decode("utf-8-sig").splitlines()))
     assert rows[0] == ["id", "name", "file", "score", "max", "status", *BLANK8]
@@ -294,16 +298,17 @@ BLANK14 = ["h", "Loss", *[f"Loss_{p}" for p in ("W_1", "W_2", "W_3", "B")],
            *[f"grad_{p}" for p in ("W_1", "W_2", "W_3", "B")], *[f"next_{p}" for p in ("W_1", "W_2", "W_3", "B")]]
 
 
-@pytest.mark.parametrize("optimizer", ["gd", "adam"])
-def test_three_inputs_end_to_end(tmp_path, libreoffice, optimizer):
+@pytest.mark.parametrize("optimizer, lang", [("gd", "ko"), ("adam", "en")])
+def test_three_inputs_end_to_end(tmp_path, libreoffice, optimizer, lang):
     """A 3-input table (W_1 … W_3, B), with the course's step and with Adam: the report's columns
     follow the names, right work gets full marks, a wrong slope for W_2 costs one point."""
     (tmp_path / "r.csv").write_text("id,name\nA,에이\nB,비\n", encoding="utf-8")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a slow-lr warning on this small table is not the point
-        e = ex.make_exercise(_csv3(tmp_path / "t.csv"), tmp_path / "r.csv", tmp_path / "ex", optimizer=optimizer)
+        e = ex.make_exercise(_csv3(tmp_path / "t.csv"), tmp_path / "r.csv", tmp_path / "ex", optimizer=optimizer,
+                             lang=lang)
     assert e.blank == tuple(BLANK14)
-    L = layout_of(8, 3, optimizer=optimizer)
+    L = layout_of(8, 3, lang, optimizer)
     right = correct_formulas(L)
     sub = tmp_path / "sub"
     sub.mkdir()
@@ -316,3 +321,33 @@ def test_three_inputs_end_to_end(tmp_path, libreoffice, optimizer):
     wrong = ["ok"] * 14
     wrong[BLANK14.index("grad_W_2")] = "wrong"
     assert got["B"] == ["비", "B.ods", "13", "14", "ok", *wrong]
+    note = (tmp_path / "report-feedback" / "B.txt").read_text(encoding="utf-8")
+    at = f"{L.sheet}!{L.a1('grad_W_2').replace('$', '')}"
+    said = {"ko": f"- grad_W_2 ({at}): 값이 맞지 않습니다.", "en": f"- grad_W_2 ({at}): the value is not right."}
+    assert said[lang] in note.splitlines()  # in the workbook's language
+
+
+def test_grade_command_gives_every_file_a_row_and_exits_0(tmp_path, libreoffice):
+    """The command line as a teacher runs it: its own engine (the fixture only brings the
+    LibreOffice tests' skip rules), a folder with an untouched file, a broken one, one not on
+    the roster and one from another exercise; exit 0, a row each, English feedback."""
+    (tmp_path / "r.csv").write_text("id,name\nA,Ann\nB,Bo\nC,Cy\n", encoding="utf-8")
+    e = ex.make_exercise(None, tmp_path / "r.csv", tmp_path / "ex", lang="en")
+    other = ex.make_exercise(None, tmp_path / "r.csv", tmp_path / "other", lang="en", seed=7)
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    shutil.copy(e.folder / "A.xlsx", sub / "A.xlsx")  # handed in untouched: every blank missing
+    (sub / "B.xlsx").write_bytes(b"not a zip")
+    shutil.copy(e.folder / "A.xlsx", sub / "Z.xlsx")
+    shutil.copy(other.folder / "C.xlsx", sub / "C.xlsx")
+    result = CliRunner().invoke(main, ["grade", str(sub), "--key", str(e.folder), "-o", str(tmp_path / "rep.csv")])
+    assert result.exit_code == 0, result.output
+    head, got = _report(tmp_path / "rep.csv")
+    assert [r[:5] for r in got.values()] == [
+        ["Ann", "A.xlsx", "0", "8", "ok"],
+        ["Bo", "B.xlsx", "0", "8", "not a readable workbook (damaged zip: File is not a zip file)"],
+        ["Cy", "C.xlsx", "0", "8", "from another exercise (not made with this key)"],
+        ["", "Z.xlsx", "0", "8", "not on the roster; another student's workbook (made for A)"]]
+    assert got["A"][5:] == ["missing"] * 8 and got["Z"][5:] == ["missing"] * 8
+    assert "graded 4 submissions (0 full marks)" in result.output
+    assert (tmp_path / "rep-feedback" / "A.txt").read_text(encoding="utf-8").startswith("A Ann — A.xlsx: 0/8 points")
