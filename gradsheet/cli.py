@@ -342,7 +342,10 @@ exercise.params.extend(p for p in build.params if p.name in _SHARED)
               help="Folder for one feedback text per student.  [default: <report stem>-feedback]")
 @click.option("--timeout", type=click.FloatRange(min=1), default=60, show_default=True,
               help="Seconds per submission before the engine is restarted and the file marked.")
-def grade(submissions, key_dir, report, feedback_dir, timeout):
+@click.option("--engines", type=click.IntRange(min=1, max=8),
+              help="LibreOffices grading side by side.  [default: one per core, at most 2; "
+                   "one for fewer than 20 files]")
+def grade(submissions, key_dir, report, feedback_dir, timeout, engines):
     """Recalculate SUBMISSIONS (files or folders) in LibreOffice and grade every blank cell.
 
     The student is the file name's stem, as LMS downloads are named. Each blank cell is ok,
@@ -355,7 +358,7 @@ def grade(submissions, key_dir, report, feedback_dir, timeout):
     from .classroom.grade import grade as grade_all
     from .classroom.engine import LibreOfficeUnavailable
     try:
-        run = grade_all(submissions, key_dir, report, feedback_dir, timeout)
+        run = grade_all(submissions, key_dir, report, feedback_dir, timeout, engines=engines)
     except LibreOfficeUnavailable as e:
         raise GradsheetError(f"grading needs LibreOffice: {e}") from None
     graded = [r for r in run.rows if r.file]

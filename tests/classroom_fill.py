@@ -12,8 +12,9 @@ from gradsheet.core.texts import texts
 from gradsheet.sheets.train import optimizer_refs
 
 
-def layout_of(n: int, k: int, lang: str = "ko") -> Layout:
-    return Layout(n, k, texts(lang)["sheet_train"])
+def layout_of(n: int, k: int, lang: str = "ko", optimizer: str = "gd") -> Layout:
+    """The exercise's training-sheet layout (its places, for typing formulas like a student)."""
+    return Layout(n, k, texts(lang)["sheet_train"], optimizer=optimizer)
 
 
 def correct_formulas(layout: Layout) -> dict[str, list[str]]:
@@ -23,7 +24,8 @@ def correct_formulas(layout: Layout) -> dict[str, list[str]]:
     for p, name in enumerate(layout.params):
         out[f"Loss_{name}"] = [LINEAR.excel_nudged_loss(layout, p)]
         out[f"grad_{name}"] = [LINEAR.excel_grad(layout, p)]
-        out[f"next_{name}"] = [OPTIMIZERS["gd"].next_param.formula(optimizer_refs(name, ()))]
+        opt = OPTIMIZERS[layout.optimizer]
+        out[f"next_{name}"] = [opt.next_param.formula(optimizer_refs(name, opt.slots))]
     return out
 
 

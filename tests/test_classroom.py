@@ -148,6 +148,10 @@ def test_grade_a_class(made, libreoffice):
     _zip_bomb(sub / "s008.xlsx")
     run = grade([sub], e.folder, tmp / "report.csv", lo=libreoffice)
     raw = (tmp / "report.csv").read_bytes()
+    from gradsheet.classroom.engine import LibreOffice
+    with LibreOffice() as second:  # two engines side by side: the same report, row for row
+        grade([sub], e.folder, tmp / "report2.csv", lo=[libreoffice, second])
+    assert (tmp / "report2.csv").read_bytes() == raw
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(raw.decode("utf-8-sig").splitlines()))
     assert rows[0] == ["id", "name", "file", "score", "max", "status", *BLANK8]
@@ -236,3 +240,114 @@ def test_random_data_and_random_correct_solutions_get_full_marks(tmp_path_factor
     fill(libreoffice, e.files[0], sub / "A.xlsx", formulas, L, before_save=student_moves)
     run = grade([sub], e.folder, tmp / "report.csv", lo=libreoffice)
     assert run.rows[0].marks == {name: "ok" for name in BLANK8}, (pick, run.rows[0].notes)
+
+
+def _report(path: Path) -> tuple[list[str], dict[str, list[str]]]:
+    rows = list(csv.reader(path.read_bytes().decode("utf-8-sig").splitlines()))
+    return rows[0], {r[0]: r[1:] for r in rows[1:]}
+
+
+def test_one_mistake_costs_one_point_knock_on_errors_are_ok(made, libreoffice):
+    """h shows #VALUE! in one row: the right Loss, Loss_W, Loss_B built on it show the error too
+    and are ok (the correct formula on the student's own cells gives it); a wrong Loss or one
+    with its own error is still caught, on the second reading where h holds numbers."""
+    e, tmp = made
+    L = layout_of(6, 1)
+    right = correct_formulas(L)
+    broken_h = list(right["h"])
+    broken_h[2] = broken_h[2] + '+"a"'  # text in arithmetic: #VALUE! in the third row only
+    sub = tmp / "sub"
+    sub.mkdir()
+    src = lambda sid: e.folder / f"{sid}.xlsx"  # noqa: E731
+    fill(libreoffice, src("s001"), sub / "s001.xlsx", dict(right, h=broken_h), L)
+    fill(libreoffice, src("s002"), sub / "s002.xlsx", dict(right, h=broken_h, Loss=["=SUM(sqerr)/5"]), L)
+    fill(libreoffice, src("s003"), sub / "s003.xlsx", dict(right, h=broken_h, Loss=["=SUM(sqerr)/ROWS(sqerrr)"]), L)
+    fill(libreoffice, src("s004"), sub / "s004.xlsx", dict(right, h=["W*x"] * 6), L)  # h typed as text
+    run = grade([sub], e.folder, tmp / "report.csv", lo=libreoffice)
+    head, got = _report(tmp / "report.csv")
+    assert head == ["id", "name", "file", "score", "max", "status", *BLANK8]
+    ok = ["ok"] * 7
+    assert got["s001"][2:] == ["7", "8", "ok", "error", *ok]
+    assert got["s002"][2:] == ["6", "8", "ok", "error", "wrong", *ok[1:]]
+    # Loss's own #NAME?: error; grad_W, grad_B are right over it (knock-on: ok)
+    assert got["s003"][2:] == ["6", "8", "ok", "error", "error", *ok[1:]]
+    assert got["s004"][2:] == ["7", "8", "ok", "wrong", *ok]
+    notes = {p.stem: p.read_text(encoding="utf-8") for p in run.feedback}
+    said = [line for line in notes["s001"].splitlines() if line.startswith("- ")]
+    assert said[0] == "- h (학습!C6:C11): #VALUE! 오류가 납니다. 없는 이름이나 칸을 가리키는지, 숫자 대신 글자를 쓰지 않았는지 보세요."
+    assert said[1] == ("- Loss (학습!G6): 맞게 썼습니다. #VALUE! 오류는 h에서 이어진 것이라 감점하지 않았습니다. "
+                       "h를 고치면 숫자가 나옵니다.")
+    assert len(said) == 6 and all("h에서 이어진" in line for line in said[1:])  # Loss_W … grad_B too
+    said = [line for line in notes["s002"].splitlines() if line.startswith("- ")]
+    assert said[:2] == ["- h (학습!C6:C11): #VALUE! 오류가 납니다. 없는 이름이나 칸을 가리키는지, 숫자 대신 글자를 쓰지 않았는지 보세요.",
+                        "- Loss (학습!G6): 값이 맞지 않습니다."]
+    assert "grad_W (학습!J13): 맞게 썼습니다. #NUM! 오류는 h에서" in notes["s002"]  # the root, not Loss
+    assert "- h (학습!C6:C11): 수식이 아니라 글자입니다." in notes["s004"]
+    for text in notes.values():  # never an answer formula
+        assert "SUM(" not in text and "/eps" not in text and "W*" not in text
+
+
+def _csv3(path: Path) -> Path:
+    rows = [(1, 4, 2, 14.0), (2, 3, 5, 19.5), (3, 6, 1, 17.0), (4, 1, 3, 15.5),
+            (5, 5, 4, 26.0), (6, 2, 6, 25.5), (7, 7, 2, 28.0), (8, 4, 5, 31.5)]
+    path.write_text("x1,x2,x3,y\n" + "".join(",".join(map(str, r)) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+BLANK14 = ["h", "Loss", *[f"Loss_{p}" for p in ("W_1", "W_2", "W_3", "B")],
+           *[f"grad_{p}" for p in ("W_1", "W_2", "W_3", "B")], *[f"next_{p}" for p in ("W_1", "W_2", "W_3", "B")]]
+
+
+@pytest.mark.parametrize("optimizer, lang", [("gd", "ko"), ("adam", "en")])
+def test_three_inputs_end_to_end(tmp_path, libreoffice, optimizer, lang):
+    """A 3-input table (W_1 … W_3, B), with the course's step and with Adam: the report's columns
+    follow the names, right work gets full marks, a wrong slope for W_2 costs one point."""
+    (tmp_path / "r.csv").write_text("id,name\nA,에이\nB,비\n", encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a slow-lr warning on this small table is not the point
+        e = ex.make_exercise(_csv3(tmp_path / "t.csv"), tmp_path / "r.csv", tmp_path / "ex", optimizer=optimizer,
+                             lang=lang)
+    assert e.blank == tuple(BLANK14)
+    L = layout_of(8, 3, lang, optimizer)
+    right = correct_formulas(L)
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    fill(libreoffice, e.folder / "A.xlsx", sub / "A.xlsx", right, L)
+    fill(libreoffice, e.folder / "B.xlsx", sub / "B.ods", dict(right, grad_W_2=["=(Loss_W_2-Loss)/lr"]), L)
+    grade([sub], e.folder, tmp_path / "report.csv", lo=libreoffice)
+    head, got = _report(tmp_path / "report.csv")
+    assert head == ["id", "name", "file", "score", "max", "status", *BLANK14]
+    assert got["A"] == ["에이", "A.xlsx", "14", "14", "ok", *["ok"] * 14]
+    wrong = ["ok"] * 14
+    wrong[BLANK14.index("grad_W_2")] = "wrong"
+    assert got["B"] == ["비", "B.ods", "13", "14", "ok", *wrong]
+    note = (tmp_path / "report-feedback" / "B.txt").read_text(encoding="utf-8")
+    at = f"{L.sheet}!{L.a1('grad_W_2').replace('$', '')}"
+    said = {"ko": f"- grad_W_2 ({at}): 값이 맞지 않습니다.", "en": f"- grad_W_2 ({at}): the value is not right."}
+    assert said[lang] in note.splitlines()  # in the workbook's language
+
+
+def test_grade_command_gives_every_file_a_row_and_exits_0(tmp_path, libreoffice):
+    """The command line as a teacher runs it: its own engine (the fixture only brings the
+    LibreOffice tests' skip rules), a folder with an untouched file, a broken one, one not on
+    the roster and one from another exercise; exit 0, a row each, English feedback."""
+    (tmp_path / "r.csv").write_text("id,name\nA,Ann\nB,Bo\nC,Cy\n", encoding="utf-8")
+    e = ex.make_exercise(None, tmp_path / "r.csv", tmp_path / "ex", lang="en")
+    other = ex.make_exercise(None, tmp_path / "r.csv", tmp_path / "other", lang="en", seed=7)
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    shutil.copy(e.folder / "A.xlsx", sub / "A.xlsx")  # handed in untouched: every blank missing
+    (sub / "B.xlsx").write_bytes(b"not a zip")
+    shutil.copy(e.folder / "A.xlsx", sub / "Z.xlsx")
+    shutil.copy(other.folder / "C.xlsx", sub / "C.xlsx")
+    result = CliRunner().invoke(main, ["grade", str(sub), "--key", str(e.folder), "-o", str(tmp_path / "rep.csv")])
+    assert result.exit_code == 0, result.output
+    head, got = _report(tmp_path / "rep.csv")
+    assert [r[:5] for r in got.values()] == [
+        ["Ann", "A.xlsx", "0", "8", "ok"],
+        ["Bo", "B.xlsx", "0", "8", "not a readable workbook (damaged zip: File is not a zip file)"],
+        ["Cy", "C.xlsx", "0", "8", "from another exercise (not made with this key)"],
+        ["", "Z.xlsx", "0", "8", "not on the roster; another student's workbook (made for A)"]]
+    assert got["A"][5:] == ["missing"] * 8 and got["Z"][5:] == ["missing"] * 8
+    assert "graded 4 submissions (0 full marks)" in result.output
+    assert (tmp_path / "rep-feedback" / "A.txt").read_text(encoding="utf-8").startswith("A Ann — A.xlsx: 0/8 points")

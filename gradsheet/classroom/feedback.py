@@ -20,7 +20,8 @@ TEXTS = {
         "missing_rows": "{name} ({at}): {rows}행이 비어 있습니다. 모든 행에 수식을 쓰세요.",
         "constant": "{name} ({at}): 숫자를 직접 적었습니다 (W, B, lr, eps를 바꿔도 그대로입니다). 다른 칸을 가리키는 수식을 쓰세요.",
         "error": "{name} ({at}): {text} 오류가 납니다. 없는 이름이나 칸을 가리키는지, 숫자 대신 글자를 쓰지 않았는지 보세요.",
-        "error_from": "{name} ({at}): {text} 오류가 납니다. {source}의 오류가 이어진 것일 수 있습니다: 먼저 {source}를 고치세요.",
+        "knock_on": "{name} ({at}): 맞게 썼습니다. {text} 오류는 {source}에서 이어진 것이라 감점하지 않았습니다. {source}를 고치면 숫자가 나옵니다.",
+        "knock_on_any": "{name} ({at}): 맞게 썼습니다. {text} 오류는 이 칸이 쓰는 다른 칸에서 이어진 것이라 감점하지 않았습니다.",
         "wrong": "{name} ({at}): 값이 맞지 않습니다.",
         "wrong_rows": "{name} ({at}): {rows}행의 값이 맞지 않습니다.",
         "text": "{name} ({at}): 수식이 아니라 글자입니다. 수식은 = 로 시작합니다.",
@@ -38,7 +39,10 @@ TEXTS = {
                     "that refers to other cells.",
         "error": "{name} ({at}): shows {text}. Does it use a name or cell that does not exist, or text where a number "
                  "belongs?",
-        "error_from": "{name} ({at}): shows {text}. It may come from the error in {source}: fix {source} first.",
+        "knock_on": "{name} ({at}): written right. It shows {text} only because {source} does (no point lost); "
+                    "it will show a number once {source} is fixed.",
+        "knock_on_any": "{name} ({at}): written right. It shows {text} only because a cell it uses does (no point "
+                        "lost).",
         "wrong": "{name} ({at}): the value is not right.",
         "wrong_rows": "{name} ({at}): rows {rows} are not right.",
         "text": "{name} ({at}): text, not a formula. A formula starts with =.",
@@ -53,15 +57,22 @@ def params_words(params: list[str], lang: str) -> str:
     return (GUIDE_KO if lang == "ko" else GUIDE_EN)["and"].join([", ".join(params[:-1]), params[-1]])
 
 
-def upstream(name: str, params: list[str], marks: dict) -> str | None:
-    """The blank cell in error that an error in `name` may come from (h feeds Loss and Loss_P;
-    Loss and Loss_P feed grad_P)."""
+def upstream(name: str, params: list[str], broken: set, roots: set = frozenset()) -> str | None:
+    """The blank cell not right that an error in `name` comes from (h feeds Loss and Loss_P;
+    Loss and Loss_P feed grad_P): the one broken at the root (its own error), else any."""
     kind = _kind(name)
     feeds = {"Loss": ["h"], "Loss_P": ["h"], "Lossm_P": ["h"]}.get(kind, [])
     if kind == "grad_P":
         p = name.split("_", 1)[1]
         feeds = ["Loss", f"Loss_{p}", f"Lossm_{p}", "h"]
-    return next((f for f in feeds if marks.get(f) == "error"), None)
+    return next((f for f in feeds if f in roots), None) or next((f for f in feeds if f in broken), None)
+
+
+def knock_on(name: str, layout, lang: str, text: str, source: str | None) -> str:
+    """The note on a right cell that shows an error only because a cell it uses does."""
+    T = TEXTS[lang]
+    fmt = {"name": name, "at": where(name, layout), "text": text}
+    return T["knock_on"].format(source=source, **fmt) if source else T["knock_on_any"].format(**fmt)
 
 
 def _kind(name: str) -> str:
@@ -91,8 +102,8 @@ def combine(name: str, per_row: list[tuple[str, str]], cells: list, layout, lang
     errors = [d for m, d in per_row if m == "error"]
     if errors:
         return "error", T["error"].format(text=errors[0], **fmt)
-    if all(m == "ok" for m in marks):
-        return "ok", ""
+    if all(m == "ok" for m in marks):  # the note: the error a right formula shows (knock-on), if any
+        return "ok", next((d.split(":", 1)[1] for _, d in per_row if d.startswith("knock_on:")), "")
     filled = [m for m in marks if m != "missing"]
     if filled and all(m == "constant" for m in filled):
         return "constant", T["constant"].format(**fmt)
@@ -128,6 +139,9 @@ def text_for(row, blank: list[str]) -> str:
             h = row.notes.get(f"hint:{name}")
             if h:
                 lines.append(T["hint"].format(hint=h))
+    for name in blank:  # right formulas that show an error coming from another cell
+        if row.marks.get(name) == "ok" and row.notes.get(name):
+            lines.append("- " + row.notes[name])
     return "\n".join(lines) + "\n"
 
 
