@@ -31,6 +31,7 @@ from .a1 import xl_col_to_name, xl_rowcol_to_cell
 from .models import CENTRAL, FORWARD
 from .optimizers import HYPER_NAMES, OPTIMIZERS
 
+MAX_CHART_ROWS = 2000  # a chart shows at most this many data rows: more only slow the spreadsheet
 HISTORY_CHART_ROWS = 1000  # the Loss chart looks this far below the history rows it has
 TITLE_ROW, BUTTON_ROW, NOTE_ROW = 0, 1, 2
 TOP = 3  # first row of the data block's head and of the single cells

@@ -7,9 +7,10 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from ..core import boundary
-from ..core.layout import HISTORY_CHART_ROWS, Layout, quote_sheet
+from ..core.layout import HISTORY_CHART_ROWS, MAX_CHART_ROWS, Layout, quote_sheet
+from .class_map import MapLayout
+from .values import model_X
 
-MAX_CHART_ROWS = 2000  # a chart of more points only slows the spreadsheet down
 FIRST_SCREEN_BOTTOM_PX = 390  # the data chart ends above this (a laptop shows ~400 px of rows)
 LOSS_HEIGHT_PX = 260
 MAP_HEIGHT_PX = 320  # the class map's plot comes out about as tall as it is wide
@@ -89,8 +90,6 @@ def class_map_chart(wb: Workbook, layout: Layout, t: dict, dataset, settings):
     """Two inputs: the rows as points (x_1, x_2), one series per class, and the current decision
     boundary as live line segments (the helper sheet computes them from W and B, see
     class_map.py). The axes are fixed to the box the segments are clipped to."""
-    from .class_map import MapLayout  # (it imports this module)
-    from .workbook import model_X  # (it imports this module through train.py)
     m = MapLayout.of(layout, dataset.y, settings.lang)
     chart = wb.add_chart({"type": "scatter"})
     for c, name in enumerate(layout.classes):

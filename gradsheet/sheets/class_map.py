@@ -21,9 +21,8 @@ import numpy as np
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from ..core import boundary
-from ..core.layout import Layout, char_width_px, quote_sheet
+from ..core.layout import MAX_CHART_ROWS, Layout, char_width_px, quote_sheet
 from ..core.texts import texts
-from .charts import MAX_CHART_ROWS
 from .looks import print_setup, row_height_pt, wrapped_lines
 TITLE_ROW, NOTE_ROW, STEPS_ROW = 0, 1, 2
 BOX_TITLE = 4  # the box's title; its headings below, then x_1's and x_2's rows

@@ -42,7 +42,8 @@ from ..core.texts import texts
 from . import stats
 from ..core.layout import char_width_px
 from .looks import print_setup, row_height_pt, wrapped_lines
-from .unrolled import Chain, Rows, quick_formulas, rows, stored
+from .formulas import quick_formulas, stored
+from .unrolled import Chain, Rows, rows
 
 NAMES = tuple(OPTIMIZERS)  # gd, momentum, rmsprop, adam: the table's columns, in this order
 LR_NAMES = {o: f"lr_{o}" for o in NAMES}

@@ -11,6 +11,7 @@ LibreOffice and Google Sheets all calculate the same.
 
 from __future__ import annotations
 
+import math
 import re
 
 from ..core.a1 import xl_col_to_name
@@ -63,3 +64,32 @@ def scale_stats(layout: Layout, j: int, how: str) -> tuple[str, str]:
     if how == "standard":
         return f"=AVERAGE({rng})", f"=IF(STDEVP({rng})>0,STDEVP({rng}),1)"
     return f"=MIN({rng})", f"=IF(MAX({rng})-MIN({rng})>0,MAX({rng})-MIN({rng}),1)"
+
+
+def stored(v: float) -> float | str:
+    """A formula's stored value: the model's number, or #NUM! where it overflowed (only for
+    absurd data or lr, where the cell itself would show #NUM! too; "inf" is not valid xlsx)."""
+    return v if math.isfinite(v) else "#NUM!"
+
+
+# XlsxWriter runs some thirty regular expressions over every formula to prefix Excel 365's
+# dynamic-array functions (FILTER, LAMBDA, …). The derived sheets write ten thousand formulas
+# that use none of them (the project's rule): a formula whose functions are all classic ones
+# skips that scan, any other goes through XlsxWriter's own path, so the file is the same.
+CLASSIC = frozenset({"SUMPRODUCT", "MAX", "IF", "SQRT", "INDEX", "ROW", "ROWS", "SUMSQ", "LOG10", "AND",
+                     "ISNUMBER", "ROUND", "AVERAGE", "DEVSQ", "LN", "EXP", "ABS", "SUM"})
+_FUNCTION = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*)\(")
+
+
+def quick_formulas(ws) -> None:
+    """Let `ws` skip XlsxWriter's dynamic-function scan for formulas of CLASSIC functions.
+    A private method of XlsxWriter: where a version lacks it, formulas simply take the full path."""
+    full = getattr(ws, "_prepare_formula", None)
+    if full is None:
+        return
+
+    def prepare(formula, expand_future_functions=False):
+        if formula.startswith("=") and set(_FUNCTION.findall(formula)) <= CLASSIC:
+            return formula[1:]
+        return full(formula, expand_future_functions)
+    ws._prepare_formula = prepare

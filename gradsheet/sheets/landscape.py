@@ -35,8 +35,7 @@ from ..core.optimizers import Rule
 from ..core.texts import texts
 from ..core.layout import HISTORY_CHART_ROWS, Layout, quote_sheet
 from . import stats
-from .formulas import write_cell
-from .unrolled import quick_formulas, stored
+from .formulas import quick_formulas, stored, write_cell
 
 HALF = 10  # the grid runs from centre − HALF·step to centre + HALF·step
 GRID = 2 * HALF + 1

@@ -156,7 +156,7 @@ def columns_needed(layout: Layout, steps: int) -> int:
 
 def write(wb, fmt, layout: Layout, X: np.ndarray, chains: list[tuple[str, object, object, int]], lang: str) -> None:
     """The sheet: `chains` are (label, Chain, Rows, n) in the order of their blocks."""
-    from .unrolled import quick_formulas, stored
+    from .formulas import quick_formulas, stored
     t = texts(lang)
     spec = models.model_spec("softmax", layout.C)
     ws = wb.add_worksheet(sheet_name(layout))

@@ -196,7 +196,7 @@ def write(wb, fmt, layout, settings, st: Sums) -> None:
     sheets read through NAMES; `st` holds its numbers (the stored values)."""
     from ..core.texts import texts
     from .looks import print_setup
-    from .unrolled import quick_formulas
+    from .formulas import quick_formulas
     t = texts(settings.lang)
     k, cols = layout.k, layout.features + ["y"]
     ws = wb.add_worksheet(t["sheet_sums"])

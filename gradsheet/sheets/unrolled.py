@@ -40,7 +40,7 @@ from ..core.optimizers import GD, HYPER_DEFAULTS, HYPER_NAMES, OPTIMIZERS, Optim
 from ..core.texts import texts
 from ..core.layout import Layout
 from . import stats
-from .formulas import write_cell
+from .formulas import quick_formulas, stored, write_cell
 from .looks import print_setup
 
 HEAD_ROW = 7  # the table's header row (0-based); the notes and the limit cell sit above it
@@ -288,27 +288,6 @@ class Chain:
                     write_cell(ws, self.head + 1 + i, self.col[key], formula, styles[key], stored(values[key]))
 
 
-# XlsxWriter runs some thirty regular expressions over every formula to prefix Excel 365's
-# dynamic-array functions (FILTER, LAMBDA, …). The derived sheets write ten thousand formulas
-# that use none of them (the project's rule): a formula whose functions are all classic ones
-# skips that scan, any other goes through XlsxWriter's own path, so the file is the same.
-CLASSIC = frozenset({"SUMPRODUCT", "MAX", "IF", "SQRT", "INDEX", "ROW", "ROWS", "SUMSQ", "LOG10", "AND",
-                     "ISNUMBER", "ROUND", "AVERAGE", "DEVSQ", "LN", "EXP", "ABS", "SUM"})
-_FUNCTION = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*)\(")
-
-
-def quick_formulas(ws) -> None:
-    """Let `ws` skip XlsxWriter's dynamic-function scan for formulas of CLASSIC functions.
-    A private method of XlsxWriter: where a version lacks it, formulas simply take the full path."""
-    full = getattr(ws, "_prepare_formula", None)
-    if full is None:
-        return
-
-    def prepare(formula, expand_future_functions=False):
-        if formula.startswith("=") and set(_FUNCTION.findall(formula)) <= CLASSIC:
-            return formula[1:]
-        return full(formula, expand_future_functions)
-    ws._prepare_formula = prepare
 
 
 def helper_names(k: int) -> list[str]:
@@ -319,12 +298,6 @@ def helper_names(k: int) -> list[str]:
 def guarded(loss: str, limit: str, keep: str, update: str) -> str:
     """=IF(Loss>limit,<kept>,<update>): past the limit nothing moves any more."""
     return f"=IF({loss}>{limit},{keep},{update[1:]})"
-
-
-def stored(v: float) -> float | str:
-    """A formula's stored value: the model's number, or #NUM! where it overflowed (only for
-    absurd data or lr, where the cell itself would show #NUM! too; "inf" is not valid xlsx)."""
-    return v if math.isfinite(v) else "#NUM!"
 
 
 def number_kind(key: str) -> str:

@@ -9,7 +9,9 @@ import numpy as np
 from ..core import models
 from ..core.layout import param_names
 from ..core.optimizers import OPTIMIZERS
+from ..core.scaling import scale_columns
 from ..core.settings import Settings, State
+from ..data.dataset import Dataset
 
 
 @dataclass(frozen=True)
@@ -88,3 +90,8 @@ def with_blanks(v: SheetValues, X: np.ndarray, y: np.ndarray, settings: Settings
         return replace(v, rows={"h": h, "sqerr": r * r}, loss=loss, nudged=nudged, nudged_minus=minus,
                        grad=shown(grad, "grad"), dloss_dt=(loss - state.prev_loss) / settings.eps,
                        next=shown(v.next, "next"), exact=models.exact_from_residuals(X, r))
+
+
+def model_X(dataset: Dataset, settings: Settings) -> np.ndarray:
+    """The x the model learns from: the data's columns, rescaled when --scale asks for it."""
+    return scale_columns(dataset.X, settings.scale)[0] if settings.scale != "none" else dataset.X

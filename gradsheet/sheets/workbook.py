@@ -26,9 +26,8 @@ from ..core.layout import Layout
 from ..core.optimizers import HYPER_NAMES
 from ..excel.lite import file_mode
 from .looks import NUMBER
-from ..core.scaling import scale_columns
 from ..core.settings import RACE_LR_NAMES, Settings, State
-from .values import evaluate
+from .values import evaluate, model_X  # noqa: F401  (model_X: the callers' import)
 
 META_SHEET = "gradsheet"  # very hidden sheet: what the workbook was built with
 # Settings that live in cells a student may change (read back from there, not from META_SHEET).
@@ -82,11 +81,6 @@ class Formats:
         if key not in self._numbered:
             self._numbered[key] = self._add({**self.STYLES[style], "num_format": NUMBER[kind]})
         return self._numbered[key]
-
-
-def model_X(dataset: Dataset, settings: Settings) -> np.ndarray:
-    """The x the model learns from: the data's columns, rescaled when --scale asks for it."""
-    return scale_columns(dataset.X, settings.scale)[0] if settings.scale != "none" else dataset.X
 
 
 def layout_for(dataset: Dataset, settings: Settings, state: State) -> Layout:
