@@ -97,7 +97,7 @@ KO = {
                     "없습니다.{others}",
     "rows_ce": "이 시트들의 Loss는 '{train}' 시트처럼 데이터의 행마다 계산합니다 (교차 엔트로피는 합계 몇 개로 줄일 수 "
                "없어서).{logits} 그래서 행과 파라미터가 많으면 스텝 수를 줄여 만듭니다.",
-    "rows_ce_logits": " 행마다의 z와 log-sum-exp는 '{sheet}' 시트에 있습니다.",
+    "rows_ce_logits": " 행마다의 z와 log-sum-exp는 숨긴 '{sheet}' 시트에 있습니다 (시트 탭에서 숨기기 취소로 볼 수 있습니다).",
     "h_buttons": "버튼 (xlwings Lite)",
     "install": "버튼은 위의 복사·붙여넣기를 대신 해 줍니다. 설치(무료): Excel에서 홈 → 추가 기능(Add-ins) → 'xlwings Lite' "
                "검색 → 추가. 이 파일을 열고 xlwings Lite 작업창을 열면 워크북에 들어 있는 코드(main.py)가 실렸는지 확인할 수 "
@@ -220,7 +220,7 @@ EN = {
                     "answer mark (★).{others}",
     "rows_ce": "These sheets compute Loss row by row from the data, as the '{train}' sheet does (cross-entropy does not "
                "reduce to a few sums).{logits} So with many rows and parameters they are built with fewer steps.",
-    "rows_ce_logits": " The rows' z and log-sum-exp are on the '{sheet}' sheet.",
+    "rows_ce_logits": " The rows' z and log-sum-exp are on the hidden '{sheet}' sheet (unhide it from the sheet tabs).",
     "h_buttons": "Buttons (xlwings Lite)",
     "install": "The buttons do the copy-paste above for you. Install (free): in Excel, Home → Add-ins → search "
                "'xlwings Lite' → Add. Open this file and the xlwings Lite task pane; the code stored in the workbook "

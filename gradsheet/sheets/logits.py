@@ -165,6 +165,9 @@ def write(wb, fmt, layout: Layout, X: np.ndarray, chains: list[tuple[str, object
     head, top = head_row(layout), first_data_row(layout)
     ws.write_string(0, 0, t["logits_title"], fmt.title)
     ws.write_string(1, 0, t["logits_note"].format(sheet=layout.sheet), fmt.note)
+    # A helper of the 'All steps' sheet, as wide as steps × classes: hidden, so it neither clutters
+    # the tabs nor prints (formulas read a hidden sheet in every spreadsheet); unhide to look.
+    ws.hide()
     value, data = fmt.num("formula", "param"), fmt.num("formula", "data")
     train = quote_sheet(layout.sheet)
     for j, x in enumerate(layout.features):
