@@ -23,6 +23,9 @@ target). Then, with p_c = EXP(z_c − lse),
     Loss   = SUMPRODUCT(lse-(y_1*z_1+…+y_C*z_C))/ROWS(y_1)
     Loss_P = Loss + SUMPRODUCT(LN(1+p_c*(EXP(d)-1))-(d)*y_c)/ROWS(y_c)   (P = W_j_c or B_c)
 
+The cells holding LN or EXP of a column inside SUMPRODUCT are entered as one-cell array
+formulas (formulas.write_cell): Gnumeric evaluates them at one cell otherwise.
+
 Every cell stays a finite number for any finite parameters: EXP only sees numbers ≤ 0 or ±eps·x,
 LN only numbers ≥ 1 − p_c·(1 − e^−|d|) > 0.
 
