@@ -267,7 +267,21 @@ def _log1pexp_neg_abs(z: np.ndarray) -> np.ndarray:
     return np.log(1 + np.exp(-np.abs(z)))
 
 
-class LogisticBCE(Model):
+class CrossEntropy(Model):
+    """What both classifiers' sheets share: Loss is the mean of the ce column, Loss_P and the
+    exact slope have one Excel text each (excel_nudged_ce, excel_exact_ce)."""
+    EXCEL_LOSS = "=SUM(ce)/ROWS(ce)"
+
+    @staticmethod
+    def excel_nudged_loss(layout, p: int, sign: str = "+") -> str:
+        return excel_nudged_ce(layout, p, sign)
+
+    @staticmethod
+    def excel_exact_grad(layout, p: int) -> str:
+        return excel_exact_ce(layout, p)
+
+
+class LogisticBCE(CrossEntropy):
     """z = W·x + B, p = 1/(1 + e^−z), Loss = mean binary cross-entropy −[y ln p + (1−y) ln(1−p)]
     in the stable form ln(1 + e^−|z|) + max(z, 0) − y·z (natural log)."""
     name = "logistic"
@@ -307,8 +321,6 @@ class LogisticBCE(Model):
         r = self.probability(self.logits(X, theta)) - y
         return np.append(X.T @ r / y.size, r.sum() / y.size)
 
-    EXCEL_LOSS = "=SUM(ce)/ROWS(ce)"
-
     def row_values(self, X: np.ndarray, y: np.ndarray, theta: np.ndarray) -> dict[str, np.ndarray]:
         """z, p, p_true (the probability given to the row's own class: p for class 1, 1 − p
         for class 0, as p at (2y − 1)·z), ce and pred (1 when z ≥ 0, that is p ≥ 0.5)."""
@@ -326,16 +338,8 @@ class LogisticBCE(Model):
                 "ce": f"=LN(1+EXP(-ABS({z})))+MAX({z},0)-{y}*{z}",
                 "pred": f"=IF({z}>=0,1,0)"}
 
-    @staticmethod
-    def excel_nudged_loss(layout, p: int, sign: str = "+") -> str:
-        return excel_nudged_ce(layout, p, sign)
 
-    @staticmethod
-    def excel_exact_grad(layout, p: int) -> str:
-        return excel_exact_ce(layout, p)
-
-
-class SoftmaxCE(Model):
+class SoftmaxCE(CrossEntropy):
     """z_c = Σ_j W_j_c·x_j + B_c, p_c = e^z_c / Σ e^z, Loss = mean of −ln p of the true class,
     in the stable form max(z) + ln Σ e^(z − max z) − z_true (log-sum-exp with the row maximum).
     theta = [W_1_1 … W_k_1, W_1_2 … W_k_C, B_1 … B_C]: the weights class by class, then biases."""
@@ -405,8 +409,6 @@ class SoftmaxCE(Model):
         n = X.shape[0]
         return np.concatenate([(X.T @ R / n).T.ravel(), R.sum(axis=0) / n])
 
-    EXCEL_LOSS = "=SUM(ce)/ROWS(ce)"
-
     def row_values(self, X: np.ndarray, y: np.ndarray, theta: np.ndarray) -> dict[str, np.ndarray]:
         """z_c, lse, p_c, p_true (Σ y_c·p_c), ce and pred (the class number 1…C of the largest z,
         the first one on a tie, as MATCH finds it)."""
@@ -429,14 +431,6 @@ class SoftmaxCE(Model):
         return out | {"p_true": f"=SUMPRODUCT({y_row},{p_row})",
                       "ce": f"={lse}-SUMPRODUCT({y_row},{z_row})",
                       "pred": f"=MATCH({top},{z_row},0)"}
-
-    @staticmethod
-    def excel_nudged_loss(layout, p: int, sign: str = "+") -> str:
-        return excel_nudged_ce(layout, p, sign)
-
-    @staticmethod
-    def excel_exact_grad(layout, p: int) -> str:
-        return excel_exact_ce(layout, p)
 
 
 def predicted_class(model: Model, X: np.ndarray, theta: np.ndarray) -> np.ndarray:
@@ -489,9 +483,13 @@ def excel_nudged_ce(layout, p: int, sign: str = "+") -> str:
     =Loss+SUMPRODUCT(LN(1+p_c*(EXP(eps*x_j)-1))-(eps*x_j)*y_c)/ROWS(y_c)
     (the writer enters it as an array formula: see sheets/formulas.write_cell)."""
     c = layout.param_class(p)
-    pc, yc = layout.per_class("p")[c], layout.targets[c]
-    d = _nudge(layout, p, sign)
-    return f"=Loss+SUMPRODUCT(LN(1+{pc}*(EXP({d})-1))-({d})*{yc})/ROWS({yc})"
+    return nudged_ce_text("Loss", layout.per_class("p")[c], _nudge(layout, p, sign), layout.targets[c])
+
+
+def nudged_ce_text(loss: str, p: str, d: str, y: str) -> str:
+    """Loss with the logit of one class moved by d (an array) in closed form:
+    =Loss+SUMPRODUCT(LN(1+p*(EXP(d)-1))-(d)*y)/ROWS(y). The 'All steps' sheet uses it too."""
+    return f"={loss}+SUMPRODUCT(LN(1+{p}*(EXP({d})-1))-({d})*{y})/ROWS({y})"
 
 
 def excel_exact_ce(layout, p: int) -> str:

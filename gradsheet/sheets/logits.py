@@ -50,13 +50,6 @@ PARAM_TOP = 3  # the parameter copies start here; the headings follow them, then
 
 
 # --- the formulas of a chain's row -------------------------------------------------------------
-def nudged(loss: str, p: str, d: str, y: str) -> str:
-    """Loss with one parameter moved so that the logit of its class moves by d (an array):
-    =Loss+SUMPRODUCT(LN(1+p*(EXP(d)-1))-(d)*y)/ROWS(y), the closed form of
-    LogisticBCE/SoftmaxCE.nudged_losses."""
-    return f"={loss}+SUMPRODUCT(LN(1+{p}*(EXP({d})-1))-({d})*{y})/ROWS({y})"
-
-
 def shift(layout: Layout, p: int, sign: str) -> str:
     """d of parameter p: eps*x_j for a weight, eps for a bias (−eps… for Lossm)."""
     j = layout.param_feature(p)
@@ -109,7 +102,7 @@ def loss_formulas(chain, row: int) -> dict[str, str]:
         c = lay.param_class(p)
         for sign in signs:
             key = "Loss" if sign == "+" else "Lossm"
-            out[f"{key}_{name}"] = nudged(loss, prob[c], shift(lay, p, sign), ys[c])
+            out[f"{key}_{name}"] = models.nudged_ce_text(loss, prob[c], shift(lay, p, sign), ys[c])
     return out
 
 
