@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-OUT = Path(__file__).resolve().parent.parent / "templates" / "exam.csv"
+OUT = Path(__file__).resolve().parent.parent / "gradsheet" / "templates" / "exam.csv"
 
 
 def main() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-OUT = Path(__file__).resolve().parent.parent / "templates" / "housing.csv"
+OUT = Path(__file__).resolve().parent.parent / "gradsheet" / "templates" / "housing.csv"
 
 
 def main() -> None:

@@ -30,7 +30,7 @@ from gradsheet.data import presets  # noqa: E402
 from gradsheet.headless import run_file  # noqa: E402
 from gradsheet.sheets.workbook import layout_for  # noqa: E402
 
-IRIS = ROOT / "templates" / "iris.csv"
+IRIS = ROOT / "gradsheet" / "templates" / "iris.csv"
 BOOKS = {  # picture -> (data, make()'s options)
     "iris.png": (IRIS, {"scale": "standard", "lr": 0.1}),
     "iris-2d.png": (IRIS, {"features": "petal_length,petal_width", "scale": "standard", "lr": 0.1}),

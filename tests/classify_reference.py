@@ -89,7 +89,8 @@ def build(kind: str, folder, **options):
     """The four classification workbooks of the issue: logistic with 1 and 2 inputs, softmax
     with 2 and 4 inputs (iris)."""
     from pathlib import Path
-    templates = Path(__file__).resolve().parent.parent / "templates"
+    from gradsheet.data import presets
+    templates = presets.folder()  # the installed package's tables, as users get them
     out = Path(folder) / f"{kind}.xlsx"
     if kind == "logistic1":
         return make(one_input_csv(Path(folder) / "one.csv"), out, lr=0.5, **options)

@@ -30,7 +30,8 @@ from gradsheet.sheets.workbook import layout_for, model_X
 from libreoffice import _read
 from test_edge_tables import error_cells
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+from gradsheet.data import presets
+TEMPLATES = presets.folder()  # the installed package's tables
 U = 2.0 ** -53
 EXAM = dict(target="결과", model="logistic", classes="불합격,합격", scale="standard")
 CASES = {  # name -> (data, options)
