@@ -44,3 +44,20 @@ def test_every_file_of_the_package_is_installed():
     root = _installed_root()
     missing = [f for f in files if not (root / f).is_file()]
     assert not missing, f"not in the installed package at {root}: {missing}"
+
+
+def test_version_is_printed_and_written_into_the_workbook(tmp_path):
+    import json
+
+    import openpyxl
+    from click.testing import CliRunner
+
+    from gradsheet.build import make
+    from gradsheet.cli import main
+    printed = CliRunner().invoke(main, ["--version"])
+    assert printed.exit_code == 0 and printed.output.strip() == f"gradsheet, version {gradsheet.__version__}"
+    path = make(None, tmp_path / "lemonade.xlsx").path
+    wb = openpyxl.load_workbook(path, read_only=True)
+    meta = {k: json.loads(v) for k, v in wb["gradsheet"].iter_rows(values_only=True)}
+    wb.close()
+    assert meta["version"] == gradsheet.__version__

@@ -168,7 +168,7 @@ def _write_derived(wb, fmt, layout: Layout, dataset: Dataset, settings: Settings
 def _write_meta(wb: xlsxwriter.Workbook, dataset: Dataset, settings: Settings) -> None:
     """Key/value pairs the headless engine reads back to rewrite the workbook faithfully."""
     ws = wb.add_worksheet(META_SHEET)
-    meta = {"generator": "gradsheet", "format": FORMAT_VERSION, "dataset": dataset.name,
+    meta = {"generator": "gradsheet", "version": __version__, "format": FORMAT_VERSION, "dataset": dataset.name,
             **{k: v for k, v in asdict(settings).items() if k not in CELL_SETTINGS}}
     for r, (key, value) in enumerate(meta.items()):
         ws.write_string(r, 0, key)
