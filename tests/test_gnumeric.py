@@ -16,7 +16,6 @@ LibreOffice: Loss 2 %, Loss_P 6 %, grad_P and fd_error_P 4 %, exact_grad_P 6 %, 
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import zipfile
 
@@ -33,15 +32,6 @@ from gradsheet.excel import files
 from gradsheet.sheets.workbook import layout_for, model_X
 from reference import (KERAS_DEFAULTS, stored_names, SLOTS, assert_matches, assert_optimizer_cells, expected_names,
                        three_feature_csv)
-
-
-@pytest.fixture(scope="session")
-def gnumeric():
-    """Gnumeric's ssconvert; skipped where it is not installed (CI does not install it)."""
-    exe = shutil.which("ssconvert")
-    if exe is None:
-        pytest.skip("Gnumeric's ssconvert is not installed (apt-get install gnumeric)")
-    return exe
 
 
 STALE = -12345.678  # stored with every compared formula: a number no cell here calculates
