@@ -40,34 +40,16 @@ def gnumeric():
     return exe
 
 
-@pytest.fixture(scope="session")
-def _built_once(tmp_path_factory):
-    """Each shared test workbook is built once a session; tests get their own copy."""
-    from gradsheet.build import make
-    made = {}
-
-    def get(name):
-        if name not in made:
-            folder = tmp_path_factory.mktemp(f"built-{name}")
-            if name == "lemonade":
-                made[name] = make(None, folder / "lemonade.xlsx")
-            else:
-                made[name] = make(three_feature_csv(folder / "three.csv"), folder / "three.xlsx", lr=0.0005)
-        return made[name]
-    return get
-
-
 @pytest.fixture(params=["lemonade", "three"])
-def built(request, tmp_path, _built_once):
-    """The course workbook, and one of a 3-feature table (gradsheet.build.Built): a private copy
-    of the file (tests step and rewrite it) and of the objects, built once a session."""
-    import copy
-    import dataclasses
-    import shutil
-    original = _built_once(request.param)
-    path = tmp_path / original.path.name
-    shutil.copy2(original.path, path)
-    return dataclasses.replace(copy.deepcopy(original), path=path)
+def built(request, tmp_path):
+    """The course workbook, and one of a 3-feature table (gradsheet.build.Built): a private copy,
+    built once a session."""
+    from gradsheet.build import make
+    from shared_builds import built_copy
+    if request.param == "lemonade":
+        return built_copy("lemonade", tmp_path, lambda d: make(None, d / "lemonade.xlsx"))
+    return built_copy("three", tmp_path, lambda d: make(three_feature_csv(d / "three.csv"), d / "three.xlsx",
+                                                         lr=0.0005))
 
 
 def pytest_configure(config):

@@ -39,6 +39,7 @@ from gradsheet.excel import files
 from gradsheet.excel.lite import read_lite_parts
 from gradsheet.sheets.workbook import layout_for
 from libreoffice_grid import LibreOfficeGrid
+from shared_builds import built_copy
 from reference import (KERAS_DEFAULTS, SLOTS, TYPED_RTOL, assert_matches, assert_optimizer_cells,
                        course_actions, expected_names, hand_descent, hand_forward_slopes, keras_all,
                        loss_rounding, nudges, optimizer_drift, slope_sensitivity, three_feature_csv)
@@ -61,12 +62,14 @@ def cli(*args, code=0):
 
 
 def build(tmp_path, name, data="lemonade", **options):
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # none of these learning rates may be called unstable
-        if data == "lemonade":
-            return make(None, tmp_path / f"{name}.xlsx", optimizer=name, lr=LR[data][name], **options)
-        return make(three_feature_csv(tmp_path / "three.csv"), tmp_path / f"{name}-three.xlsx",
-                    optimizer=name, lr=LR[data][name], **options)
+    def make_into(folder):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # none of these learning rates may be called unstable
+            if data == "lemonade":
+                return make(None, folder / f"{name}.xlsx", optimizer=name, lr=LR[data][name], **options)
+            return make(three_feature_csv(folder / "three.csv"), folder / f"{name}-three.xlsx",
+                        optimizer=name, lr=LR[data][name], **options)
+    return built_copy(repr((name, data, sorted(options.items()))), tmp_path, make_into)
 
 
 def stored(path, names) -> dict:
