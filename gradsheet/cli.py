@@ -260,13 +260,16 @@ def set_(file, lr, eps, seed, out):
 @main.command()
 @click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False), default=".", show_default=True,
               help="Folder for the add-in files.")
-@click.option("--lang", type=click.Choice(["ko", "en"]), default="ko", show_default=True, help="Button labels.")
+@click.option("--lang", type=click.Choice(["ko", "en"]), default="ko", show_default=True,
+              help="Button labels and messages.")
 def addin(out_dir, lang):
     """Write the "GradSheet" ribbon add-ins for Excel desktop with local Python.
 
     One .xlam per button (one step, 10 steps, next action, reset), all on one "GradSheet"
-    tab, made from xlwings' own add-in template (its VBA untouched), each with the small
-    Python module it runs, and a myaddin.conf template that tells Excel which Python to use.
+    tab, made from xlwings' own add-in template (its VBA untouched), and a myaddin.conf
+    template that tells Excel which Python to use. The Python modules the buttons run are
+    installed with gradsheet, so the .xlam files work from any folder, Excel's AddIns folder
+    included. After upgrading xlwings, run this again: the add-ins are made for one version.
 
     \b
     Example:
@@ -274,16 +277,26 @@ def addin(out_dir, lang):
     """
     from pathlib import Path
 
-    from .excel.xlam import default_buttons, write_addins
+    from .core import messages
+    from .core.messages import Message
+    from .excel.xlam import default_buttons, made_with, old_modules, write_addins
+    messages.use(lang)
     folder = Path(out_dir)
     if folder.exists() and not folder.is_dir():
-        raise GradsheetError(f"not a folder: {folder}")
+        raise GradsheetError("addin.not_a_folder", path=folder)
+    buttons = default_buttons(lang)
+    stale = old_modules(folder, buttons) if folder.is_dir() else []
     try:
-        written = write_addins(folder, default_buttons(lang))
+        written = write_addins(folder, buttons, lang=lang)
     except OSError as e:
-        raise GradsheetError(f"cannot write add-ins to {folder}: {e.strerror}") from None
+        raise GradsheetError("addin.cannot_write", path=folder, reason=e.strerror) from None
     for path in written:
-        click.echo(f"wrote {path}")
+        click.echo(messages.say("addin.wrote", path=path))
+    for path in stale:
+        click.echo(messages.say("addin.removed", path=path))
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.warn(Message("addin.remake", version=made_with()))
 
 
 @main.command()

@@ -91,6 +91,32 @@ def test_parts_match_golden(lite_xlsx, part):
     assert got.startswith(b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n<')
 
 
+def task_panes(path) -> list[ET.Element]:
+    root = ET.fromstring(parts_of(path)[lite.TASKPANES])
+    return root.findall(f"{{{lite.NS_WETP}}}taskpane")
+
+
+def test_the_task_pane_opens_with_the_workbook(lite_xlsx):
+    """The one Lite pane is persisted visible: Office opens it with the workbook (asking the
+    user to trust, or to install, the add-in first), so the sheet buttons work at once.
+    Excel itself saved the panes of the reference workbooks with visibility "0" (NOTICE)."""
+    (pane,) = task_panes(lite_xlsx)
+    assert pane.get("visibility") in ("1", "true")  # xsd:boolean, as [MS-OWEXML] types it
+    assert pane.get("dockstate") == "right"
+    (ref,) = pane
+    rid = ref.get(f"{{{lite.NS_R}}}id")
+    rels = ET.fromstring(parts_of(lite_xlsx)[lite.TASKPANES_RELS])
+    assert [r.get("Target") for r in rels if r.get("Id") == rid] == ["webextension1.xml"]
+    # The manifest-dependent lever is not used (see lite.TASKPANE_VISIBLE's comment).
+    assert "Office.AutoShowTaskpaneWithDocument" not in lite.read_lite_parts(lite_xlsx)
+
+
+def test_a_gradsheet_workbook_opens_with_the_lite_pane(tmp_path):
+    from gradsheet.build import make
+    (pane,) = task_panes(make(None, tmp_path / "l.xlsx").path)
+    assert pane.get("visibility") == "1"
+
+
 def test_webextension_guid_is_a_braced_uppercase_uuid(lite_xlsx):
     guid = ET.fromstring(parts_of(lite_xlsx)[lite.WEBEXTENSION]).get("id")
     assert re.fullmatch(r"\{[0-9A-F]{8}-([0-9A-F]{4}-){3}[0-9A-F]{12}\}", guid)

@@ -61,6 +61,14 @@ KO: dict[str, str] = {
     # --- data ---
     # --- preset ---
     # --- addin ---
+    "addin.not_a_folder": "폴더가 아닙니다: {path}",
+    "addin.cannot_write": "{path}에 추가 기능을 쓸 수 없습니다: {reason}",
+    "addin.wrote": "작성함: {path}",
+    "addin.removed": "삭제함: {path} (이 모듈은 이제 gradsheet와 함께 설치됩니다)",
+    "addin.remake": "이 추가 기능은 xlwings {version}용으로 만들어졌습니다. xlwings를 업그레이드한 뒤에는 "
+                    "`gradsheet addin`으로 추가 기능을 다시 만드세요.",
+    "addin.description": "GradSheet 리본 단추 '{label}' (gradsheet {gradsheet}, xlwings {version} 추가 기능 "
+                         "템플릿). xlwings를 업그레이드한 뒤에는 `gradsheet addin`으로 다시 만드세요.",
     # --- classroom ---
 }
 
@@ -71,6 +79,15 @@ EN: dict[str, str] = {
     # --- data ---
     # --- preset ---
     # --- addin ---
+    "addin.not_a_folder": "not a folder: {path}",
+    "addin.cannot_write": "cannot write add-ins to {path}: {reason}",
+    "addin.wrote": "wrote {path}",
+    "addin.removed": "removed {path} (the module is now installed with gradsheet)",
+    "addin.remake": "these add-ins are made for xlwings {version}: after upgrading xlwings, make them "
+                    "again with `gradsheet addin`.",
+    "addin.description": "GradSheet ribbon button '{label}', made by gradsheet {gradsheet} from the add-in "
+                         "template of xlwings {version}. After upgrading xlwings, make it again with "
+                         "`gradsheet addin`.",
     # --- classroom ---
 }
 

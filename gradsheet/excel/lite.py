@@ -8,7 +8,8 @@ real Excel-saved Lite workbooks, see tests/golden/lite/NOTICE):
 
 * parts: ``xl/webextensions/taskpanes.xml`` (+ its .rels) and ``webextension1.xml``,
   a package relationship from ``_rels/.rels`` and two ``[Content_Types].xml``
-  overrides;
+  overrides; one deliberate difference: the task pane is persisted visible, so the
+  workbook opens with it (see ``TASKPANE_VISIBLE``);
 * each property value is the JSON encoding of the text, with ``/`` written as
   ``\\/`` and non-ASCII characters kept literal (that is Office's settings
   serialiser, not Python's default), then XML-escaped into the attribute.
@@ -94,9 +95,20 @@ RESERVED = ("main.py", "pyodideVersion", "addinVersion", "requirements.txt")
 # Characters XML 1.0 cannot carry even escaped (JSON already escaped < U+0020).
 _NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")
 
+# The workbook opens with the xlwings Lite pane showing, so its sheet buttons work without
+# hunting for the pane: the persisted pane is marked visible. Office's own documentation of this
+# part ("Automatically open a task pane with a document", Use Open XML to tag the document):
+# with visibility "1" the pane opens the first time the document is opened, the user is asked to
+# trust the add-in (offered to install it if it is missing) and it opens with the file from then
+# on; with "0", what Excel itself saved in the Lite workbooks behind tests/golden/lite, it does
+# not. The other lever, the property Office.AutoShowTaskpaneWithDocument, is honoured only for
+# an add-in whose manifest has a ShowTaskpane action with that TaskpaneId ([MS-OWEMXML]
+# ShowTaskpane); nothing public shows xlwings Lite's store manifest declaring one, so it is not
+# written. visibility is an xsd:boolean ([MS-OWEXML] taskpane); Excel writes 0/1.
+TASKPANE_VISIBLE = True
 _TASKPANES_XML = (
     XML_DECL + f'<wetp:taskpanes xmlns:wetp="{NS_WETP}">'
-    '<wetp:taskpane dockstate="right" visibility="0" width="438" row="3">'
+    f'<wetp:taskpane dockstate="right" visibility="{int(TASKPANE_VISIBLE)}" width="438" row="3">'
     f'<wetp:webextensionref xmlns:r="{NS_R}" r:id="rId1"/>'
     "</wetp:taskpane></wetp:taskpanes>"
 )
