@@ -1,6 +1,10 @@
 import os
 
-import pytest
+# xlwings' Book(json=...) engine needs a licence key; the noncommercial one is for tests only.
+# Set before any test module imports xlwings, whatever order the files are collected in.
+os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
+
+import pytest  # noqa: E402
 
 from reference import three_feature_csv
 
