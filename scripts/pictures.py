@@ -39,7 +39,6 @@ class Picture:
     """One picture: which workbook (data and make()'s options, or a preset), how many steps
     before the picture, which sheet, and which cells (a function of the built workbook)."""
     what: str
-    data: str | None = None  # a file under gradsheet/templates/, or None for lemonade
     preset: str | None = None
     options: dict = field(default_factory=dict)
     steps: int = 0
@@ -57,11 +56,11 @@ PICTURES: dict[str, Picture] = {
                         sheet="compare", area="race_screen"),
     "landscape.png": Picture("손실 지형 after 8 steps: the colour map with the path taken and the race's paths",
                              steps=8, sheet="landscape", area="landscape_map"),
-    "iris.png": Picture("iris, four inputs (softmax), after 200 steps: the first screen",
-                        data="iris.csv", options={"scale": "standard", "lr": 0.1}, steps=200),
-    "iris-2d.png": Picture("iris with petal length and width after 200 steps: the class chart and its boundaries",
-                           data="iris.csv", options={"features": "petal_length,petal_width", "scale": "standard",
-                                                     "lr": 0.1}, steps=200, area="chart_screen"),
+    "iris.png": Picture("the iris preset (softmax, four inputs) after 200 steps: the first screen",
+                        preset="iris", steps=200),
+    "iris-2d.png": Picture("the iris preset with --features petal_length,petal_width after 200 steps: the class "
+                           "chart and its boundaries", preset="iris",
+                           options={"features": "petal_length,petal_width"}, steps=200, area="chart_screen"),
     "exam.png": Picture("the exam preset (logistic) after 200 steps: the class chart and its boundary line",
                         preset="exam", steps=200, area="chart_screen"),
     "exercise.png": Picture("a classroom exercise workbook: the blank cells a student fills in",
@@ -146,8 +145,6 @@ def build(name: str, pic: Picture, folder: Path) -> Path:
     if pic.preset:  # as `gradsheet build --preset NAME` reads it
         options = {**presets.read(presets.find(pic.preset)), **options}
         data = options.pop("data")
-    elif pic.data:
-        data = presets.find("lemonade").parent / pic.data
     path = make(data, folder / name.replace(".png", ".xlsx"), **options).path
     if pic.steps:
         run_file(path, pic.steps)
