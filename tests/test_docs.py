@@ -120,16 +120,20 @@ def _bin_dir(tmp: Path) -> Path:
     return folder
 
 
-def _env(tmp: Path) -> dict[str, str]:
+def _env(tmp: Path, installing: bool = False) -> dict[str, str]:
     import gradsheet
     env = dict(os.environ)
+    env.update(COLUMNS="80", PYTHONUNBUFFERED="1", PYTHONIOENCODING="utf-8", NO_COLOR="1", TERM="dumb")
+    env.pop("GRADSHEET_UPDATE_DOCS", None)
+    if installing:  # the README's install: a fresh virtual environment, nothing of ours on its path
+        env.pop("PYTHONPATH", None)
+        env.pop("VIRTUAL_ENV", None)
+        return env
     env["PATH"] = f"{_bin_dir(tmp)}{os.pathsep}{env.get('PATH', '')}"
     # The console script imports the same gradsheet as these tests (the checkout's in a fast
     # loop run from it, the installed one in CI).
     env["PYTHONPATH"] = os.pathsep.join([str(Path(gradsheet.__file__).resolve().parent.parent),
                                          *filter(None, [env.get("PYTHONPATH")])])
-    env.update(COLUMNS="80", PYTHONUNBUFFERED="1", PYTHONIOENCODING="utf-8", NO_COLOR="1", TERM="dumb")
-    env.pop("GRADSHEET_UPDATE_DOCS", None)
     return env
 
 
@@ -150,9 +154,10 @@ def run_block(block: Block, tmp: Path) -> list[tuple[str, list[str], int]]:
     work = tmp / "work"
     work.mkdir()
     cmds = commands(block)
-    if any("pip install ." in c for c, _ in cmds):
+    installing = any("pip install ." in c for c, _ in cmds)
+    if installing:
         _checkout_copy(work)
-    env, done = _env(tmp), []
+    env, done = _env(tmp, installing), []
     for command, _ in cmds:
         proc = subprocess.run(["bash", "-c", command], cwd=work, env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True, timeout=900)
@@ -277,6 +282,30 @@ def test_reference_shows_every_command_help(lang):
     assert not missing, f"{rel(page)} lacks `gradsheet CMD --help` for: {missing}"
 
 
+# -- the student's cell addresses -----------------------------------------------------------
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_student_guide_addresses_are_the_course_workbooks(lang, tmp_path):
+    """The student's guide names where the course workbook keeps its cells: as a fresh build has them."""
+    import openpyxl
+
+    from gradsheet.build import make
+    wb = openpyxl.load_workbook(make(None, tmp_path / "lemonade.xlsx", lang=lang).path)
+    where = {n: d.attr_text.replace("$", "").replace("'", "").split(":")[0] for n, d in wb.defined_names.items()}
+    for ws in wb.worksheets:
+        where.update({t: f"{ws.title}!{ws.tables[t].ref.split(':')[0]}" for t in ws.tables})
+    rows = 0
+    for line in (DOCS / lang / "student.md").read_text(encoding="utf-8").split("\n"):
+        cells = line.split("|")
+        if line.startswith("|") and len(cells) > 3 and "!" in cells[2]:
+            names, places = re.findall(r"`(\w+)`", cells[1]), re.findall(r"`([^`]+)`", cells[2])
+            assert len(names) == len(places), line
+            for name, place in zip(names, places):
+                assert where.get(name) == place, f"docs/{lang}/student.md: {name} is at {where.get(name)}, not {place}"
+            rows += 1
+    assert rows >= 8
+
+
 # -- the named cells -------------------------------------------------------------------------
 
 PLACEHOLDERS = {"P": r"(?:W|B|W_\d+|B_\d+|W_\d+_\d+)", "j": r"\d+", "c": r"\d+", "opt": r"(?:gd|momentum|rmsprop|adam)"}
@@ -293,7 +322,9 @@ def documented_names(lang: str) -> set[str]:
 
 
 def _pattern(name: str) -> re.Pattern:
-    parts = [PLACEHOLDERS.get(part, re.escape(part)) for part in name.split("_")]
+    """`Loss_P` -> Loss_(W|B|W_1|…); `dLoss_dP` reads P after its d."""
+    parts = ["d" + PLACEHOLDERS["P"] if part == "dP" else PLACEHOLDERS.get(part, re.escape(part))
+             for part in name.split("_")]
     return re.compile("_".join(parts) + r"\Z")
 
 
@@ -392,6 +423,7 @@ def test_readme_links_resolve():
 def _pictures_module():
     spec = importlib.util.spec_from_file_location("pictures", ROOT / "scripts" / "pictures.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("pictures", module)  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
