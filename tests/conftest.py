@@ -61,6 +61,9 @@ def pytest_configure(config):
                                        "`pytest -m 'not libreoffice'` is the fast loop")
     config.addinivalue_line("markers", "gnumeric: needs Gnumeric's ssconvert (a second spreadsheet "
                                        "engine); skipped where it is not installed")
+    config.addinivalue_line("markers", "install: makes a virtual environment and pip-installs the checkout "
+                                       "from the package index (minutes; runs in CI or with "
+                                       "GRADSHEET_TEST_INSTALL=1)")
 
 
 def pytest_collection_modifyitems(items):
