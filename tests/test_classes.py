@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from test_dataset import refused  # the one-line refusal check, shared
+from test_dataset import english, refused, said  # noqa: F401  (english: autouse, messages in English)
 from gradsheet.core.errors import GradsheetError
 from gradsheet.data.dataset import MAX_CLASSES, Dataset, load
 from gradsheet.data.presets import find, read as read_preset
@@ -57,7 +57,7 @@ def test_a_text_target_chooses_logistic_by_itself(tmp_path, encoding):
     assert ds.X.tolist() == [[h, s] for h, s, _ in EXAM_ROWS]
     assert ds.classes == ("불합격", "합격") and ds.model == "logistic"  # first appearance
     assert ds.y.tolist() == [0, 1, 0, 1, 0]
-    assert ds.warnings == ("target '결과' holds 2 classes (불합격, 합격): logistic regression "
+    assert said(ds) == ("target '결과' holds 2 classes (불합격, 합격): logistic regression "
                            "(--model logistic), p is the probability of '합격' (--classes orders them)",)
 
 
@@ -66,7 +66,7 @@ def test_three_classes_choose_softmax(tmp_path):
     ds = load(write(tmp_path, "t.csv", text))
     assert ds.classes == ("virginica", "setosa", "versicolor") and ds.model == "softmax"
     assert ds.y.tolist() == [0, 1, 2, 1]
-    assert ds.warnings == ("target '품종' holds 3 classes (virginica, setosa, versicolor): "
+    assert said(ds) == ("target '품종' holds 3 classes (virginica, setosa, versicolor): "
                            "softmax regression (--model softmax)",)
 
 
@@ -77,7 +77,7 @@ def test_xlsx_string_cells_stripped_and_case_kept(tmp_path):
     assert labels_of(ds) == ["불합격", "합격", "불합격", "Pass", "pass"]
     assert ds.classes == ("불합격", "합격", "Pass", "pass") and ds.model == "softmax"
     # the stripping is silent; labels differing only in case are kept apart, and said so
-    assert ds.warnings[1:] == ("target '결과': labels 'Pass' and 'pass' differ only in letter "
+    assert said(ds)[1:] == ("target '결과': labels 'Pass' and 'pass' differ only in letter "
                                "case, so they are two classes",)
 
 
@@ -104,14 +104,14 @@ def test_classes_option_sets_the_order(tmp_path, classes):
     assert ds.classes == ("합격", "불합격") and ds.model == "logistic"
     assert ds.y.tolist() == [1, 0, 1, 0, 1]
     assert labels_of(ds) == labels_of(load(path))
-    assert "(합격, 불합격)" in ds.warnings[0]  # the notice shows the order used
+    assert "(합격, 불합격)" in said(ds)[0]  # the notice shows the order used
 
 
 def test_classes_with_an_explicit_model_say_nothing(tmp_path):
     ds = load(write(tmp_path, "t.csv", EXAM_TEXT), model="logistic", classes="합격,불합격")
-    assert ds.warnings == () and ds.classes == ("합격", "불합격")
+    assert said(ds) == () and ds.classes == ("합격", "불합격")
     ds = load(write(tmp_path, "t.csv", EXAM_TEXT), model="softmax")  # softmax takes 2 classes too
-    assert ds.model == "softmax" and ds.classes == ("불합격", "합격") and ds.warnings == ()
+    assert ds.model == "softmax" and ds.classes == ("불합격", "합격") and said(ds) == ()
 
 
 @settings(max_examples=100, deadline=None)
@@ -139,7 +139,7 @@ def test_numeric_zero_one_target_with_logistic(tmp_path):
     plain = load(path)  # no --model: a number, learned by linear regression
     assert plain.model == "linear" and plain.classes == () and plain.y.tolist() == [1, 0, 1, 0]
     ds = load(path, model="logistic")
-    assert ds.classes == ("0", "1") and ds.model == "logistic" and ds.warnings == ()
+    assert ds.classes == ("0", "1") and ds.model == "logistic" and said(ds) == ()
     assert ds.y.tolist() == [1, 0, 1, 0]  # the class index is the number
     flipped = load(path, model="logistic", classes="1,0")
     assert flipped.classes == ("1", "0") and flipped.y.tolist() == [0, 1, 0, 1]
@@ -188,7 +188,7 @@ def test_default_target_a_last_text_column_of_classes(tmp_path):
 def test_default_target_stays_the_last_numeric_column(tmp_path, text, why):
     ds = load(write(tmp_path, "t.csv", text))
     assert ds.target_name == "b" and ds.model == "linear", why
-    assert ds.warnings[-1].startswith("left out"), why
+    assert said(ds)[-1].startswith("left out"), why
 
 
 def test_default_target_with_a_model_asked_for(tmp_path):
@@ -323,7 +323,7 @@ def test_iris_preset_is_fishers_data():
     # without the preset's options the data file alone picks the same target and model
     alone = load(options["data"])
     assert (alone.target_name, alone.classes, alone.model) == ("species", ds.classes, "softmax")
-    assert alone.warnings == ("target 'species' holds 3 classes (setosa, versicolor, virginica): "
+    assert said(alone) == ("target 'species' holds 3 classes (setosa, versicolor, virginica): "
                               "softmax regression (--model softmax)",)
 
 
@@ -343,7 +343,7 @@ def test_exam_preset_loads_with_overlapping_classes():
     assert options["model"] == "logistic" and options["classes"] == ("불합격", "합격")
     ds = preset("exam")
     assert (ds.n, ds.k, ds.target_name) == (60, 2, "결과")
-    assert ds.feature_names == ("공부 시간", "모의고사 점수") and ds.warnings == ()
+    assert ds.feature_names == ("공부 시간", "모의고사 점수") and said(ds) == ()
     assert ds.classes == ("불합격", "합격") and ds.model == "logistic"
     passed, failed = ds.X[ds.y == 1], ds.X[ds.y == 0]
     assert 20 <= len(passed) <= 40

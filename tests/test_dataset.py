@@ -19,9 +19,25 @@ from hypothesis import strategies as st
 
 from gradsheet.data.dataset import (MAX_FEATURES, MAX_HEADING, MAX_ROWS, Dataset, as_cell_numbers, lemonade,
                                load)
+from gradsheet.core import messages
 from gradsheet.core.errors import GradsheetError
 
 LEMON = [(20, 40), (21, 42), (22, 44), (23, 46), (24, 48), (25, 50)]
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """The messages below are asserted in English (`--lang en`); Korean ones where said so.
+    The language in use is put back after each test."""
+    before = messages.current()
+    messages.use("en")
+    yield
+    messages.use(before)
+
+
+def said(ds: Dataset) -> tuple[str, ...]:
+    """The dataset's warnings as the lines the user reads (in the language in use)."""
+    return tuple(str(w) for w in ds.warnings)
 
 
 def write(tmp_path: Path, name: str, content: str | bytes, encoding: str = "utf-8") -> Path:
@@ -69,7 +85,7 @@ def check(ds: Dataset, features: tuple[str, ...], target: str, rows: list[tuple]
 def test_embedded_lemonade_and_load_none():
     for ds in (lemonade(), load()):
         check(ds, ("온도",), "판매량", LEMON)
-        assert ds.name == "lemonade" and ds.warnings == () and (ds.n, ds.k) == (6, 1)
+        assert ds.name == "lemonade" and said(ds) == () and (ds.n, ds.k) == (6, 1)
 
 
 @pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
@@ -137,7 +153,7 @@ def test_excel_sep_line(tmp_path):
     ds = load(write(tmp_path, "t.csv", "sep=;\r\na,b;c\r\n1;2\r\n3;4\r\n"))
     check(ds, ("a,b",), "c", [(1, 2), (3, 4)])
     # rows keep their file numbers: the refusal names file row 3
-    refused(write(tmp_path, "u.csv", "sep=;\r\na;b\r\n1,5;2\r\n"), "row 3", "'a'", "'1,5'")
+    refused(write(tmp_path, "u.csv", "sep=;\r\na;b\r\n1,5;2\r\n2.5;3\r\n"), "row 3", "'a'", "'1,5'")
 
 
 def test_empty_trailing_column_is_ignored(tmp_path):
@@ -192,10 +208,10 @@ def test_overlong_heading_is_cut_with_a_warning(tmp_path):
     path = write(tmp_path, "t.csv", f"{long1},{long2},y\n1,2,3\n")
     ds = load(path)
     assert ds.feature_names == (long1[:MAX_HEADING], long2[:MAX_HEADING])
-    assert len(ds.warnings) == 2
-    assert "온" * 20 in ds.warnings[0] and "300" in ds.warnings[0] and "255" in ds.warnings[0]
-    assert "x" * 20 in ds.warnings[1] and "40,000" in ds.warnings[1]
-    assert all(len(w.splitlines()) == 1 for w in ds.warnings)
+    assert len(said(ds)) == 2
+    assert "온" * 20 in said(ds)[0] and "300" in said(ds)[0] and "255" in said(ds)[0]
+    assert "x" * 20 in said(ds)[1] and "40,000" in said(ds)[1]
+    assert all(len(w.splitlines()) == 1 for w in said(ds))
     assert load(path, target=long1).target_name == long1[:MAX_HEADING]
 
 
@@ -220,8 +236,9 @@ def test_non_numeric_cell(tmp_path):
 
 
 # ("12%" was refused here before Excel's formatting was read: it is now 0.12, see below)
-@pytest.mark.parametrize("cell", ["1,5", "1_000", "0x10", "$3", "--1", "1e", "TRUE", "12%%", "%",
-                                  "1_0%", "$3%", "12 % 3"])
+# ("1,5" is a decimal comma and "$3" a currency sign now: see "Data a teacher really has" below)
+@pytest.mark.parametrize("cell", ["1_000", "0x10", "--1", "1e", "TRUE", "12%%", "%",
+                                  "1_0%", "$3%", "12 % 3", "3$", "약 3", "3 시간 반"])
 def test_other_non_numbers(tmp_path, cell):
     path = write(tmp_path, "t.csv", f'a;b\n1;2\n3;"{cell}"\n')
     refused(path, "row 3", "'b'", f"'{cell}'", "not a number")
@@ -390,8 +407,8 @@ def test_messages_stay_on_one_line_with_odd_headings(tmp_path):
     assert "'c\\u2028d'" in message
     # a column without numbers is left out, and the warning naming it stays on one line too
     ds = load(write(tmp_path, "u.csv", '"a\nb",c\u2028d,y\n1,"x\ny",3\n'))
-    assert ds.feature_names == ("a\nb",) and len(ds.warnings) == 1
-    assert "\n" not in ds.warnings[0] and "'c\\u2028d' ('x\\ny' in row 2)" in ds.warnings[0]
+    assert ds.feature_names == ("a\nb",) and len(said(ds)) == 1
+    assert "\n" not in said(ds)[0] and "'c\\u2028d' ('x\\ny' in row 2)" in said(ds)[0]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -402,7 +419,7 @@ def test_thousands_separators_quoted_with_comma_delimiter(tmp_path):
     text = '면적,가격\r\n84.9,"45,000"\r\n59.5," 1,234,567.25 "\r\n114,"-2,500"\r\n33,  "+1,000."\r\n'
     ds = load(write(tmp_path, "t.csv", text))
     check(ds, ("면적",), "가격", [(84.9, 45000), (59.5, 1234567.25), (114, -2500), (33, 1000)])
-    assert ds.warnings == ("column '가격': 4 numbers with thousands separators read as plain numbers "
+    assert said(ds) == ("column '가격': 4 numbers with thousands separators read as plain numbers "
                            "(e.g. '45,000' → 45000)",)
 
 
@@ -411,7 +428,7 @@ def test_thousands_separators_unquoted_with_semicolon_and_tab(tmp_path):
         text = f"면적{d}가격\n84{d}45,000\n60{d}999\n"
         ds = load(write(tmp_path, name, text))
         check(ds, ("면적",), "가격", [(84, 45000), (60, 999)])
-        assert ds.warnings == ("column '가격': 1 number with thousands separators read as a plain "
+        assert said(ds) == ("column '가격': 1 number with thousands separators read as a plain "
                                "number (e.g. '45,000' → 45000)",)
 
 
@@ -420,13 +437,22 @@ def test_unquoted_thousands_with_comma_delimiter_are_two_fields(tmp_path):
     refused(write(tmp_path, "t.csv", "면적,가격\n84,45,000\n"), "row 2 has 3 fields", "has 2")
 
 
-@pytest.mark.parametrize("cell", ["1,5", "1,00", "1,0000", "0,500", "12,34,567", ",000", "1,,000",
-                                  "1,000,00", "1.000,5", "1,000e3", "-,5"])
-def test_commas_that_are_not_groups_of_three_are_refused(tmp_path, cell):
-    # a decimal comma ("1,5") or an odd grouping could mean another number: never guessed
+@pytest.mark.parametrize("cell, value", [("1,5", 1.5), ("1,00", 1.0), ("1,0000", 1.0), ("0,500", 0.5),
+                                         ("-0,25", -0.25), (" 2,5 ", 2.5)])
+def test_a_decimal_comma_is_read_when_no_comma_could_group_thousands(tmp_path, cell, value):
+    # (these were refused before decimal commas were read: "1,5" cannot be a thousands group)
+    ds = load(write(tmp_path, "t.csv", f'a;b\n1;2\n3;{cell}\n'))
+    check(ds, ("a",), "b", [(1, 2), (3, value)])
+    assert said(ds) == (f"column 'b': 1 decimal comma read as a decimal point (e.g. '{cell.strip()}' → "
+                        f"{value:g})",)
+
+
+@pytest.mark.parametrize("cell", ["12,34,567", ",000", "1,,000", "1,000,00", "1.000,5", "1,000e3", "-,5"])
+def test_commas_that_are_neither_groups_of_three_nor_decimal_are_refused(tmp_path, cell):
+    # an odd grouping could mean another number: never guessed
     path = write(tmp_path, "t.csv", f'a;b\n1;2\n3;{cell}\n')
     message = refused(path, "row 3", "'b'", f"'{cell}'", "not a number")
-    assert "groups of three digits" in message and "1.5" in message
+    assert "groups of three digits" in message and "3,9" in message
 
 
 def test_percentages_are_fractions_as_excel_stores_them(tmp_path):
@@ -436,7 +462,7 @@ def test_percentages_are_fractions_as_excel_stores_them(tmp_path):
     assert 12.3 / 100 != 0.123
     check(ds, ("할인율",), "판매량", [(0.12, 10), (0.123, 20), (-0.03, 30), (0.005, 40),
                                   (10, 50), (1, 60)])
-    assert ds.warnings == (
+    assert said(ds) == (
         "column '할인율': 1 number with thousands separators read as a plain number "
         "(e.g. '1,000%' → 10); 6 percentages read as fractions, as Excel stores them "
         "(e.g. '12%' → 0.12)",)
@@ -446,11 +472,11 @@ def test_one_warning_line_per_converted_column(tmp_path):
     text = 'a,b,c,y\n"1,000",5%,1,"2,000"\n"3,000",7%,2,4\n'
     ds = load(write(tmp_path, "t.csv", text))
     check(ds, ("a", "b", "c"), "y", [(1000, 0.05, 1, 2000), (3000, 0.07, 2, 4)])
-    assert ds.warnings == (
+    assert said(ds) == (
         "column 'a': 2 numbers with thousands separators read as plain numbers (e.g. '1,000' → 1000)",
         "column 'b': 2 percentages read as fractions, as Excel stores them (e.g. '5%' → 0.05)",
         "column 'y': 1 number with thousands separators read as a plain number (e.g. '2,000' → 2000)")
-    assert load(write(tmp_path, "plain.csv", "a,y\n 1 , 2 \n3,4\n")).warnings == ()  # spaces: silent
+    assert said(load(write(tmp_path, "plain.csv", "a,y\n 1 , 2 \n3,4\n"))) == ()  # spaces: silent
 
 
 @pytest.mark.parametrize("cell, why", [("1e400%", "not a finite number"), ("nan%", "not a finite number"),
@@ -470,7 +496,7 @@ def test_cp949_excel_export_with_title_units_and_formatted_numbers(tmp_path):
             '힐스테이트,114.2,2024-03-02,"102,000"\r\n')
     ds = load(write(tmp_path, "시세.csv", text, "cp949"))
     check(ds, ("면적",), "매매가(만원)", [(84.9, 45000), (59.5, 31500), (114.2, 102000)])
-    assert ds.warnings == (
+    assert said(ds) == (
         "row 1 ('2024년 아파트 시세') looks like a title above the headings: skipped",
         "row 3 ('(㎡)', '(만원)') looks like units under the headings: skipped",
         "left out 2 columns without numbers: '단지' ('래미안' in row 4), '거래일' ('2024-01-05' in row 4)",
@@ -488,7 +514,7 @@ def test_title_line_without_delimiters_or_followed_by_a_blank_line(tmp_path, tit
     text = title + f"x{d}y\n1{d}2\n3{d}4\n5{d}6\n"
     ds = load(write(tmp_path, "t.csv", text))
     check(ds, ("x",), "y", [(1, 2), (3, 4), (5, 6)])
-    assert len(ds.warnings) == 1 and ds.warnings[0].startswith("row 1 (") and "title" in ds.warnings[0]
+    assert len(said(ds)) == 1 and said(ds)[0].startswith("row 1 (") and "title" in said(ds)[0]
     header_row = 3 if title.endswith("\n\n") else 2
     refused(write(tmp_path, "bad.csv", text.replace(f"3{d}4", f"3{d}z")), f"row {header_row + 2}", "'y'")
 
@@ -497,7 +523,7 @@ def test_title_line_without_delimiters_or_followed_by_a_blank_line(tmp_path, tit
 def test_units_row_forms(tmp_path, units):
     ds = load(write(tmp_path, "t.csv", f"x,y\n{units}\n1,2\n3,4\n"))
     check(ds, ("x",), "y", [(1, 2), (3, 4)])
-    assert ds.warnings[0].startswith("row 2 (") and "units" in ds.warnings[0]
+    assert said(ds)[0].startswith("row 2 (") and "units" in said(ds)[0]
 
 
 @pytest.mark.parametrize("text, words", [
@@ -520,7 +546,7 @@ def test_xlsx_title_units_and_numbers_stored_as_text(tmp_path):
     ds = load(path)
     check(ds, ("면적", "할인율"), "매매가",
           [(84.9, 0.12, 45000), (59.5, 0.05, 31500), (114.2, 0.035, 1020000)])
-    assert ds.warnings == (
+    assert said(ds) == (
         "row 1 ('2024년 아파트 시세') looks like a title above the headings: skipped",
         "row 4 ('(㎡)', '[만원]') looks like units under the headings: skipped",
         "left out 2 columns without numbers: '단지' ('래미안' in row 5), "
@@ -536,7 +562,7 @@ def test_columns_not_chosen_are_never_checked(tmp_path):
     path = write(tmp_path, "t.csv", text)
     ds = load(path, target="몸무게", features="번호")
     check(ds, ("번호",), "몸무게", [(1, 65), (2, 70), (3, 80)])
-    assert ds.warnings == ()
+    assert said(ds) == ()
     # by default, a column with some numbers is a feature, so its bad cell is refused
     refused(path, "row 3", "'키'", "'abc'", "not a number")
     refused(path, "row 2", "'메모'", "'N/A'", target="몸무게", features="메모")
@@ -547,7 +573,7 @@ def test_default_features_leave_out_text_and_empty_columns(tmp_path):
     ds = load(write(tmp_path, "t.csv", text))
     # the target is the last column with numbers; the text and empty columns are left out
     check(ds, ("키",), "몸무게", [(170, 65), (180, 80)])
-    assert ds.warnings == ("left out 4 columns without numbers: '이름' ('홍길동' in row 2), "
+    assert said(ds) == ("left out 4 columns without numbers: '이름' ('홍길동' in row 2), "
                            "'비고' ('좋음' in row 2), '빈칸' (empty), '메모' ('가' in row 2)",)
 
 
@@ -559,7 +585,7 @@ def test_nothing_numeric_besides_the_target_is_refused_by_its_first_cell(tmp_pat
 def test_default_target_with_features_given(tmp_path):
     path = write(tmp_path, "t.csv", "a,b,y,메모\n1,2,3,x\n4,5,6,y\n")
     ds = load(path, features="a")
-    assert (ds.feature_names, ds.target_name) == (("a",), "y") and ds.warnings == ()
+    assert (ds.feature_names, ds.target_name) == (("a",), "y") and said(ds) == ()
 
 
 @pytest.mark.parametrize("wanted, suggestion", [

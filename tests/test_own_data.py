@@ -207,9 +207,10 @@ def test_an_instructors_preset_file(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("text, culprit", [
-    ('colour = "red"\n', "unknown preset key 'colour'"),
-    ('lr = "fast"\n', "'lr' has the wrong type"),
-    ("lr = = 1\n", "not a valid TOML preset"),
+    # in Korean, the default language (English: test_messages_data)
+    ('colour = "red"\n', "알 수 없는 프리셋 키 'colour'입니다"),
+    ('lr = "fast"\n', "'lr' 값의 형식이 맞지 않습니다(str)"),
+    ("lr = = 1\n", "올바른 TOML 프리셋이 아닙니다"),
 ])
 def test_bad_presets_are_refused_in_one_line(tmp_path, text, culprit):
     bad = tmp_path / "bad.toml"
@@ -296,8 +297,9 @@ def test_an_excel_export_builds_with_one_warning_per_reading(tmp_path):
     result = cli("build", data, "--scale", "standard", "--lr", "0.1", "-o", out)
     assert result.exit_code == 0, result.output
     warned = [line for line in result.output.splitlines() if line.startswith("gradsheet: warning:")]
-    assert [w.split(": ", 2)[2].split(" ")[0:2] for w in warned] == [
-        ["row", "1"], ["row", "3"], ["left", "out"], ["column", "'할인율':"], ["column", "'매매가(만원)':"]]
+    assert [w.split(": ", 2)[2].split(" ")[0] for w in warned] == [  # in Korean, the default language
+        "1행('2024년", "3행('(㎡)',", "숫자가", "'할인율'", "'매매가(만원)'"]
+    assert "열: 퍼센트 값 3개를 Excel처럼 소수로 읽었습니다(예: '12%' → 0.12)" in warned[3]
     assert "3행, 면적, 할인율 → 매매가(만원)" in result.output
     from gradsheet.excel.files import read
     book = read(out)  # the numbers the workbook holds, read back through its named cells
@@ -310,7 +312,7 @@ def test_a_wrong_column_name_suggests_the_heading_in_one_line(tmp_path):
     data.write_text("면적,매매가(만원)\n1,2\n2,4\n", encoding="utf-8")
     result = cli("build", data, "--target", "매매가", "-o", tmp_path / "x.xlsx")
     assert result.exit_code == 2
-    assert one_line(result) == "gradsheet: error: no column '매매가'; did you mean '매매가(만원)' (column 2)?"
+    assert one_line(result) == "gradsheet: error: '매매가' 열이 없습니다. 혹시 '매매가(만원)'(2번째 열)입니까?"
     assert not (tmp_path / "x.xlsx").exists()
 
 

@@ -13,6 +13,7 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
 from ..core.errors import GradsheetError
+from .cells import clean, q
 
 # key -> the types it may hold; everything a preset can say, and nothing else
 KEYS = {"data": (str,), "target": (str, int), "features": (str, list), "sheet": (str,),
@@ -40,7 +41,7 @@ def find(name: str) -> Path:
     path = folder() / f"{name}.toml"
     if not path.is_file():
         names = ", ".join(n for n, _, _ in available())
-        raise GradsheetError(f"no preset '{name}'; the presets are: {names}")
+        raise GradsheetError("preset.unknown", name=q(name), names=names)
     return path
 
 
@@ -50,14 +51,14 @@ def read(path: str | Path) -> dict:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise GradsheetError(f"preset not found: {path}") from None
+        raise GradsheetError("preset.not_found", path=clean(path)) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise GradsheetError(f"{path}: not a valid TOML preset ({str(e).splitlines()[0]})") from None
+        raise GradsheetError("preset.bad_toml", path=clean(path), why=clean(str(e).splitlines()[0])) from None
     for key, value in raw.items():
         if key not in KEYS:
-            raise GradsheetError(f"{path}: unknown preset key '{key}'; the keys are: {', '.join(KEYS)}")
+            raise GradsheetError("preset.unknown_key", path=clean(path), option=q(key), keys=", ".join(KEYS))
         if isinstance(value, bool) or not isinstance(value, KEYS[key]):
-            raise GradsheetError(f"{path}: '{key}' has the wrong type ({type(value).__name__})")
+            raise GradsheetError("preset.wrong_type", path=clean(path), option=q(key), type=type(value).__name__)
     options = dict(raw)
     data = options.pop("data", LEMONADE)
     options["data"] = None if data == LEMONADE else str((path.parent / data).resolve())
