@@ -7,12 +7,14 @@ in a warning:
   or a currency sign in front ("₩6,400", "$3"); the unit is dropped. A percent sign is not a
   unit: "64%" stays Excel's 0.64, so a file gives the same numbers whether Excel opened it first
   or not. Text before a number ("학생01", "약 3") is never a unit: that is how names and ids look.
-- decimal commas ("3,9" is 3.9), when no cell of the column has a decimal point and no comma
-  could be a thousands separator (each is followed by other than three digits, or comes after
-  a leading 0): that is how a decimal-comma locale's Excel writes a column. A column with
-  both ("3,9" and "45,000") is refused by its first such cell, saying both: one of them is a
-  typing slip, and guessing would change a value a thousandfold. A comma in a column that
-  also has decimal points is refused the same way ("1,5" among "2.5").
+- decimal commas ("3,9" is 3.9), when no cell of the column has a decimal point and some comma
+  cannot be a thousands separator (it is followed by other than three digits, or comes after
+  a leading 0). Then a comma that could group thousands ("1,655") is a decimal comma too if
+  the file is separated by ";", as a decimal-comma locale's Excel writes it (such a locale
+  never groups thousands with a comma); in any other file the column is refused by its first
+  comma cell, saying both kinds: one of them is a typing slip, and guessing would change a
+  value a thousandfold. A comma in a column that has decimal points is refused ("1,5" among
+  "2.5"): there the comma can only group thousands.
 """
 
 from __future__ import annotations
@@ -82,7 +84,7 @@ def split_unit(text: str) -> tuple[str | None, bool, str]:
     return None, False, text
 
 
-def reading_of(cells: Sequence) -> Reading:
+def reading_of(cells: Sequence, delimiter: str = "") -> Reading:
     """The column's convention, from all its text cells (see the module's docstring). A unit
     counts when at least half of the column's filled cells carry it: one odd cell ('31,5OO')
     is a typing slip to refuse by its cell, not a unit."""
@@ -109,7 +111,7 @@ def reading_of(cells: Sequence) -> Reading:
     grouped = [c for c in commas if _GROUPED.fullmatch(c)]
     if point or not decimals or len(decimals) + len(grouped) < len(commas):
         return Reading(unit, prefix)  # Excel's reading: odd commas are refused by the cell
-    if grouped:
+    if grouped and delimiter != ";":
         return Reading(unit, prefix, mixed_commas=(decimals[0], grouped[0]))
     return Reading(unit, prefix, decimal_comma=True)
 
@@ -221,7 +223,7 @@ def convert(table: Table, cells: Sequence) -> Column:
             values = None
         if values is not None and (np.abs(values) <= MAX_ABS).all():  # false for nan, inf
             return Column(values)
-    reading = reading_of(cells)
+    reading = reading_of(cells, table.delimiter)
     values = np.empty(len(cells), dtype=np.float64)
     converted: dict = {}
     for i, cell in enumerate(cells):

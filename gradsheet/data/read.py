@@ -87,7 +87,7 @@ def read_text(where: str, data: bytes) -> Table:
         raise GradsheetError("data.csv_error", where=where, row=reader.line_num, why=clean(e)) from None
     if sep:
         rows[0] = []  # the "sep=;" line is not part of the table
-    return table_of(where, rows, text_cells=True, underscores="_" in text)
+    return table_of(where, rows, text_cells=True, underscores="_" in text, delimiter=delimiter)
 
 
 def decode(where: str, data: bytes) -> str:
@@ -175,7 +175,8 @@ _XLSX_ERRORS = _xlsx_errors()
 # From rows of cells to a checked table
 
 
-def table_of(where, rows: list[Sequence], text_cells: bool, underscores: bool) -> Table:
+def table_of(where, rows: list[Sequence], text_cells: bool, underscores: bool,
+             delimiter: str = "") -> Table:
     """Check the shape and headings of the rows (row i is file row i + 1); skip a title line
     above the headings and a units row under them, with a warning each."""
     while rows and blank_row(rows[-1]):  # blank trailing lines / empty formatted rows
@@ -246,7 +247,7 @@ def table_of(where, rows: list[Sequence], text_cells: bool, underscores: bool) -
         raise GradsheetError("data.one_column", where=where)
     return Table(where, tuple(h[:MAX_HEADING] for h in headings), tuple(headings),
                  tuple(columns[j] for j in keep), body, first + 1, text_cells, underscores,
-                 warnings=tuple(warnings))
+                 warnings=tuple(warnings), delimiter=delimiter)
 
 
 def _next_filled(rows: Sequence[Sequence], start: int) -> int | None:

@@ -62,3 +62,4 @@ class Table:
     underscores: bool = True  # whether a cell may hold "_" (float() accepts "1_0"; Excel not)
     aliases: dict = field(default_factory=dict)  # other names of columns: name -> index
     warnings: tuple = ()  # what reading the file skipped (title, units row): Messages
+    delimiter: str = ""  # a text file's field delimiter ("," ";" tab); "" for a worksheet
