@@ -210,6 +210,9 @@ def test_a_counting_column_that_is_the_only_input_stays(tmp_path):
     # x = 1, 2, 3 → y is a textbook table: its x is not a row number
     ds = load(write(tmp_path, "t.csv", "x,y\n1,2\n2,4\n3,6\n4,8\n"))
     assert ds.feature_names == ("x",) and ds.X[:, 0].tolist() == [1, 2, 3, 4] and ds.warnings == ()
+    # nor beside inputs that do not vary
+    ds = load(write(tmp_path, "c.csv", "a,c,y\n1,5,3\n2,5,5\n3,5,7\n4,5,9\n"))
+    assert ds.feature_names == ("a", "c") and ds.warnings == ()
     # and counting needs at least 3 rows, in order
     assert load(write(tmp_path, "u.csv", "a,b,y\n1,5,1\n2,7,2\n")).feature_names == ("a", "b")
     assert load(write(tmp_path, "v.csv", "a,b,y\n2,5,1\n1,7,2\n3,1,3\n")).feature_names == ("a", "b")

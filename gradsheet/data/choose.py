@@ -98,9 +98,9 @@ def _default_features(table: Table, columns: Columns, t: int) -> tuple[list[int]
     """Every column but the target that holds numbers, except row numbers (see `row_number`).
 
     A column without numbers is left out with a note naming it and a cell. A row-number
-    column is left out with a note saying how to ask for it; but a counting column that is the
-    only input there is stays (x = 1, 2, 3 → y is a textbook table), and a table whose only
-    inputs are headed as row numbers is refused. Nothing with numbers besides the target is
+    column is left out with a note saying how to ask for it; but counting columns stay when no
+    other input varies (x = 1, 2, 3 → y is a textbook table, and a constant beside it changes
+    nothing), and a table whose only inputs are headed as row numbers is refused. Nothing with numbers besides the target is
     refused by the cell to blame (see `_refuse_no_numbers`)."""
     with_numbers, left_out = [], []
     for j in range(len(table.headings)):
@@ -108,8 +108,8 @@ def _default_features(table: Table, columns: Columns, t: int) -> tuple[list[int]
             (with_numbers if columns.has_numbers(j) else left_out).append(j)
     why = {j: row_number(table, columns, j) for j in with_numbers}
     f = [j for j in with_numbers if why[j] is None]
-    if not f:  # keep counting columns rather than have no input at all
-        f = [j for j in with_numbers if why[j] == BY_COUNT]
+    if not any(_varies(columns, j) for j in f):  # keep counting columns rather than have no
+        f = [j for j in with_numbers if why[j] != BY_HEADING]  # input that varies at all
     if not f and with_numbers:
         raise GradsheetError("data.only_row_numbers", where=table.where,
                              columns=listed([table.headings[j] for j in with_numbers], 40),
@@ -123,6 +123,13 @@ def _default_features(table: Table, columns: Columns, t: int) -> tuple[list[int]
     if row_numbers:
         notes.append(_row_number_note(table, columns, row_numbers, why))
     return f, t, notes
+
+
+def _varies(columns: Columns, j: int) -> bool:
+    """Whether column j's numbers are not all the same (a column with a bad cell counts: it is
+    refused by that cell anyway)."""
+    values = columns.get(j).values
+    return values is None or bool(np.any(values != values[0]))
 
 
 def row_number(table: Table, columns: Columns, j: int) -> str | None:
