@@ -182,7 +182,7 @@ def test_a_column_headed_as_row_numbers_is_left_out(tmp_path, encoding, heading)
     assert ds.feature_names == ("공부시간",) and ds.X[:, 0].tolist() == [3.9, 5, 1.5]
     assert lines(ds, "en") == (f"left out '{heading}': its heading names row numbers or ids; to use it as "
                                "an input, name it with --features",)
-    assert lines(ds, "ko") == (f"'{heading}' 열은 머리글로 보아 행 번호나 ID라서 입력에서 뺐습니다. 입력으로 "
+    assert lines(ds, "ko") == (f"'{heading}' 열은 머리글로 보아 행 번호나 ID이므로 입력에서 뺐습니다. 입력으로 "
                                "쓰려면 --features로 지정해 주십시오",)
     # asked for by name, it is an input
     assert load(write(tmp_path, "t.csv", text, encoding), features=f"{heading},공부시간").k == 2
@@ -299,7 +299,7 @@ def test_a_classifier_on_very_different_scales_is_advised_once(tmp_path):
                       "rate suits both; --scale standard would give every input mean 0 and standard deviation 1"]
     messages.use("ko")
     said_ko, _ = built(data, tmp_path / "raw.xlsx")
-    assert "입력의 크기가 630배나 다릅니다('proline' 약 660, 'hue' 약 1.1). 한 학습률이 둘 다에 맞을 수 " \
+    assert "입력의 크기가 630배나 다릅니다('proline' 약 660, 'hue' 약 1.1). 학습률 하나가 두 입력 모두에 맞을 수는 " \
            "없습니다. --scale standard를 쓰면 모든 입력이 평균 0, 표준편차 1이 됩니다" in said_ko
     # the advice is right: at the lr the build picks, 100 steps of the raw table barely move,
     # while standardised inputs get a large lr and Loss falls close to 0 in the same 100 steps

@@ -34,6 +34,25 @@ def q(value, limit: int = 60) -> str:
     return f"'{clean(cut(str(value), limit))}'"
 
 
+class Quoted:
+    """q(value) made when the message is shown: a column's cells are tried by the thousand, and
+    most reasons why a cell is not a number are never shown."""
+
+    __slots__ = ("value", "limit")
+
+    def __init__(self, value, limit: int = 60):
+        self.value, self.limit = value, limit
+
+    def __str__(self) -> str:
+        return q(self.value, self.limit)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
 def plain(number: float) -> str:
     """A number in its shortest spelling, without a trailing '.0'."""
     text = repr(float(number))

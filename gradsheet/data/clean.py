@@ -31,7 +31,7 @@ import numpy as np
 
 from ..core.errors import GradsheetError
 from ..core.messages import Message
-from .cells import Joined, blank_cell, blank_row, plain, q, shown
+from .cells import Joined, Quoted, blank_cell, blank_row, plain, q, shown
 from .tables import MAX_ABS, Table
 
 THOUSANDS, DECIMAL_COMMA, UNIT, PERCENT = "thousands", "decimal_comma", "unit", "percent"
@@ -48,6 +48,7 @@ _GROUPED = re.compile(r"[+-]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d*)?")
 # one decimal comma between digits: "3,9", "-0,25", "1,500" (in a decimal-comma column)
 _DECIMAL = re.compile(r"[+-]?\d+,\d+")
 _CURRENCY = "₩￦$€£¥"
+_STARTS = frozenset("0123456789+-." + _CURRENCY)  # how a number with a unit can start
 _PREFIXED = re.compile(rf"([+-]?)\s*([{_CURRENCY}])\s*(\S.*)", re.DOTALL)
 # a unit after the number: no digits, spaces or number punctuation in it, at most 10 characters
 _SUFFIXED = re.compile(r"(.*?[0-9.])\s*([^\s0-9+\-.,;:!?()\[\]{}<>=*&^#@|\\\"'`~_]{1,10})", re.DOTALL)
@@ -75,6 +76,8 @@ def _unit_like(text: str) -> bool:
 def split_unit(text: str) -> tuple[str | None, bool, str]:
     """(unit, whether it is a prefix, the number's text) of a stripped cell; unit None when
     the cell carries none."""
+    if not text or text[0] not in _STARTS:  # a name, a note: no number comes first
+        return None, False, text
     m = _PREFIXED.fullmatch(text)
     if m:
         return m.group(2), True, m.group(1) + m.group(3)
@@ -88,8 +91,7 @@ def reading_of(cells: Sequence, delimiter: str = "") -> Reading:
     """The column's convention, from all its text cells (see the module's docstring). A unit
     counts when at least half of the column's filled cells carry it: one odd cell ('31,5OO')
     is a typing slip to refuse by its cell, not a unit."""
-    texts = [cell.strip() for cell in cells if isinstance(cell, str) and cell.strip()]
-    filled_cells = sum(1 for cell in cells if not blank_cell(cell))
+    texts = [text for text in (cell.strip() for cell in cells if isinstance(cell, str)) if text]
     split = [split_unit(text) for text in texts]
     units = Counter((label.casefold(), before) for label, before, _ in split if label is not None)
     unit, prefix = None, False
@@ -97,7 +99,7 @@ def reading_of(cells: Sequence, delimiter: str = "") -> Reading:
         (key, prefix), same = units.most_common(1)[0]  # the first seen of the most common
         unit = next(label for label, before, _ in split
                     if label is not None and (label.casefold(), before) == (key, prefix))
-        if 2 * same < filled_cells:
+        if 2 * same < sum(1 for cell in cells if not blank_cell(cell)):
             unit, prefix = None, False
     commas, point = [], False
     for text, (label, before, core) in zip(texts, split):
@@ -123,35 +125,35 @@ def number(cell, reading: Reading = PLAIN) -> tuple[float, tuple[str, ...]] | Me
     if blank_cell(cell):
         return Message("data.missing")
     if isinstance(cell, bool):
-        return Message("data.not_a_number", cell=q(cell))
+        return Message("data.not_a_number", cell=Quoted(cell))
     if isinstance(cell, (int, float)):
         try:
             value = float(cell)
         except OverflowError:
-            return Message("data.not_finite", cell=q(cell))
+            return Message("data.not_finite", cell=Quoted(cell))
     elif isinstance(cell, str):
         read = _text_number(cell.strip(), reading)
         if isinstance(read, Message):
             return read
         value, kinds = read
     else:  # dates, times, anything else a worksheet may hold
-        return Message("data.not_a_number", cell=q(cell))
+        return Message("data.not_a_number", cell=Quoted(cell))
     if not math.isfinite(value):
-        return Message("data.not_finite", cell=q(shown(cell)))
+        return Message("data.not_finite", cell=Quoted(shown(cell)))
     if abs(value) > MAX_ABS:
-        return Message("data.too_large", cell=q(shown(cell)), most=MAX_ABS)
+        return Message("data.too_large", cell=Quoted(shown(cell)), most=MAX_ABS)
     return value, kinds
 
 
 def _text_number(text: str, reading: Reading) -> tuple[float, tuple[str, ...]] | Message:
     kinds = []
     digits = text
-    label, before, core = split_unit(text)
-    if label is not None and reading.unit is not None:
+    label, before, core = split_unit(text) if reading.unit is not None else (None, False, text)
+    if label is not None:
         if label.casefold() != reading.unit.casefold() or before != reading.prefix:
-            return Message("data.unit_differs", cell=q(text), unit=q(reading.unit))
+            return Message("data.unit_differs", cell=Quoted(text), unit=Quoted(reading.unit))
         if core.endswith("%"):  # a unit and a percent sign: which would the number mean?
-            return Message("data.not_a_number", cell=q(text))
+            return Message("data.not_a_number", cell=Quoted(text))
         digits = core
         kinds.append(UNIT)
     if digits.endswith("%"):
@@ -159,7 +161,7 @@ def _text_number(text: str, reading: Reading) -> tuple[float, tuple[str, ...]] |
         kinds.append(PERCENT)
     if reading.mixed_commas and (_DECIMAL.fullmatch(digits) or _GROUPED.fullmatch(digits)):
         decimal_one, grouped_one = reading.mixed_commas
-        return Message("data.commas_mixed", cell=q(text), decimal=q(decimal_one), grouped=q(grouped_one))
+        return Message("data.commas_mixed", cell=Quoted(text), decimal=Quoted(decimal_one), grouped=Quoted(grouped_one))
     if reading.decimal_comma and _DECIMAL.fullmatch(digits):
         digits = digits.replace(",", ".")
         kinds.insert(0, DECIMAL_COMMA)
@@ -172,8 +174,8 @@ def _text_number(text: str, reading: Reading) -> tuple[float, tuple[str, ...]] |
         value = float(digits)
     except ValueError:
         if "," in digits and any(ch.isdigit() for ch in digits):
-            return Message("data.bad_comma", cell=q(text))
-        return Message("data.not_a_number", cell=q(text))
+            return Message("data.bad_comma", cell=Quoted(text))
+        return Message("data.not_a_number", cell=Quoted(text))
     if PERCENT in kinds and math.isfinite(value):
         try:  # in decimal, as Excel does: "12.3%" is the double nearest 0.123, not 12.3/100
             value = float(decimal.Decimal(digits).scaleb(-2))
@@ -256,11 +258,11 @@ class Columns:
         if column.values is not None:
             return True
         if column.any_number is None:
-            cells = [c for c in self.table.columns[j] if not blank_cell(c)]
-            plain_numbers = any(not isinstance(number(c), Message) for c in cells)
-            column.any_number = plain_numbers or (
-                column.reading != PLAIN and
-                2 * sum(not isinstance(number(c, column.reading), Message) for c in cells) > len(cells))
+            cells = self.table.columns[j]
+            column.any_number = any(not isinstance(number(c), Message) for c in cells) or (
+                column.reading != PLAIN and 2 * sum(
+                    not isinstance(number(c, column.reading), Message) for c in cells
+                ) > sum(1 for c in cells if not blank_cell(c)))
         return column.any_number
 
     def converted(self, j: int) -> dict:

@@ -4,10 +4,10 @@ Gradient descent moves every weight with one learning rate. Along input j the lo
 mean(x_j²) (times 2 for the squared error, times p(1−p) ≤ 1/4 for cross-entropy: the same for
 every input of one model), so a column whose typical size — the root mean square, which counts
 an offset like a year's 2024 as well as a spread — is r times another's curves r² times more
-sharply. The learning rate must suit the sharpest direction, and then the flattest moves
-r² times slower. At SCALE_RATIO = 100 that is 10,000×: in the 100 steps of the 'All steps' sheet
-the small column's weight moves less than 1 % of its way (1 − e^(−100/10⁴)), whatever lr one
-picks. Tables whose columns differ 10× (hours next to scores) still learn in a few hundred
+sharply. The learning rate must stay below 2 / (the sharpest curvature), and then the flattest
+direction shrinks by at most 1 − 2/r² a step. At SCALE_RATIO = 100 that is 1 − 2·10⁻⁴: in the
+100 steps of the 'All steps' sheet the small column's weight moves at most 2 % of its way
+(1 − (1 − 2·10⁻⁴)¹⁰⁰), whatever stable lr one picks. Tables whose columns differ 10× (hours next to scores) still learn in a few hundred
 steps, and get no advice. `--scale standard` (core/scaling.py) gives every input mean 0 and
 standard deviation 1, so one learning rate suits them all.
 """
