@@ -188,15 +188,38 @@ def test_a_column_headed_as_row_numbers_is_left_out(tmp_path, encoding, heading)
     assert load(write(tmp_path, "t.csv", text, encoding), features=f"{heading},공부시간").k == 2
 
 
+HOURS = [(3.9, 64), (5, 71), (1.5, 48), (6, 80), (2, 55), (4.5, 70), (3, 60), (5.5, 77), (1, 41), (2.5, 58)]
+
+
+def counted(start: int, heading: str = "학생", rows=HOURS) -> str:
+    return f"{heading},공부시간,점수\n" + "".join(f"{i + start},{x},{y}\n" for i, (x, y) in enumerate(rows))
+
+
 @pytest.mark.parametrize("start", [0, 1])
-def test_a_column_counting_the_rows_is_left_out(tmp_path, start):
-    rows = "".join(f"{i + start},{x},{y}\n" for i, (x, y) in enumerate([(3.9, 64), (5, 71), (1.5, 48), (6, 80)]))
-    ds = load(write(tmp_path, "t.csv", "학생,공부시간,점수\n" + rows))
-    assert ds.feature_names == ("공부시간",)
-    assert lines(ds, "en") == (f"left out '학생': it counts the rows ({start}, {start + 1}, … {start + 3}) like "
+def test_a_first_column_counting_the_rows_is_left_out(tmp_path, start):
+    ds = load(write(tmp_path, "t.csv", counted(start)))
+    assert ds.feature_names == ("공부시간",) and ds.X[:, 0].tolist() == [x for x, _ in HOURS]
+    assert lines(ds, "en") == (f"left out '학생': it counts the rows ({start}, {start + 1}, … {start + 9}) like "
                                "row numbers; to use it as an input, name it with --features",)
-    assert lines(ds, "ko") == (f"'학생' 열은 행을 세는 번호({start}, {start + 1}, … {start + 3})로 보여 입력에서 "
+    assert lines(ds, "ko") == (f"'학생' 열은 행을 세는 번호({start}, {start + 1}, … {start + 9})로 보여 입력에서 "
                                "뺐습니다. 입력으로 쓰려면 --features로 지정해 주십시오",)
+
+
+def test_counting_columns_that_stay_inputs(tmp_path):
+    # fewer than 10 rows: 1, 2, 3 … hours is as likely the designed x of a small table
+    assert load(write(tmp_path, "a.csv", counted(1, rows=HOURS[:9]))).feature_names == ("학생", "공부시간")
+    # not the first column: row numbers are kept on the left
+    swapped = "공부시간,학생,점수\n" + "".join(f"{x},{i + 1},{y}\n" for i, (x, y) in enumerate(HOURS))
+    assert load(write(tmp_path, "b.csv", swapped)).feature_names == ("공부시간", "학생")
+    # not in file order
+    shuffled = counted(1).replace("\n1,3.9", "\n2,3.9").replace("\n2,5,", "\n1,5,")
+    assert load(write(tmp_path, "c.csv", shuffled)).feature_names == ("학생", "공부시간")
+    # the only input there is, or beside inputs that do not vary: x = 1, 2, 3 → y is a textbook table
+    only = "x,y\n" + "".join(f"{i},{2 * i}\n" for i in range(1, 13))
+    ds = load(write(tmp_path, "d.csv", only))
+    assert ds.feature_names == ("x",) and ds.X[:, 0].tolist() == list(range(1, 13)) and ds.warnings == ()
+    constant = "x,c,y\n" + "".join(f"{i},5,{2 * i}\n" for i in range(1, 13))
+    assert load(write(tmp_path, "e.csv", constant)).feature_names == ("x", "c")
 
 
 def test_several_row_number_columns_in_one_line(tmp_path):
@@ -204,18 +227,6 @@ def test_several_row_number_columns_in_one_line(tmp_path):
     assert ds.feature_names == ("x",)
     assert lines(ds, "en") == ("left out 2 columns of row numbers or ids: No, id; to use them as inputs, "
                                "name them with --features",)
-
-
-def test_a_counting_column_that_is_the_only_input_stays(tmp_path):
-    # x = 1, 2, 3 → y is a textbook table: its x is not a row number
-    ds = load(write(tmp_path, "t.csv", "x,y\n1,2\n2,4\n3,6\n4,8\n"))
-    assert ds.feature_names == ("x",) and ds.X[:, 0].tolist() == [1, 2, 3, 4] and ds.warnings == ()
-    # nor beside inputs that do not vary
-    ds = load(write(tmp_path, "c.csv", "a,c,y\n1,5,3\n2,5,5\n3,5,7\n4,5,9\n"))
-    assert ds.feature_names == ("a", "c") and ds.warnings == ()
-    # and counting needs at least 3 rows, in order
-    assert load(write(tmp_path, "u.csv", "a,b,y\n1,5,1\n2,7,2\n")).feature_names == ("a", "b")
-    assert load(write(tmp_path, "v.csv", "a,b,y\n2,5,1\n1,7,2\n3,1,3\n")).feature_names == ("a", "b")
 
 
 def test_a_table_whose_only_input_is_an_id_is_refused(tmp_path):

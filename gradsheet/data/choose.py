@@ -2,8 +2,8 @@
 
 Only the chosen columns become numbers (clean.py), so other columns (names, dates, notes) never
 matter. By default the inputs are the other columns with numbers, except row numbers: a column
-headed like one (번호, No, #, id, index …) or counting the rows (1, 2, 3 … n), each left out with
-a one-line note. A target of text labels (합격/불합격, setosa/versicolor/virginica) makes a
+headed like one (번호, No, #, id, index …) or a first column counting 10 or more rows (1, 2, 3
+… n), each left out with a one-line note. A target of text labels (합격/불합격, setosa/versicolor/virginica) makes a
 classification data set: `Dataset.classes` names the classes and `y` holds each row's class
 index 0..C-1 (as float64, like any target; the model one-hots it as np.eye(C)[y.astype(int)]).
 See `_class_target` for how classes are found, ordered and checked.
@@ -28,6 +28,10 @@ from .tables import (CLASSIFIERS, LINEAR, LOGISTIC, MAX_CLASSES, MAX_FEATURES, M
 # Headings that name a row number or an id, never an input (compared without letter case)
 ROW_NUMBER_HEADINGS = frozenset({"번호", "순번", "연번", "일련번호", "학번", "no", "no.", "#",
                                  "id", "index", "unnamed: 0"})
+# A first column that counts the rows is row numbers from this many rows on. On a shorter table
+# a counting column is as likely a designed input (x = 1, 2, 3 … hours) that the students see
+# whole; a column that counts 10 or more rows exactly, in file order, is the sheet's numbering.
+COUNTING_ROWS = 10
 BY_HEADING, BY_COUNT = "heading", "count"
 
 
@@ -134,9 +138,12 @@ def _varies(columns: Columns, j: int) -> bool:
 
 def row_number(table: Table, columns: Columns, j: int) -> str | None:
     """BY_HEADING when column j is headed like a row number or an id (번호, No., #, id …),
-    BY_COUNT when its numbers count the rows (1, 2, … n or 0, 1, … n−1), else None."""
+    BY_COUNT when it is the first column and its numbers count COUNTING_ROWS or more rows
+    (1, 2, … n or 0, 1, … n−1; row numbers are kept on the left), else None."""
     if table.headings[j].strip().casefold() in ROW_NUMBER_HEADINGS:
         return BY_HEADING
+    if j > 0 or len(table.rows) < COUNTING_ROWS:
+        return None
     values = columns.get(j).values
     if values is not None and counts(values):
         return BY_COUNT
