@@ -232,8 +232,8 @@ def test_several_row_number_columns_in_one_line(tmp_path):
 def test_a_table_whose_only_input_is_an_id_is_refused(tmp_path):
     path = write(tmp_path, "t.csv", "번호,이름,점수\n1,홍길동,90\n2,김철수,80\n3,이영희,70\n")
     assert refusal(path, "en").endswith(
-        "t.csv: the only input columns with numbers (번호) look like row numbers or ids, which are not "
-        "inputs by default; to learn from them anyway, name them: --features '번호'")
+        "t.csv: every input column with numbers (번호) looks like row numbers or ids, which are not "
+        "inputs by default; to learn from it anyway, name it: --features '번호'")
     assert refusal(path, "ko").endswith(
         "t.csv: 숫자가 있는 입력 열(번호)이 행 번호나 ID로 보입니다. 이런 열은 기본으로 입력에 넣지 않으니, "
         "그래도 쓰려면 --features '번호'처럼 지정해 주십시오")

@@ -235,7 +235,7 @@ EN: dict[str, str] = {
     "data.row_numbers.count": "left out {column}: it counts the rows ({first}, {second}, … {last}) like row numbers; to use it as an input, name it with --features",
     "data.row_numbers.heading": "left out {column}: its heading names row numbers or ids; to use it as an input, name it with --features",
     "data.row_numbers.many": "left out {count} columns of row numbers or ids: {columns}; to use them as inputs, name them with --features",
-    "data.only_row_numbers": "{where}: the only input columns with numbers ({columns}) look like row numbers or ids, which are not inputs by default; to learn from them anyway, name them: --features {first}",
+    "data.only_row_numbers": "{where}: every input column with numbers ({columns}) looks like row numbers or ids, which are not inputs by default; to learn from it anyway, name it: --features {first}",
     "data.scales_differ": "inputs on scales {ratio}× apart ({big} about {big_size}, {small} about {small_size}): no one learning rate suits both; --scale standard would give every input mean 0 and standard deviation 1",
     # a class target
     "data.classes_need_classifier": "--classes orders the classes of a class target; --model {model} learns a number (use --model logistic or softmax)",
