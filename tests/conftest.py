@@ -73,3 +73,14 @@ def pytest_collection_modifyitems(items):
         for engine in ("libreoffice", "gnumeric"):
             if engine in getattr(item, "fixturenames", ()):
                 item.add_marker(getattr(pytest.mark, engine))
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Every test starts in the default language (Korean) and leaves it so: a command run in
+    the test process (`gradsheet addin --lang en`, `build --lang en`) sets the language in use
+    with core.messages.use, which would otherwise carry over to the tests after it."""
+    from gradsheet.core import messages
+    messages.use(messages.DEFAULT_LANG)
+    yield
+    messages.use(messages.DEFAULT_LANG)
