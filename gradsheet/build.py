@@ -7,7 +7,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from .core import models
+from .core import messages, models
 from .data.dataset import Dataset, load
 from .data.scales import scale_advice
 from .core.errors import GradsheetError
@@ -248,6 +248,7 @@ def make(data: str | Path | None = None, out: str | Path | None = None, *,
     (`<data stem>-gradsheet.xlsx` for an .xlsx input); see output_path().
     """
     out = output_path(data, out, default_stem)
+    messages.use(options.get("lang", Settings.lang))  # what reading the data says speaks the workbook's language
     dataset = load(data, target=target, features=features, sheet=sheet,
                    lang=options.get("lang", Settings.lang), model=options.get("model"), classes=classes)
     # (a Message goes inside a UserWarning: warnings.warn(text) fails on a non-str text as soon

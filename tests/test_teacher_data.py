@@ -303,13 +303,11 @@ def loss_after(done, steps: int = 100) -> float:
 
 def test_a_classifier_on_very_different_scales_is_advised_once(tmp_path):
     data = wine_like(tmp_path / "wine.csv")
-    messages.use("en")
-    said, raw = built(data, tmp_path / "raw.xlsx")
+    said, raw = built(data, tmp_path / "raw.xlsx", lang="en")  # the build speaks the workbook's language
     advice = [line for line in said if "scales" in line]
     assert advice == ["inputs on scales 630× apart ('proline' about 660, 'hue' about 1.1): no one learning "
                       "rate suits both; --scale standard would give every input mean 0 and standard deviation 1"]
-    messages.use("ko")
-    said_ko, _ = built(data, tmp_path / "raw.xlsx")
+    said_ko, _ = built(data, tmp_path / "raw.xlsx")  # Korean by default
     assert "입력의 크기가 630배나 다릅니다('proline' 약 660, 'hue' 약 1.1). 학습률 하나가 두 입력 모두에 맞을 수는 " \
            "없습니다. --scale standard를 쓰면 모든 입력이 평균 0, 표준편차 1이 됩니다" in said_ko
     # the advice is right: at the lr the build picks, 100 steps of the raw table barely move,
