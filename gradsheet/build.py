@@ -251,13 +251,9 @@ def make(data: str | Path | None = None, out: str | Path | None = None, *,
     messages.use(options.get("lang", Settings.lang))  # what reading the data says speaks the workbook's language
     dataset = load(data, target=target, features=features, sheet=sheet,
                    lang=options.get("lang", Settings.lang), model=options.get("model"), classes=classes)
-    # (a Message goes inside a UserWarning: warnings.warn(text) fails on a non-str text as soon
-    # as any warnings filter has a message pattern, and numpy's loaders register some)
-    for message in dataset.warnings:
-        warnings.warn(UserWarning(message), stacklevel=2)
-    advice = scale_advice(dataset, options.get("scale", Settings.scale))  # every model alike
-    if advice is not None:
-        warnings.warn(UserWarning(advice), stacklevel=2)
+    # what reading the data said, and the scale advice (every model alike)
+    for message in (*dataset.warnings, *scale_advice(dataset, options.get("scale", Settings.scale))):
+        warnings.warn(message, stacklevel=2)
     options["model"], options["classes"] = dataset.model, tuple(dataset.classes)
     if dataset.classes and "lr" not in options:
         # The course's 0.001 is the lemonade regression's; cross-entropy's slopes are bounded

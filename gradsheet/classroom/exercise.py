@@ -185,8 +185,8 @@ def make_exercise(data_path, roster: str | os.PathLike, out_dir: str | os.PathLi
     if base.model != "linear":
         raise GradsheetError(f"{base.name}: target {base.target_name!r} holds classes; exercises are made for the "
                              "linear (regression) model only: choose a numeric --target")
-    for message in base.warnings:  # Messages (core/messages.py), rendered in the language in use
-        warnings.warn(UserWarning(message), stacklevel=2)
+    for message in base.warnings:
+        warnings.warn(message, stacklevel=2)
     seed = options.pop("seed", None)
     seed = DEFAULT_SEED if seed is None else seed
     options = {"buttons": "none", **options, **NO_ANSWERS, "model": "linear"}

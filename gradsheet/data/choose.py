@@ -23,7 +23,7 @@ from ..core.messages import Message
 from .cells import Joined, blank_cell, clean, cut, listed, plain, q, shown
 from .clean import UNIT, Columns, conversion_note, counts
 from .tables import (CLASSIFIERS, LINEAR, LOGISTIC, MAX_CLASSES, MAX_FEATURES, MAX_HEADING,
-                     SOFTMAX, Dataset, Table)
+                     SOFTMAX, DataWarning, Dataset, Table)
 
 # Headings that name a row number or an id, never an input (compared without letter case)
 ROW_NUMBER_HEADINGS = frozenset({"번호", "순번", "연번", "일련번호", "학번", "no", "no.", "#",
@@ -72,13 +72,17 @@ def select(table: Table, name: str, target: str | None,
                      if columns.converted(j)]
         return Dataset(name, tuple(headings[j] for j in f), headings[t],
                        as_cell_numbers(values[:, :-1]), as_cell_numbers(values[:, -1]),
-                       tuple(warnings), model=model or LINEAR)
+                       _said(warnings), model=model or LINEAR)
     target_class = _class_target(table, columns, t, f, model, wanted)
     warnings += [conversion_note(headings[j], columns.get(j)) for j in f if columns.converted(j)]
     warnings += target_class.notes
     return Dataset(name, tuple(headings[j] for j in f), headings[t],
-                   as_cell_numbers(target_class.X), target_class.y, tuple(warnings),
+                   as_cell_numbers(target_class.X), target_class.y, _said(warnings),
                    target_class.classes, target_class.model)
+
+
+def _said(notes: list[Message]) -> tuple[DataWarning, ...]:
+    return tuple(DataWarning(note) for note in notes)
 
 
 def _choose(table: Table, columns: Columns, target: str | None,
@@ -152,14 +156,14 @@ def row_number(table: Table, columns: Columns, j: int) -> str | None:
 
 def _row_number_note(table: Table, columns: Columns, left: list[int], why: dict) -> Message:
     if len(left) > 1:
-        return Message("data.row_numbers.many", count=len(left),
+        return Message("data.row_numbers", count=len(left),
                        columns=listed([table.headings[j] for j in left], 40))
     j = left[0]
     values = columns.get(j).values
     if why[j] == BY_COUNT:
-        return Message("data.row_numbers.count", column=q(table.headings[j], 40),
+        return Message("data.row_numbers_count", column=q(table.headings[j], 40),
                        first=plain(values[0]), second=plain(values[1]), last=plain(values[-1]))
-    return Message("data.row_numbers.heading", column=q(table.headings[j], 40))
+    return Message("data.row_numbers_heading", column=q(table.headings[j], 40))
 
 
 # a cell that starts as a number does (a sign, a currency sign, digits), whatever follows it
@@ -197,11 +201,11 @@ def _example(table: Table, j: int) -> Message:
 def _left_out_note(table: Table, left_out: list[int]) -> Message:
     shown_columns = Joined([_example(table, j) for j in left_out[:5]], sep=", ")
     if len(left_out) == 1:
-        return Message("data.left_out.one", columns=shown_columns)
+        return Message("data.left_out_one", columns=shown_columns)
     more = len(left_out) - 5
     if more > 0:
-        return Message("data.left_out.more", count=len(left_out), columns=shown_columns, more=more)
-    return Message("data.left_out.many", count=len(left_out), columns=shown_columns)
+        return Message("data.left_out_more", count=len(left_out), columns=shown_columns, more=more)
+    return Message("data.left_out", count=len(left_out), columns=shown_columns)
 
 
 # What the options ask of the target: a number (a regression model named), a class (a
@@ -334,8 +338,8 @@ def _class_target(table: Table, columns: Columns, t: int, f: list[int], model: s
         raise GradsheetError("data.one_class", where=table.where, target=heading,
                              label=q(found[0]), most=MAX_CLASSES)
     if count > MAX_CLASSES:
-        key = "data.too_many_classes.values" if kind == "values" else "data.too_many_classes.labels"
-        raise GradsheetError(key, where=table.where, target=heading,
+        raise GradsheetError("data.too_many_values" if kind == "values" else "data.too_many_labels",
+                             where=table.where, target=heading,
                              count=count, most=MAX_CLASSES)
     order = found if wanted is None else _ordered(found, wanted, heading)
     if model == LOGISTIC and count != 2:

@@ -36,11 +36,6 @@ from .tables import MAX_ABS, Table
 
 THOUSANDS, DECIMAL_COMMA, UNIT, PERCENT = "thousands", "decimal_comma", "unit", "percent"
 NOTE_ORDER = (THOUSANDS, DECIMAL_COMMA, UNIT, PERCENT)
-_NOTE_KEYS = {  # kind -> (the key for one number, for several)
-    THOUSANDS: ("data.read_thousands.one", "data.read_thousands.many"),
-    DECIMAL_COMMA: ("data.read_decimal_comma.one", "data.read_decimal_comma.many"),
-    UNIT: ("data.read_unit.one", "data.read_unit.many"),
-    PERCENT: ("data.read_percent.one", "data.read_percent.many")}
 
 # Excel's en/ko number formats group thousands by commas in groups of exactly three digits
 # ("45,000", "-1,234,567.5").
@@ -294,9 +289,17 @@ class Columns:
 
 def conversion_note(heading: str, column: Column) -> Message:
     """One line for a column whose numbers needed reading: what was read, how many, an example."""
-    parts = []
-    for kind in (k for k in NOTE_ORDER if k in column.converted):
-        count, cell, value = column.converted[kind]
-        parts.append(Message(_NOTE_KEYS[kind][count != 1], count=count,
-                             cell=q(cell, 30), number=plain(value), unit=q(column.reading.unit or "")))
+    parts = [_note_part(kind, *column.converted[kind], column.reading)
+             for kind in NOTE_ORDER if kind in column.converted]
     return Message("data.read", column=q(heading, 40), parts=Joined(parts))
+
+
+def _note_part(kind: str, count: int, cell: str, value: float, reading: Reading) -> Message:
+    one, example = count == 1, dict(count=count, cell=q(cell, 30), number=plain(value))
+    if kind == THOUSANDS:
+        return Message("data.read_thousands_one" if one else "data.read_thousands", **example)
+    if kind == DECIMAL_COMMA:
+        return Message("data.read_decimal_comma_one" if one else "data.read_decimal_comma", **example)
+    if kind == UNIT:
+        return Message("data.read_unit_one" if one else "data.read_unit", unit=q(reading.unit), **example)
+    return Message("data.read_percent_one" if one else "data.read_percent", **example)

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..core.messages import Message
 from .cells import about, q
-from .tables import Dataset
+from .tables import DataWarning, Dataset
 
 SCALE_RATIO = 100.0
 
@@ -29,21 +29,21 @@ def typical_sizes(X: np.ndarray) -> np.ndarray:
     return np.sqrt(np.mean(np.square(X), axis=0)) if X.size else np.zeros(X.shape[1:])
 
 
-def scale_advice(dataset: Dataset, scale: str | None = "none") -> Message | None:
+def scale_advice(dataset: Dataset, scale: str | None = "none") -> tuple[DataWarning, ...]:
     """One line when the inputs' typical sizes differ SCALE_RATIO times or more, naming the
-    largest and the smallest column and what --scale standard would do; None when they do not,
-    with fewer than two inputs, or when a --scale other than none is chosen."""
+    largest and the smallest column and what --scale standard would do; nothing when they do
+    not, with fewer than two inputs, or when a --scale other than none is chosen."""
     if scale not in (None, "none") or dataset.k < 2 or dataset.n == 0:
-        return None
+        return ()
     size = typical_sizes(dataset.X)
     used = np.flatnonzero(size > 0)  # an all-zero column has no scale to compare
     if used.size < 2:
-        return None
+        return ()
     big = int(used[np.argmax(size[used])])
     small = int(used[np.argmin(size[used])])
     ratio = size[big] / size[small]
     if ratio < SCALE_RATIO:
-        return None
-    return Message("data.scales_differ", big=q(dataset.feature_names[big], 40),
-                   big_size=about(size[big]), small=q(dataset.feature_names[small], 40),
-                   small_size=about(size[small]), ratio=about(ratio))
+        return ()
+    return (DataWarning(Message("data.scales_differ", big=q(dataset.feature_names[big], 40),
+                                big_size=about(size[big]), small=q(dataset.feature_names[small], 40),
+                                small_size=about(size[small]), ratio=about(ratio))),)
