@@ -85,15 +85,15 @@ def test_roster_and_blank_refusals_are_one_line(tmp_path):
     r = tmp_path / "r.csv"
     r.write_text("student,name\n1,a\n", encoding="utf-8")
     result = CliRunner().invoke(main, ["exercise", "--roster", str(r), "-o", str(tmp_path / "o")])
-    assert result.exit_code == 2 and "no 'id' column" in result.output
+    assert result.exit_code == 2 and "명단에 'id' 열이 없습니다 (제목: student, name)" in result.output
     r.write_text("id\n1\n1\n", encoding="utf-8")
-    result = CliRunner().invoke(main, ["exercise", "--roster", str(r), "-o", str(tmp_path / "o")])
-    assert result.exit_code == 2 and "appears twice" in result.output
+    result = CliRunner().invoke(main, ["exercise", "--roster", str(r), "-o", str(tmp_path / "o"), "--lang", "en"])
+    assert result.exit_code == 2 and "id '1' appears twice (rows 2 and 3)" in result.output  # in --lang
     r.write_text("id\n1\n", encoding="utf-8")
     result = CliRunner().invoke(main, ["exercise", "--roster", str(r), "-o", str(tmp_path / "o"), "--blank", "sqerr"])
-    assert result.exit_code == 2 and "--blank sqerr" in result.output
+    assert result.exit_code == 2 and "--blank sqerr: 학생이 쓸 수식 칸이 아닙니다" in result.output
     result = CliRunner().invoke(main, ["exercise", "--roster", str(r), "-o", str(tmp_path / "o"), "--model", "logistic"])
-    assert result.exit_code == 2 and "linear (regression) model only" in result.output
+    assert result.exit_code == 2 and "과제는 강의의 주제인 선형 회귀(linear) 모델로만 만듭니다" in result.output
     assert len(result.output.strip().splitlines()) == 1
 
 
@@ -112,14 +112,17 @@ def ex_limit_mb() -> int:
 
 
 def test_zip_bomb_and_non_workbooks_are_refused_before_the_engine(tmp_path):
-    with pytest.raises(Refused, match="zip bomb"):
+    with pytest.raises(Refused) as refused:
         check_file(_zip_bomb(tmp_path / "bomb.xlsx"))
+    assert refused.value.key in ("grade.part_too_big", "grade.zip_bomb") and "zip 폭탄" in refused.value.render("ko")
     (tmp_path / "notes.xlsx").write_text("hello")
-    with pytest.raises(Refused, match="damaged zip"):
+    with pytest.raises(Refused) as refused:
         check_file(tmp_path / "notes.xlsx")
+    assert refused.value.render("en") == "not a readable workbook (damaged zip)"
     (tmp_path / "essay.pdf").write_text("x")
-    with pytest.raises(Refused, match="not a workbook"):
+    with pytest.raises(Refused) as refused:
         check_file(tmp_path / "essay.pdf")
+    assert refused.value.render("ko") == "워크북이 아닙니다 (.xlsx 또는 .ods여야 하는데 '.pdf'입니다)"
 
 
 def test_grade_a_class(made, libreoffice):

@@ -42,12 +42,19 @@ def say(key: str, lang: str | None = None, **values) -> str:
     return table[key].format(**values)
 
 
-class Message:
+class Message(UserWarning):
     """A keyed message that renders in the language in use whenever it is turned into text
-    (so a warning raised before the workbook's language is known still prints in it)."""
+    (so a warning raised before the workbook's language is known still prints in it).
+
+    It is a UserWarning, so `warnings.warn(Message(...))` warns with the message itself: the
+    warnings machinery (filters by message text, pytest.warns) sees its text, not an object."""
 
     def __init__(self, key: str, **values):
+        super().__init__(key)
         self.key, self.values = key, values
+
+    def __reduce__(self):
+        return _message, (self.key, self.values)
 
     def render(self, lang: str | None = None) -> str:
         """The text in `lang` (default: the language in use)."""
@@ -58,6 +65,10 @@ class Message:
 
     def __repr__(self) -> str:
         return f"Message({self.key!r}, **{self.values!r})"
+
+
+def _message(key: str, values: dict) -> Message:
+    return Message(key, **values)
 
 
 def sentences(*parts: Message | None) -> str:
