@@ -79,18 +79,25 @@ class Divergence:
     optimizer: str = "gd"
     already_past: bool = False  # the Loss it started from was past the limit already
 
-    def message(self, lang: str | None = None, cell: str = "lr", command_file: str | None = None) -> str:
+    def message(self, lang: str | None = None, cell: str | None = None, command_file: str | None = None) -> str:
+        """In `lang` (default: the language in use), naming the lr `cell` (as a student types
+        it: 학습!G4) and, given the workbook's file, the command that changes it."""
         rendered = lambda key, **v: say(key, lang, **v)  # noqa: E731
         if self.already_past:
             first = rendered("run.already_past", limit=self.limit, loss=self.loss)
-            advice = (rendered("run.advice_reset_command", file=command_file, suggestion=self.suggestion)
-                      if command_file else rendered("run.advice_reset", cell=cell, suggestion=self.suggestion))
+            if command_file:
+                advice = rendered("run.advice_reset_command", file=command_file, suggestion=self.suggestion)
+            elif cell:
+                advice = rendered("run.advice_reset", cell=cell, suggestion=self.suggestion)
+            else:
+                advice = rendered("run.advice_reset_no_cell", suggestion=self.suggestion)
             return f"{first} {advice}"
         if self.done == 0:
             parts = [rendered("run.blew_up_first", limit=self.limit, loss=self.loss)]
         else:
             kept = "run.kept_worse" if self.loss > self.start else "run.kept"
-            parts = [rendered("run.blew_up", done=self.done, limit=self.limit),
+            parts = [rendered("run.blew_up", done=self.done, limit=self.limit) if self.done > 1 else
+                     rendered("run.blew_up_one", limit=self.limit),
                      rendered(kept, loss=self.loss, start=self.start)]
         parts += _lr_advice(self.lr, self.stable, self.optimizer, self.suggestion, lang, cell, command_file)
         return " ".join(parts)
@@ -120,7 +127,9 @@ class Rise:
         steps of about lr are too large where they are."""
         return self.stable is None or self.lr >= self.stable
 
-    def message(self, lang: str | None = None, cell: str = "lr", command_file: str | None = None) -> str:
+    def message(self, lang: str | None = None, cell: str | None = None, command_file: str | None = None) -> str:
+        """In `lang` (default: the language in use), naming the lr `cell` and, given the
+        workbook's file, the command that changes it."""
         values = {"before": self.before, "after": self.after}
         if self.steps == 1:
             parts = [say("run.loss_up", lang, **values)]
@@ -139,15 +148,17 @@ class Rise:
 
 
 def _lr_advice(lr: float, stable: float | None, optimizer: str, suggestion: float, lang: str | None,
-               cell: str, command_file: str | None) -> list[str]:
+               cell: str | None, command_file: str | None) -> list[str]:
     """Why lr is too large, and what to type: the lr cell, or on the command line the command."""
     if stable is None:
         why = [say("run.lr_too_large_here", lang, lr=lr, optimizer=OPTIMIZER_NAMES.get(optimizer, optimizer))]
     else:
         why = [say("run.lr_too_large", lang, lr=lr, limit=stable)] if lr >= stable else []
     if command_file:
-        return why + [say("run.advice_command", lang, cell=cell, suggestion=suggestion, file=command_file)]
-    return why + [say("run.advice", lang, cell=cell, suggestion=suggestion)]
+        return why + [say("run.advice_command", lang, cell=cell or "lr", suggestion=suggestion, file=command_file)]
+    if cell:
+        return why + [say("run.advice", lang, cell=cell, suggestion=suggestion)]
+    return why + [say("run.advice_no_cell", lang, suggestion=suggestion)]
 
 
 OPTIMIZER_NAMES = {"rmsprop": "RMSprop", "adam": "Adam"}  # the optimizers without a stable limit
@@ -158,7 +169,7 @@ class Diverged(GradsheetError):
     Printed whole (what happened, why, what to type) in the language in use."""
     exit_code = 1
 
-    def __init__(self, divergence: Divergence, cell: str = "lr", command_file: str | None = None):
+    def __init__(self, divergence: Divergence, cell: str | None = None, command_file: str | None = None):
         super().__init__("run.already_past" if divergence.already_past else "run.blew_up_first",
                          limit=divergence.limit, loss=divergence.loss)
         self.divergence, self.cell, self.command_file = divergence, cell, command_file
