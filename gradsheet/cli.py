@@ -211,7 +211,7 @@ def run(file, steps, out):
     _run(file, steps, out)
 
 
-@main.command(name="next", short_help="Only the next hand action (2, 3, 4-1, …, 6), like the button.")
+@main.command(name="next", short_help="Only the next hand action, like the 'next action' button.")
 @click.argument("file", type=click.Path(dir_okay=False))
 @_out_option
 def next_action(file, out):
