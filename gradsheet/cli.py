@@ -11,33 +11,74 @@ answer key's for grade.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import sys
 import warnings
 
 import click
+import click.core
+import click.exceptions
+import click.parser
+import click.types
 
 from . import __version__
 from .core.errors import GradsheetError
-from .core.messages import DEFAULT_LANG, say, use
+from .core.messages import DEFAULT_LANG, EN, say, template, use
 from .core.settings import COURSE_EPS, COURSE_LR, DEFAULT_SEED
 
 
 class OneLineGroup(click.Group):
     """Turns GradsheetError into `gradsheet: 오류: …` (in the language in use) and exit code 2.
-    Each command runs in a context of its own that starts in the default language, so one
-    command's language never carries over to the next (CliRunner runs many in one process)."""
+    Each run of the command line has a context of its own that starts in the default language
+    (or English when the arguments say `--lang en`), so one command's language never carries
+    over to the next (CliRunner runs many in one process); click's own usage errors speak it
+    too."""
+
+    def main(self, args=None, **kwargs):
+        argv = sys.argv[1:] if args is None else [str(a) for a in args]
+        return contextvars.copy_context().run(self._main, args, argv, kwargs)
+
+    def _main(self, args, argv, kwargs):
+        use(DEFAULT_LANG)
+        if "--lang=en" in argv or any(a == "--lang" and b == "en" for a, b in zip(argv, argv[1:])):
+            use("en")  # known before the arguments are parsed: their errors speak it too
+        with _click_speaks():
+            return super().main(args, **kwargs)
 
     def invoke(self, ctx):
-        return contextvars.copy_context().run(self._invoke, ctx)
-
-    def _invoke(self, ctx):
-        use(DEFAULT_LANG)
         try:
             return super().invoke(ctx)
         except GradsheetError as e:
             click.echo(say("cli.error", text=e), err=True)
             sys.exit(e.exit_code)
+
+
+# click words its usage errors through gettext (`_` and `ngettext` in these modules): while the
+# command line runs, they come from the catalogue's "click" texts, found by click's English text.
+_CLICK_MODULES = (click.core, click.exceptions, click.parser, click.types)
+_CLICK_KEYS = {text: key for key, text in EN.items() if key.startswith("click.")}
+
+
+def _gettext(text: str) -> str:
+    key = _CLICK_KEYS.get(text)
+    return template(key) if key else text
+
+
+def _ngettext(singular: str, plural: str, n: int) -> str:
+    return _gettext(singular if n == 1 else plural)
+
+
+@contextlib.contextmanager
+def _click_speaks():
+    saved = [(module, module._, module.ngettext) for module in _CLICK_MODULES]
+    for module in _CLICK_MODULES:
+        module._, module.ngettext = _gettext, _ngettext
+    try:
+        yield
+    finally:
+        for module, gettext, ngettext in saved:
+            module._, module.ngettext = gettext, ngettext
 
 
 def _warn_line(message, category, filename, lineno, file=None, line=None):

@@ -30,7 +30,7 @@ NOT_YET_CONVERTED = ["gradsheet/data/"]
 
 
 def cli(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
+    return CliRunner().invoke(main, [str(a) for a in args], prog_name="gradsheet")
 
 
 # --- the catalogue ----------------------------------------------------------------------------
@@ -48,7 +48,7 @@ def test_every_key_has_both_languages_with_the_same_placeholders():
 
 def test_the_korean_is_korean_and_polite():
     """A Korean text is in Hangul wherever the English one has words (not only names and
-    placeholders), and its sentences end in 합니다체 (…니다) or a polite request (…세요)."""
+    placeholders), and its sentences end in 합니다체 (…니다), a polite request (…세요) or question (…가요)."""
     names = {"gradsheet", "apt", "get", "install", "python3", "uno", "libreoffice", "calc", "set", "reset",
              "xlsx", "ods", "lr", "eps", "none", "step", "one", "hot"}
     for key, text in KO.items():
@@ -58,7 +58,7 @@ def test_the_korean_is_korean_and_polite():
             assert re.search(r"[가-힣]", text), key
         for ending in re.findall(r"(\w{2})(?=[.:;)]|,\s|$)", text):
             if re.fullmatch(r"[가-힣]+", ending) and ending[-1] in "다요":
-                assert ending in ("니다", "세요"), (key, ending)
+                assert ending in ("니다", "세요", "가요"), (key, ending)  # 가요: a polite question
 
 
 def test_a_message_renders_in_the_language_in_use_and_nested_ones_follow():
@@ -164,6 +164,18 @@ def test_errors_before_the_language_is_known_are_korean(tmp_path):
     result = cli("step", tmp_path / "missing.xlsx")
     assert result.exit_code == 2
     assert result.stderr == f"gradsheet: 오류: 워크북이 없습니다: {tmp_path / 'missing.xlsx'}\n"
+
+
+def test_clicks_own_usage_errors_speak_it_too():
+    """Before the arguments are parsed only `--lang en` among them can say the language."""
+    ko = cli("build", "--lr", "abc")
+    assert ko.exit_code == 2 and ko.stderr.splitlines()[1:] == [
+        "도움말은 'gradsheet build --help'에 있습니다.", "", "오류: '--lr'의 값이 잘못되었습니다: 'abc': 수가 아닙니다 (float)."]
+    en = cli("build", "--lang", "en", "--lr", "abc")
+    assert en.stderr.splitlines()[-1] == "Error: Invalid value for '--lr': 'abc' is not a valid float."
+    assert cli("exercise", "-o", "x").stderr.splitlines()[-1] == "오류: 옵션이 빠졌습니다: '--roster'."
+    assert cli("stepp").stderr.splitlines()[-1] == "오류: 그런 명령이 없습니다: 'stepp'. 혹시 'step' 말인가요?"
+    assert cli("build", "--help").output.startswith("Usage: gradsheet build [OPTIONS] [DATA]")  # --help: English
 
 
 def test_commands_on_a_workbook_speak_its_language(tmp_path):

@@ -71,9 +71,9 @@ def _message(key: str, values: dict) -> Message:
     return Message(key, **values)
 
 
-def sentences(*parts: Message | None) -> str:
-    """Messages that belong together, as one line in the language in use (None: left out)."""
-    return " ".join(str(p) for p in parts if p is not None)
+def template(key: str, lang: str | None = None) -> str:
+    """The text of `key` in `lang` (default: the language in use), its {placeholders} unfilled."""
+    return CATALOGUE.get(lang or current(), CATALOGUE[DEFAULT_LANG])[key]
 
 
 _OS_REASONS = {errno.EACCES: "os.denied", errno.EPERM: "os.denied", errno.ENOSPC: "os.no_space",
@@ -239,6 +239,32 @@ KO: dict[str, str] = {
     "os.missing": "없습니다",
     "os.is_folder": "폴더입니다",
     "os.other": "시스템 오류: {detail}",
+    # --- click --- (click's own usage errors, by their English text: gradsheet/cli.py hands them to click)
+    "click.error": "오류: {message}",
+    "click.try_help": "도움말은 '{command} {option}'에 있습니다.",
+    "click.invalid_value_for": "{param_hint}의 값이 잘못되었습니다: {message}",
+    "click.invalid_value": "값이 잘못되었습니다: {message}",
+    "click.missing_argument": "인자가 빠졌습니다:",
+    "click.missing_option": "옵션이 빠졌습니다:",
+    "click.missing_parameter": "값이 빠졌습니다:",
+    "click.missing_command": "명령이 빠졌습니다.",
+    "click.no_such_option": "그런 옵션이 없습니다: {name!r}.",
+    "click.no_such_command": "그런 명령이 없습니다: {name!r}.",
+    "click.did_you_mean": "혹시 {possibility} 말인가요?",
+    "click.did_you_mean_one_of": "(혹시 이 중 하나인가요: {possibilities}?)",
+    "click.not_a_number": "{value!r}: 수가 아닙니다 ({number_type}).",
+    "click.not_in_range": "{value}: 범위 {range} 밖입니다.",
+    "click.not_the_choice": "{value!r}: {choice}만 됩니다.",
+    "click.not_a_choice": "{value!r}: {choices} 중 하나여야 합니다.",
+    "click.extra_argument": "필요 없는 인자가 있습니다 ({args})",
+    "click.extra_arguments": "필요 없는 인자들이 있습니다 ({args})",
+    "click.needs_value": "옵션 {name!r}에는 값이 필요합니다.",
+    "click.needs_values": "옵션 {name!r}에는 값이 {nargs}개 필요합니다.",
+    "click.takes_no_value": "옵션 {name!r}에는 값을 줄 수 없습니다.",
+    "click.path_missing": "{filename!r}: 없습니다 ({name}).",
+    "click.path_is_file": "{filename!r}: 파일입니다 (필요한 것: {name}).",
+    "click.path_is_folder": "{filename!r}: 폴더입니다 (필요한 것: {name}).",
+    "click.aborted": "중단했습니다!",
 }
 
 EN: dict[str, str] = {
@@ -392,6 +418,32 @@ EN: dict[str, str] = {
     "os.missing": "does not exist",
     "os.is_folder": "it is a folder",
     "os.other": "system error: {detail}",
+    # --- click --- (click's own usage errors, by their English text: gradsheet/cli.py hands them to click)
+    "click.error": "Error: {message}",
+    "click.try_help": "Try '{command} {option}' for help.",
+    "click.invalid_value_for": "Invalid value for {param_hint}: {message}",
+    "click.invalid_value": "Invalid value: {message}",
+    "click.missing_argument": "Missing argument",
+    "click.missing_option": "Missing option",
+    "click.missing_parameter": "Missing parameter",
+    "click.missing_command": "Missing command.",
+    "click.no_such_option": "No such option {name!r}.",
+    "click.no_such_command": "No such command {name!r}.",
+    "click.did_you_mean": "Did you mean {possibility}?",
+    "click.did_you_mean_one_of": "(Did you mean one of: {possibilities}?)",
+    "click.not_a_number": "{value!r} is not a valid {number_type}.",
+    "click.not_in_range": "{value} is not in the range {range}.",
+    "click.not_the_choice": "{value!r} is not {choice}.",
+    "click.not_a_choice": "{value!r} is not one of {choices}.",
+    "click.extra_argument": "Got unexpected extra argument ({args})",
+    "click.extra_arguments": "Got unexpected extra arguments ({args})",
+    "click.needs_value": "Option {name!r} requires an argument.",
+    "click.needs_values": "Option {name!r} requires {nargs} arguments.",
+    "click.takes_no_value": "Option {name!r} does not take a value.",
+    "click.path_missing": "{name} {filename!r} does not exist.",
+    "click.path_is_file": "{name} {filename!r} is a file.",
+    "click.path_is_folder": "{name} {filename!r} is a directory.",
+    "click.aborted": "Aborted!",
 }
 
 CATALOGUE = {"ko": KO, "en": EN}
