@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -311,23 +310,3 @@ def test_the_lite_press_says_the_same(tmp_path):
     said = BUTTON_RISE["ko"].format(after=f"{model.loss(X, y, want.theta):.6g}", stable=f"{model.stable_lr(X):.3g}")
     assert status(apply_actions(data, got.actions), built) == said
 
-
-# --- the README shows exactly this ---------------------------------------------------------------
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-
-
-def readme_console(command: str) -> list[str]:
-    """The lines the README shows under `$ {command}` (up to the next prompt or the block's end)."""
-    lines = [line.strip() for line in README.split(f"$ {command}\n", 1)[1].split("```", 1)[0].splitlines()]
-    lines = lines[:next((i for i, line in enumerate(lines) if line.startswith("$")), len(lines))]
-    return [line for line in lines if line]
-
-
-@pytest.mark.parametrize("lr, command", [(0.001, "gradsheet run lemonade.xlsx -n 100"),
-                                         (0.0025, "gradsheet step lemonade.xlsx          # lr = 0.0025"),
-                                         (0.01, "gradsheet run lemonade.xlsx -n 50          # lr = 0.01")])
-def test_the_readme_shows_what_the_commands_say(tmp_path, monkeypatch, lr, command):
-    monkeypatch.chdir(tmp_path)
-    quietly_made(tmp_path / "lemonade.xlsx", lr=lr)
-    result = cli(*command.split("#")[0].split()[1:])
-    assert result.output.splitlines() == readme_console(command)
