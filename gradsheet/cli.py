@@ -191,7 +191,7 @@ def _report(done) -> None:
     said = done.divergence or done.rise
     if said:
         text = said.message(None, done.book.address("lr"), str(done.path))
-        if done.divergence or done.rise.lr_too_large:
+        if done.divergence or done.rise.warns:
             click.echo(say("cli.warning", text=text), err=True)
         else:  # a rise that lr is not to blame for (momentum's overshoot, the numerical slope)
             click.echo(text)

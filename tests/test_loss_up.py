@@ -141,12 +141,18 @@ def test_a_rise_that_lr_is_not_to_blame_for_is_a_note_that_says_so(tmp_path):
     assert "Momentum overshot the minimum and is coming back. lr = 0.001 is below its stable limit" in result.stdout
 
 
-def test_adam_going_up_is_told_its_steps_of_about_lr_are_too_large(tmp_path):
+def test_adam_going_up_is_told_its_steps_of_about_lr_are_too_large_here(tmp_path):
+    """Adam moves each parameter by about lr a step whatever the slope: near the lowest point
+    it steps past and back (on lemonade at lr 0.1, from step 23 on). Said as a note with the
+    honest trade: a smaller lr gets closer, in more steps (lr 0.01 needs ~1000 to get as low)."""
     built = quietly_made(tmp_path / "a.xlsx", optimizer="adam", lr=0.1, lang="en")
     result = cli("run", built.path, "-n", 100)
-    assert result.exit_code == 0
-    assert "lr = 0.1 is too large here: Adam moves each parameter by about lr a step" in result.stderr
-    assert f"gradsheet set {built.path} --lr 0.01" in result.stderr
+    assert result.exit_code == 0 and result.stderr == ""
+    assert result.stdout.splitlines()[3].startswith("Loss went up in 30 of 100 steps, first in history step 23 (")
+    assert result.stdout.splitlines()[3].endswith(
+        "lr = 0.1 is too large here: Adam moves each parameter by about lr a step, so near the lowest point it "
+        "steps past it and back. A smaller lr in Train!G4 (e.g. 0.01) gets closer, in more steps; on the "
+        f"command line: gradsheet set {built.path} --lr 0.01")
 
 
 # --- past the blow-up limit: stop, and say what was kept -------------------------------------

@@ -120,12 +120,13 @@ class Rise:
     suggestion: float
 
     @property
-    def lr_too_large(self) -> bool:
-        """Below the stable limit plain gradient descent only goes down (but for the numerical
-        slope's error near the minimum) and momentum comes back down after an overshoot: then
-        a rise is a note, not a warning. RMSprop and Adam have no such limit: a rise means their
-        steps of about lr are too large where they are."""
-        return self.stable is None or self.lr >= self.stable
+    def warns(self) -> bool:
+        """lr at or above the stable limit: Loss goes up because lr is too large for the data,
+        a warning. Below it plain gradient descent only goes down (but for the numerical
+        slope's error where the slope is small) and momentum comes back down after an
+        overshoot; RMSprop and Adam have no such limit (their steps of about lr overshoot near
+        the lowest point and come back): notes, each saying why."""
+        return self.stable is not None and self.lr >= self.stable
 
     def message(self, lang: str | None = None, cell: str | None = None, command_file: str | None = None) -> str:
         """In `lang` (default: the language in use), naming the lr `cell` and, given the
@@ -138,7 +139,10 @@ class Rise:
         else:
             parts = [say("run.loss_up_some", lang, ups=self.ups, steps=self.steps, at=self.at,
                          rise_from=self.rise_from, rise_to=self.rise_to)]
-        if self.lr_too_large:
+        if self.stable is None:
+            parts += _lr_advice(self.lr, self.stable, self.optimizer, self.suggestion, lang, cell, command_file,
+                                closer=True)
+        elif self.warns:
             parts += _lr_advice(self.lr, self.stable, self.optimizer, self.suggestion, lang, cell, command_file)
         elif self.optimizer == "momentum":
             parts.append(say("run.overshoot", lang, lr=self.lr, limit=self.stable))
@@ -148,17 +152,19 @@ class Rise:
 
 
 def _lr_advice(lr: float, stable: float | None, optimizer: str, suggestion: float, lang: str | None,
-               cell: str | None, command_file: str | None) -> list[str]:
-    """Why lr is too large, and what to type: the lr cell, or on the command line the command."""
+               cell: str | None, command_file: str | None, closer: bool = False) -> list[str]:
+    """Why lr is too large, and what to type: the lr cell, or on the command line the command.
+    `closer`: RMSprop's or Adam's overshoot, where a smaller lr gets closer but takes longer."""
     if stable is None:
         why = [say("run.lr_too_large_here", lang, lr=lr, optimizer=OPTIMIZER_NAMES.get(optimizer, optimizer))]
     else:
         why = [say("run.lr_too_large", lang, lr=lr, limit=stable)] if lr >= stable else []
+    advice = "run.advice_closer" if closer else "run.advice"
     if command_file:
-        return why + [say("run.advice_command", lang, cell=cell or "lr", suggestion=suggestion, file=command_file)]
+        return why + [say(f"{advice}_command", lang, cell=cell or "lr", suggestion=suggestion, file=command_file)]
     if cell:
-        return why + [say("run.advice", lang, cell=cell, suggestion=suggestion)]
-    return why + [say("run.advice_no_cell", lang, suggestion=suggestion)]
+        return why + [say(advice, lang, cell=cell, suggestion=suggestion)]
+    return why + [say(f"{advice}_no_cell", lang, suggestion=suggestion)]
 
 
 OPTIMIZER_NAMES = {"rmsprop": "RMSprop", "adam": "Adam"}  # the optimizers without a stable limit
