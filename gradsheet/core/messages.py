@@ -89,6 +89,8 @@ def os_reason(error: OSError) -> Message:
 
 # One dict per language; keys are "<area>.<what>". Areas: cli, build, book (step/run/next/
 # reset/set on a workbook), data (reading tables), preset, addin, classroom.
+# And after those: settings (the options' checks), run (what a step did to Loss: going up, the
+# blow-up stop), grade (report.csv's statuses), os (why a file was refused), click (its usage errors).
 KO: dict[str, str] = {
     # --- cli ---
     "cli.error": "gradsheet: 오류: {text}",
