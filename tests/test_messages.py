@@ -21,7 +21,7 @@ from gradsheet.classroom.grade import Grader, write_report
 from gradsheet.cli import main
 from gradsheet.core import messages
 from gradsheet.core.errors import GradsheetError
-from gradsheet.core.messages import EN, KO, Message, say
+from gradsheet.core.messages import EN, KO, Message
 
 PACKAGE = Path(__file__).resolve().parents[1] / "gradsheet"
 # Folders whose raisers still pass free text. Another change converts gradsheet/data/ (the
