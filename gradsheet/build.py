@@ -11,6 +11,8 @@ from .core import messages, models
 from .data.dataset import Dataset, load
 from .data.scales import scale_advice
 from .core.errors import GradsheetError
+from .core.messages import Message, current, use
+from .core.texts import texts
 from .core.layout import param_names
 from .core.settings import Settings, State, initial_theta
 from .sheets.workbook import model_X, write
@@ -38,6 +40,11 @@ RECALC_BUDGET = 3e7
 UNROLLED_ROWS = 100  # the 'All steps' and 'Optimizers' sheets' rows (steps) by default
 LANDSCAPE_CELLS = 21 * 21
 DERIVED = ("unrolled", "compare", "landscape")
+
+
+def _sheet_name(key: str) -> str:
+    """A derived sheet's name as the workbook being made shows it (its language is in use)."""
+    return texts(current())[f"sheet_{key}"]
 
 
 def sums_cost(n: int, k: int) -> int:
@@ -70,13 +77,10 @@ def sized_defaults(dataset: Dataset, options: dict) -> dict:
         first_w = param_names(k)[0]  # W for one input, W_1 for several
         asks = {"unrolled": f"--unrolled {UNROLLED_ROWS}", "compare": f"--compare {UNROLLED_ROWS}",
                 "landscape": f"--landscape {first_w},B"}
-        sheets = {"unrolled": "'All steps'", "compare": "'Optimizers'", "landscape": "loss landscape"}
-        names = [sheets[key] for key in open_]
-        names = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-        warnings.warn(f"the {names} sheet{'s are' if len(open_) > 1 else ' is'} left out: the sums they read, "
-                      f"over {n:,} rows x {k} features, would make every edit recalculate for seconds; "
-                      f"ask for {'them' if len(open_) > 1 else 'it'} with "
-                      f"{', '.join(asks[key] for key in open_)}", stacklevel=3)
+        names = ", ".join(f"'{_sheet_name(key)}'" for key in open_)
+        asks = ", ".join(asks[key] for key in open_)
+        warnings.warn(Message("build.left_out_many" if len(open_) > 1 else "build.left_out",
+                              sheets=names, n=n, k=k, asks=asks), stacklevel=3)
         return {**options, **{key: (("none",) if key == "landscape" else 0) for key in open_}}
     # the rows of both sheets (the race has four lanes) share what the sums leave of the budget
     rows = int((RECALC_BUDGET - sums_cost(n, k)) // (5 * row_cost(k)))
@@ -84,9 +88,8 @@ def sized_defaults(dataset: Dataset, options: dict) -> dict:
     for key in ("unrolled", "compare"):
         if key in open_:
             if rows < UNROLLED_ROWS:
-                warnings.warn(f"the '{'All steps' if key == 'unrolled' else 'Optimizers'}' sheet has {rows} rows, "
-                              f"not {UNROLLED_ROWS}, so that recalculating {k} features stays quick; choose with "
-                              f"--{key} N", stacklevel=3)
+                warnings.warn(Message("build.fewer_rows", sheet=_sheet_name(key), rows=rows, full=UNROLLED_ROWS,
+                                      k=k, option=key), stacklevel=3)
             options[key] = rows
     return options
 
@@ -130,26 +133,23 @@ def _classifier_defaults(dataset: Dataset, options: dict, open_: list[str]) -> d
         grid = ce_landscape_cost(n, model)
         if grid > CE_LANDSCAPE_SHARE * left:
             options["landscape"] = ("none",)
-            warnings.warn(f"the loss landscape sheet is left out: its {LANDSCAPE_CELLS} cells each compute "
-                          f"cross-entropy over {n:,} rows, which would make every edit slow to recalculate; ask "
-                          f"for it with --landscape {names[0]},{names[dataset.k * (C if model == 'softmax' else 1)]}",
-                          stacklevel=4)
+            pair = f"{names[0]},{names[dataset.k * (C if model == 'softmax' else 1)]}"
+            warnings.warn(Message("build.ce_landscape_left_out", sheet=_sheet_name("landscape"),
+                                  cells=LANDSCAPE_CELLS, n=n, pair=pair), stacklevel=4)
         else:
             left -= grid
     if "unrolled" in open_:
         rows = int(min(UNROLLED_ROWS, max(10, left // step)))
         if rows < UNROLLED_ROWS:
-            warnings.warn(f"the 'All steps' sheet has {rows} rows, not {UNROLLED_ROWS}, so that recalculating "
-                          f"cross-entropy over {n:,} rows x {len(names)} parameters stays quick; choose with "
-                          f"--unrolled N", stacklevel=4)
+            warnings.warn(Message("build.ce_fewer_rows", sheet=_sheet_name("unrolled"), rows=rows,
+                                  full=UNROLLED_ROWS, n=n, params=len(names)), stacklevel=4)
         options["unrolled"] = rows
         left -= rows * step
     if "compare" in open_:
         if 4 * UNROLLED_ROWS * step > left:
             options["compare"] = 0
-            warnings.warn(f"the 'Optimizers' sheet is left out: its four lanes of {UNROLLED_ROWS} cross-entropy "
-                          f"steps over {n:,} rows would make every edit slow to recalculate; ask for it with "
-                          f"--compare N", stacklevel=4)
+            warnings.warn(Message("build.ce_compare_left_out", sheet=_sheet_name("compare"), full=UNROLLED_ROWS,
+                                  n=n), stacklevel=4)
         else:
             options["compare"] = UNROLLED_ROWS
     return options
@@ -177,20 +177,18 @@ def warn_if_unstable(dataset: Dataset, settings: Settings) -> None:
         return
     lr = settings.lr
     if lr >= limit:
-        hint = "" if settings.scale != "none" or dataset.k == 1 else " or rescale the features with --scale standard"
-        warnings.warn(f"lr = {lr:g} is above the largest stable learning rate for this data "
-                      f"({limit:.3g}, from the loss's curvature): the descent will diverge; "
-                      f"try --lr {_suggestion(X, settings):g}{hint}", stacklevel=3)
+        scale = settings.scale == "none" and dataset.k > 1  # rescaling would help too
+        warnings.warn(Message("build.lr_unstable_scale" if scale else "build.lr_unstable", lr=lr, limit=limit,
+                              suggestion=_suggestion(X, settings)), stacklevel=3)
         return
     # the progress bound below is plain gradient descent's on the squared error
     if settings.optimizer != "gd" or settings.model != "linear":
         return
     progress = models.most_progress(X, lr, SLOW_STEPS)
     if progress < SLOW_PROGRESS:
-        share = f"at most {progress:.0%}" if progress >= 0.01 else "less than 1%"
-        warnings.warn(f"lr = {lr:g} is {limit / lr:,.0f}× below the largest stable learning rate for "
-                      f"this data ({limit:.3g}): {SLOW_STEPS} steps bring Loss {share} of the way "
-                      f"down to its minimum; try --lr {models.suggest_lr(X):g}", stacklevel=3)
+        share = Message("build.share_at_most", share=progress) if progress >= 0.01 else Message("build.share_below_1")
+        warnings.warn(Message("build.lr_slow", lr=lr, times=limit / lr, limit=limit, steps=SLOW_STEPS, share=share,
+                              suggestion=models.suggest_lr(X)), stacklevel=3)
 
 
 def _suggestion(X, settings: Settings) -> float:
@@ -215,14 +213,13 @@ def output_path(data: str | Path | None, out: str | Path | None, default_stem: s
         clash = data is not None and Path(data).suffix.lower() == ".xlsx" and Path(data).stem == stem
         out = Path(f"{stem}{XLSX_INPUT_SUFFIX if clash else ''}.xlsx")
     if data is not None and _same_file(Path(data), out):
-        raise GradsheetError(f"-o {out} is the data file itself; gradsheet never writes over its input: "
-                             "choose another output name")
+        raise GradsheetError("build.same_as_input", out=out)
     return out
 
 
 def check_xlsx_name(out: Path) -> None:
     if out.suffix.lower() != ".xlsx":
-        raise GradsheetError(f"-o {out}: the output must be an .xlsx file (a name ending in .xlsx)")
+        raise GradsheetError("build.not_xlsx", out=out)
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -247,6 +244,7 @@ def make(data: str | Path | None = None, out: str | Path | None = None, *,
     landscape, scale. Without `out` the workbook is `<data stem>.xlsx` in the current folder
     (`<data stem>-gradsheet.xlsx` for an .xlsx input); see output_path().
     """
+    use(options.get("lang"))  # the workbook's language, for every message from here on
     out = output_path(data, out, default_stem)
     messages.use(options.get("lang", Settings.lang))  # what reading the data says speaks the workbook's language
     dataset = load(data, target=target, features=features, sheet=sheet,
@@ -260,8 +258,7 @@ def make(data: str | Path | None = None, out: str | Path | None = None, *,
         # (|p − y| ≤ 1), so a classifier crawls with it. Take a round lr below the stable limit.
         X = model_X(dataset, Settings(scale=options.get("scale", Settings.scale)))
         options["lr"] = models.suggest_lr(X, models.stable_lr_for(X, "gd", model=dataset.model))
-        warnings.warn(f"lr = {options['lr']:g} for this classifier (safely below its stable limit); "
-                      "choose another with --lr", stacklevel=2)
+        warnings.warn(Message("build.classifier_lr", lr=options["lr"]), stacklevel=2)
     settings = Settings(**sized_defaults(dataset, options))
     warn_if_unstable(dataset, settings)
     state = fresh_state(dataset, settings, settings.seed)

@@ -2,33 +2,87 @@
 
 User errors (GradsheetError, click usage errors) become one line on stderr and exit 2;
 nothing a user can type should end in a traceback.
+
+Every line a command prints comes from the message catalogue (core/messages.py), in the
+language in use: Korean until it is known, then `--lang` (or the preset's) for build and
+exercise, the workbook's own for step/run/next/reset/set (set as the workbook is read), the
+answer key's for grade.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import sys
 import warnings
 
 import click
+import click.core
+import click.exceptions
+import click.parser
+import click.types
 
 from . import __version__
 from .core.errors import GradsheetError
+from .core.messages import DEFAULT_LANG, EN, say, template, use
 from .core.settings import COURSE_EPS, COURSE_LR, DEFAULT_SEED
 
 
 class OneLineGroup(click.Group):
-    """Turns GradsheetError into `gradsheet: error: …` and exit code 2."""
+    """Turns GradsheetError into `gradsheet: 오류: …` (in the language in use) and exit code 2.
+    Each run of the command line has a context of its own that starts in the default language
+    (or English when the arguments say `--lang en`), so one command's language never carries
+    over to the next (CliRunner runs many in one process); click's own usage errors speak it
+    too."""
+
+    def main(self, args=None, **kwargs):
+        argv = sys.argv[1:] if args is None else [str(a) for a in args]
+        return contextvars.copy_context().run(self._main, args, argv, kwargs)
+
+    def _main(self, args, argv, kwargs):
+        use(DEFAULT_LANG)
+        if "--lang=en" in argv or any(a == "--lang" and b == "en" for a, b in zip(argv, argv[1:])):
+            use("en")  # known before the arguments are parsed: their errors speak it too
+        with _click_speaks():
+            return super().main(args, **kwargs)
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except GradsheetError as e:
-            click.echo(f"gradsheet: error: {e}", err=True)
+            click.echo(say("cli.error", text=e), err=True)
             sys.exit(e.exit_code)
 
 
+# click words its usage errors through gettext (`_` and `ngettext` in these modules): while the
+# command line runs, they come from the catalogue's "click" texts, found by click's English text.
+_CLICK_MODULES = (click.core, click.exceptions, click.parser, click.types)
+_CLICK_KEYS = {text: key for key, text in EN.items() if key.startswith("click.")}
+
+
+def _gettext(text: str) -> str:
+    key = _CLICK_KEYS.get(text)
+    return template(key) if key else text
+
+
+def _ngettext(singular: str, plural: str, n: int) -> str:
+    return _gettext(singular if n == 1 else plural)
+
+
+@contextlib.contextmanager
+def _click_speaks():
+    saved = [(module, module._, module.ngettext) for module in _CLICK_MODULES]
+    for module in _CLICK_MODULES:
+        module._, module.ngettext = _gettext, _ngettext
+    try:
+        yield
+    finally:
+        for module, gettext, ngettext in saved:
+            module._, module.ngettext = gettext, ngettext
+
+
 def _warn_line(message, category, filename, lineno, file=None, line=None):
-    click.echo(f"gradsheet: warning: {message}", err=True)
+    click.echo(say("cli.warning", text=message), err=True)
 
 
 @click.group(cls=OneLineGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -38,7 +92,7 @@ def main():
     warnings.showwarning = _warn_line
 
 
-@main.command()
+@main.command(short_help="Write the course workbook for DATA (default: the lemonade table).")
 @click.argument("data", required=False, type=click.Path(dir_okay=False))
 @click.option("-o", "--out", type=click.Path(dir_okay=False), help="Output .xlsx (default: <data stem>.xlsx here; <stem>-gradsheet.xlsx for an .xlsx input).")
 @click.option("--preset", help="A shipped preset by name (see `gradsheet presets`).")
@@ -48,7 +102,7 @@ def main():
 @click.option("--lr", type=float, help=f"Learning rate.  [default: {COURSE_LR}]")
 @click.option("--eps", type=float, help=f"Nudge for the numerical derivative (dt).  [default: {COURSE_EPS}]")
 @click.option("--seed", type=int, help=f"Seed of the initial W and B.  [default: {DEFAULT_SEED}]")
-@click.option("--lang", type=click.Choice(["ko", "en"]), help="Language of the labels.  [default: ko]")
+@click.option("--lang", type=click.Choice(["ko", "en"]), help="Language of the workbook and of every message.  [default: ko]")
 @click.option("--title", help="Title on the sheet (default: the course's).")
 @click.option("--scale", type=click.Choice(["none", "standard", "minmax"]),
               help="Rescale the features, as visible formula columns.  [default: none]")
@@ -99,6 +153,7 @@ def build(data, out, preset, **given):
         data = options.pop("data")
         options["default_stem"] = path.stem
     options.update({k: v for k, v in given.items() if v is not None})
+    use(options.get("lang"))
     if isinstance(options.get("landscape"), str):
         options["landscape"] = tuple(p.strip() for p in options["landscape"].split(","))
     built = make(data, out, **options)
@@ -107,7 +162,7 @@ def build(data, out, preset, **given):
                               built.state.prev_loss, s.lang))
 
 
-@main.command(name="presets")
+@main.command(name="presets", short_help="List the shipped presets.")
 def list_presets():
     """List the shipped presets (use one with `gradsheet build --preset NAME`).
 
@@ -126,14 +181,22 @@ def _out_option(f):
 
 
 def _report(done) -> None:
-    """What a rewrite did, in the workbook's language: where, Loss before → after, W, B."""
-    from .core.texts import MESSAGES
+    """What a rewrite did, in the workbook's language: where, Loss before → after, W, B; then,
+    on stderr, a Loss that went up (and why) or a stop at the blow-up limit (exit code 1)."""
     from .report import loss_change, params_line
-    texts = MESSAGES[done.book.settings.lang]
     rows = len(done.state.history)
-    click.echo(texts["wrote"].format(path=done.path, rows=rows, row_word="row" if rows == 1 else "rows"))
+    click.echo(say("book.wrote_one" if rows == 1 else "book.wrote_many", path=done.path, rows=rows))
     click.echo(loss_change(done.loss_before, done.loss_after))
     click.echo(params_line(done.book.layout.params, done.state.theta, done.loss_after))
+    said = done.divergence or done.rise
+    if said:
+        text = said.message(None, done.book.address("lr"), str(done.path))
+        if done.divergence or done.rise.warns:
+            click.echo(say("cli.warning", text=text), err=True)
+        else:  # a rise that lr is not to blame for (momentum's overshoot, the numerical slope)
+            click.echo(text)
+    if done.divergence:
+        sys.exit(1)
 
 
 def _run(file, n, out) -> None:
@@ -141,16 +204,11 @@ def _run(file, n, out) -> None:
     if n > CHUNK:
         from rich.progress import Progress
         with Progress(transient=True, console=_stderr_console()) as bar:
-            task = bar.add_task("steps", total=n)
+            task = bar.add_task(say("cli.progress"), total=n)
             done = run_file(file, n, out, lambda count: bar.advance(task, count))
     else:
         done = run_file(file, n, out)
     _report(done)
-    if done.divergence:
-        book = done.book
-        text = done.divergence.message(book.settings.lang, book.address("lr"), str(done.path))
-        click.echo(f"gradsheet: warning: {text}", err=True)
-        sys.exit(1)
 
 
 def _stderr_console():
@@ -158,11 +216,15 @@ def _stderr_console():
     return Console(stderr=True)
 
 
-@main.command()
+@main.command(short_help="One whole step (the course's steps 2–6) on a gradsheet workbook.")
 @click.argument("file", type=click.Path(dir_okay=False))
 @_out_option
 def step(file, out):
-    """One whole step (the course's steps 2–6) on a gradsheet workbook.
+    """One whole step (the course's steps 2–6) on the gradsheet workbook FILE.
+
+    A step whose Loss goes up is written (watch it happen) with a warning that says why: lr
+    is too large, and what to type. A step that would take Loss past the blow-up limit is
+    not written (exit code 1).
 
     \b
     Example:
@@ -171,15 +233,17 @@ def step(file, out):
     _run(file, 1, out)
 
 
-@main.command()
+@main.command(short_help="N whole steps on a gradsheet workbook, written back in one go.")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("-n", "steps", type=click.IntRange(min=1), default=10, show_default=True, help="Number of steps.")
 @_out_option
 def run(file, steps, out):
-    """N whole steps on a gradsheet workbook, written back in one go.
+    """N whole steps on the gradsheet workbook FILE, written back in one go.
 
-    Stops before a step that diverges (Loss exploding), keeps the last good W and B,
-    names the learning rate and suggests a smaller one (exit code 1).
+    Steps whose Loss goes up are written too, with a warning: Loss went up, lr is too large
+    (its cell, and a smaller lr to type). Before a step that would take Loss past the
+    blow-up limit (a million times its start) the run stops: the parameters are those of
+    the last step written, shown with their Loss, and nothing after it (exit code 1).
 
     \b
     Example:
@@ -188,11 +252,12 @@ def run(file, steps, out):
     _run(file, steps, out)
 
 
-@main.command(name="next")
+@main.command(name="next", short_help="Only the next hand action, like the 'next action' button.")
 @click.argument("file", type=click.Path(dir_okay=False))
 @_out_option
 def next_action(file, out):
-    """Only the next hand action (2, 3, 4-1, 4-2, 4-3, 5-1, 5-2, 5-3, 6), like the button.
+    """Only the next hand action on the gradsheet workbook FILE (2, 3, 4-1, 4-2, 4-3, 5-1,
+    5-2, 5-3, 6), like the button, and say which comes next.
 
     \b
     Example:
@@ -200,20 +265,19 @@ def next_action(file, out):
     """
     from .core import procedure
     from .headless import act_file
-    from .core.texts import MESSAGES
     done = act_file(file, out)
     k, lang, opt = done.book.layout.params, done.book.settings.lang, done.book.settings.optimizer
     click.echo(procedure.just_did(k, done.action, lang, opt))
-    click.echo(MESSAGES[lang]["next_up"].format(action=procedure.describe(k, done.state.action, lang, opt)))
+    click.echo(say("book.next_up", action=procedure.describe(k, done.state.action, lang, opt)))
     _report(done)
 
 
-@main.command()
+@main.command(short_help="Step 1: fresh random W and B, history emptied.")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--seed", type=int, default=None, help="Seed of the new W and B (default: random).")
 @_out_option
 def reset(file, seed, out):
-    """Step 1: fresh random W and B, history emptied.
+    """Step 1 on the gradsheet workbook FILE: fresh random W and B, history emptied.
 
     \b
     Example:
@@ -223,7 +287,7 @@ def reset(file, seed, out):
     _report(reset_file(file, seed, out))
 
 
-@main.command(name="set")
+@main.command(name="set", short_help="Change lr, eps or the seed of a gradsheet workbook.")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--lr", type=float, help="New learning rate (the lr cell).")
 @click.option("--eps", type=float, help="New nudge dt (the eps cell).")
@@ -231,7 +295,7 @@ def reset(file, seed, out):
                                        "`gradsheet reset` does that).")
 @_out_option
 def set_(file, lr, eps, seed, out):
-    """Change a setting of a gradsheet workbook, as typing into its cell would.
+    """Change a setting of the gradsheet workbook FILE, as typing into its cell would.
 
     For students without Excel who follow the advice a step gives ("make lr smaller").
     W, B, the pasted cells and the history stay as they are.
@@ -240,24 +304,19 @@ def set_(file, lr, eps, seed, out):
     Example:
         gradsheet set lemonade.xlsx --lr 0.0005
     """
-    import warnings
-
     from .build import warn_if_unstable
     from .headless import set_file
-    from .core.texts import MESSAGES
-    if lr is None and eps is None and seed is None:
-        raise GradsheetError(MESSAGES["en"]["nothing_set"])
     done = set_file(file, out, lr=lr, eps=eps, seed=seed)
     s = done.book.settings
     changed = [f"{name} = {getattr(s, name):g}" for name, v in (("lr", lr), ("eps", eps), ("seed", seed))
                if v is not None]
-    click.echo(MESSAGES[s.lang]["set"].format(path=done.path, what=", ".join(changed)))
+    click.echo(say("book.set", path=done.path, what=", ".join(changed)))
     with warnings.catch_warnings():
         warnings.simplefilter("always")
         warn_if_unstable(done.book.dataset, s)
 
 
-@main.command()
+@main.command(short_help="Write the GradSheet ribbon add-ins for Excel desktop with local Python.")
 @click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False), default=".", show_default=True,
               help="Folder for the add-in files.")
 @click.option("--lang", type=click.Choice(["ko", "en"]), default="ko", show_default=True,
@@ -289,7 +348,7 @@ def addin(out_dir, lang):
     try:
         written = write_addins(folder, buttons, lang=lang)
     except OSError as e:
-        raise GradsheetError("addin.cannot_write", path=folder, reason=e.strerror) from None
+        raise GradsheetError("addin.cannot_write", path=folder, reason=messages.os_reason(e)) from None
     for path in written:
         click.echo(messages.say("addin.wrote", path=path))
     for path in stale:
@@ -299,7 +358,7 @@ def addin(out_dir, lang):
         warnings.warn(Message("addin.remake", version=made_with()))
 
 
-@main.command()
+@main.command(short_help="One exercise workbook per student of a roster, formula cells left blank.")
 @click.argument("data", required=False, type=click.Path(dir_okay=False))
 @click.option("--roster", required=True, type=click.Path(dir_okay=False),
               help="The class list: a CSV (UTF-8 or CP949) with an 'id' column and optionally 'name'.")
@@ -311,9 +370,11 @@ def addin(out_dir, lang):
 @click.option("--buttons", type=click.Choice(["lite", "none"]), default="none", show_default=True,
               help="xlwings Lite buttons in the exercise workbooks.")
 def exercise(data, roster, out_dir, blank, same_data, preset, **given):
-    """One exercise workbook per student of ROSTER, with the formula cells left blank.
+    """One exercise workbook per student of the --roster, with the formula cells left blank.
 
-    Each student gets numbers of their own (the same lesson: same shape and scale, a learning
+    DATA is the lesson's table, as for `gradsheet build`: a CSV/TSV (UTF-8 or CP949), an
+    .xlsx, or a preset .toml file (default: the course's lemonade table). Each student gets
+    numbers of their own (the same lesson: same shape and scale, a learning
     rate that converges), derived from --seed and their id. The answer key stays in the folder
     with you: hand out only the .xlsx files. Linear regression (the course's lesson) only.
 
@@ -331,13 +392,14 @@ def exercise(data, roster, out_dir, blank, same_data, preset, **given):
         options = presets.read(path)
         data = options.pop("data")
     options.update({k: v for k, v in given.items() if v is not None})
+    use(options.get("lang"))
     for key in ("unrolled", "compare", "landscape"):
         options.pop(key, None)
     made = make_exercise(data, roster, out_dir, blank=blank, same_data=same_data, **options)
-    click.echo(f"wrote {len(made.files)} exercise workbooks to {made.folder} (blank: {', '.join(made.blank)})")
-    click.echo(f"answer key: {made.key} (keep it; hand out only the .xlsx files)")
+    click.echo(say("classroom.wrote", count=len(made.files), folder=made.folder, blank=", ".join(made.blank)))
+    click.echo(say("classroom.key", path=made.key))
     if made.lr_changed:
-        click.echo(f"lr lowered to converge on their numbers for: {', '.join(made.lr_changed)}")
+        click.echo(say("classroom.lr_lowered", ids=", ".join(made.lr_changed)))
 
 
 _SHARED = ("target", "features", "sheet", "lr", "eps", "seed", "lang", "title", "scale", "diff", "model",
@@ -345,7 +407,7 @@ _SHARED = ("target", "features", "sheet", "lr", "eps", "seed", "lang", "title", 
 exercise.params.extend(p for p in build.params if p.name in _SHARED)
 
 
-@main.command()
+@main.command(short_help="Grade the students' workbooks in LibreOffice: report.csv and feedback.")
 @click.argument("submissions", nargs=-1, required=True, type=click.Path())
 @click.option("--key", "key_dir", required=True, type=click.Path(file_okay=False, exists=True),
               help="The exercise folder holding the answer key (gradsheet-key.json).")
@@ -359,7 +421,8 @@ exercise.params.extend(p for p in build.params if p.name in _SHARED)
               help="LibreOffices grading side by side.  [default: one per core, at most 2; "
                    "one for fewer than 20 files]")
 def grade(submissions, key_dir, report, feedback_dir, timeout, engines):
-    """Recalculate SUBMISSIONS (files or folders) in LibreOffice and grade every blank cell.
+    """Recalculate SUBMISSIONS (workbook files, or folders of them) in LibreOffice and grade
+    every blank cell against the answer key in the --key folder.
 
     The student is the file name's stem, as LMS downloads are named. Each blank cell is ok,
     wrong, constant (a typed number), missing or error; one point per blank name.
@@ -373,11 +436,11 @@ def grade(submissions, key_dir, report, feedback_dir, timeout, engines):
     try:
         run = grade_all(submissions, key_dir, report, feedback_dir, timeout, engines=engines)
     except LibreOfficeUnavailable as e:
-        raise GradsheetError(f"grading needs LibreOffice: {e}") from None
+        raise GradsheetError("cli.needs_libreoffice", reason=e.args[0] if e.args else e) from None
     graded = [r for r in run.rows if r.file]
     full = sum(1 for r in graded if r.score == run.max)
-    click.echo(f"graded {len(graded)} submissions ({full} full marks); wrote {run.report} "
-               f"and {len(run.feedback)} feedback files in {run.feedback[0].parent if run.feedback else '-'}")
+    click.echo(say("grade.graded", count=len(graded), full=full, report=run.report, notes=len(run.feedback),
+                   folder=run.feedback[0].parent if run.feedback else "-"))
     for r in run.rows:
         if r.status != "ok":
             click.echo(f"  {r.id}: {r.status}")

@@ -14,6 +14,7 @@ import numpy as np
 
 from .excel import files
 from .core import steps
+from .core.errors import GradsheetError
 from .core.settings import State, initial_theta
 from .sheets.workbook import model_X, write
 
@@ -30,6 +31,7 @@ class Rewritten:
     loss_after: float
     divergence: steps.Divergence | None = None
     action: int | None = None  # the hand action done (`next`)
+    rise: steps.Rise | None = None  # steps written although Loss went up
 
 
 def problem_of(book: files.WorkbookFile) -> steps.Problem:
@@ -39,10 +41,10 @@ def problem_of(book: files.WorkbookFile) -> steps.Problem:
 
 
 def _open(path, out, check: bool = True) -> tuple[files.WorkbookFile, steps.Problem, Path]:
+    book = files.read(path)  # first: its language is the one every message below speaks
     if out is not None:
         from .build import check_xlsx_name
         check_xlsx_name(Path(out))
-    book = files.read(path)
     problem = problem_of(book)
     if check:
         steps.check_book(problem, book.state, book.book_loss)
@@ -50,12 +52,11 @@ def _open(path, out, check: bool = True) -> tuple[files.WorkbookFile, steps.Prob
 
 
 def _localised(book: files.WorkbookFile, run: Callable):
-    """Words a refused first step in the workbook's language, naming its lr cell."""
+    """A refused first step names the workbook's lr cell and the command that changes it."""
     try:
         return run()
     except steps.Diverged as e:
-        raise steps.Diverged(e.divergence, e.divergence.message(
-            book.settings.lang, book.address("lr"), str(book.path))) from None
+        raise steps.Diverged(e.divergence, book.address("lr"), str(book.path)) from None
 
 
 def run_file(path, steps_count: int = 1, out=None,
@@ -64,13 +65,21 @@ def run_file(path, steps_count: int = 1, out=None,
     book, problem, target = _open(path, out)
     state, done, divergence = book.state, 0, None
     while done < steps_count and divergence is None:
-        outcome = _localised(book, lambda: steps.run(problem, state, min(CHUNK, steps_count - done)))
+        try:
+            outcome = steps.run(problem, state, min(CHUNK, steps_count - done))
+        except steps.Diverged as e:
+            if not done:  # nothing written: refused, naming the lr cell and the command
+                raise steps.Diverged(e.divergence, book.address("lr"), str(book.path)) from None
+            divergence = e.divergence  # a later chunk's first step: the steps before it are kept
+            break
         state, done, divergence = outcome.state, done + outcome.steps, outcome.divergence
         if progress:
             progress(outcome.steps)
+    if divergence is not None:  # in the words of the whole run, not of its last chunk
+        divergence = steps.divergence(problem, book.state, state, done)
     write(target, book.dataset, book.settings, state)
     return Rewritten(book, state, target, problem.loss(book.state.theta), problem.loss(state.theta),
-                     divergence)
+                     divergence, rise=steps.rise(problem, book.state, state))
 
 
 def act_file(path, out=None) -> Rewritten:
@@ -79,7 +88,7 @@ def act_file(path, out=None) -> Rewritten:
     state = _localised(book, lambda: steps.act(problem, book.state))
     write(target, book.dataset, book.settings, state)
     return Rewritten(book, state, target, problem.loss(book.state.theta), problem.loss(state.theta),
-                     action=book.state.action)
+                     action=book.state.action, rise=steps.rise(problem, book.state, state, whole_steps=False))
 
 
 def reset_file(path, seed: int | None = None, out=None) -> Rewritten:
@@ -99,6 +108,8 @@ def set_file(path, out=None, *, lr: float | None = None, eps: float | None = Non
     W, B; `reset` does that step); W, B and the history stay as they are."""
     book, problem, target = _open(path, out)
     changes = {k: v for k, v in (("lr", lr), ("eps", eps), ("seed", seed)) if v is not None}
+    if not changes:
+        raise GradsheetError("book.nothing_set")
     settings = replace(book.settings, **changes)
     state = book.state
     if seed is not None:

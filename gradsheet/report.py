@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from .data.dataset import Dataset
-from .core.texts import MESSAGES
+from .core.messages import say
 from .core.layout import param_names
 
 
@@ -15,7 +15,7 @@ SHOWN = 8  # more features than this are shortened to the first few, "…", and 
 
 
 def _shorten(items: list[str]) -> list[str]:
-    return items if len(items) <= SHOWN else items[:3] + [f"… ({len(items)} in all)"] + items[-1:]
+    return items if len(items) <= SHOWN else items[:3] + [say("build.more", count=len(items))] + items[-1:]
 
 
 def params_line(params: int | list[str], theta: np.ndarray, loss: float) -> str:
@@ -26,10 +26,11 @@ def params_line(params: int | list[str], theta: np.ndarray, loss: float) -> str:
 
 
 def describe_build(path: Path, dataset: Dataset, lr: float, eps: float, theta: np.ndarray,
-                   loss: float, lang: str = "en") -> str:
+                   loss: float, lang: str | None = None) -> str:
+    """In `lang` (default: the language in use)."""
     features = ", ".join(_shorten(list(dataset.feature_names)))
-    first = MESSAGES[lang]["built"].format(path=path, n=dataset.n, features=features,
-                                           target=dataset.target_name, lr=lr, eps=eps)
+    first = say("build.built", lang, path=path, n=dataset.n, features=features, target=dataset.target_name,
+                lr=lr, eps=eps)
     names = param_names(dataset.k, dataset.model, len(dataset.classes))
     return f"{first}\n{params_line(names, theta, loss)}"
 

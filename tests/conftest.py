@@ -11,6 +11,14 @@ from reference import three_feature_csv
 from libreoffice import LibreOffice, LibreOfficeUnavailable
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the default language (Korean), as every command does: a workbook
+    read in one test (which sets its language in use) must not speak for the next."""
+    from gradsheet.core.messages import DEFAULT_LANG, use
+    use(DEFAULT_LANG)
+
+
 @pytest.fixture(scope="session")
 def libreoffice():
     """One headless soffice for the whole session (start-up costs ~1-2 s).

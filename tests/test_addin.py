@@ -97,9 +97,9 @@ def test_a_damaged_book_gets_a_message_and_no_step(built):
     sheet["values"][r][c] = 12345.0  # Loss no longer what the data and W, B give
     book = open_book(data)
     message = addin.one_step(book)
-    assert "disagrees with the model" in message
+    assert message.startswith("워크북의 Loss(12345)가") and "모델의 값(" in message  # the workbook's language
     actions = book.json()["actions"]
-    assert len(actions) == 1 and "disagrees" in actions[0]["values"][0][0]  # only the status cell
+    assert len(actions) == 1 and actions[0]["values"][0][0] == f"gradsheet: {message}"  # only the status cell
 
 
 def test_divergence_keeps_the_last_good_state(tmp_path):

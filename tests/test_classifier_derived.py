@@ -223,7 +223,7 @@ def test_a_classifier_table_builds_with_its_sizes_and_warnings(tmp_path):
         built = make(TEMPLATES / "iris.csv", tmp_path / "iris.xlsx", scale="standard", lr=0.1, lang="en")
     said = " ".join(str(w.message) for w in caught)
     assert "'All steps' sheet has" in said and "'Optimizers' sheet is left out" in said
-    assert "landscape sheet is left out" in said and "--landscape W_1_1,B_1" in said
+    assert "'Landscape' sheet is left out" in said and "--landscape W_1_1,B_1" in said
     assert 10 <= built.settings.unrolled < 100 and built.settings.compare == 0
     wb = openpyxl.load_workbook(built.path)
     assert "Sums" not in wb.sheetnames and "Logits" in wb.sheetnames and "All steps" in wb.sheetnames

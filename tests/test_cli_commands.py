@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import stat
+from pathlib import Path
 
 import numpy as np
 import openpyxl
@@ -17,6 +18,7 @@ from gradsheet.core import models as model
 from gradsheet.build import make
 from gradsheet.cli import main
 from gradsheet.excel.files import read
+from gradsheet.core.messages import say
 from gradsheet.core.settings import initial_theta
 
 
@@ -66,7 +68,7 @@ def test_output_that_is_the_input_itself_is_refused(data_xlsx, spelling):
     listing, before = sorted(os.listdir(folder)), data_xlsx.read_bytes()
     result = cli("build", data_xlsx.name, "-o", other)
     assert result.exit_code == 2
-    assert "is the data file itself" in result.output and len(result.output.strip().splitlines()) == 1
+    assert result.output == say("cli.error", "ko", text=say("build.same_as_input", "ko", out=Path(other))) + "\n"
     assert data_xlsx.read_bytes() == before and sorted(os.listdir(folder)) == listing
 
 
@@ -78,7 +80,8 @@ def test_an_output_that_is_not_xlsx_is_refused(tmp_path, monkeypatch, command, o
     make(None, "w.xlsx")
     listing, before = sorted(os.listdir(tmp_path)), (tmp_path / "w.xlsx").read_bytes()
     result = cli(*command, "-o", out)
-    assert result.exit_code == 2 and f"-o {out}: the output must be an .xlsx file" in result.output
+    # in the language of the workbook the command is on (Korean for build without --lang)
+    assert result.exit_code == 2 and say("build.not_xlsx", "ko", out=out) in result.output
     assert sorted(os.listdir(tmp_path)) == listing and (tmp_path / "w.xlsx").read_bytes() == before
 
 
@@ -138,6 +141,7 @@ def test_divergence_names_the_lr_cell_and_a_command_that_fixes_it(tmp_path):
     assert result.exit_code == 1
     command = f"gradsheet set {built.path} --lr 0.001"
     assert f"{layout_cell}의 lr을 더 작게" in result.output and command in result.output
+    assert "좋은 값이 아닙니다" in result.output  # what it kept is said, never called good
     # the printed command works, and then the descent converges
     assert cli(*command.split()[1:]).exit_code == 0
     assert read(built.path).settings.lr == 0.001
@@ -148,7 +152,7 @@ def test_divergence_names_the_lr_cell_and_a_command_that_fixes_it(tmp_path):
     cli("run", en.path, "-n", 50)
     before = en.path.read_bytes()
     result = cli("step", en.path)
-    assert result.exit_code == 1 and "make lr in Train!" in result.output
+    assert result.exit_code == 1 and "Make lr in Train!" in result.output and "Nothing was written" in result.output
     assert f"gradsheet set {en.path} --lr 0.001" in result.output and en.path.read_bytes() == before
 
 
@@ -178,9 +182,10 @@ def test_set_seed_refreshes_the_generator_only(tmp_path):
     assert np.array_equal(book.state.theta, built.state.theta) and book.settings.seed == 7
 
 
-@pytest.mark.parametrize("args, culprit", [([], "nothing to set"), (["--lr", "-1"], "--lr must be a positive"),
-                                           (["--eps", "0"], "--eps must be a positive"),
-                                           (["--lr", "nan"], "--lr must be a positive")])
+@pytest.mark.parametrize("args, culprit", [([], say("book.nothing_set", "ko")),
+                                           (["--lr", "-1"], say("settings.positive", "ko", name="lr", value="-1.0")),
+                                           (["--eps", "0"], say("settings.positive", "ko", name="eps", value="0.0")),
+                                           (["--lr", "nan"], say("settings.positive", "ko", name="lr", value="nan"))])
 def test_set_refuses_nonsense_and_leaves_the_file(tmp_path, args, culprit):
     built = make(None, tmp_path / "s.xlsx")
     before = built.path.read_bytes()
@@ -192,7 +197,7 @@ def test_set_refuses_nonsense_and_leaves_the_file(tmp_path, args, culprit):
 def test_set_gives_learning_rate_advice(tmp_path):
     built = make(None, tmp_path / "s.xlsx")
     result = cli("set", built.path, "--lr", "0.01")
-    assert result.exit_code == 0 and "diverge" in result.output
+    assert result.exit_code == 0 and "Loss가 발산합니다. 예: --lr 0.001" in result.output
 
 
 def test_build_says_what_it_wrote_in_the_workbooks_language(tmp_path, monkeypatch):

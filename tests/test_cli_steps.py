@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from gradsheet.core import descent
 from gradsheet.core import models as model
+from gradsheet.core.messages import say
 from gradsheet.build import make
 from gradsheet.cli import main
 from gradsheet.excel.files import read
@@ -110,8 +111,10 @@ def test_refused_steps_leave_the_file_byte_identical(tmp_path):
     wb.save(not_ours)
     corrupt = tmp_path / "corrupt.xlsx"
     corrupt.write_bytes(b"PK\x03\x04 not really a zip")
-    for path, culprit in ((not_ours, "not a gradsheet workbook"), (corrupt, "not a readable .xlsx"),
-                          (tmp_path / "missing.xlsx", "not found")):
+    # the workbook's language is not known: Korean, the default
+    for path, culprit in ((not_ours, say("book.no_meta", "ko", sheet="gradsheet")),
+                          (corrupt, say("book.unreadable", "ko", path=corrupt, kind="BadZipFile")),
+                          (tmp_path / "missing.xlsx", say("book.not_found", "ko", path=tmp_path / "missing.xlsx"))):
         before = path.read_bytes() if path.exists() else None
         for command in (["step", path], ["run", path, "-n", 3], ["reset", path], ["next", path]):
             result = cli(*command)
@@ -135,5 +138,5 @@ def test_a_damaged_workbook_is_refused(built, tmp_path):
             dst.writestr(item, data)
     before = damaged.read_bytes()
     result = cli("step", damaged)
-    assert result.exit_code == 2 and "disagrees with the model" in result.output
+    assert result.exit_code == 2 and "워크북의 Loss(3.5)가 데이터와 W, B로 계산한 모델의 값" in result.output
     assert damaged.read_bytes() == before

@@ -335,10 +335,12 @@ def test_a_bad_lr_cell_is_named():
 
         def read(self, sheet, row, col, nrows, ncols):
             return [["fast"]]
-    with pytest.raises(GradsheetError, match=r"lr_rmsprop \(Optimizers!D5\) holds 'fast', not a positive number"):
+    with pytest.raises(GradsheetError) as refused:
         files.race_lrs(Grid())
-    with pytest.raises(GradsheetError, match="lr_adam must be a positive number"):
+    assert refused.value.render("en") == "lr_rmsprop (Optimizers!D5) holds 'fast', not a positive number"
+    with pytest.raises(GradsheetError) as refused:
         Settings(lr_adam=-1.0)
+    assert refused.value.render("en") == "lr_adam must be a positive number, got -1.0"
 
 
 def test_the_sheet_table_names_and_chart(tmp_path):
@@ -405,8 +407,10 @@ def test_size_rules_keep_every_sheet_for_ten_thousand_rows():
         warnings.simplefilter("error")
         assert sized(10_000, 5) == {"unrolled": 100, "compare": 100}
         assert sized(1_000_000, 1) == {"unrolled": 100, "compare": 100}
-    with pytest.warns(UserWarning, match="left out") as caught:
+    with pytest.warns(UserWarning, match="시트를 뺐습니다") as caught:  # Korean: the default language
         assert sized(500_000, 5, unrolled=30) == {"unrolled": 30, "compare": 0, "landscape": ("none",)}
-    assert "--compare 100, --landscape W_1,B" in str(caught[0].message) and "'All steps'" not in str(caught[0].message)
-    with pytest.warns(UserWarning, match="has 60 rows"):
+    said = caught[0].message.render("en")
+    assert said.startswith("the '최적화 비교', '손실 지형' sheets are left out")  # the sheets' own names
+    assert "--compare 100, --landscape W_1,B" in said and "전체 과정" not in said
+    with pytest.warns(UserWarning, match="60행입니다"):
         assert sized(100, 250) == {"unrolled": 60, "compare": 60}

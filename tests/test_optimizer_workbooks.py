@@ -386,7 +386,7 @@ def test_embedded_main_py_of_an_adam_workbook_runs_without_the_gradsheet_package
 # --- divergence ---------------------------------------------------------------------------------
 def test_a_diverging_momentum_stops_with_the_message_and_a_valid_file(tmp_path):
     """Momentum with lr 0.01 on lemonade (above its limit 2·(1 + beta)/curvature = 0.0037)."""
-    with pytest.warns(UserWarning, match="will diverge"):
+    with pytest.warns(UserWarning, match="Loss가 발산합니다"):
         built = make(None, tmp_path / "d.xlsx", optimizer="momentum", lr=0.01)
     d, s = built.dataset, built.settings
     result = cli("run", built.path, "-n", 100, code=1)
@@ -478,8 +478,9 @@ def test_a_hyperparameter_cell_out_of_range_is_named_not_stepped(tmp_path, hyper
     next(s for s in data["sheets"] if s["name"] == layout.sheet)["values"][r][c] = value
     for press_ in (addin.one_step, addin.next_action):
         book = open_book(data)
-        with pytest.raises(GradsheetError, match=f"{hyper} holds {value:g}; it must be"):
+        with pytest.raises(GradsheetError, match=f"{hyper}: {value:g}입니다. .*여야 합니다") as refused:
             press_(book)
+        assert refused.value.key == "book.hyper"
         assert book.json()["actions"] == []
 
 
@@ -497,7 +498,7 @@ def test_the_stability_warning_follows_the_optimizer(tmp_path):
         run = descent.descend(X, y, built.state.theta, lr, 1e-4, 1000, optimizer=OPTIMIZERS[name])
         assert not run.stopped and model.loss(X, y, run.theta) < built.state.prev_loss / 1000
     for name, lr in (("momentum", 0.0038), ("gd", 0.002)):
-        with pytest.warns(UserWarning, match="will diverge"):
+        with pytest.warns(UserWarning, match="Loss가 발산합니다"):
             built = make(None, tmp_path / f"{name}-big.xlsx", optimizer=name, lr=lr)
         assert descent.descend(X, y, built.state.theta, lr, 1e-4, 3000, optimizer=OPTIMIZERS[name]).stopped
 
@@ -525,4 +526,5 @@ def test_adaptive_optimizers_are_told_a_tenth_of_their_lr():
     d = lemonade()
     for optimizer in ("rmsprop", "adam"):
         problem = steps.Problem(d.X, d.y, 30000.0, 1e-4, optimizer=optimizer)
-        assert steps.divergence(problem, 2).suggestion == 2000.0
+        start = steps.reset(problem, 1)
+        assert steps.divergence(problem, start, start, 0).suggestion == 2000.0

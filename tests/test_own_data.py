@@ -59,10 +59,13 @@ def one_line(result):
 # --- the learning rate -------------------------------------------------------------------
 def test_a_too_large_lr_is_warned_with_a_suggestion(tmp_path):
     data = raw_scales_csv(tmp_path / "raw.csv")
-    result = cli("build", data, "-o", tmp_path / "raw.xlsx")
+    result = cli("build", data, "-o", tmp_path / "raw.xlsx", "--lang", "en")
     assert result.exit_code == 0
     X = np.loadtxt(data, delimiter=",", skiprows=1)[:, :3]
     assert f"try --lr {model.suggest_lr(X):g}" in result.output and "--scale standard" in result.output
+    korean = cli("build", data, "-o", tmp_path / "raw.xlsx").output  # the default language
+    assert f"gradsheet: 경고: lr = 0.001: 이 데이터에서 안정한 가장 큰 학습률" in korean
+    assert f"예: --lr {model.suggest_lr(X):g}, 또는 --scale standard로" in korean
     # the warning is right: at 0.001 this table diverges, at the suggestion it does not
     theta = np.zeros(4)
     y = np.loadtxt(data, delimiter=",", skiprows=1)[:, 3]
@@ -72,7 +75,7 @@ def test_a_too_large_lr_is_warned_with_a_suggestion(tmp_path):
 
 def test_the_course_lr_on_lemonade_is_not_warned(tmp_path):
     result = cli("build", "-o", tmp_path / "l.xlsx")
-    assert result.exit_code == 0 and "warning" not in result.output
+    assert result.exit_code == 0 and "경고" not in result.output
     # why: lr 0.001 is only ~2x below lemonade's limit, so its steepest direction settles in a
     # step or two; the flat B direction is slow whatever the lr (a larger one would diverge)
     X = lemonade().X
@@ -90,7 +93,7 @@ def low_lr_warning(output: str) -> re.Match:
 
 def test_a_far_too_small_lr_is_warned_with_a_suggestion(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    result = cli("build", "--preset", "housing", "--lr", "0.001")
+    result = cli("build", "--preset", "housing", "--lr", "0.001", "--lang", "en")
     assert result.exit_code == 0, result.output
     ratio, limit, most, suggestion = low_lr_warning(result.output).groups()
     built = make(housing_csv(), tmp_path / "h.xlsx", target="가격", features="면적,방 수,역까지 거리,연식",
@@ -111,28 +114,28 @@ def test_a_far_too_small_lr_is_warned_with_a_suggestion(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("how", ["standard", "minmax"])
 def test_the_course_lr_on_rescaled_lemonade_is_warned_as_too_small(tmp_path, how):
-    result = cli("build", "--scale", how, "-o", tmp_path / "l.xlsx")
+    result = cli("build", "--scale", how, "-o", tmp_path / "l.xlsx", "--lang", "en")
     assert result.exit_code == 0
     low_lr_warning(result.output)
     assert "diverge" not in result.output
-    tiny = cli("build", "--scale", how, "--lr", "1e-6", "-o", tmp_path / "l.xlsx").output
+    tiny = cli("build", "--scale", how, "--lr", "1e-6", "-o", tmp_path / "l.xlsx", "--lang", "en").output
     ratio = model.stable_lr(scale_columns(lemonade().X, how)[0]) / 1e-6
     assert f"lr = 1e-06 is {ratio:,.0f}× below" in tiny and 700_000 < ratio < 1_100_000
     assert "100 steps bring Loss less than 1% of the way" in tiny
     # a suggested lr is silent, and so is one not far below it
     for lr in ("0.5", "0.05"):
         result = cli("build", "--scale", how, "--lr", lr, "-o", tmp_path / "l.xlsx")
-        assert result.exit_code == 0 and "warning" not in result.output, result.output
+        assert result.exit_code == 0 and "경고" not in result.output, result.output
 
 
 def test_landscape_hint_for_big_tables_names_real_parameters():
     # past RECALC_BUDGET for the sums the derived sheets read (n·k², see build.sums_cost)
     for k, pair, n in ((1, "W,B", 3_400_000), (2, "W_1,B", 1_700_000), (5, "W_1,B", 500_000)):
         d = Dataset("big", tuple(f"f{j}" for j in range(k)), "y", np.zeros((n, k)), np.zeros(n))
-        with pytest.warns(UserWarning, match="landscape sheets are left out") as caught:
+        with pytest.warns(UserWarning, match="'손실 지형' 시트를 뺐습니다") as caught:
             options = sized_defaults(d, {})
         assert options["landscape"] == ("none",) and options["unrolled"] == options["compare"] == 0
-        message = next(str(w.message) for w in caught if "landscape" in str(w.message))
+        message = next(w.message.render("en") for w in caught if w.message.key == "build.left_out_many")
         hinted = re.search(r"--landscape (\S+)$", message).group(1)
         assert hinted == pair
         settings = Settings(**{**options, "landscape": tuple(hinted.split(","))})
@@ -244,7 +247,7 @@ def test_overlong_heading_is_cut_with_a_warning(tmp_path):
     data = tmp_path / "long.csv"
     data.write_text("a" * 300 + ",y\n1,2\n2,4\n", encoding="utf-8")
     result = cli("build", data, "-o", tmp_path / "long.xlsx")
-    assert result.exit_code == 0 and "warning" in result.output and "300" in result.output
+    assert result.exit_code == 0 and "gradsheet: 경고:" in result.output and "300" in result.output
     ws = openpyxl.load_workbook(tmp_path / "long.xlsx")["학습"]
     head = next(r for r in ws.iter_rows(max_col=1) if r[0].value and r[0].value.startswith("a"))[0]
     assert head.value == "a" * 255
@@ -271,7 +274,7 @@ def test_an_unwritable_output_folder_is_one_line(tmp_path, monkeypatch):
         raise PermissionError(13, "Permission denied")
     monkeypatch.setattr(tempfile, "mkstemp", refuse)
     result = cli("build", "-o", tmp_path / "x.xlsx")
-    assert result.exit_code == 2 and "cannot write to folder" in one_line(result)
+    assert result.exit_code == 2 and "폴더에 쓸 수 없습니다" in one_line(result) and "권한이 없습니다" in one_line(result)
 
 
 def test_xlsx_input_with_sheet(tmp_path):
@@ -296,7 +299,7 @@ def test_an_excel_export_builds_with_one_warning_per_reading(tmp_path):
     out = tmp_path / "o.xlsx"
     result = cli("build", data, "--scale", "standard", "--lr", "0.1", "-o", out)
     assert result.exit_code == 0, result.output
-    warned = [line for line in result.output.splitlines() if line.startswith("gradsheet: warning:")]
+    warned = [line for line in result.output.splitlines() if line.startswith("gradsheet: 경고:")]
     assert [w.split(": ", 2)[2].split(" ")[0] for w in warned] == [  # in Korean, the default language
         "1행('2024년", "3행('(㎡)',", "숫자가", "'할인율'", "'매매가(만원)'"]
     assert "열: 퍼센트 값 3개를 Excel처럼 소수로 읽었습니다(예: '12%' → 0.12)" in warned[3]
@@ -312,7 +315,7 @@ def test_a_wrong_column_name_suggests_the_heading_in_one_line(tmp_path):
     data.write_text("면적,매매가(만원)\n1,2\n2,4\n", encoding="utf-8")
     result = cli("build", data, "--target", "매매가", "-o", tmp_path / "x.xlsx")
     assert result.exit_code == 2
-    assert one_line(result) == "gradsheet: error: '매매가' 열이 없습니다. 혹시 '매매가(만원)'(2번째 열)입니까?"
+    assert one_line(result) == "gradsheet: 오류: '매매가' 열이 없습니다. 혹시 '매매가(만원)'(2번째 열)입니까?"
     assert not (tmp_path / "x.xlsx").exists()
 
 

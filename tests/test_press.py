@@ -162,7 +162,8 @@ def test_a_damaged_loss_cell_is_refused_as_before(built, fresh_session):
     r, c = layout.cell("Loss")
     next(s for s in data["sheets"] if s["name"] == layout.sheet)["values"][r][c] = 12345.0
     got = run_script(main, "one_step", data)
-    assert len(got.actions) == 1 and "disagrees" in got.actions[0]["values"][0][0]
+    # in the workbook's language (Korean), as the command line says it
+    assert len(got.actions) == 1 and "모델의 값(" in got.actions[0]["values"][0][0]
 
 
 def test_a_sync_book_in_lite_still_presses(built, fresh_session):

@@ -38,6 +38,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from ..core.messages import Message
+
 UNO_PATHS = ("/usr/lib/python3/dist-packages", "/usr/lib/libreoffice/program")
 XLSX_FILTER = "Calc Office Open XML"
 # The import filter by file suffix: a submission is opened as what its name says, never guessed
@@ -94,8 +96,7 @@ def import_uno():
         import uno  # noqa: F401
         import unohelper  # noqa: F401  (registers the com.sun.star import hook users)
     except ImportError as exc:
-        raise LibreOfficeUnavailable(f"python uno bridge not importable ({exc}); "
-                                     "apt-get install python3-uno") from exc
+        raise LibreOfficeUnavailable(Message("grade.no_uno", error=exc)) from exc
     return uno
 
 
@@ -126,7 +127,7 @@ class LibreOffice:
         uno = import_uno()
         exe = shutil.which(self.soffice)
         if exe is None:
-            raise LibreOfficeUnavailable(f"{self.soffice!r} not on PATH; apt-get install libreoffice-calc")
+            raise LibreOfficeUnavailable(Message("grade.no_soffice", program=repr(self.soffice)))
         self.tmpdir = tempfile.mkdtemp(prefix="gradsheet-lo-")
         profile = Path(self.tmpdir, "profile")
         # Pre-seeding the user config is the documented way to set options for a

@@ -24,6 +24,7 @@ import numpy as np
 from ..build import fresh_state, sized_defaults, warn_if_unstable
 from ..core import models
 from ..core.errors import GradsheetError
+from ..core.messages import Message, os_reason, use
 from ..core.layout import param_names
 from ..core.scaling import scale_columns
 from ..core.settings import DEFAULT_SEED, Settings
@@ -57,35 +58,34 @@ def read_roster(path: str | os.PathLike) -> list[Student]:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise GradsheetError(f"roster not found: {where}") from None
+        raise GradsheetError("classroom.roster_not_found", path=where) from None
     except OSError as e:
-        raise GradsheetError(f"cannot read the roster {where}: {e.strerror}") from None
+        raise GradsheetError("classroom.roster_unreadable", path=where, reason=os_reason(e)) from None
     text = data._decode(where, raw)
     lines = text.splitlines(keepends=True)
     if not any(line.strip() for line in lines):
-        raise GradsheetError(f"{where}: the roster is empty")
+        raise GradsheetError("classroom.roster_empty", path=where)
     delimiter = data._sniff_delimiter([line for line in lines if line.strip()][:30])
     rows = [row for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter) if any(c.strip() for c in row)]
     heads = [h.strip().lower() for h in rows[0]]
     if "id" not in heads:
-        raise GradsheetError(f"{where}: the roster has no 'id' column (its headings: "
-                             f"{', '.join(h for h in rows[0] if h.strip()) or 'none'})")
+        heads = ", ".join(h for h in rows[0] if h.strip())
+        raise GradsheetError("classroom.roster_no_id", path=where, heads=heads or Message("classroom.none"))
     i, n = heads.index("id"), heads.index("name") if "name" in heads else None
     students, seen = [], {}
     for line, row in enumerate(rows[1:], start=2):
         sid = row[i].strip() if i < len(row) else ""
         name = row[n].strip() if n is not None and n < len(row) else ""
         if not sid:
-            raise GradsheetError(f"{where}: row {line} has no id")
+            raise GradsheetError("classroom.roster_row_no_id", path=where, row=line)
         if _UNSAFE_ID.search(sid):
-            raise GradsheetError(f"{where}: row {line}: id {sid!r} cannot name a file (no / \\ : * ? \" < > |, "
-                                 "no leading dot)")
+            raise GradsheetError("classroom.roster_bad_id", path=where, row=line, id=repr(sid))
         if sid in seen:
-            raise GradsheetError(f"{where}: id {sid!r} appears twice (rows {seen[sid]} and {line})")
+            raise GradsheetError("classroom.roster_twice", path=where, id=repr(sid), first=seen[sid], row=line)
         seen[sid] = line
         students.append(Student(sid, name))
     if not students:
-        raise GradsheetError(f"{where}: the roster lists no students")
+        raise GradsheetError("classroom.roster_no_students", path=where)
     return students
 
 
@@ -103,12 +103,12 @@ def expand_blank(spec: str | tuple[str, ...] | None, k: int, diff: str) -> tuple
         chosen = [f"{name[:-2]}_{p}" for p in params] if name in kinds and name.endswith("_P") else [name]
         for cell in chosen:
             if cell not in allowed:
-                raise GradsheetError(f"--blank {name}: not a formula cell students can write here; choose from "
-                                     f"{', '.join(kinds)} (P: every parameter) or one of {', '.join(allowed)}")
+                raise GradsheetError("classroom.blank_unknown", name=name, kinds=", ".join(kinds),
+                                     allowed=", ".join(allowed))
             if cell not in out:
                 out.append(cell)
     if not out:
-        raise GradsheetError("--blank names no cell")
+        raise GradsheetError("classroom.blank_none")
     return tuple(sorted(out, key=allowed.index))
 
 
@@ -175,16 +175,15 @@ class Exercise:
 def make_exercise(data_path, roster: str | os.PathLike, out_dir: str | os.PathLike, *,
                   blank: str | None = None, same_data: bool = False, target=None, features=None,
                   sheet=None, classes=None, **options) -> Exercise:
+    use(options.get("lang"))  # the exercise's language, for every message from here on
     students = read_roster(roster)
     lang = options.get("lang", Settings.lang)
     if options.get("model", "linear") != "linear":
-        raise GradsheetError(f"--model {options['model']}: exercises are made for the linear (regression) model "
-                             "only, the course's lesson")
+        raise GradsheetError("classroom.linear_only", model=options["model"])
     base = data.load(data_path, target=target, features=features, sheet=sheet, lang=lang,
                      model=options.get("model"), classes=classes)
     if base.model != "linear":
-        raise GradsheetError(f"{base.name}: target {base.target_name!r} holds classes; exercises are made for the "
-                             "linear (regression) model only: choose a numeric --target")
+        raise GradsheetError("classroom.target_classes", name=base.name, target=repr(base.target_name))
     for message in base.warnings:
         warnings.warn(message, stacklevel=2)
     seed = options.pop("seed", None)
@@ -197,7 +196,7 @@ def make_exercise(data_path, roster: str | os.PathLike, out_dir: str | os.PathLi
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise GradsheetError(f"cannot make the folder {folder}: {e.strerror}") from None
+        raise GradsheetError("classroom.cannot_make_folder", folder=folder, reason=os_reason(e)) from None
     plans = []
     for student in students:
         own = student_seed(seed, student.id)
@@ -254,9 +253,9 @@ def read_key(folder: str | os.PathLike) -> dict:
     try:
         key = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise GradsheetError(f"no answer key in {folder} (expected {KEY_FILE}, written by gradsheet exercise)") from None
-    except (OSError, ValueError) as e:
-        raise GradsheetError(f"{path}: not a readable answer key ({e})") from None
-    if key.get("generator") != "gradsheet" or key.get("key_format") != KEY_FORMAT:
-        raise GradsheetError(f"{path}: not a gradsheet answer key of format {KEY_FORMAT}")
+        raise GradsheetError("classroom.no_key", folder=folder, file=KEY_FILE) from None
+    except (OSError, ValueError):
+        raise GradsheetError("classroom.key_unreadable", path=path) from None
+    if not isinstance(key, dict) or key.get("generator") != "gradsheet" or key.get("key_format") != KEY_FORMAT:
+        raise GradsheetError("classroom.key_format", path=path, format=KEY_FORMAT)
     return key

@@ -17,6 +17,7 @@ the workbook's stored values, never a formula kept in the key.
 
 from __future__ import annotations
 
+import contextvars
 import csv
 import json
 import os
@@ -30,6 +31,8 @@ from pathlib import Path
 import numpy as np
 
 from ..core import models
+from ..core.errors import GradsheetError
+from ..core.messages import Message, os_reason, say, use
 from ..core.layout import Layout, param_names
 from ..core.optimizers import DECAY_RATES, OPTIMIZERS
 from ..core.texts import texts
@@ -66,6 +69,13 @@ class Graded:
     def score(self) -> int:
         return sum(1 for m in self.marks.values() if m == "ok")
 
+    def add_status(self, text: str, first: bool = False) -> None:
+        """One more thing to flag: the statuses joined by "; " (ok only while there is none)."""
+        if self.status == STATUS_OK:
+            self.status = text
+        else:
+            self.status = f"{text}; {self.status}" if first else f"{self.status}; {text}"
+
 
 @dataclass
 class Run:
@@ -75,8 +85,9 @@ class Run:
     max: int
 
 
-class Refused(Exception):
-    """A submission that is not graded, with the reason (its status)."""
+class Refused(GradsheetError):
+    """A submission that is not graded, with the reason (its status, in the answer key's
+    language: Grader renders it)."""
 
 
 # --- before the engine: is it a workbook, of a sane size? --------------------------------------
@@ -85,34 +96,34 @@ def check_file(path: Path) -> None:
     """Refuse what is not a workbook or would unpack past the limits. Every part is unpacked
     (to nowhere) with a running count, so a zip whose directory lies about sizes is caught too."""
     if path.suffix.lower() not in WORKBOOK_SUFFIXES:
-        raise Refused(f"not a workbook (.xlsx or .ods expected, got '{path.suffix or 'no suffix'}')")
+        raise Refused("grade.not_workbook", suffix=path.suffix or Message("grade.no_suffix"))
     size = path.stat().st_size
     if size > MAX_FILE:
-        raise Refused(f"refused: the file is {size / 2 ** 20:.0f} MB (limit {MAX_FILE // 2 ** 20} MB)")
+        raise Refused("grade.too_big", mb=size / 2 ** 20, limit=MAX_FILE // 2 ** 20)
     try:
         with zipfile.ZipFile(path) as z:
             parts = z.infolist()
             if len(parts) > MAX_PARTS:
-                raise Refused(f"refused: {len(parts)} parts in the file (limit {MAX_PARTS})")
+                raise Refused("grade.too_many_parts", parts=len(parts), limit=MAX_PARTS)
             total = 0
             for part in parts:
                 if part.file_size > MAX_PART:
-                    raise Refused(f"refused: part {part.filename} unpacks to {part.file_size / 2 ** 20:.0f} MB "
-                                  f"(limit {MAX_PART // 2 ** 20} MB): a zip bomb?")
+                    raise Refused("grade.part_too_big", part=part.filename, mb=part.file_size / 2 ** 20,
+                                  limit=MAX_PART // 2 ** 20)
                 seen = 0
                 with z.open(part) as f:
                     while chunk := f.read(2 ** 20):
                         seen += len(chunk)
                         if seen > MAX_PART or total + seen > MAX_UNPACKED:
-                            raise Refused(f"refused: part {part.filename} unpacks past "
-                                          f"{min(MAX_PART, MAX_UNPACKED) // 2 ** 20} MB: a zip bomb?")
+                            raise Refused("grade.zip_bomb", part=part.filename,
+                                          limit=min(MAX_PART, MAX_UNPACKED) // 2 ** 20)
                 total += seen
     except Refused:
         raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, NotImplementedError) as e:
-        raise Refused(f"not a readable workbook (damaged zip: {e})") from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, NotImplementedError):
+        raise Refused("grade.damaged_zip") from None
     except OSError as e:
-        raise Refused(f"not a readable workbook ({e.strerror or e})") from None
+        raise Refused("grade.unreadable", reason=os_reason(e)) from None
 
 
 # --- in the engine ----------------------------------------------------------------------------
@@ -244,6 +255,7 @@ class Grader:
     def __init__(self, key: dict, lo: LibreOffice, timeout: float = TIMEOUT):
         self.key, self.lo, self.timeout = key, lo, timeout
         self.settings = key["settings"]
+        self.lang = self.settings.get("lang", "ko")  # of the statuses (report.csv and feedback)
         self.blank = list(key["blank"])
         self.students = {s["id"]: s for s in key["students"]}
         k = len(key["students"][0]["X"][0])
@@ -254,17 +266,14 @@ class Grader:
     def grade(self, path: Path) -> Graded:
         sid = path.stem
         student = self.students.get(sid)
-        row = Graded(sid, student["name"] if student else "", path.name, STATUS_OK,
-                     lang=self.settings.get("lang", "ko"))
+        row = Graded(sid, student["name"] if student else "", path.name, STATUS_OK, lang=self.lang)
         try:
             check_file(path)
             self._in_engine(path, row)
         except Refused as e:
-            row.status, row.marks = str(e), {}
-        if student is None and row.status == STATUS_OK:
-            row.status = "not on the roster"
-        elif student is None:
-            row.status = f"not on the roster; {row.status}"
+            row.status, row.marks = e.render(self.lang), {}
+        if student is None:
+            row.add_status(say("grade.not_on_roster", self.lang), first=True)
         return row
 
     def _in_engine(self, path: Path, row: Graded) -> None:
@@ -286,15 +295,15 @@ class Grader:
             timer.cancel()
             if killed.is_set():
                 self._restart()
-                raise Refused(f"timed out after {self.timeout:g} s (the engine was restarted)") from None
+                raise Refused("grade.timed_out", seconds=self.timeout) from None
             if self.lo.proc is None or self.lo.proc.poll() is not None:
                 self._restart()
-                raise Refused("not a readable workbook (it stopped the engine, which was restarted)") from None
+                raise Refused("grade.stopped_engine") from None
             if isinstance(e, Refused):
                 raise
             if any(c.__name__.startswith("com.sun.star.") for c in type(e).__mro__):  # the engine refused it
-                raise Refused(f"not a readable workbook (LibreOffice: {type(e).__name__})") from None
-            raise Refused(f"not graded: the grader failed ({type(e).__name__}: {e}); please report it") from None
+                raise Refused("grade.engine_refused", error=type(e).__name__) from None
+            raise Refused("grade.grader_failed", error=f"{type(e).__name__}: {e}") from None
         finally:
             timer.cancel()
             shutil.rmtree(scratch, ignore_errors=True)
@@ -309,14 +318,14 @@ class Grader:
         try:
             doc = self.lo.open(path)
         except RuntimeError:
-            raise Refused("not a readable workbook (LibreOffice could not open it)") from None
+            raise Refused("grade.cannot_open") from None
         with doc:
             doc.recalc()
             meta_sheet, meta = _meta(doc)
             if meta.get("generator") != "gradsheet":
-                raise Refused("not a gradsheet exercise workbook (its settings sheet is missing)")
+                raise Refused("grade.not_exercise")
             if meta.get("exercise") != self.key["exercise"]:
-                raise Refused("from another exercise (not made with this key)")
+                raise Refused("grade.other_exercise")
             row.lang = meta.get("lang", row.lang)
             n = len(self.students.get(meta.get("student"), self.key["students"][0])["y"])
             layout = Layout(n, self.k, texts(row.lang)["sheet_train"], self.settings["diff"], 0,
@@ -338,12 +347,10 @@ class Grader:
         row.marks, row.notes = self._mark(first, second or first, layout, row.lang)
         owner = self._owner(meta, first)
         if owner and owner != row.id:
-            row.status = f"another student's workbook (made for {owner})"
+            row.add_status(say("grade.other_student", self.lang, owner=owner))
         if lost:
             lost_blank = [n for n in lost if n in self.blank]
-            which = ", ".join(lost_blank or lost)
-            row.status = (f"{row.status}; " if row.status != STATUS_OK else "") + \
-                f"lost names: {which} (graded at their places)"
+            row.add_status(say("grade.lost_names", self.lang, names=", ".join(lost_blank or lost)))
 
     def _names(self, layout: Layout) -> list[str]:
         opt = OPTIMIZERS[self.settings["optimizer"]]
@@ -550,6 +557,8 @@ def grade(paths, key_dir, report, feedback_dir=None, timeout: float = TIMEOUT,
     started here and stopped at the end. Each engine grades one file at a time, with its own
     time limit and restart."""
     key = read_key(key_dir)
+    lang = key["settings"].get("lang", "ko")
+    use(lang)  # the class's language, for every message from here on
     files = submissions(paths)
     report = Path(report)
     feedback_dir = Path(feedback_dir) if feedback_dir else report.with_name(report.stem + "-feedback")
@@ -563,7 +572,7 @@ def grade(paths, key_dir, report, feedback_dir=None, timeout: float = TIMEOUT,
     got = {r.id for r in rows}
     for s in key["students"]:
         if s["id"] not in got:
-            rows.append(Graded(s["id"], s["name"], "", "not submitted", lang=key["settings"].get("lang", "ko")))
+            rows.append(Graded(s["id"], s["name"], "", say("grade.not_submitted", lang), lang=lang))
     written = write_report(report, rows, key["blank"])
     notes = feedback.write_all(feedback_dir, rows, key["blank"])
     return Run(rows, written, notes, len(key["blank"]))
@@ -583,7 +592,8 @@ def _grade_files(key: dict, files: list[Path], engines: list[LibreOffice], timeo
                 i, path = next(todo, (None, None))
             if path is None:
                 return
-            rows[i] = grader.grade(path) if path.exists() else Graded(path.stem, "", path.name, "file not found")
+            rows[i] = grader.grade(path) if path.exists() else \
+                Graded(path.stem, "", path.name, say("grade.file_not_found", grader.lang), lang=grader.lang)
             if progress:
                 with lock:
                     progress(1)
@@ -604,7 +614,9 @@ def _in_parallel(job, engines: list[LibreOffice]) -> None:
             job(engine)
         except BaseException as e:  # handed to the caller below
             failures.append(e)
-    threads = [threading.Thread(target=run, args=(engine,), daemon=True) for engine in engines]
+    # each thread in a copy of this context: the language in use goes along
+    threads = [threading.Thread(target=contextvars.copy_context().run, args=(run, engine), daemon=True)
+               for engine in engines]
     for t in threads:
         t.start()
     for t in threads:

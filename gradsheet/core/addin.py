@@ -21,6 +21,7 @@ from . import live as live_book
 from . import press
 from . import steps
 from .errors import GradsheetError
+from .messages import say
 
 
 class XlwingsGrid:
@@ -78,20 +79,25 @@ def _drive(xw_book, change, check: bool = True) -> str:
 
 async def _press(xw_book, change, check: bool, on_demand: bool) -> str:
     """Load the live state, check it, apply `change(problem, state)`, write back.
-    Returns the line a front-end shows; problems go to the status cell, not a traceback."""
+    Returns the line a front-end shows; problems go to the status cell, not a traceback.
+    Everything it says is in the workbook's language, as the command line says it, with the
+    lr cell where the command line names the command."""
     grid = XlwingsGrid(xw_book)
     live, fetched = await press.load(grid, press.Reads(grid, xw_book, on_demand), xw_book)
     lr_cell = f"{live.layout.sheet}!{live.layout.a1('lr').replace('$', '')}"
     try:
         if check:
             steps.check_book(live.problem, live.state, live.book_loss)
-        new, divergence = change(live.problem, live.state)
+        new, divergence, rise = change(live.problem, live.state)
     except GradsheetError as e:
-        text = e.divergence.message(live.lang, lr_cell) if isinstance(e, steps.Diverged) else str(e)
+        if isinstance(e, steps.Diverged):
+            e = steps.Diverged(e.divergence, lr_cell)
+        text = e.render(live.lang)
         r, c = live.layout.cell("next_action")
-        grid.write(live.layout.sheet, r + 1, c, [[f"gradsheet: {text}"]])
+        grid.write(live.layout.sheet, r + 1, c, [[say("addin.status", live.lang, text=text)]])
         return text
-    note = divergence.message(live.lang, lr_cell) if divergence else None
+    said = divergence or rise
+    note = said.message(live.lang, lr_cell) if said else None
     press.save(grid, live, new, note, fetched)
     return note or "ok"
 
@@ -99,16 +105,17 @@ async def _press(xw_book, change, check: bool, on_demand: bool) -> str:
 def _run(steps_wanted):
     def change(problem, state):
         outcome = steps_run(problem, state, int(steps_wanted))
-        return outcome.state, outcome.divergence
+        return outcome.state, outcome.divergence, steps.rise(problem, state, outcome.state)
     return change
 
 
 def _act(problem, state):
-    return steps.act(problem, state), None
+    new = steps.act(problem, state)
+    return new, None, steps.rise(problem, state, new, whole_steps=False)
 
 
 def _reset(seed):
-    return lambda problem, state: (steps.reset(problem, seed), None)
+    return lambda problem, state: (steps.reset(problem, seed), None, None)
 
 
 def one_step(book) -> str:

@@ -15,7 +15,11 @@ class GradsheetError(Exception):
         super().__init__(key)
         self.key, self.values = key, values
 
-    def __str__(self) -> str:
+    def render(self, lang: str | None = None) -> str:
+        """The text in `lang` (default: the language in use)."""
         if self.key in CATALOGUE[DEFAULT_LANG]:
-            return say(self.key, **self.values)
+            return say(self.key, lang, **self.values)
         return self.key  # free text: a message not yet in the catalogue
+
+    def __str__(self) -> str:
+        return self.render()

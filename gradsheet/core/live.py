@@ -18,6 +18,7 @@ from . import models
 from . import procedure
 from . import steps
 from .errors import GradsheetError
+from .messages import use
 from .texts import TEXTS
 from .layout import Layout
 from .optimizers import HYPER_DEFAULTS, OPTIMIZERS, hyper_rule
@@ -53,41 +54,40 @@ class Live:
 
 def load(grid: Grid) -> Live:
     if META_SHEET not in grid.sheet_names():
-        raise GradsheetError(f"not a gradsheet workbook (it has no '{META_SHEET}' sheet); "
-                             "make one with `gradsheet build`")
+        raise GradsheetError("book.no_meta", sheet=META_SHEET)
     meta = {}
     for key, value in grid.read(META_SHEET, 0, 0, META_ROWS, 2):
         if key:
             try:
                 meta[key] = json.loads(value)
             except (TypeError, ValueError):
-                raise GradsheetError(f"its '{META_SHEET}' sheet is damaged (key {key!r})") from None
+                raise GradsheetError("book.meta_damaged", sheet=META_SHEET, key=repr(key)) from None
     if meta.get("generator") != "gradsheet":
-        raise GradsheetError("not a gradsheet workbook (its settings sheet is not gradsheet's)")
+        raise GradsheetError("book.not_gradsheet")
     lang = meta.get("lang", "ko")
+    use(lang)  # from here on, every message speaks the workbook's language
     sheet = TEXTS.get(lang, TEXTS["ko"])["sheet_train"]
     if sheet not in grid.sheet_names():
-        raise GradsheetError(f"the sheet '{sheet}' is missing")
+        raise GradsheetError("book.sheet_missing", sheet=sheet)
     model, classes = meta.get("model", "linear"), tuple(str(c) for c in meta.get("classes", ()))
     if model not in models.MODELS:
-        raise GradsheetError(f"its '{META_SHEET}' sheet names an unknown model {model!r}")
+        raise GradsheetError("book.unknown_model", sheet=META_SHEET, model=repr(model))
     if model == "softmax":  # W_1_1 … W_k_1: the inputs of class 1
         k = sum(1 for j in range(1, 251) if grid.name_range(f"W_{j}_1"))
     else:
         k = 1 if grid.name_range("W") else sum(1 for j in range(1, 251) if grid.name_range(f"W_{j}"))
     y_range = grid.name_range("y_1" if model == "softmax" else "y")
     if not k or y_range is None:
-        raise GradsheetError("the workbook lost its names W/B/y; it cannot be stepped")
+        raise GradsheetError("book.lost_names")
     optimizer = meta.get("optimizer", "gd")
     if optimizer not in OPTIMIZERS:
-        raise GradsheetError(f"its '{META_SHEET}' sheet names an unknown optimizer {optimizer!r}")
+        raise GradsheetError("book.unknown_optimizer", sheet=META_SHEET, optimizer=repr(optimizer))
     layout = Layout(y_range[3], k, sheet, meta.get("diff", models.FORWARD), 0,
                     meta.get("scale", "none") != "none", optimizer, model, classes)
     for name in (layout.params[0], layout.params[-1], "Loss", "lr", "next_action"):
         where = grid.name_range(name)
         if where is None or where[:3] != (sheet, *layout.cell(name)):
-            raise GradsheetError(f"the name '{name}' no longer points where gradsheet put it; "
-                                 "the workbook's structure was changed")
+            raise GradsheetError("book.name_moved", name=name)
 
     top, left, bottom, right = _block_bounds(layout)
     block = grid.read(sheet, top, left, bottom - top + 1, right - left + 1)
@@ -103,19 +103,19 @@ def load(grid: Grid) -> Live:
         try:
             v = float(v)
         except (TypeError, ValueError):
-            raise GradsheetError(f"{name} holds {cell(name)!r}, not a number") from None
+            raise GradsheetError("book.not_number", name=name, value=repr(cell(name))) from None
         if not np.isfinite(v):
-            raise GradsheetError(f"{name} holds {v!r}, not a finite number")
+            raise GradsheetError("book.not_finite", name=name, value=repr(v))
         return v
 
     lr, eps = number("lr"), number("eps")
     if lr <= 0 or eps <= 0:
-        raise GradsheetError(f"lr and eps must be positive (lr = {lr:g}, eps = {eps:g})")
+        raise GradsheetError("book.lr_eps_positive", lr=lr, eps=eps)
     hyper = {name: number(name, default) for name, default in HYPER_DEFAULTS.items()}
     for name, value in hyper.items():  # a typed 1 or 0 would step with nonsense, or blame lr
         rule = hyper_rule(name, value)
         if rule:
-            raise GradsheetError(f"{name} holds {value:g}; it must be {rule}")
+            raise GradsheetError("book.hyper", name=name, value=value, rule=rule)
     target_cols = [layout.columns[name] for name in layout.targets]
     heading_col = layout.columns["label" if layout.classifier else "y"]
     width = max(*target_cols, *(layout.raw_column(j) for j in range(k))) + 1
@@ -127,7 +127,7 @@ def load(grid: Grid) -> Live:
         raw = np.ascontiguousarray(data[:, [layout.raw_column(j) for j in range(k)]].astype(float))
         y = _targets(layout, data[:, target_cols].astype(float))
     except (TypeError, ValueError):
-        raise GradsheetError("the data columns hold a non-number; the data was damaged") from None
+        raise GradsheetError("book.data_not_number") from None
     X = scale_columns(raw, meta["scale"])[0] if layout.scaled else raw
     params = layout.params
     theta = np.array([number(p) for p in params])
@@ -138,7 +138,7 @@ def load(grid: Grid) -> Live:
                   {slot: np.array([number(f"{slot}_{p}", 0.0) for p in params]) for slot in layout.slots},
                   int(number("t", 0.0)) if "t" in layout.scalars else 0)
     if not (np.all(np.isfinite(raw)) and np.all(np.isfinite(y))):
-        raise GradsheetError("the data holds a non-finite number; the data was damaged")
+        raise GradsheetError("book.data_not_finite")
     problem = steps.Problem(X, y, lr, eps, meta.get("diff", models.FORWARD), optimizer, hyper,
                             model, len(classes))
     return Live(layout, lang, problem, state, cell("Loss"), meta, heads, raw)
@@ -149,12 +149,11 @@ def _targets(layout: Layout, Y: np.ndarray) -> np.ndarray:
     one-hot columns (each row exactly one 1)."""
     if layout.model == "softmax":
         if not np.all((Y == 0) | (Y == 1)) or not np.all(Y.sum(axis=1) == 1):
-            raise GradsheetError("the one-hot columns y_1 … y_C must hold one 1 per row and 0 elsewhere; "
-                                 "the data was damaged")
+            raise GradsheetError("book.one_hot")
         return np.ascontiguousarray(np.argmax(Y, axis=1).astype(float))
     y = np.ascontiguousarray(Y[:, 0])
     if layout.model == "logistic" and not np.all((y == 0) | (y == 1)):
-        raise GradsheetError("y must hold only 0 and 1 (the class of each row); the data was damaged")
+        raise GradsheetError("book.y_binary")
     return y
 
 
@@ -173,7 +172,7 @@ def _history(body: list[list], width: int) -> np.ndarray:
         try:
             rows.append([float(v) for v in values])
         except (TypeError, ValueError):
-            raise GradsheetError(f"history row {len(rows) + 1} holds a non-number: {values!r}") from None
+            raise GradsheetError("book.history_not_number", row=len(rows) + 1, values=repr(values)) from None
     return np.array(rows, dtype=float).reshape(-1, width + 1)
 
 

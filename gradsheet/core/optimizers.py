@@ -21,19 +21,21 @@ from types import CodeType
 
 import numpy as np
 
+from .messages import Message
+
 # Keras's defaults; `delta` is Keras's `epsilon` (the course's `eps` is the nudge).
 HYPER_DEFAULTS = {"beta": 0.9, "rho": 0.9, "beta1": 0.9, "beta2": 0.999, "delta": 1e-7}
 HYPER_NAMES = tuple(HYPER_DEFAULTS)
 DECAY_RATES = ("beta", "rho", "beta1", "beta2")  # a share of the state kept per step
 
 
-def hyper_rule(name: str, value) -> str | None:
+def hyper_rule(name: str, value) -> Message | None:
     """What hyperparameter `name` must be, when `value` is not that (None when it is)."""
     if name in DECAY_RATES:
         ok = isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < 1
-        return None if ok else "a number from 0 up to (not including) 1"
+        return None if ok else Message("settings.rule_decay")
     ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
-    return None if ok else "a positive number"
+    return None if ok else Message("settings.rule_positive")
 
 
 _TOKEN = re.compile(r"\{(\w+)\}")

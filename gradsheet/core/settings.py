@@ -67,36 +67,30 @@ class Settings:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) \
                     or not math.isfinite(value) or value <= 0:
-                raise GradsheetError(f"--{name} must be a positive number, got {value!r}")
-        if self.lang not in ("ko", "en"):
-            raise GradsheetError(f"--lang must be ko or en, got {self.lang!r}")
-        if self.diff not in (FORWARD, CENTRAL):
-            raise GradsheetError(f"--diff must be forward or central, got {self.diff!r}")
-        if self.buttons not in ("lite", "none"):
-            raise GradsheetError(f"--buttons must be lite or none, got {self.buttons!r}")
-        if self.scale not in ("none", "standard", "minmax"):
-            raise GradsheetError(f"--scale must be none, standard or minmax, got {self.scale!r}")
+                raise GradsheetError("settings.positive", name=name, value=repr(value))
+        for name, value, choices in (("lang", self.lang, ("ko", "en")), ("diff", self.diff, (FORWARD, CENTRAL)),
+                                     ("buttons", self.buttons, ("lite", "none")),
+                                     ("scale", self.scale, ("none", "standard", "minmax")),
+                                     ("model", self.model, tuple(MODELS)),
+                                     ("optimizer", self.optimizer, tuple(OPTIMIZERS))):
+            if value not in choices:
+                raise GradsheetError("settings.choice", name=name, choices=", ".join(choices), value=repr(value))
         for name in ("unrolled", "compare"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100_000:
-                raise GradsheetError(f"--{name} must be a whole number from 0 to 100000, got {value!r}")
-        if self.model not in MODELS:
-            raise GradsheetError(f"--model must be one of {', '.join(MODELS)}, got {self.model!r}")
+                raise GradsheetError("settings.whole_number", name=name, value=repr(value))
         if (self.model in CLASSIFIERS) != bool(self.classes) or \
                 (self.model == "logistic" and len(self.classes) != 2):
-            raise GradsheetError(f"--model {self.model} with classes {list(self.classes)}: a classifier "
-                                 "needs its class names (logistic: 2), a regression none")
-        if self.optimizer not in OPTIMIZERS:
-            raise GradsheetError(f"--optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
+            raise GradsheetError("settings.classes", model=self.model, classes=list(self.classes))
         for name in HYPER_DEFAULTS:
             rule = hyper_rule(name, getattr(self, name))
             if rule:
-                raise GradsheetError(f"--{name} must be {rule}, got {getattr(self, name)!r}")
+                raise GradsheetError("settings.hyper", name=name, rule=rule, value=repr(getattr(self, name)))
         for name in RACE_LR_NAMES:
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
                                       or not math.isfinite(value) or value <= 0):
-                raise GradsheetError(f"{name} must be a positive number, got {value!r}")
+                raise GradsheetError("settings.race_lr", name=name, value=repr(value))
 
 
 def initial_theta(k: int, seed: int | None, count: int | None = None) -> np.ndarray:

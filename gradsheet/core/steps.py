@@ -15,7 +15,7 @@ from . import descent
 from . import models
 from . import procedure
 from .errors import GradsheetError
-from .texts import MESSAGES
+from .messages import say
 from .layout import param_names
 from .optimizers import HYPER_DEFAULTS, OPTIMIZERS, Optimizer
 from .settings import State, initial_theta
@@ -66,27 +66,122 @@ class Problem:
 
 @dataclass(frozen=True)
 class Divergence:
-    """A descent stopped before a step that would diverge: the front-end words it (in the
-    workbook's language, naming the lr cell and, on the command line, the command)."""
+    """A descent stopped before a step that would take Loss past the blow-up limit. The front-end
+    words it (in the workbook's language, naming the lr cell and, on the command line, the
+    command): what was kept is the last step written, with its Loss, never called good."""
     lr: float
     done: int  # whole steps kept before it
     suggestion: float  # a learning rate below the stable limit
+    limit: float = np.inf  # the blow-up limit (models.loss_limit)
+    loss: float = np.nan  # the Loss of the parameters kept
+    start: float = np.nan  # the Loss before the descent
+    stable: float | None = None  # the largest stable lr (None: RMSprop, Adam)
+    optimizer: str = "gd"
+    already_past: bool = False  # the Loss it started from was past the limit already
 
-    def message(self, lang: str = "en", cell: str = "lr", command_file: str | None = None) -> str:
-        texts = MESSAGES.get(lang, MESSAGES["en"])
-        fields = {"lr": self.lr, "done": self.done, "suggestion": self.suggestion,
-                  "cell": cell, "file": command_file}
-        text = texts["diverged"].format(**fields)
-        return text + (texts["diverged_command"].format(**fields) if command_file else "")
+    def message(self, lang: str | None = None, cell: str | None = None, command_file: str | None = None) -> str:
+        """In `lang` (default: the language in use), naming the lr `cell` (as a student types
+        it: 학습!G4) and, given the workbook's file, the command that changes it."""
+        rendered = lambda key, **v: say(key, lang, **v)  # noqa: E731
+        if self.already_past:
+            first = rendered("run.already_past", limit=self.limit, loss=self.loss)
+            if command_file:
+                advice = rendered("run.advice_reset_command", file=command_file, suggestion=self.suggestion)
+            elif cell:
+                advice = rendered("run.advice_reset", cell=cell, suggestion=self.suggestion)
+            else:
+                advice = rendered("run.advice_reset_no_cell", suggestion=self.suggestion)
+            return f"{first} {advice}"
+        if self.done == 0:
+            parts = [rendered("run.blew_up_first", limit=self.limit, loss=self.loss)]
+        else:
+            kept = "run.kept_worse" if self.loss > self.start else "run.kept"
+            parts = [rendered("run.blew_up", done=self.done, limit=self.limit) if self.done > 1 else
+                     rendered("run.blew_up_one", limit=self.limit),
+                     rendered(kept, loss=self.loss, start=self.start)]
+        parts += _lr_advice(self.lr, self.stable, self.optimizer, self.suggestion, lang, cell, command_file)
+        return " ".join(parts)
+
+
+@dataclass(frozen=True)
+class Rise:
+    """Steps that were written although Loss went up: the student sees it happen (that is the
+    lesson), and the front-end says why, in the workbook's language."""
+    before: float  # Loss before the first of the steps
+    after: float  # Loss after the last
+    ups: int  # steps whose Loss went up
+    steps: int  # steps taken
+    at: int  # the first that went up, as the history table numbers it
+    rise_from: float  # its Loss before and after
+    rise_to: float
+    lr: float
+    stable: float | None  # the largest stable lr (None: RMSprop, Adam)
+    optimizer: str
+    suggestion: float
+
+    @property
+    def warns(self) -> bool:
+        """lr at or above the stable limit: Loss goes up because lr is too large for the data,
+        a warning. Below it plain gradient descent only goes down (but for the numerical
+        slope's error where the slope is small) and momentum comes back down after an
+        overshoot; RMSprop and Adam have no such limit (their steps of about lr overshoot near
+        the lowest point and come back): notes, each saying why."""
+        return self.stable is not None and self.lr >= self.stable
+
+    def message(self, lang: str | None = None, cell: str | None = None, command_file: str | None = None) -> str:
+        """In `lang` (default: the language in use), naming the lr `cell` and, given the
+        workbook's file, the command that changes it."""
+        values = {"before": self.before, "after": self.after}
+        if self.steps == 1:
+            parts = [say("run.loss_up", lang, **values)]
+        elif self.ups == self.steps:
+            parts = [say("run.loss_up_all", lang, steps=self.steps, **values)]
+        else:
+            parts = [say("run.loss_up_some", lang, ups=self.ups, steps=self.steps, at=self.at,
+                         rise_from=self.rise_from, rise_to=self.rise_to)]
+        if self.stable is None:
+            parts += _lr_advice(self.lr, self.stable, self.optimizer, self.suggestion, lang, cell, command_file,
+                                closer=True)
+        elif self.warns:
+            parts += _lr_advice(self.lr, self.stable, self.optimizer, self.suggestion, lang, cell, command_file)
+        elif self.optimizer == "momentum":
+            parts.append(say("run.overshoot", lang, lr=self.lr, limit=self.stable))
+        else:
+            parts.append(say("run.slope_error", lang, lr=self.lr, limit=self.stable))
+        return " ".join(parts)
+
+
+def _lr_advice(lr: float, stable: float | None, optimizer: str, suggestion: float, lang: str | None,
+               cell: str | None, command_file: str | None, closer: bool = False) -> list[str]:
+    """Why lr is too large, and what to type: the lr cell, or on the command line the command.
+    `closer`: RMSprop's or Adam's overshoot, where a smaller lr gets closer but takes longer."""
+    if stable is None:
+        why = [say("run.lr_too_large_here", lang, lr=lr, optimizer=OPTIMIZER_NAMES.get(optimizer, optimizer))]
+    else:
+        why = [say("run.lr_too_large", lang, lr=lr, limit=stable)] if lr >= stable else []
+    advice = "run.advice_closer" if closer else "run.advice"
+    if command_file:
+        return why + [say(f"{advice}_command", lang, cell=cell or "lr", suggestion=suggestion, file=command_file)]
+    if cell:
+        return why + [say(advice, lang, cell=cell, suggestion=suggestion)]
+    return why + [say(f"{advice}_no_cell", lang, suggestion=suggestion)]
+
+
+OPTIMIZER_NAMES = {"rmsprop": "RMSprop", "adam": "Adam"}  # the optimizers without a stable limit
 
 
 class Diverged(GradsheetError):
-    """Raised when not even one step could be taken without diverging."""
+    """Raised when not even one step could be taken without passing the blow-up limit.
+    Printed whole (what happened, why, what to type) in the language in use."""
     exit_code = 1
 
-    def __init__(self, divergence: Divergence, text: str | None = None):
-        super().__init__(text or divergence.message())
-        self.divergence = divergence
+    def __init__(self, divergence: Divergence, cell: str | None = None, command_file: str | None = None):
+        super().__init__("run.already_past" if divergence.already_past else "run.blew_up_first",
+                         limit=divergence.limit, loss=divergence.loss)
+        self.divergence, self.cell, self.command_file = divergence, cell, command_file
+
+    def render(self, lang: str | None = None) -> str:
+        return self.divergence.message(lang, self.cell, self.command_file)
 
 
 @dataclass(frozen=True)
@@ -103,19 +198,57 @@ def check_book(problem: Problem, state: State, book_loss) -> None:
     try:
         got = float(book_loss)
     except (TypeError, ValueError):
-        raise GradsheetError(f"the workbook's Loss cell holds {book_loss!r}, not a number; "
-                             "its formulas may be damaged or not calculated") from None
+        raise GradsheetError("book.loss_not_number", value=repr(book_loss)) from None
     if not np.isclose(got, expected, rtol=LOSS_AGREEMENT, atol=1e-12):
-        raise GradsheetError(f"the workbook's Loss ({got:.12g}) disagrees with the model "
-                             f"({expected:.12g}) for its data and W, B: its formulas or data were damaged")
+        raise GradsheetError("book.loss_disagrees", got=got, expected=expected)
 
 
-def divergence(problem: Problem, done: int) -> Divergence:
-    """What to suggest instead: below the curvature's limit for gd (momentum's is 2(1+beta)/
-    curvature); RMSprop and Adam step by about lr whatever the slope, so a tenth of it."""
-    limit = models.stable_lr_for(problem.X, problem.optimizer, problem.hyper["beta"], problem.model)
-    suggestion = models.round_below(problem.lr / 10) if limit is None else models.suggest_lr(problem.X, limit)
-    return Divergence(problem.lr, done, suggestion)
+def _stable_and_suggestion(problem: Problem) -> tuple[float | None, float]:
+    """The largest stable lr (gd: 2 / curvature; momentum 2(1+beta) / curvature; None for RMSprop
+    and Adam, which step by about lr whatever the slope) and a round lr to suggest: below the
+    limit, or a tenth of lr where there is none."""
+    stable = models.stable_lr_for(problem.X, problem.optimizer, problem.hyper["beta"], problem.model)
+    suggestion = models.round_below(problem.lr / 10) if stable is None else models.suggest_lr(problem.X, stable)
+    return stable, suggestion
+
+
+def _loss_before(problem: Problem, state: State) -> float:
+    """The Loss before the step `state` is in: its history row when the step was begun by hand
+    (W may hold W + eps then), else the Loss of its parameters."""
+    if state.action and len(state.history):
+        return float(state.history[-1, -1])
+    return problem.loss(state.theta)
+
+
+def divergence(problem: Problem, before: State, kept: State, done: int) -> Divergence:
+    """The descent from `before` stopped at `kept` after `done` whole steps: the next step would
+    pass the blow-up limit (or the Loss it started from already had)."""
+    stable, suggestion = _stable_and_suggestion(problem)
+    limit = _limit(problem, before)
+    loss = problem.loss(kept.theta)
+    return Divergence(problem.lr, done, suggestion, limit, loss, _loss_before(problem, before), stable,
+                      problem.optimizer, already_past=bool(done == 0 and models.diverged(loss, kept.theta, limit)))
+
+
+def rise(problem: Problem, before: State, after: State, whole_steps: bool = True) -> Rise | None:
+    """The steps from `before` to `after` in which Loss went up, or None. `whole_steps`: a run
+    (the history holds the Loss before each step it took); else one hand action, of which only
+    the update (6: next values into W, B) moves the parameters."""
+    if whole_steps:
+        first = len(before.history) - (1 if before.action and len(before.history) else 0)
+        losses = np.append(after.history[first:, -1], problem.loss(after.theta))
+    elif problem.actions()[before.action][1] == "update":
+        first = len(before.history) - 1  # the step's row, written by action 2
+        losses = np.array([problem.loss(before.theta), problem.loss(after.theta)])
+    else:
+        return None
+    up = np.diff(losses) > 0
+    if not up.any():
+        return None
+    i = int(np.argmax(up))
+    stable, suggestion = _stable_and_suggestion(problem)
+    return Rise(float(losses[0]), float(losses[-1]), int(np.count_nonzero(up)), len(losses) - 1, first + i + 1,
+                float(losses[i]), float(losses[i + 1]), problem.lr, stable, problem.optimizer, suggestion)
 
 
 def _limit(problem: Problem, state: State) -> float:
@@ -141,13 +274,12 @@ def act(problem: Problem, state: State) -> State:
     elif kind == "restore":  # 4-3: P exactly as saved in history by action 2
         if not len(history):
             name = problem.params[p]
-            raise GradsheetError(f"action {code}: history is empty, so there is no saved value "
-                                 f"of {name} to restore (start the step with action 2)")
+            raise GradsheetError("book.restore_empty", code=code, name=name)
         theta[p] = history[-1, p]
     elif kind == "update":  # 6: next values into W, B
         theta = problem.update(state)[0]
         if models.diverged(problem.loss(theta), theta, _limit(problem, state)):
-            raise Diverged(divergence(problem, 0))
+            raise Diverged(divergence(problem, state, state, 0))
     else:  # 7 (momentum, RMSprop, Adam): the next state into vel / sq / m (and t + 1)
         _, slots, t = problem.update(state)
     nxt = (state.action + 1) % len(problem.actions())
@@ -160,8 +292,8 @@ def run(problem: Problem, state: State, steps: int = 1) -> Outcome:
     """`steps` whole steps (2–6). A step half-done by hand is finished first, action by
     action, and counts as the first. Stops before a diverging step is written."""
     if steps < 1:
-        raise GradsheetError(f"the number of steps must be at least 1, got {steps}")
-    done = 0
+        raise GradsheetError("book.steps_at_least_one", steps=steps)
+    done, before = 0, state
     if state.action:
         while state.action:
             state = act(problem, state)
@@ -180,8 +312,8 @@ def run(problem: Problem, state: State, steps: int = 1) -> Outcome:
                         history=np.vstack([state.history.reshape(-1, d.history.shape[1]), d.history]))
     if d.stopped:
         if done == 0:
-            raise Diverged(divergence(problem, 0))
-        return Outcome(state, done, divergence(problem, done))
+            raise Diverged(divergence(problem, before, state, 0))
+        return Outcome(state, done, divergence(problem, before, state, done))
     return Outcome(state, done)
 
 

@@ -1,4 +1,5 @@
-"""Every text a student reads, in the course's Korean and in English.
+"""Every text a student reads in the workbook, in the course's Korean and in English.
+(What the command line and the buttons say is in core/messages.py.)
 
 The maths names (W, B, h, Loss, prevLoss, lr, eps) stay the same in both languages.
 Texts with {placeholders} are filled with cell addresses from the layout.
@@ -406,29 +407,5 @@ ACTIONS = {
         "and_count": ", add 1 to t",
         "just_did": "just done: {code} {what}",
         "nothing_yet": "no action done yet",
-    },
-}
-
-# What the command line and the buttons say, in the workbook's language.
-MESSAGES = {
-    "ko": {
-        "built": "{path}에 저장했습니다: {n}행, {features} → {target}; lr = {lr:g}, eps = {eps:g}",
-        "wrote": "{path}에 저장했습니다: history {rows}행",
-        "next_up": "다음 동작: {action}",
-        "diverged": "lr = {lr:g}에서 Loss가 발산합니다: {done} 스텝 뒤 멈추고 마지막으로 괜찮던 W, B를 남겼습니다. "
-                    "{cell}의 lr을 더 작게 (예: {suggestion:g})",
-        "diverged_command": " — gradsheet set {file} --lr {suggestion:g}",
-        "set": "{path}: {what}",
-        "nothing_set": "바꿀 설정이 없습니다: --lr, --eps 또는 --seed를 주세요",
-    },
-    "en": {
-        "built": "wrote {path}: {n} rows, {features} -> {target}; lr = {lr:g}, eps = {eps:g}",
-        "wrote": "wrote {path}: {rows} history {row_word}",
-        "next_up": "next: {action}",
-        "diverged": "Loss is diverging with lr = {lr:g}: stopped after {done} step(s), keeping the last good W "
-                    "and B; make lr in {cell} smaller (e.g. {suggestion:g})",
-        "diverged_command": " — gradsheet set {file} --lr {suggestion:g}",
-        "set": "{path}: {what}",
-        "nothing_set": "nothing to set: give --lr, --eps or --seed",
     },
 }

@@ -101,7 +101,7 @@ def race_lrs(grid: live.Grid, derived: set[str] = frozenset()) -> dict[str, floa
             number = float("nan")
         if isinstance(value, bool) or not math.isfinite(number) or number <= 0:
             cell = f"{where[0]}!{get_column_letter(where[2] + 1)}{where[1] + 1}"
-            raise GradsheetError(f"{name} ({cell}) holds {value!r}, not a positive number")
+            raise GradsheetError("book.race_lr", name=name, cell=cell, value=repr(value))
         out[name] = number
     return out
 
@@ -126,17 +126,17 @@ def _default_formulas(path: Path, grid: OpenpyxlGrid) -> set[str]:
 def read(path: str | Path) -> WorkbookFile:
     path = Path(path)
     if not path.is_file():
-        raise GradsheetError(f"workbook not found: {path}")
+        raise GradsheetError("book.not_found", path=path)
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as e:
-        raise GradsheetError(f"{path}: not a readable .xlsx workbook ({type(e).__name__})") from None
+        raise GradsheetError("book.unreadable", path=path, kind=type(e).__name__) from None
     try:
         grid = OpenpyxlGrid(wb)
         opened = live.load(grid)
         race = race_lrs(grid, _default_formulas(path, grid))
     except GradsheetError as e:
-        raise GradsheetError(f"{path}: {e}") from None
+        raise GradsheetError("book.in_file", path=path, error=e) from None
     finally:
         wb.close()
     meta = opened.meta

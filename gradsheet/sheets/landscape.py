@@ -64,8 +64,7 @@ def pair(layout: Layout, settings) -> tuple[str, str] | None:
     if len(want) != 2 or want[0] == want[1] or not all(p in layout.params for p in want):
         p = layout.params
         names = ", ".join(p) if len(p) <= 6 else f"{p[0]}, {p[1]}, …, {p[-2]}, {p[-1]}"
-        raise GradsheetError(f"--landscape takes two different parameters out of {names} (or none); "
-                             f"got {','.join(want)!r}")
+        raise GradsheetError("build.landscape_pair", names=names, got=repr(",".join(want)))
     return want[0], want[1]
 
 

@@ -21,6 +21,7 @@ from . import class_map, guide
 from . import train as train_sheet
 from ..data.dataset import Dataset
 from ..core.errors import GradsheetError
+from ..core.messages import os_reason
 from ..core.texts import texts
 from ..core.layout import Layout
 from ..core.optimizers import HYPER_NAMES
@@ -95,12 +96,12 @@ def write(path: str | os.PathLike, dataset: Dataset, settings: Settings, state: 
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
-        raise GradsheetError(f"output folder does not exist: {folder}")
+        raise GradsheetError("build.no_folder", folder=folder)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".xlsx", dir=folder)
         os.close(fd)
     except OSError as e:
-        raise GradsheetError(f"cannot write to folder {folder}: {e.strerror}") from None
+        raise GradsheetError("build.cannot_write_folder", folder=folder, reason=os_reason(e)) from None
     try:
         layout = _write_xlsx(tmp, dataset, settings, state)
         if settings.buttons == "lite":
