@@ -23,7 +23,7 @@ from ..core.messages import Message
 from .cells import Joined, blank_cell, clean, cut, listed, plain, q, shown
 from .clean import UNIT, Columns, conversion_note, counts
 from .tables import (CLASSIFIERS, LINEAR, LOGISTIC, MAX_CLASSES, MAX_FEATURES, MAX_HEADING,
-                     SOFTMAX, DataWarning, Dataset, Table)
+                     SOFTMAX, Dataset, Table)
 
 # Headings that name a row number or an id, never an input (compared without letter case)
 ROW_NUMBER_HEADINGS = frozenset({"번호", "순번", "연번", "일련번호", "학번", "no", "no.", "#",
@@ -72,17 +72,13 @@ def select(table: Table, name: str, target: str | None,
                      if columns.converted(j)]
         return Dataset(name, tuple(headings[j] for j in f), headings[t],
                        as_cell_numbers(values[:, :-1]), as_cell_numbers(values[:, -1]),
-                       _said(warnings), model=model or LINEAR)
+                       tuple(warnings), model=model or LINEAR)
     target_class = _class_target(table, columns, t, f, model, wanted)
     warnings += [conversion_note(headings[j], columns.get(j)) for j in f if columns.converted(j)]
     warnings += target_class.notes
     return Dataset(name, tuple(headings[j] for j in f), headings[t],
-                   as_cell_numbers(target_class.X), target_class.y, _said(warnings),
+                   as_cell_numbers(target_class.X), target_class.y, tuple(warnings),
                    target_class.classes, target_class.model)
-
-
-def _said(notes: list[Message]) -> tuple[DataWarning, ...]:
-    return tuple(DataWarning(note) for note in notes)
 
 
 def _choose(table: Table, columns: Columns, target: str | None,

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..core.messages import Message
 from .cells import about, q
-from .tables import DataWarning, Dataset
+from .tables import Dataset
 
 SCALE_RATIO = 100.0
 
@@ -29,7 +29,7 @@ def typical_sizes(X: np.ndarray) -> np.ndarray:
     return np.sqrt(np.mean(np.square(X), axis=0)) if X.size else np.zeros(X.shape[1:])
 
 
-def scale_advice(dataset: Dataset, scale: str | None = "none") -> tuple[DataWarning, ...]:
+def scale_advice(dataset: Dataset, scale: str | None = "none") -> tuple[Message, ...]:
     """One line when the inputs' typical sizes differ SCALE_RATIO times or more, naming the
     largest and the smallest column and what --scale standard would do; nothing when they do
     not, with fewer than two inputs, or when a --scale other than none is chosen."""
@@ -44,6 +44,6 @@ def scale_advice(dataset: Dataset, scale: str | None = "none") -> tuple[DataWarn
     ratio = size[big] / size[small]
     if ratio < SCALE_RATIO:
         return ()
-    return (DataWarning(Message("data.scales_differ", big=q(dataset.feature_names[big], 40),
-                                big_size=about(size[big]), small=q(dataset.feature_names[small], 40),
-                                small_size=about(size[small]), ratio=about(ratio))),)
+    return (Message("data.scales_differ", big=q(dataset.feature_names[big], 40),
+                    big_size=about(size[big]), small=q(dataset.feature_names[small], 40),
+                    small_size=about(size[small]), ratio=about(ratio)),)

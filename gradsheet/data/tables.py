@@ -26,19 +26,6 @@ CLASSIFIERS = (LOGISTIC, SOFTMAX)
 MAX_CLASSES = 20
 
 
-class DataWarning(UserWarning):
-    """One line that reading or choosing says (a core.messages.Message), as a warning: the code
-    that loads the data relays it with `warnings.warn(w)`, whatever the warnings filters, and
-    its text is rendered when shown, in the language then in use."""
-
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
-
-    def __str__(self) -> str:
-        return str(self.message)
-
-
 @dataclass(frozen=True)
 class Dataset:
     name: str  # file stem; the default output is <name>.xlsx
@@ -46,8 +33,8 @@ class Dataset:
     target_name: str
     X: np.ndarray  # float64, shape (n, k)
     y: np.ndarray  # float64, shape (n,); for a classifier the class index 0..C-1 of each row
-    # what reading and choosing did that the user should hear: DataWarnings, rendered in the
-    # language in use when printed (str() of each is its line)
+    # what reading and choosing did that the user should hear: core.messages.Message warnings,
+    # relayed with warnings.warn(m) and rendered in the language in use when printed
     warnings: tuple = field(default=())
     classes: tuple[str, ...] = ()  # class names, index order; empty for a regression
     model: str = LINEAR  # the model the target asks for: linear, logistic or softmax (or as given)
