@@ -410,7 +410,7 @@ def test_sheet_names_and_labels(tmp_path, lang, sheet, title):
 
 
 def test_a_diverging_lr_leaves_the_landscape_finite(libreoffice, tmp_path):
-    with pytest.warns(UserWarning, match="diverge"):
+    with pytest.warns(UserWarning, match="Loss가 발산합니다"):
         built = make(None, tmp_path / "d.xlsx", lr=0.05)
     with libreoffice.open(built.path) as doc:
         doc.recalc()

@@ -260,7 +260,7 @@ def test_the_allowance_is_tight_enough_to_catch_a_wrong_formula(optimizer):
 @pytest.mark.parametrize("diff", ["forward", "central"])
 @pytest.mark.parametrize("lr", [0.05, 100.0])
 def test_a_diverging_lr_leaves_every_cell_finite(libreoffice, tmp_path, diff, lr):
-    with pytest.warns(UserWarning, match="diverge"):
+    with pytest.warns(UserWarning, match="Loss가 발산합니다"):
         built = make(None, tmp_path / "d.xlsx", lr=lr, diff=diff, optimizer="momentum" if lr > 1 else "gd")
     with libreoffice.open(built.path) as doc:
         doc.recalc()
