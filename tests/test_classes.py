@@ -19,6 +19,7 @@ from test_dataset import english, refused, said  # noqa: F401  (english: autouse
 from gradsheet.core.errors import GradsheetError
 from gradsheet.data.dataset import MAX_CLASSES, Dataset, load
 from gradsheet.data.presets import find, read as read_preset
+from budget import examples
 
 SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
 EXAM_ROWS = [(1, 50, "불합격"), (5, 80, "합격"), (2, 55, "불합격"), (6, 75, "합격"), (4, 70, "불합격")]
@@ -114,7 +115,7 @@ def test_classes_with_an_explicit_model_say_nothing(tmp_path):
     assert ds.model == "softmax" and ds.classes == ("불합격", "합격") and said(ds) == ()
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(labels=st.lists(st.sampled_from(["합격", "불합격", "A", "a", "setosa", "0", "x y"]),
                        min_size=2, max_size=40).filter(lambda ls: len(set(ls)) >= 2),
        data=st.data())

@@ -21,6 +21,7 @@ from gradsheet.data.dataset import (MAX_FEATURES, MAX_HEADING, MAX_ROWS, Dataset
                                load)
 from gradsheet.core import messages
 from gradsheet.core.errors import GradsheetError
+from budget import examples
 
 LEMON = [(20, 40), (21, 42), (22, 44), (23, 46), (24, 48), (25, 50)]
 
@@ -668,7 +669,7 @@ def spell(draw, x: float) -> str:
     return draw(st.sampled_from(forms))
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(table=tables(), data=st.data(),
        delimiter=st.sampled_from([",", ";", "\t"]),
        encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp949"]),
@@ -699,7 +700,7 @@ def test_property_random_tables_round_trip(table, data, delimiter, encoding, new
     assert ds.y.tolist() == as_cell_numbers(expected[:, -1]).tolist()
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(junk=st.one_of(
     st.binary(max_size=2000),
     st.binary(max_size=500).map(lambda b: b"PK\x03\x04" + b),
@@ -720,7 +721,7 @@ def test_property_junk_only_ever_gradsheet_error(junk, suffix):
             assert ds.X.dtype == np.float64 and np.isfinite(ds.X).all() and ds.k >= 1
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), cut=st.floats(0.0, 1.0), flips=st.integers(0, 8))
 def test_property_damaged_xlsx_only_ever_gradsheet_error(seed, cut, flips):
     rng = np.random.default_rng(seed)

@@ -10,6 +10,7 @@ from hypothesis import given, settings, strategies as st
 
 from gradsheet.core import descent
 from gradsheet.core import models as model
+from budget import examples
 
 
 def py_loss(rows, ys, w, b):
@@ -23,7 +24,7 @@ tables = st.integers(1, 4).flatmap(lambda k: st.tuples(
     st.lists(st.floats(-3, 3), min_size=k + 1, max_size=k + 1)))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(tables, st.data())
 def test_loss_and_nudged_losses_match_a_hand_written_reference(table, data):
     rows, theta = table

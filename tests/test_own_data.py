@@ -26,6 +26,7 @@ from gradsheet.sheets.workbook import layout_for
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from reference import assert_matches, expected_names
 from test_workbook import names_from_libreoffice
+from budget import examples
 
 
 def cells(r1: int, c1: int, r2: int, c2: int) -> str:
@@ -341,7 +342,7 @@ tables = st.integers(1, 5).flatmap(lambda k: st.tuples(
     st.lists(st.floats(-1e4, 1e4, allow_subnormal=False), min_size=2 * (k + 1), max_size=2 * (k + 1))))
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(25), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(tables, st.integers(0, 2**32 - 1))
 def test_random_numeric_tables_build_into_workbooks_matching_the_model(tmp_path_factory, table, seed):
     k, n, params = table
@@ -383,7 +384,7 @@ def test_random_tables_recalculated_in_libreoffice(libreoffice, tmp_path, seed):
         assert_matches(names_from_libreoffice(doc, expected), expected)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.binary(max_size=400), st.sampled_from([".csv", ".xlsx", ".txt", ".toml"]))
 def test_junk_bytes_are_refused_cleanly_by_the_cli(tmp_path_factory, junk, suffix):
     folder = tmp_path_factory.mktemp("j")

@@ -49,12 +49,12 @@ class Message(UserWarning):
     It is a UserWarning, so `warnings.warn(Message(...))` warns with the message itself: the
     warnings machinery (filters by message text, pytest.warns) sees its text, not an object."""
 
-    def __init__(self, key: str, **values):
-        super().__init__(key)
+    def __init__(self, key: str, _values: dict | None = None, **values):
+        values = {**(_values or {}), **values}
+        # args hold the key and the values, so a copy made as Message(*args) (pickling,
+        # pytest-xdist sending a warning between processes) is the same message
+        super().__init__(key, values)
         self.key, self.values = key, values
-
-    def __reduce__(self):
-        return _message, (self.key, self.values)
 
     def render(self, lang: str | None = None) -> str:
         """The text in `lang` (default: the language in use)."""
@@ -65,10 +65,6 @@ class Message(UserWarning):
 
     def __repr__(self) -> str:
         return f"Message({self.key!r}, **{self.values!r})"
-
-
-def _message(key: str, values: dict) -> Message:
-    return Message(key, **values)
 
 
 def template(key: str, lang: str | None = None) -> str:
