@@ -102,6 +102,11 @@ def test_running_again_says_what_it_did_and_other_options_are_refused_in_one_lin
     assert added.stdout == (f"wrote 1 exercise workbooks for new students to {out} (2024004); the 3 already there "
                             "and the answer key are unchanged\n")
     before = hashes(out)
+    renamed = roster_file(tmp_path / "r3.csv", [("2024001", "김철순")] + CLASS[1:] + [("2024004", "최지우")])
+    kept = cli("exercise", "--roster", renamed, "-o", out, "--lang", "en")
+    assert kept.exit_code == 0 and kept.stderr == (
+        "gradsheet: warning: 2024001: keeping the name '김철수' the exercise has (the roster says '김철순')\n")
+    assert hashes(out) == before  # the workbook says whom it was made for: it stays as it is
     for options, said in ((["--seed", "7"], "seed 1 → 7"), (["--lr", "0.0005"], "lr 0.001 → 0.0005"),
                           (["--blank", "h,Loss"], "blank h,Loss,Loss_W,Loss_B,grad_W,grad_B,next_W,next_B → h,Loss"),
                           (["--same-data"], "same_data False → True")):
@@ -634,3 +639,43 @@ def test_a_late_student_zeroes_no_one(tmp_path, libreoffice):
     run = grade([sub], out, tmp_path / "report.csv", lo=libreoffice)
     assert {r.id: (r.score, r.status) for r in run.rows} == {sid: (8, "ok") for sid in
                                                              ["2024001", "2024002", "2024003", "2024099"]}
+
+
+@pytest.mark.parametrize("which, blank", [("lemonade", "h,grad_P"), ("exam", "z"), ("exam", "p,Loss_P"),
+                                          ("iris", None), ("iris", "z_1,lse,p_2,Loss"), ("three", "Loss,Lossm_P")])
+def test_what_an_untouched_exercise_stores_is_what_the_engine_shows(tmp_path, libreoffice, which, blank):
+    """Readers that do not recalculate (previews, Protected View) show the stored values: every
+    formula cell of the training sheet stores what LibreOffice computes while the blanks are
+    empty (empty reads as 0; MAX and MATCH skip it: softmax's pred is #N/A with every z empty)."""
+    from gradsheet.classroom.engine import CellError, _read
+    data_, options = _lessons(tmp_path)[which]
+    options = {k: v for k, v in options.items() if k != "blank"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        made = ex.make_exercise(data_, roster_file(tmp_path / "r.csv", CLASS[:1]), tmp_path / "o", blank=blank,
+                                **options)
+    key = ex.read_key(made.folder)
+    layout = _layout_of(key)
+    path = made.files[0]
+    formulas = openpyxl.load_workbook(path)[layout.sheet]
+    stored = openpyxl.load_workbook(path, data_only=True)[layout.sheet]
+    init = {layout.cell(f"init_{p}") for p in layout.params}  # =RAND(): volatile
+    cells = [(c.row - 1, c.column - 1) for row in formulas.iter_rows() for c in row
+             if (isinstance(c.value, ArrayFormula) or (isinstance(c.value, str) and c.value.startswith("=")))
+             and (c.row - 1, c.column - 1) not in init]
+    assert len(cells) > 10
+    with libreoffice.open(path) as doc:
+        doc.recalc()
+        sheet = doc.model.Sheets.getByName(layout.sheet)
+        last_row, last_col = max(r for r, _ in cells), max(c for _, c in cells)
+        shown = _read(sheet.getCellRangeByPosition(0, 0, last_col, last_row), strict=False)
+    errors = 0
+    for r, c in cells:
+        want, got = shown[r][c], stored.cell(r + 1, c + 1).value
+        if isinstance(want, CellError):
+            errors += 1
+            assert got == want.text, (r, c, want.text, got)
+        else:
+            assert isinstance(got, (int, float)) and abs(got - want) <= 1e-9 * max(1.0, abs(want)), (r, c, want, got)
+    if which == "iris" and blank is None:
+        assert errors > 0  # pred and the confusion table: #N/A while z is empty

@@ -337,10 +337,12 @@ def make_exercise(data_path, roster: str | os.PathLike, out_dir: str | os.PathLi
     key_path = folder / KEY_FILE
     if old_key is None or replacing:
         _write_json(key_path, key)
-    students = ([] if replacing else _record_students(folder) if old_key else [])
+    students = [] if replacing else _record_students(folder, key) if old_key else []
     have = {s["id"] for s in students}
-    students += [_record_entry(p) for p in plans if p.student.id not in have]
-    _write_json(folder / STUDENTS_FILE, {"generator": "gradsheet", "exercise": key["exercise"], "students": students})
+    new = [_record_entry(p) for p in plans if p.student.id not in have]
+    if new or not (folder / STUDENTS_FILE).exists():  # an unchanged record is left untouched
+        _write_json(folder / STUDENTS_FILE, {"generator": "gradsheet", "exercise": key["exercise"],
+                                             "students": students + new})
     changed = [(p.student.id, p.lr) for p in plans if p.lr != common.lr]
     return Exercise(folder, key_path, files, names, changed, common.lr, old_key is None or replacing,
                     len(kept), replacing)
