@@ -326,8 +326,8 @@ def make_exercise(data_path, roster: str | os.PathLike, out_dir: str | os.PathLi
         # record's numbers (the same file as before)
         todo += [known[s.id] for s in listed.students if s.id in known and not (folder / s.file).exists()]
         kept = [s for s in recorded if (folder / s.file).exists()]
-    plans = [_plan(s, base, common, seed, same_data, None if replacing else _recorded_numbers(folder, s.id))
-             for s in todo]
+    numbers = {} if replacing else _recorded_numbers(folder, key)
+    plans = [_plan(s, base, common, seed, same_data, numbers.get(s.id)) for s in todo]
 
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -447,14 +447,15 @@ def _students_of(entries) -> list[Student]:
             if isinstance(s, dict) and isinstance(s.get("id"), str)]
 
 
-def _recorded_numbers(folder: Path, sid: str):
-    for s in _record_students(folder):
-        if s["id"] == sid:
-            try:
-                return np.array(s["X"], dtype=float), np.array(s["y"], dtype=float), float(s["lr"])
-            except (KeyError, TypeError, ValueError):
-                return None
-    return None
+def _recorded_numbers(folder: Path, key: dict) -> dict:
+    """id -> (X, y, lr) of every student the record holds (readable ones)."""
+    out = {}
+    for s in _record_students(folder, key):
+        try:
+            out[s["id"]] = np.array(s["X"], dtype=float), np.array(s["y"], dtype=float), float(s["lr"])
+        except (KeyError, TypeError, ValueError):
+            continue
+    return out
 
 
 def differences(old: dict, new: dict) -> str:
@@ -467,8 +468,11 @@ def differences(old: dict, new: dict) -> str:
     for name in b:
         if name not in ("seed", "blank") and a.get(name) != b[name]:
             out.append(f"{name} {_shown(a.get(name))} → {_shown(b[name])}")
-    if old.get("data") != new["data"]:
+    before, now = old.get("data") or {}, new["data"]
+    if before.get("X") != now["X"] or before.get("y") != now["y"]:
         out.append(str(Message("exercise.diff_data")))
+    elif before != now:
+        out.append(str(Message("exercise.diff_headings")))
     if old.get("variant_rule") != new["variant_rule"]:
         out.append(str(Message("exercise.diff_rule")))
     return ", ".join(out[:4]) + (", …" if len(out) > 4 else "")
