@@ -361,22 +361,33 @@ def addin(out_dir, lang):
 @main.command(short_help="One exercise workbook per student of a roster, formula cells left blank.")
 @click.argument("data", required=False, type=click.Path(dir_okay=False))
 @click.option("--roster", required=True, type=click.Path(dir_okay=False),
-              help="The class list: a CSV (UTF-8 or CP949) with an 'id' column and optionally 'name'.")
+              help="The class list: a CSV (UTF-8 or CP949) or .xlsx, with an id column (headed 학번, id, student "
+                   "id, 아이디 or the like) and optionally a name column (이름, 성명, name or the like).")
+@click.option("--id-column", help="The roster's id column: its heading or 1-based position (default: found by "
+                                  "its heading).")
+@click.option("--name-column", help="The roster's name column: its heading or 1-based position (default: found "
+                                    "by its heading; none is fine).")
 @click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False),
-              help="Folder for <id>.xlsx per student and the answer key (gradsheet-key.json, keep it).")
-@click.option("--blank", help="Cells the students write, comma-separated; P means every parameter.  "
-                              "[default: h,Loss,Loss_P,grad_P,next_P]")
+              help="Folder for <id>.xlsx per student and the answer key (gradsheet-key.json and "
+                   "gradsheet-students.json: keep them).")
+@click.option("--blank", help="Cells the students write, comma-separated; P means every parameter, c every class.  "
+                              "[default: h,Loss,Loss_P,grad_P,next_P; logistic: z,p,ce,Loss,Loss_P,grad_P,next_P; "
+                              "softmax: z_c,p_c,ce,Loss,Loss_P,grad_P,next_P]")
 @click.option("--same-data", is_flag=True, help="Every student gets the same numbers (default: their own).")
 @click.option("--buttons", type=click.Choice(["lite", "none"]), default="none", show_default=True,
               help="xlwings Lite buttons in the exercise workbooks.")
-def exercise(data, roster, out_dir, blank, same_data, preset, **given):
+@click.option("--force", is_flag=True, help="Replace another exercise in the folder (made with other options): "
+                                            "its handed-out workbooks no longer grade.")
+def exercise(data, roster, out_dir, blank, same_data, preset, id_column, name_column, force, **given):
     """One exercise workbook per student of the --roster, with the formula cells left blank.
 
     DATA is the lesson's table, as for `gradsheet build`: a CSV/TSV (UTF-8 or CP949), an
-    .xlsx, or a preset .toml file (default: the course's lemonade table). Each student gets
-    numbers of their own (the same lesson: same shape and scale, a learning
-    rate that converges), derived from --seed and their id. The answer key stays in the folder
-    with you: hand out only the .xlsx files. Linear regression (the course's lesson) only.
+    .xlsx, or a preset .toml file (default: the course's lemonade table); a table with classes
+    makes a logistic or softmax exercise. Each student gets numbers of their own (the same
+    lesson: same shape, scale and classes, a learning rate that converges), derived from
+    --seed and their id only. The answer key stays in the folder with you: hand out only the
+    .xlsx files. Run it again with the same options and a longer roster to add the new
+    students' workbooks: the others and the key stay as they are.
 
     \b
     Example:
@@ -384,6 +395,7 @@ def exercise(data, roster, out_dir, blank, same_data, preset, **given):
         gradsheet grade submissions/ --key week3 -o week3-report.csv
     """
     from .classroom.exercise import make_exercise
+    from .core.messages import Message
     from .data import presets
     from pathlib import Path
     options = {}
@@ -395,11 +407,22 @@ def exercise(data, roster, out_dir, blank, same_data, preset, **given):
     use(options.get("lang"))
     for key in ("unrolled", "compare", "landscape"):
         options.pop(key, None)
-    made = make_exercise(data, roster, out_dir, blank=blank, same_data=same_data, **options)
-    click.echo(say("classroom.wrote", count=len(made.files), folder=made.folder, blank=", ".join(made.blank)))
-    click.echo(say("classroom.key", path=made.key))
+    made = make_exercise(data, roster, out_dir, blank=blank, same_data=same_data, id_column=id_column,
+                         name_column=name_column, force=force, **options)
+    if made.replaced:
+        with warnings.catch_warnings():
+            warnings.simplefilter("always")
+            warnings.warn(Message("exercise.replaced", folder=made.folder))
+    if made.new_key:
+        click.echo(say("classroom.wrote", count=len(made.files), folder=made.folder, blank=", ".join(made.blank)))
+        click.echo(say("classroom.key", path=made.key))
+    elif made.files:
+        click.echo(say("exercise.added", count=len(made.files), folder=made.folder, kept=made.kept,
+                       ids=", ".join(p.stem for p in made.files)))
+    else:
+        click.echo(say("exercise.nothing_new", folder=made.folder, kept=made.kept))
     if made.lr_changed:
-        click.echo(say("classroom.lr_lowered", ids=", ".join(made.lr_changed)))
+        click.echo(say("exercise.lr_lowered", lr=made.lr, who=", ".join(f"{sid} ({lr:g})" for sid, lr in made.lr_changed)))
 
 
 _SHARED = ("target", "features", "sheet", "lr", "eps", "seed", "lang", "title", "scale", "diff", "model",

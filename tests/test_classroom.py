@@ -85,15 +85,15 @@ def test_roster_and_blank_refusals_are_one_line(tmp_path):
     r = tmp_path / "r.csv"
     r.write_text("student,name\n1,a\n", encoding="utf-8")
     result = CliRunner().invoke(main, ["exercise", "--roster", str(r), "-o", str(tmp_path / "o")])
-    assert result.exit_code == 2 and "명단에 'id' 열이 없습니다 (제목: student, name)" in result.output
+    assert result.exit_code == 2 and "명단에서 학번(id) 열을 찾지 못했습니다 (제목: 'student', 'name')" in result.output
     r.write_text("id\n1\n1\n", encoding="utf-8")
     result = CliRunner().invoke(main, ["exercise", "--roster", str(r), "-o", str(tmp_path / "o"), "--lang", "en"])
     assert result.exit_code == 2 and "id '1' appears twice (rows 2 and 3)" in result.output  # in --lang
     r.write_text("id\n1\n", encoding="utf-8")
     result = CliRunner().invoke(main, ["exercise", "--roster", str(r), "-o", str(tmp_path / "o"), "--blank", "sqerr"])
     assert result.exit_code == 2 and "--blank sqerr: 학생이 쓸 수식 칸이 아닙니다" in result.output
-    result = CliRunner().invoke(main, ["exercise", "--roster", str(r), "-o", str(tmp_path / "o"), "--model", "logistic"])
-    assert result.exit_code == 2 and "과제는 강의의 주제인 선형 회귀(linear) 모델로만 만듭니다" in result.output
+    result = CliRunner().invoke(main, ["exercise", "--roster", str(r), "-o", str(tmp_path / "o"), "--blank", "z"])
+    assert result.exit_code == 2 and "--blank z: 학생이 쓸 수식 칸이 아닙니다" in result.output  # z: a classifier's
     assert len(result.output.strip().splitlines()) == 1
 
 

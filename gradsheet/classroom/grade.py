@@ -36,17 +36,14 @@ from ..core.messages import Message, os_reason, say, use
 from ..core.layout import Layout, param_names
 from ..core.optimizers import DECAY_RATES, OPTIMIZERS
 from ..core.texts import texts
+# Limits on an untrusted file, checked before LibreOffice opens it: the same as on an .xlsx data
+# file or roster (data/limits.py says why these sizes).
+from ..data.limits import MAX_FILE, MAX_PART, MAX_PARTS, MAX_UNPACKED
 from .engine import CellError, LibreOffice, _read
 from .exercise import KEY_FILE, read_key
 from . import feedback
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".ods")
-# Limits on an untrusted file, checked before LibreOffice opens it. A lemonade exercise is
-# ~30 KB and unpacks to ~200 KB; a class's largest honest workbook is far below these.
-MAX_FILE = 50 * 2 ** 20
-MAX_PART = 100 * 2 ** 20  # one zip part, unpacked
-MAX_UNPACKED = 200 * 2 ** 20  # all parts together
-MAX_PARTS = 5000
 TIMEOUT = 60.0  # seconds per submission before the engine is restarted
 MAX_ENGINES = 2  # LibreOffices side by side (one per core; the machines we grade on have 2-4)
 SECOND_ENGINE_FROM = 20  # submissions: below this a second engine's start costs more than it saves

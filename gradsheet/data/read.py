@@ -21,6 +21,7 @@ from xml.etree.ElementTree import ParseError
 
 from ..core.errors import GradsheetError
 from ..core.messages import Message
+from . import limits
 from .cells import blank_cell, blank_row, clean, cut, filled, q, shown
 from .clean import counts_rows, number
 from .tables import MAX_HEADING, MAX_ROWS, Table
@@ -37,14 +38,23 @@ _SEP_LINE = re.compile(r"sep=(.)\s*", re.IGNORECASE)  # Excel's optional first l
 _UNIT_CELL = re.compile(r"[(\[（［【〔].*[)\]）］】〕]", re.DOTALL)
 
 
-def read_table(path: Path, sheet: str | None = None) -> Table:
-    """The checked table (headings and cells) of a CSV/TSV or .xlsx file."""
+def read_table(path: Path, sheet: str | None = None, min_columns: int = 2) -> Table:
+    """The checked table (headings and cells) of a CSV/TSV or .xlsx file. An .xlsx is held to
+    the limits of every zip file gradsheet did not write (data/limits.py) before it is read.
+    `min_columns`: a data table needs a feature and a target; a roster may be one column."""
     where = clean(str(path))
     if not path.exists():
         raise GradsheetError("data.not_found", file=where)
     if path.is_dir():
         raise GradsheetError("data.is_directory", file=where)
     try:
+        with open(path, "rb") as f:
+            head = f.read(len(_ZIP_MAGIC))
+        if head == _ZIP_MAGIC or path.suffix.lower() in (".xlsx", ".xlsm"):
+            size = path.stat().st_size
+            if size > limits.MAX_FILE:  # refused before it is read into memory
+                raise GradsheetError("data.xlsx_too_big", where=where, mb=size / limits.MB,
+                                     limit=limits.MAX_FILE // limits.MB)
         data = path.read_bytes()
     except OSError as e:
         raise GradsheetError("data.cannot_read", file=where, why=clean(e.strerror or e)) from None
@@ -53,15 +63,23 @@ def read_table(path: Path, sheet: str | None = None) -> Table:
     if data.startswith(_OLE_MAGIC):
         raise GradsheetError("data.xls", where=where)
     if data.startswith(_ZIP_MAGIC):
-        return read_xlsx(where, data, sheet)
+        breach = limits.check_zip(data)
+        if breach is not None and breach.kind != "damaged":  # a damaged one: openpyxl says how
+            kind = breach.kind
+            raise GradsheetError("data.xlsx_too_big" if kind == "too_big" else
+                                 "data.xlsx_too_many_parts" if kind == "too_many_parts" else
+                                 "data.xlsx_part_too_big" if kind == "part_too_big" else
+                                 "data.xlsx_part_unpacks_too_much" if kind == "part_unpacks_too_much" else
+                                 "data.xlsx_unpacks_too_much", where=where, **breach.values)
+        return read_xlsx(where, data, sheet, min_columns)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         raise GradsheetError("data.not_zip", where=where)
     if sheet is not None:
         raise GradsheetError("data.sheet_for_text", where=where, sheet=q(sheet))
-    return read_text(where, data)
+    return read_text(where, data, min_columns)
 
 
-def read_text(where: str, data: bytes) -> Table:
+def read_text(where: str, data: bytes, min_columns: int = 2) -> Table:
     text = decode(where, data)
     if not text.strip():
         raise GradsheetError("data.empty", where=where)
@@ -87,7 +105,8 @@ def read_text(where: str, data: bytes) -> Table:
         raise GradsheetError("data.csv_error", where=where, row=reader.line_num, why=clean(e)) from None
     if sep:
         rows[0] = []  # the "sep=;" line is not part of the table
-    return table_of(where, rows, text_cells=True, underscores="_" in text, delimiter=delimiter)
+    return table_of(where, rows, text_cells=True, underscores="_" in text, delimiter=delimiter,
+                    min_columns=min_columns)
 
 
 def decode(where: str, data: bytes) -> str:
@@ -121,7 +140,7 @@ def sniff_delimiter(lines: list[str]) -> str:
     return ","  # no delimiter at all: a single column, refused later with its heading
 
 
-def read_xlsx(where: str, data: bytes, sheet: str | None) -> Table:
+def read_xlsx(where: str, data: bytes, sheet: str | None, min_columns: int = 2) -> Table:
     import openpyxl  # imported here: reading CSV does not need it
 
     try:
@@ -150,7 +169,7 @@ def read_xlsx(where: str, data: bytes, sheet: str | None) -> Table:
                              why=cut(clean(e) or type(e).__name__, 120)) from None
     finally:
         book.close()
-    return table_of(where, rows, text_cells=False, underscores=True)
+    return table_of(where, rows, text_cells=False, underscores=True, min_columns=min_columns)
 
 
 def _xlsx_errors() -> tuple[type[BaseException], ...]:
@@ -176,7 +195,7 @@ _XLSX_ERRORS = _xlsx_errors()
 
 
 def table_of(where, rows: list[Sequence], text_cells: bool, underscores: bool,
-             delimiter: str = "") -> Table:
+             delimiter: str = "", min_columns: int = 2) -> Table:
     """Check the shape and headings of the rows (row i is file row i + 1); skip a title line
     above the headings and a units row under them, with a warning each."""
     while rows and blank_row(rows[-1]):  # blank trailing lines / empty formatted rows
@@ -241,7 +260,9 @@ def table_of(where, rows: list[Sequence], text_cells: bool, underscores: bool,
         seen[key] = j
         headings.append(heading)
         keep.append(j)
-    if len(keep) < 2:
+    if not keep:
+        raise GradsheetError("data.one_column", where=where)
+    if len(keep) < min_columns:
         if headings:
             raise GradsheetError("data.one_column_named", where=where, heading=q(headings[0]))
         raise GradsheetError("data.one_column", where=where)

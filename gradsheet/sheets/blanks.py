@@ -11,17 +11,17 @@ def blank_cell(ws, fmt, r: int, c: int, t: dict) -> None:
     _hover(ws, r, c, r, t)
 
 
-def column_writer(ws, fmt, col: int, write_formula, t: dict):
-    """write_formula, except in column `col`: there an empty "write the formula here" cell (the
-    hover note is added once for the whole column, on its first row)."""
-    first = []
+def column_writer(ws, fmt, cols, write_formula, t: dict):
+    """write_formula, except in the columns `cols`: there an empty "write the formula here" cell
+    (the hover note is added once for each column, on its first row)."""
+    cols, noted = set(cols), set()
 
     def write(r, c, formula, style, value):
-        if c != col:
+        if c not in cols:
             return write_formula(r, c, formula, style, value)
         ws.write_blank(r, c, None, fmt.blank)
-        if not first:
-            first.append(r)
+        if c not in noted:
+            noted.add(c)
             _hover(ws, r, c, r, t)
     return write
 
@@ -37,6 +37,12 @@ class Blanks:
         if (r, c) in self._blank:
             return blank_cell(self._ws, self._fmt, r, c, self._t)
         return self._ws.write_formula(r, c, formula, style, value)
+
+    def write_array_formula(self, r1, c1, r2, c2, formula, style, value):
+        """A classifier's Loss_P is a one-cell array formula (sheets/formulas.write_cell)."""
+        if (r1, c1) in self._blank:
+            return blank_cell(self._ws, self._fmt, r1, c1, self._t)
+        return self._ws.write_array_formula(r1, c1, r2, c2, formula, style, value)
 
     def __getattr__(self, name):
         return getattr(self._ws, name)

@@ -144,6 +144,21 @@ KO = {
     "ex_Lossm_P": "Lossm_P ({at}): 파라미터 P 하나만 eps만큼 작게 했을 때의 Loss.",
     "ex_grad_P": "grad_P ({at}): P를 조금 바꿨을 때 Loss가 얼마나 빨리 변하는지, 곧 기울기. 바로 왼쪽 칸들과 eps로 구합니다.",
     "ex_next_P": "next_P ({at}): 한 스텝 뒤의 P. 붙여넣은 기울기 dLoss_dP의 반대 방향으로, 학습률 lr만큼 움직인 값.",
+    "ex_z": "z 열 ({at}): 그 행의 입력과 지금의 {params}로 낸 점수. 모든 행에 씁니다.",
+    "ex_z_c": "z_1 … z_C 열 ({at}): 클래스마다의 그 행의 점수: 그 행의 입력과 그 클래스의 W_j_c, B_c로 냅니다. 모든 행에 씁니다.",
+    "ex_lse": "lse 열 ({at}): 그 행의 ln Σ e^z. EXP가 넘치지 않게 쓰세요.",
+    "ex_p": "p 열 ({at}): 그 행이 클래스 1일 확률: 그 행의 z로 구합니다 (시그모이드). 모든 행에 씁니다.",
+    "ex_p_c": "p_1 … p_C 열 ({at}): 그 행이 각 클래스일 확률: 그 행의 점수 z로 구합니다 (소프트맥스). 모든 행에 씁니다.",
+    "ex_p_true": "p_true 열 ({at}): 모델이 그 행의 실제 클래스에 준 확률.",
+    "ex_ce": "ce 열 ({at}): 그 행의 교차 엔트로피: 모델이 그 행의 실제 클래스에 준 확률의 −ln (자연로그). z가 커도 "
+             "LN(0)이나 EXP 넘침 오류가 나지 않게 쓰세요.",
+    "ex_pred": "pred 열 ({at}): 모델이 그 행에 예측하는 클래스 (로지스틱: p ≥ 0.5이면 1, 아니면 0. 소프트맥스: 가장 큰 z의 "
+               "클래스 번호).",
+    "ex_Loss_ce": "Loss ({at}): 교차 엔트로피 열(ce)의 평균.",
+    "ex_Loss_P_ce": "Loss_P ({at}): 파라미터 P 하나만 eps만큼 크게 했을 때의 Loss. 다른 파라미터는 그대로이고, 그러면 각 행의 "
+                    "z가 얼마나 달라지는지 (가중치면 그 행의 입력에 비례해서, 편향이면 모두 똑같이), 그래서 p와 ce가 어떻게 "
+                    "되는지 생각해 보세요.",
+    "ex_Lossm_P_ce": "Lossm_P ({at}): 파라미터 P 하나만 eps만큼 작게 했을 때의 Loss.",
 }
 
 EN = {
@@ -272,6 +287,23 @@ EN = {
     "ex_grad_P": "grad_P ({at}): how fast Loss changes when P changes a little, the slope: from the cells just left of "
                  "it and eps.",
     "ex_next_P": "next_P ({at}): P one step later: moved against the pasted slope dLoss_dP, by the learning rate lr.",
+    "ex_z": "Column z ({at}): the row's score from its inputs and the current {params}. Fill every row.",
+    "ex_z_c": "Columns z_1 … z_C ({at}): the row's score for each class, from its inputs and that class's W_j_c and "
+              "B_c. Fill every row.",
+    "ex_lse": "Column lse ({at}): the row's ln Σ e^z. Write it so that EXP cannot overflow.",
+    "ex_p": "Column p ({at}): the probability that the row is class 1, from its z (the sigmoid). Fill every row.",
+    "ex_p_c": "Columns p_1 … p_C ({at}): the probability that the row is each class, from its scores z (the "
+              "softmax). Fill every row.",
+    "ex_p_true": "Column p_true ({at}): the probability the model gives the row's own class.",
+    "ex_ce": "Column ce ({at}): the row's cross-entropy: −ln of the probability the model gives the row's own class "
+             "(natural log). Write it so that no row shows LN(0) or an EXP overflow, however large its z.",
+    "ex_pred": "Column pred ({at}): the class the model predicts for the row (logistic: 1 when p ≥ 0.5, else 0; "
+               "softmax: the number of the class of the largest z).",
+    "ex_Loss_ce": "Loss ({at}): the mean of the cross-entropy column ce.",
+    "ex_Loss_P_ce": "Loss_P ({at}): the Loss when only parameter P is made larger by eps, the others unchanged. Think "
+                    "about how each row's z moves then (for a weight: in proportion to that row's input; for a bias: "
+                    "all the same), and so its p and ce.",
+    "ex_Lossm_P_ce": "Lossm_P ({at}): the Loss when only parameter P is made smaller by eps.",
 }
 
 
@@ -353,15 +385,30 @@ def state_sentence(L: dict, layout: Layout, settings, code: str) -> str:
                              at=", ".join(span(s) for s in slots), count=count)
 
 
-EXERCISE_KINDS = ("h", "Loss", "Loss_P", "Lossm_P", "grad_P", "next_P")
+CELL_KINDS = ("Loss", "Loss_P", "Lossm_P", "grad_P", "next_P")
+# The paragraphs that say a blank's formula outright (grad_P's, the calculus slope's, the stable
+# cross-entropy's and its Loss_P): an exercise leaves each out where it would answer a blank.
+ANSWERING = {"grad": ("grad_",), "grad_central": ("grad_",), "exact": ("grad_",), "exact_ce": ("grad_",),
+             "stable": ("ce", "Loss_", "Lossm_", "lse")}
 
 
 def exercise_paragraphs(L: dict, layout: Layout, settings, params: str) -> list[tuple[str, str]]:
-    """The exercise's section: whose it is, then each kind of blank cell in words (never its formula)."""
+    """The exercise's section: whose it is, then each kind of blank cell in words (never its formula):
+    the data block's blank columns left to right (z_1 … z_C as one), then the single cells."""
     who = " ".join(part for part in (settings.student, settings.student_name) if part)
     out = [("h", L["h_exercise"]), ("p", L["exercise"].format(who=who))]
     s = layout.sheet
-    for kind in EXERCISE_KINDS:
+    ce = "_ce" if layout.classifier else ""
+    columns: dict[str, list[str]] = {}
+    for name in layout.computed:
+        if name in settings.blank:
+            kind = name.rsplit("_", 1)[0] + "_c" if layout.model == "softmax" and name[-1].isdigit() else name
+            columns.setdefault(kind, []).append(name)
+    for kind, names in columns.items():
+        first, last = layout.columns[names[0]], layout.columns[names[-1]]
+        at = f"{s}!{xl_rowcol_to_cell(layout.first_row, first)}:{xl_rowcol_to_cell(layout.last_row, last)}"
+        out.append(("p", L[f"ex_{kind}"].format(at=at, params=params)))
+    for kind in CELL_KINDS:
         if kind.endswith("_P"):
             names = [f"{kind[:-2]}_{p}" for p in layout.params if f"{kind[:-2]}_{p}" in settings.blank]
             if not names:
@@ -369,15 +416,17 @@ def exercise_paragraphs(L: dict, layout: Layout, settings, params: str) -> list[
             top, bottom = layout.cell(names[0]), layout.cell(names[-1])
             at = f"{s}!{xl_rowcol_to_cell(*top)}" + (f":{xl_rowcol_to_cell(*bottom)}" if top != bottom else "")
         elif kind in settings.blank:
-            if kind == "h":
-                c = layout.columns["h"]
-                at = f"{s}!{xl_rowcol_to_cell(layout.first_row, c)}:{xl_rowcol_to_cell(layout.last_row, c)}"
-            else:
-                at = f"{s}!{xl_rowcol_to_cell(*layout.cell(kind))}"
+            at = f"{s}!{xl_rowcol_to_cell(*layout.cell(kind))}"
         else:
             continue
-        out.append(("p", L[f"ex_{kind}"].format(at=at, params=params)))
+        text = L.get(f"ex_{kind}{ce}", L[f"ex_{kind}"])
+        out.append(("p", text.format(at=at, params=params)))
     return out
+
+
+def answers_a_blank(key: str, settings) -> bool:
+    """Whether the paragraph `key` would say the formula of one of the exercise's blank cells."""
+    return any(name.startswith(ANSWERING.get(key, ())) for name in settings.blank) if ANSWERING.get(key) else False
 
 
 def descent_sentence(L: dict, X, y, start, settings) -> str:
@@ -472,16 +521,22 @@ def paragraphs(layout: Layout, dataset, settings, state, X) -> list[tuple[str, s
     if steep:
         out.append(("p", steep))
     central = "Lossm" in layout.param_columns
-    out.append(("p", L["grad_central" if central else "grad"].format(**common)))
+    grad = "grad_central" if central else "grad"
+    if not answers_a_blank(grad, settings):
+        out.append(("p", L[grad].format(**common)))
     out.append(("h", L["h_more"]))
+    exercise = bool(settings.blank)  # the exact slope is not in an exercise (sheets/train.py)
     if layout.classifier:
         best = models.best_classifier_loss(X, dataset.y, len(layout.classes))
-        out.append(("p", L["stable"].format(form=L[f"stable_{layout.model}"])))
-        out.append(("p", L["exact_ce"]))
+        if not answers_a_blank("stable", settings):
+            out.append(("p", L["stable"].format(form=L[f"stable_{layout.model}"])))
+        if not exercise:
+            out.append(("p", L["exact_ce"]))
         out.append(("p", L["best_ce"].format(best=L["best_ce_none"] if best is None
                                              else L["best_ce_value"].format(best=readable(best)))))
     else:
-        out.append(("p", L["exact"].format(x=layout.features[0] if k == 1 else "x_j")))
+        if not exercise:
+            out.append(("p", L["exact"].format(x=layout.features[0] if k == 1 else "x_j")))
         out.append(("p", L["best"] if models.unique_answer(X) else L["no_best"]))
     if settings.unrolled:
         out.append(("p", L["unrolled"].format(sheet=t["sheet_unrolled"], n=settings.unrolled)))

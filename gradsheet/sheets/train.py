@@ -23,6 +23,14 @@ from .looks import print_setup, row_height_pt, wrapped_lines
 from ..core.settings import Settings, State
 from .values import SheetValues
 
+NOT_AVAILABLE = "#N/A"  # a formula's stored value where the spreadsheet shows #N/A
+
+
+def shown_value(value: float) -> float | str:
+    """A formula cell's stored value: the number, or #N/A where the sheet shows it (an exercise's
+    accuracy while softmax's z columns are still empty)."""
+    return NOT_AVAILABLE if np.isnan(value) else float(value)
+
 
 def write(wb: Workbook, fmt, layout: Layout, dataset: Dataset, settings: Settings,
           state: State, values: SheetValues) -> Worksheet:
@@ -36,7 +44,8 @@ def write(wb: Workbook, fmt, layout: Layout, dataset: Dataset, settings: Setting
     ws.write_string(NOTE_ROW, 0, t["subtitle" + kind], fmt.note)
     heights.update(_write_data(ws, fmt, layout, dataset, settings, values, t))
     _write_single_cells(ws, fmt, layout, settings, state, values, t)
-    heights.update(_write_params(blanks.Blanks(ws, fmt, layout, settings.blank, t), fmt, layout, state, values, t))
+    heights.update(_write_params(blanks.Blanks(ws, fmt, layout, settings.blank, t), fmt, layout, state, values, t,
+                                 exercise=bool(settings.blank)))
     if layout.classifier:
         _write_confusion(ws, fmt, layout, values, t)
     _write_history(ws, fmt, layout, state, t)
@@ -79,15 +88,16 @@ def _write_data(ws, fmt, layout, dataset, settings, values, t) -> dict[int, floa
         ws.write_string(layout.head_row, c, heading, fmt.heading)
 
     templates = settings.spec.excel_rows(layout)
-    computed = [(cols[name], templates[name], values.rows[name].tolist()) for name in layout.computed]
+    computed = [(cols[name], templates[name], _stored_column(values.rows[name])) for name in layout.computed]
     raw_cols = [layout.raw_column(j) for j in range(layout.k)]
     X = dataset.X.tolist()
     targets = _target_columns(layout, dataset)
     labels = [dataset.classes[int(c)] for c in dataset.y] if layout.classifier else None
     wnum, wform, wstr = ws.write_number, ws.write_formula, ws.write_string
     f_data = fmt.num("formula", "data")
-    if "h" in settings.blank:  # an exercise: the student writes h
-        wform = blanks.column_writer(ws, fmt, cols["h"], wform, t)
+    blank_columns = [cols[name] for name in layout.computed if name in settings.blank]
+    if blank_columns:  # an exercise: the student writes these columns (h; z, p, ce …)
+        wform = blanks.column_writer(ws, fmt, blank_columns, wform, t)
     for i in range(layout.n):
         r = layout.first_row + i
         for c, v in zip(raw_cols, X[i]):
@@ -102,6 +112,14 @@ def _write_data(ws, fmt, layout, dataset, settings, values, t) -> dict[int, floa
             wform(r, c, tpl.format(r + 1), f_data, vs[i])
     height = _lines_height((text, layout.column_px(c)) for c, text in headings.items())
     return {layout.head_row: height} if height else {}
+
+
+def _stored_column(values: np.ndarray) -> list:
+    """A formula column's stored values (NaN, the #N/A of an exercise's softmax pred while its z
+    columns are empty, stored as that error)."""
+    if not np.isnan(values).any():
+        return values.tolist()
+    return [shown_value(v) for v in values]
 
 
 def _headings(layout, dataset, t) -> dict[str, str]:
@@ -169,8 +187,9 @@ def _write_single_cells(ws, fmt, layout, settings, state, values, t) -> None:
         rows["accuracy"] = (excel_accuracy(layout), values.accuracy, fmt.num("formula", "share"),
                             t["accuracy_note"])
     else:
-        rows["best_Loss"] = (model.excel_best_loss(layout), values.best_loss, fmt.num("formula", "loss"),
-                             t["best_loss_note"])
+        # an exercise's best_Loss is a number: its formula is a Loss formula to copy from
+        rows["best_Loss"] = (None if settings.blank else model.excel_best_loss(layout), values.best_loss,
+                             fmt.num("formula", "loss"), t["best_loss_note"])
         rows["best_dist"] = (formulas.best_dist(layout), values.best_dist, fmt.num("formula", "param"),
                              t["best_dist_note"])
     c0 = layout.c0
@@ -183,7 +202,7 @@ def _write_single_cells(ws, fmt, layout, settings, state, values, t) -> None:
         elif name in settings.blank:
             blanks.blank_cell(ws, fmt, r, c, t)
         elif formula:
-            ws.write_formula(r, c, formula, style, float(value))
+            ws.write_formula(r, c, formula, style, shown_value(value))
         else:
             ws.write_number(r, c, float(value), style)
         ws.write_string(r, c + 1, note, fmt.note)
@@ -208,12 +227,15 @@ def _write_confusion(ws, fmt, layout, values, t) -> None:
         ws.write_string(r0 - 1, c0 + i, name, fmt.heading)
         ws.write_string(r0 + i, layout.c0, name, fmt.label)
         for j in range(layout.n_classes):
+            count = values.confusion[i, j]
             ws.write_formula(r0 + i, c0 + j, excel_confusion(layout, i, j), fmt.num("formula", "count"),
-                             int(values.confusion[i, j]))
+                             NOT_AVAILABLE if np.isnan(count) else int(count))
 
 
-def _write_params(ws, fmt, layout, state, values, t) -> dict[int, float]:
-    """The parameter table; returns the height of its row of (wrapped) words."""
+def _write_params(ws, fmt, layout, state, values, t, exercise: bool = False) -> dict[int, float]:
+    """The parameter table; returns the height of its row of (wrapped) words. An exercise leaves
+    the exact slope and its difference to grad_P out (columns, headings and all): the calculus
+    slope is grad_P's answer computed another way."""
     model = model_spec(layout.model, len(layout.classes))
     pc = layout.param_columns
     head = layout.param_head
@@ -229,7 +251,10 @@ def _write_params(ws, fmt, layout, state, values, t) -> dict[int, float]:
         words[slot], words[f"next_{slot}"] = t[f"col_{slot}"], t[f"col_next_{slot}"]
         names[slot], names[f"next_{slot}"] = f"{slot}_P", f"next_{slot}_P"
     opt = OPTIMIZERS[layout.optimizer]
+    omitted = ("exact", "fderr") if exercise else ()
     for kind, c in pc.items():
+        if kind in omitted:
+            continue
         ws.write_string(head - 1, c, words[kind], fmt.section if kind == "name" else fmt.words)
         ws.write_string(head, c, names[kind], fmt.heading)
     f_param, f_loss = fmt.num("formula", "param"), fmt.num("formula", "loss")
@@ -251,17 +276,18 @@ def _write_params(ws, fmt, layout, state, values, t) -> dict[int, float]:
             ws.write_formula(r, pc[f"next_{slot}"], opt.next_slot[slot].formula(ref), f_slope,
                              float(values.next_slots[slot][p]))
         ws.write_formula(r, pc["next"], opt.next_param.formula(ref), f_param, float(values.next[p]))
-        ws.write_formula(r, pc["exact"], model.excel_exact_grad(layout, p), f_slope,
-                         float(values.exact[p]))
-        ws.write_formula(r, pc["fderr"], formulas.fd_error(name), fmt.num("formula", "small"),
-                         float(values.grad[p] - values.exact[p]))
+        if not exercise:
+            ws.write_formula(r, pc["exact"], model.excel_exact_grad(layout, p), f_slope,
+                             float(values.exact[p]))
+            ws.write_formula(r, pc["fderr"], formulas.fd_error(name), fmt.num("formula", "small"),
+                             float(values.grad[p] - values.exact[p]))
         if "best" not in pc:
             continue
         if values.best is None:
             ws.write_string(r, pc["best"], t["no_answer"], fmt.note)
         else:
             ws.write_formula(r, pc["best"], model.excel_best(layout, p), f_param, float(values.best[p]))
-    wide = [(words[kind], layout.column_px(c)) for kind, c in pc.items() if kind != "name"]
+    wide = [(words[kind], layout.column_px(c)) for kind, c in pc.items() if kind != "name" and kind not in omitted]
     height = _lines_height(wide)
     return {head - 1: height} if height else {}
 

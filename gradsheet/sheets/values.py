@@ -72,24 +72,114 @@ def with_blanks(v: SheetValues, X: np.ndarray, y: np.ndarray, settings: Settings
     (a spreadsheet reads an empty cell as 0), so no stored number gives an answer away. The
     linear sheet's formulas read h (sqerr, Loss_P, exact_grad_P), Loss (grad_P, dLoss_dt) and
     Loss_P (grad_P); the blank cells themselves store nothing (the writer leaves them empty)."""
+    if settings.classes:
+        return _classifier_with_blanks(v, X, y, settings, state)
     blank = set(settings.blank)
     params = param_names(X.shape[1])
-    shown = lambda values, kind: np.array([0.0 if f"{kind}_{p}" in blank else float(x)  # noqa: E731
-                                           for p, x in zip(params, values)])
     with np.errstate(over="ignore", invalid="ignore"):
         h = np.zeros_like(v.rows["h"]) if "h" in blank else v.rows["h"]
         r = h - y
         loss = 0.0 if "Loss" in blank else models.LINEAR.loss_of(h, y)
-        nudged = shown(models.nudged_from_residuals(X, r, settings.eps), "Loss")
+        nudged = _shown(models.nudged_from_residuals(X, r, settings.eps), "Loss", params, blank)
         minus = None
         if v.nudged_minus is not None:
-            minus = shown(models.nudged_from_residuals(X, r, -settings.eps), "Lossm")
+            minus = _shown(models.nudged_from_residuals(X, r, -settings.eps), "Lossm", params, blank)
             grad = (nudged - minus) / (2 * settings.eps)
         else:
             grad = (nudged - loss) / settings.eps
         return replace(v, rows={"h": h, "sqerr": r * r}, loss=loss, nudged=nudged, nudged_minus=minus,
-                       grad=shown(grad, "grad"), dloss_dt=(loss - state.prev_loss) / settings.eps,
-                       next=shown(v.next, "next"), exact=models.exact_from_residuals(X, r))
+                       grad=_shown(grad, "grad", params, blank), dloss_dt=(loss - state.prev_loss) / settings.eps,
+                       next=_shown(v.next, "next", params, blank), exact=models.exact_from_residuals(X, r))
+
+
+def _shown(values, kind: str, params, blank) -> np.ndarray:
+    """A parameter-table column as shown: 0 (empty) in the blank cells."""
+    return np.array([0.0 if f"{kind}_{p}" in blank else float(x) for p, x in zip(params, values)])
+
+
+def _classifier_with_blanks(v: SheetValues, X: np.ndarray, y: np.ndarray, settings: Settings,
+                            state: State) -> SheetValues:
+    """with_blanks for a classifier's sheet, column by column as its formulas read each other:
+    z -> p, p_true, ce, pred (softmax: z_c -> lse -> p_c; ce from lse and z) -> Loss -> Loss_P
+    (Loss, p, x, y) -> grad_P; the confusion table and accuracy read pred. A blank column reads
+    as 0 in arithmetic; MAX and MATCH skip empty cells (softmax's pred of a row whose z are all
+    empty is #N/A, stored as NaN)."""
+    blank = set(settings.blank)
+    spec = settings.spec
+    C, n, k = len(settings.classes), X.shape[0], X.shape[1]
+    params = param_names(k, settings.model, C)
+    empty = lambda name, values: np.zeros(n) if name in blank else values  # noqa: E731
+    rows: dict[str, np.ndarray] = {}
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        if settings.model == "logistic":
+            z = empty("z", spec.logits(X, state.theta))
+            rows["z"] = z
+            rows["p"] = empty("p", spec.probability(z))
+            rows["p_true"] = empty("p_true", spec.probability((2 * y - 1) * z))
+            rows["ce"] = empty("ce", spec.row_losses(z, y))
+            rows["pred"] = empty("pred", (z >= 0).astype(float))
+            P, Y = rows["p"][:, None], np.asarray(y, dtype=float)[:, None]
+            confusion = _confusion(rows["pred"], np.asarray(y, dtype=int), C, first=0)
+        else:
+            Z = spec.logits(X, state.theta)
+            zs = [f"z_{c + 1}" for c in range(C)]
+            for c, name in enumerate(zs):
+                Z[:, c] = empty(name, Z[:, c])
+                rows[name] = Z[:, c]
+            rows["lse"] = lse = empty("lse", spec.log_sum_exp(Z))
+            Y = spec.one_hot(y)
+            P = np.column_stack([empty(f"p_{c + 1}", np.exp(Z[:, c] - lse)) for c in range(C)])
+            rows |= {f"p_{c + 1}": P[:, c] for c in range(C)}
+            rows["p_true"] = empty("p_true", (Y * P).sum(axis=1))
+            rows["ce"] = empty("ce", lse - (Y * Z).sum(axis=1))
+            rows["pred"] = empty("pred", _match_max(Z, [name in blank for name in zs]))
+            confusion = _confusion(rows["pred"], np.asarray(y, dtype=int), C, first=1)
+        loss = 0.0 if "Loss" in blank else float(np.mean(rows["ce"]))
+
+        def nudged_at(eps):
+            out = []
+            for p in range(len(params)):
+                c, j = _class_and_feature(p, k, C, settings.model)
+                d = eps * (np.ones(n) if j is None else X[:, j])
+                out.append(loss + float(np.mean(np.log(1 + P[:, c] * (np.exp(d) - 1)) - d * Y[:, c])))
+            return np.array(out)
+        nudged = _shown(nudged_at(settings.eps), "Loss", params, blank)
+        minus = None
+        if v.nudged_minus is not None:
+            minus = _shown(nudged_at(-settings.eps), "Lossm", params, blank)
+            grad = (nudged - minus) / (2 * settings.eps)
+        else:
+            grad = (nudged - loss) / settings.eps
+        accuracy = float(np.trace(confusion)) / n
+    return replace(v, rows=rows, loss=loss, nudged=nudged, nudged_minus=minus, grad=_shown(grad, "grad", params, blank),
+                   dloss_dt=(loss - state.prev_loss) / settings.eps, next=_shown(v.next, "next", params, blank),
+                   accuracy=accuracy, confusion=confusion)
+
+
+def _class_and_feature(p: int, k: int, C: int, model: str) -> tuple[int, int | None]:
+    """(the class column, the input j or None for a bias) of parameter p, as Layout says."""
+    if model != "softmax":
+        return 0, (None if p == k else p)
+    return (p - k * C, None) if p >= k * C else (p // k, p % k)
+
+
+def _match_max(Z: np.ndarray, empty: list[bool]) -> np.ndarray:
+    """MATCH(MAX(z_row), z_row, 0) with some z columns empty: MAX and MATCH skip them (MAX of
+    none is 0); no match is #N/A (NaN)."""
+    full = [c for c in range(Z.shape[1]) if not empty[c]]
+    if not full:
+        return np.full(Z.shape[0], np.nan)
+    top = Z[:, full].max(axis=1)
+    hit = Z[:, full] == top[:, None]
+    return np.array([full[int(np.argmax(h))] + 1.0 for h in hit])
+
+
+def _confusion(pred: np.ndarray, y: np.ndarray, C: int, first: int) -> np.ndarray:
+    """The confusion table's counts from the pred column as shown (its class numbers start at
+    `first`); all NaN (#N/A) when a pred cell is."""
+    if np.isnan(pred).any():
+        return np.full((C, C), np.nan)
+    return np.array([[float(np.sum((y == i) & (pred == j + first))) for j in range(C)] for i in range(C)])
 
 
 def model_X(dataset: Dataset, settings: Settings) -> np.ndarray:
