@@ -26,7 +26,7 @@ from .scaling import scale_columns
 from .settings import State
 
 META_SHEET = "gradsheet"  # as written by writer.py
-META_ROWS = 20
+META_ROWS = 64  # a build writes 20 keys; an exercise's record may hold more
 
 
 class Grid(Protocol):
@@ -65,12 +65,14 @@ def load(grid: Grid) -> Live:
     if meta.get("generator") != "gradsheet":
         raise GradsheetError("book.not_gradsheet")
     lang = meta.get("lang", "ko")
+    if not isinstance(lang, str) or lang not in TEXTS:
+        raise GradsheetError("book.meta_damaged", sheet=META_SHEET, key=repr("lang"))
     use(lang)  # from here on, every message speaks the workbook's language
     sheet = TEXTS.get(lang, TEXTS["ko"])["sheet_train"]
     if sheet not in grid.sheet_names():
         raise GradsheetError("book.sheet_missing", sheet=sheet)
     model, classes = meta.get("model", "linear"), tuple(str(c) for c in meta.get("classes", ()))
-    if model not in models.MODELS:
+    if not isinstance(model, str) or model not in models.MODELS:
         raise GradsheetError("book.unknown_model", sheet=META_SHEET, model=repr(model))
     if model == "softmax":  # W_1_1 … W_k_1: the inputs of class 1
         k = sum(1 for j in range(1, 251) if grid.name_range(f"W_{j}_1"))
@@ -80,7 +82,7 @@ def load(grid: Grid) -> Live:
     if not k or y_range is None:
         raise GradsheetError("book.lost_names")
     optimizer = meta.get("optimizer", "gd")
-    if optimizer not in OPTIMIZERS:
+    if not isinstance(optimizer, str) or optimizer not in OPTIMIZERS:
         raise GradsheetError("book.unknown_optimizer", sheet=META_SHEET, optimizer=repr(optimizer))
     layout = Layout(y_range[3], k, sheet, meta.get("diff", models.FORWARD), 0,
                     meta.get("scale", "none") != "none", optimizer, model, classes)

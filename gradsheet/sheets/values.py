@@ -32,9 +32,11 @@ class SheetValues:
     confusion: np.ndarray | None = None  # classifiers: C×C counts, rows true, columns predicted
 
 
-def evaluate(X: np.ndarray, y: np.ndarray, settings: Settings, state: State) -> SheetValues:
+def evaluate(X: np.ndarray, y: np.ndarray, settings: Settings, state: State,
+             filled: frozenset[str] = frozenset()) -> SheetValues:
+    """`filled`: an exercise's blank names the student wrote something in (a rewrite keeps it)."""
     values = _evaluate(X, y, settings, state)
-    return with_blanks(values, X, y, settings, state) if settings.blank else values
+    return with_blanks(values, X, y, settings, state, filled) if settings.blank else values
 
 
 def _evaluate(X: np.ndarray, y: np.ndarray, settings: Settings, state: State) -> SheetValues:
@@ -67,19 +69,23 @@ def _evaluate(X: np.ndarray, y: np.ndarray, settings: Settings, state: State) ->
                            next_slots)
 
 
-def with_blanks(v: SheetValues, X: np.ndarray, y: np.ndarray, settings: Settings, state: State) -> SheetValues:
+def with_blanks(v: SheetValues, X: np.ndarray, y: np.ndarray, settings: Settings, state: State,
+                filled: frozenset[str] = frozenset()) -> SheetValues:
     """An exercise's stored values: what the sheet shows while its blank cells are still empty
     (a spreadsheet reads an empty cell as 0), so no stored number gives an answer away. The
     linear sheet's formulas read h (sqerr, Loss_P, exact_grad_P), Loss (grad_P, dLoss_dt) and
-    Loss_P (grad_P); the blank cells themselves store nothing (the writer leaves them empty)."""
+    Loss_P (grad_P); the blank cells themselves store nothing (the writer leaves them empty).
+    A blank the student has `filled` counts as unknown (NaN), and so does every value read from
+    it: the writer stores none for those, and the spreadsheet computes them on opening."""
     blank = set(settings.blank)
     params = param_names(X.shape[1])
-    shown = lambda values, kind: np.array([0.0 if f"{kind}_{p}" in blank else float(x)  # noqa: E731
+    gap = lambda name: np.nan if name in filled else 0.0  # noqa: E731
+    shown = lambda values, kind: np.array([gap(f"{kind}_{p}") if f"{kind}_{p}" in blank else float(x)  # noqa: E731
                                            for p, x in zip(params, values)])
     with np.errstate(over="ignore", invalid="ignore"):
-        h = np.zeros_like(v.rows["h"]) if "h" in blank else v.rows["h"]
+        h = np.full_like(v.rows["h"], gap("h")) if "h" in blank else v.rows["h"]
         r = h - y
-        loss = 0.0 if "Loss" in blank else models.LINEAR.loss_of(h, y)
+        loss = gap("Loss") if "Loss" in blank else models.LINEAR.loss_of(h, y)
         nudged = shown(models.nudged_from_residuals(X, r, settings.eps), "Loss")
         minus = None
         if v.nudged_minus is not None:
