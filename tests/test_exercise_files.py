@@ -267,3 +267,17 @@ def test_a_tampered_record_is_one_line(tmp_path, old, new, key):
         result = cli(args[0], path, *args[1:])
         assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1, result.output
         assert f"시트가 손상되었습니다 (키 {key})" in result.output and sha(path) == digest
+
+
+def test_the_record_comes_back_as_it_was_not_as_this_version_would_write_it(tmp_path):
+    """The record is the exercise's identity: written back as the file has it (here by an older
+    gradsheet), never made again from the settings read out of it."""
+    (tmp_path / "roster.csv").write_text(ROSTER, encoding="utf-8")
+    e = ex.make_exercise(None, tmp_path / "roster.csv", tmp_path / "week3")
+    from gradsheet import __version__
+    path = _tampered(e.folder / "s002.xlsx", tmp_path / "s002.xlsx", f'<t>"{__version__}"</t>', '<t>"0.0.1"</t>')
+    made = record(path)
+    assert ("version", '"0.0.1"') in made
+    for args in (["reset"], ["set", "--lr", "0.002"]):
+        assert cli(args[0], path, *args[1:]).exit_code == 0
+        assert record(path) == made
