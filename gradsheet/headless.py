@@ -20,17 +20,10 @@ import numpy as np
 from .excel import files
 from .core import steps
 from .core.errors import GradsheetError
-from .core.messages import Message
 from .core.settings import State, initial_theta
-from .sheets.values import evaluate
 from .sheets.workbook import model_X, write as _write_book
 
 CHUNK = 1000  # steps between progress updates
-# An exercise's cell agrees with the model when they differ by less than this share of the
-# size of the numbers the cell is made of: a spreadsheet and numpy differ by ~1e-16 of that (a
-# file stores 15 to 17 digits); a real mistake by far more (the exact slope written for the
-# numerical one differs by eps·L''/2: 1e-4 in grad_B on lemonade, ~1e-11 of its size).
-SHOWN_RTOL = 1e-13
 
 
 @dataclass(frozen=True)
@@ -52,7 +45,7 @@ class Rewritten:
 def problem_of(book: files.WorkbookFile) -> steps.Problem:
     s = book.settings
     return steps.Problem(model_X(book.dataset, s), book.dataset.y, s.lr, s.eps, s.diff, s.optimizer, s.hyper,
-                         s.model, len(s.classes))
+                         s.model, len(s.classes), book.exercise is not None)
 
 
 def _open(path, out, check: bool = True, needs: Callable | None = None
@@ -66,7 +59,7 @@ def _open(path, out, check: bool = True, needs: Callable | None = None
     problem = problem_of(book)
     if book.exercise is not None:
         if needs is not None:
-            check_shown(book, problem, needs(problem, book.state))
+            _check_exercise(book, problem, needs(problem, book.state))
     elif check:
         steps.check_book(problem, book.state, book.book_loss)
     return book, problem, Path(out or path)
@@ -77,94 +70,17 @@ def write(target: Path, book: files.WorkbookFile, settings, state: State) -> Pat
     return _write_book(target, book.dataset, settings, state, book.exercise.kept if book.exercise else None)
 
 
-# --- exercises: a command pastes only what the student's own cells show -------------------------
-
-def whole_steps_need(problem: steps.Problem, state: State) -> list[str]:
-    """A whole step pastes Loss (history, prevLoss), grad_P (dLoss_dP) and next_P (P)."""
-    return ["Loss", *[f"grad_{p}" for p in problem.params], *[f"next_{p}" for p in problem.params]]
-
-
-def action_needs(problem: steps.Problem, state: State) -> list[str]:
-    """One hand action: 2 and 3 copy Loss, 4-2 pastes dLoss_dt (Loss − prevLoss over eps), 6
-    pastes next_P; the others read only the cells a step writes."""
-    kind = problem.actions()[state.action][1]
-    if kind in ("copy_history", "copy_loss", "paste_slope"):
-        return ["Loss"]
-    return [f"next_{p}" for p in problem.params] if kind == "update" else []
-
-
-def check_shown(book: files.WorkbookFile, problem: steps.Problem, names: list[str]) -> None:
-    """Refuse, in one line naming each cell, a command that would paste a value the student's
-    cells do not show: a blank cell still empty, one showing an error or text, or a number other
-    than the model's for the file's data and inputs (within SHOWN_RTOL of its size). A formula
-    with no stored value (the file was last written by gradsheet, which stores none in the
-    student's cells) cannot be checked: it is taken as it is."""
+def _check_exercise(book: files.WorkbookFile, problem: steps.Problem, names: list[str]) -> None:
+    """steps.check_shown on the file. A formula with no stored value, the student's or the
+    tool's (the file was last written by gradsheet, which stores none where a value reads the
+    student's cells), cannot be checked and is taken as it is; an empty blank cell is refused."""
     ex, layout = book.exercise, book.layout
-    expected = _expected(book, problem)
-    problems = []
-    for name in names:
-        at = book.address(name)
+
+    def has_formula(name: str) -> bool:
         written = ex.kept.cells.get(layout.cell(name))
-        shown = ex.shown.get(name)
-        if written is not None and written.empty:
-            problems.append(Message("book.exercise_cell_empty", name=name, at=at))
-        elif shown is None:
-            continue
-        elif isinstance(shown, bool) or not isinstance(shown, (int, float)):
-            problems.append(Message("book.exercise_cell_shows", name=name, at=at, value=str(shown)))
-        else:
-            want, size = expected[name]
-            if not abs(float(shown) - want) <= SHOWN_RTOL * size:
-                problems.append(Message("book.exercise_cell_differs", name=name, at=at))
-    if problems:
-        raise GradsheetError("book.exercise_not_ready", cells=Joined(problems))
-
-
-class Joined:
-    """Messages joined by "; ", rendered in the language the whole line is."""
-
-    def __init__(self, parts: list[Message]):
-        self.parts = parts
-
-    def render(self, lang: str | None = None) -> str:
-        return "; ".join(part.render(lang) for part in self.parts)
-
-
-def _expected(book: files.WorkbookFile, problem: steps.Problem) -> dict[str, tuple[float, float]]:
-    """name -> (the model's value for the file's data and inputs, the size of the numbers it is
-    made of: what its rounding error is relative to)."""
-    s = book.settings
-    v = evaluate(problem.X, problem.y, replace(s, blank=()), book.state)
-    theta = np.asarray(book.state.theta, dtype=float)
-    loss_size, nudged_size = _sizes(problem, theta, v)
-    out = {"Loss": (v.loss, loss_size)}
-    for i, p in enumerate(problem.params):
-        if v.nudged_minus is not None:
-            size = (nudged_size(i, s.eps) + nudged_size(i, -s.eps)) / (2 * s.eps)
-        else:
-            size = (nudged_size(i, s.eps) + loss_size) / s.eps
-        out[f"grad_{p}"] = (float(v.grad[i]), size)
-        out[f"next_{p}"] = (float(v.next[i]), abs(theta[i]) + abs(float(v.next[i]) - theta[i]))
-    return out
-
-
-def _sizes(problem: steps.Problem, theta: np.ndarray, v) -> tuple[float, Callable[[int, float], float]]:
-    """The sizes of Loss and of Loss_P. The linear model's: each (h − y)² is made of h (whose
-    size is |x|·|W| + |B|) and y, so its rounding error is about 2·|h − y|·(|h| + |y|) ulps — far
-    more than Loss itself when the line fits the data closely. Another model's: the values."""
-    if problem.model != "linear":
-        return abs(v.loss), lambda i, eps: abs(float(v.nudged[i] if eps > 0 else v.nudged_minus[i]))
-    X, y = problem.X, problem.y
-    h_size = np.abs(X) @ np.abs(theta[:-1]) + abs(theta[-1])
-    r = problem.spec.predict(X, theta) - y
-
-    def size(r, h_size) -> float:
-        return float(np.mean(r * r + 2 * np.abs(r) * (h_size + np.abs(y))))
-
-    def nudged(i: int, eps: float) -> float:
-        moved = X[:, i] * eps if i < X.shape[1] else np.full_like(y, eps)
-        return size(r + moved, h_size + np.abs(moved))
-    return size(r, h_size), nudged
+        return written is None or not written.empty  # None: not a blank, the tool's formula
+    unknown = frozenset(name for name in names if ex.shown.get(name) is None and has_formula(name))
+    steps.check_shown(problem, book.state, ex.shown, names, book.address, unknown)
 
 
 def _localised(book: files.WorkbookFile, run: Callable):
@@ -178,7 +94,7 @@ def _localised(book: files.WorkbookFile, run: Callable):
 def run_file(path, steps_count: int = 1, out=None,
              progress: Callable[[int], None] | None = None) -> Rewritten:
     """Run `steps_count` whole steps on the workbook at `path`; write to `out` (default: in place)."""
-    book, problem, target = _open(path, out, needs=whole_steps_need)
+    book, problem, target = _open(path, out, needs=steps.whole_steps_read)
     state, done, divergence = book.state, 0, None
     while done < steps_count and divergence is None:
         try:
@@ -200,7 +116,7 @@ def run_file(path, steps_count: int = 1, out=None,
 
 def act_file(path, out=None) -> Rewritten:
     """One hand action (the 'next action' button)."""
-    book, problem, target = _open(path, out, needs=action_needs)
+    book, problem, target = _open(path, out, needs=steps.action_reads)
     state = _localised(book, lambda: steps.act(problem, book.state))
     write(target, book, book.settings, state)
     return Rewritten(book, state, target, problem.loss(book.state.theta), problem.loss(state.theta),
@@ -216,10 +132,8 @@ def reset_file(path, seed: int | None = None, out=None) -> Rewritten:
     settings = book.settings
     if book.exercise is not None and seed is not None:
         raise GradsheetError("book.exercise_seed", path=book.path)
-    state = steps.reset(problem, seed)
-    if book.exercise is not None:
-        state = replace(state, prev_loss=0.0)
-    elif seed is not None:
+    state = steps.reset(problem, seed)  # an exercise's prevLoss stays 0
+    if seed is not None:
         settings = replace(book.settings, seed=seed)
     write(target, book, settings, state)
     return Rewritten(book, state, target, problem.loss(book.state.theta), problem.loss(state.theta),

@@ -281,3 +281,93 @@ def test_the_record_comes_back_as_it_was_not_as_this_version_would_write_it(tmp_
     for args in (["reset"], ["set", "--lr", "0.002"]):
         assert cli(args[0], path, *args[1:]).exit_code == 0
         assert record(path) == made
+
+
+def _patched_sheet(src: Path, dst: Path, cells: dict[str, str]) -> Path:
+    """The training sheet with blank cells' XML replaced (as Excel or a hand-edited file stores
+    them), every other part as it was."""
+    with zipfile.ZipFile(src) as z, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in z.infolist():
+            data = z.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                text = data.decode()
+                for ref, xml in cells.items():
+                    text, n = re.subn(rf'<c r="{ref}" s="(\d+)"/>', lambda m: xml.format(s=m.group(1)), text)
+                    assert n == 1, ref
+                data = text.encode()
+            out.writestr(item, data)
+    return dst
+
+
+@pytest.mark.parametrize("cells, said", [
+    ({"G6": '<c r="G6" s="{s}" t="e"><v>#N/A</v></c>'},
+     "학습!G6: 직접 적힌 오류 값(#N/A)은 그대로 다시 쓸 수 없습니다. 워크북은 바뀌지 않았습니다"),
+    ({"G6": '<c r="G6" s="{s}"><f>[1]Sheet1!A1*2</f><v>4</v></c>'},
+     "학습!G6: 다른 워크북을 가리키는 수식은 그대로 다시 쓸 수 없습니다"),
+    ({"C6": '<c r="C6" s="{s}"><f t="array" ref="C6:D7">W*A6:A7+B</f><v>1</v></c>'},
+     "학습!C6: 배열 수식이 빈칸 밖(C6:D7)까지 걸쳐 있어 그대로 다시 쓸 수 없습니다")],
+    ids=["typed_error", "link", "array_beyond_the_blanks"])
+def test_what_cannot_be_written_back_as_it_is_is_refused_in_one_line(tmp_path, cells, said):
+    (tmp_path / "roster.csv").write_text(ROSTER, encoding="utf-8")
+    e = ex.make_exercise(None, tmp_path / "roster.csv", tmp_path / "week3")
+    path = _patched_sheet(e.folder / "s001.xlsx", tmp_path / "s001.xlsx", cells)
+    digest = sha(path)
+    for args in (["reset"], ["set", "--lr", "0.01"], ["step"]):
+        result = cli(args[0], path, *args[1:])
+        assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1, result.output
+        assert said in result.output and sha(path) == digest
+
+
+def test_the_exercise_guide_says_what_the_commands_do_there(tmp_path):
+    (tmp_path / "roster.csv").write_text(ROSTER, encoding="utf-8")
+    for lang, sheet, said in (("ko", "설명", "여러분의 칸이 보여 주는 값만 붙여넣습니다"),
+                              ("en", "Guide", "paste only the values your own cells show")):
+        e = ex.make_exercise(None, tmp_path / "roster.csv", tmp_path / lang, lang=lang)
+        texts = " ".join(str(c.value) for row in openpyxl.load_workbook(e.files[0])[sheet].iter_rows() for c in row)
+        assert said in texts and "gradsheet reset" in texts
+        built = tmp_path / f"course-{lang}.xlsx"
+        from gradsheet.build import make
+        make(None, built, lang=lang)  # the course workbook keeps the plain sentence
+        texts = " ".join(str(c.value) for row in openpyxl.load_workbook(built)[sheet].iter_rows() for c in row)
+        assert said not in texts and "gradsheet step" in texts
+
+
+def test_the_buttons_on_an_exercise_paste_only_what_the_cells_show(handed_in, tmp_path):
+    """The same rules for a press of the workbook's buttons (xlwings; here xlwings' Book(json=...)
+    engine, as Excel sends a book): a step on a blank exercise or on wrong slopes is refused in
+    the status cell and writes nothing else; on right formulas it steps; step 1 pastes no Loss."""
+    from jsonbook import apply_actions, book_json, cell, open_book
+    from gradsheet.core import addin, press
+    e, tmp = handed_in
+    at = lambda name: L.a1(name)  # noqa: E731
+    press.forget()
+    try:
+        blank = book_json(e.folder / "s001.xlsx")
+        book = open_book(blank)
+        said = addin.one_step(book)
+        assert "Loss (학습!G6) 빈칸" in said and "next_B (학습!L14) 빈칸" in said
+        actions = book.json()["actions"]
+        r, c = L.cell("next_action")
+        assert [(a["start_row"], a["start_column"]) for a in actions] == [(r + 1, c)]  # the status cell only
+        book = open_book(blank)
+        assert addin.reset(book) == "ok"
+        after = apply_actions(blank, book.json()["actions"])
+        assert cell(after, L.sheet, at("prevLoss")) == 0 and cell(after, L.sheet, at("W")) != cell(blank, L.sheet, at("W"))
+        written = {(a["start_row"] + i, a["start_column"] + j) for a in book.json()["actions"] if a["func"] == "setValues"
+                   for i, row in enumerate(a["values"]) for j, _ in enumerate(row)}
+        assert not written & {rc for name in BLANK8 for rc in cells_of(L, name)}
+        wrong = open_book(book_json(tmp / "filled" / "s002.xlsx"))
+        said = addin.one_step(wrong)
+        assert "grad_W (학습!J13)의 값이" in said and "grad_B (학습!J14)의 값이" in said and "Loss (" not in said
+        right = book_json(tmp / "filled" / "s001.xlsx")
+        book = open_book(right)
+        assert addin.one_step(book) == "ok"
+        after = apply_actions(right, book.json()["actions"])
+        start = read(tmp / "filled" / "s001.xlsx")
+        s1 = student(e, "s001")
+        from gradsheet.core import descent
+        want = descent.descend(np.array(s1["X"]), np.array(s1["y"]), start.state.theta, start.settings.lr,
+                               start.settings.eps, 1)
+        assert np.allclose([cell(after, L.sheet, at("W")), cell(after, L.sheet, at("B"))], want.theta, rtol=1e-12)
+    finally:
+        press.forget()

@@ -9,7 +9,7 @@ Places come from the layout, checked against the workbook's own defined names.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
@@ -26,7 +26,7 @@ from .scaling import scale_columns
 from .settings import State
 
 META_SHEET = "gradsheet"  # as written by writer.py
-META_ROWS = 64  # a build writes 20 keys; an exercise's record may hold more
+META_ROWS = 32  # a build writes 20 keys; room for more without reading far (a press reads them)
 
 
 class Grid(Protocol):
@@ -50,13 +50,16 @@ class Live:
     meta: dict  # the settings sheet: what the workbook was built with
     headings: tuple[str, ...]  # the features' headings, then the target's
     raw: np.ndarray  # the feature columns as the data wrote them
+    # an exercise: what the cells a step pastes from (Loss, grad_P, next_P) show
+    shown: dict = field(default_factory=dict)
 
 
-def load(grid: Grid) -> Live:
+def load(grid: Grid, meta_rows: int = META_ROWS) -> Live:
+    """`meta_rows`: how far down the settings sheet to read (the file reader reads it all)."""
     if META_SHEET not in grid.sheet_names():
         raise GradsheetError("book.no_meta", sheet=META_SHEET)
     meta = {}
-    for key, value in grid.read(META_SHEET, 0, 0, META_ROWS, 2):
+    for key, value in grid.read(META_SHEET, 0, 0, meta_rows, 2):
         if key:
             try:
                 meta[key] = json.loads(value)
@@ -141,9 +144,11 @@ def load(grid: Grid) -> Live:
                   int(number("t", 0.0)) if "t" in layout.scalars else 0)
     if not (np.all(np.isfinite(raw)) and np.all(np.isfinite(y))):
         raise GradsheetError("book.data_not_finite")
+    exercise = bool(meta.get("blank") or meta.get("exercise"))
     problem = steps.Problem(X, y, lr, eps, meta.get("diff", models.FORWARD), optimizer, hyper,
-                            model, len(classes))
-    return Live(layout, lang, problem, state, cell("Loss"), meta, heads, raw)
+                            model, len(classes), exercise)
+    shown = {name: cell(name) for name in steps.shown_names(params)} if exercise else {}
+    return Live(layout, lang, problem, state, cell("Loss"), meta, heads, raw, shown)
 
 
 def _targets(layout: Layout, Y: np.ndarray) -> np.ndarray:

@@ -144,10 +144,9 @@ def read(path: str | Path) -> WorkbookFile:
         raise GradsheetError("book.unreadable", path=path, kind=type(e).__name__) from None
     try:
         grid = OpenpyxlGrid(wb)
-        opened = live.load(grid)
+        opened = live.load(grid, RECORD_ROWS)
         race = race_lrs(grid, _default_formulas(path, grid))
         exercise = _exercise_options(opened.meta)
-        shown = _shown(grid, opened.layout) if exercise else {}
     except GradsheetError as e:
         raise GradsheetError("book.in_file", path=path, error=e) from None
     finally:
@@ -165,7 +164,7 @@ def read(path: str | Path) -> WorkbookFile:
     book = WorkbookFile(path, dataset, settings, opened.state, opened.book_loss, opened.layout)
     if exercise:
         try:
-            book.exercise = _read_exercise(path, opened.layout, settings.blank, shown)
+            book.exercise = _read_exercise(path, opened.layout, settings.blank, opened.shown)
         except GradsheetError as e:
             raise GradsheetError("book.in_file", path=path, error=e) from None
     return book
@@ -195,21 +194,6 @@ def _exercise_options(meta: dict) -> dict | None:
             raise GradsheetError("book.meta_damaged", sheet=live.META_SHEET, key=repr(key))
         out[key] = value
     return out
-
-
-def shown_names(layout: Layout) -> list[str]:
-    """The cells whose values a step pastes: Loss, then grad_P and next_P of every parameter."""
-    return ["Loss", *[f"{kind}_{p}" for kind in ("grad", "next") for p in layout.params]]
-
-
-def _shown(grid: OpenpyxlGrid, layout: Layout) -> dict[str, object]:
-    """What those cells show as the program that last saved the file calculated them (one
-    rectangle read)."""
-    cells = {name: layout.cell(name) for name in shown_names(layout)}
-    top, left = min(r for r, _ in cells.values()), min(c for _, c in cells.values())
-    bottom, right = max(r for r, _ in cells.values()), max(c for _, c in cells.values())
-    block = grid.read(layout.sheet, top, left, bottom - top + 1, right - left + 1)
-    return {name: block[r - top][c - left] for name, (r, c) in cells.items()}
 
 
 def _value_cells(layout: Layout) -> set[str]:
