@@ -150,9 +150,9 @@ KO: dict[str, str] = {
     "book.steps_at_least_one": "스텝 수는 1 이상이어야 합니다 (받은 값: {steps})",
     # --- classroom.files --- (step/run/next/reset/set on an exercise workbook: the student's cells kept)
     "book.exercise_not_ready": "과제 워크북에서는 여러분의 칸이 보여 주는 값만 붙여넣는데, 아직 그럴 수 없는 칸이 있습니다: {cells}. 수식을 쓰거나 고친 뒤 Excel이나 LibreOffice에서 저장하고 다시 하세요 (gradsheet는 여러분의 칸에 아무것도 쓰지 않습니다)",
-    "book.exercise_cell_empty": "{name} ({at}) 빈칸",
-    "book.exercise_cell_shows": "{name} ({at})의 값이 수가 아님: {value}",
-    "book.exercise_cell_differs": "{name} ({at})의 값이 데이터와 지금 입력으로 계산한 값과 다름",
+    "book.exercise_cell_empty": "{name} ({at}): 비어 있음",
+    "book.exercise_cell_shows": "{name} ({at}): 수가 아님 ({value})",
+    "book.exercise_cell_differs": "{name} ({at}): 데이터와 지금 입력으로 계산한 값과 다름",
     "book.exercise_seed": "{path}는 과제 워크북입니다: 시드는 과제를 만들 때 정해져 숨은 기록에 들어 있으므로 --seed로 바꾸지 않습니다 (gradsheet reset은 --seed 없이 새 W, B를 정합니다)",
     "book.exercise_array": "{cell}: 배열 수식이 빈칸 밖({range})까지 걸쳐 있어 그대로 다시 쓸 수 없습니다. 워크북은 바뀌지 않았습니다",
     "book.exercise_error_value": "{cell}: 직접 적힌 오류 값({value})은 그대로 다시 쓸 수 없습니다. 워크북은 바뀌지 않았습니다",
