@@ -257,7 +257,8 @@ def _tampered(src: Path, dst: Path, old: str, new: str) -> Path:
 
 @pytest.mark.parametrize("old, new, key", [('<t>"ko"</t>', '<t>["en"]</t>', "'lang'"),  # a list: unhashable
                                            ('["h", "Loss",', '["h", "Loss", "W",', "'blank'"),  # W is an input
-                                           ('<t>["h",', '<t>{"h":', "'blank'")])  # not JSON
+                                           ('<t>["h",', '<t>{"h":', "'blank'")],  # not JSON
+                         ids=["lang_a_list", "an_input_as_a_blank", "blank_not_json"])
 def test_a_tampered_record_is_one_line(tmp_path, old, new, key):
     (tmp_path / "roster.csv").write_text(ROSTER, encoding="utf-8")
     e = ex.make_exercise(None, tmp_path / "roster.csv", tmp_path / "week3")
