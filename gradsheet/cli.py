@@ -186,6 +186,10 @@ def _report(done) -> None:
     from .report import loss_change, params_line
     rows = len(done.state.history)
     click.echo(say("book.wrote_one" if rows == 1 else "book.wrote_many", path=done.path, rows=rows))
+    if done.loss_unsaid:  # reset on an exercise: the new Loss is the student's to compute
+        click.echo(params_line(done.book.layout.params, done.state.theta, None))
+        click.echo(say("book.exercise_loss_yours"))
+        return
     click.echo(loss_change(done.loss_before, done.loss_after))
     click.echo(params_line(done.book.layout.params, done.state.theta, done.loss_after))
     said = done.divergence or done.rise

@@ -18,11 +18,12 @@ def _shorten(items: list[str]) -> list[str]:
     return items if len(items) <= SHOWN else items[:3] + [say("build.more", count=len(items))] + items[-1:]
 
 
-def params_line(params: int | list[str], theta: np.ndarray, loss: float) -> str:
-    """'W = 1.2, B = 3, Loss = 0.5' (params: the names, or the inputs k of a linear model)."""
+def params_line(params: int | list[str], theta: np.ndarray, loss: float | None) -> str:
+    """'W = 1.2, B = 3, Loss = 0.5' (params: the names, or the inputs k of a linear model);
+    without Loss when it is None."""
     names = param_names(params) if isinstance(params, int) else params
     parts = [f"{name} = {value:.6g}" for name, value in zip(names, theta)]
-    return ", ".join(_shorten(parts)) + f", Loss = {loss:.6g}"
+    return ", ".join(_shorten(parts)) + ("" if loss is None else f", Loss = {loss:.6g}")
 
 
 def describe_build(path: Path, dataset: Dataset, lr: float, eps: float, theta: np.ndarray,

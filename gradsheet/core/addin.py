@@ -71,22 +71,29 @@ class XlwingsGrid:
         return rng.sheet.name, rng.row - 1, rng.column - 1, rng.shape[0], rng.shape[1]
 
 
-def _drive(xw_book, change, check: bool = True) -> str:
+def _drive(xw_book, change, check=steps.whole_steps_read) -> str:
     """A press on a book whose values are at hand (classic xlwings, a Lite book with its values
     loaded): the same press, its reads never waiting."""
     return press.run_now(_press(xw_book, change, check, on_demand=False))
 
 
-async def _press(xw_book, change, check: bool, on_demand: bool) -> str:
+async def _press(xw_book, change, check, on_demand: bool) -> str:
     """Load the live state, check it, apply `change(problem, state)`, write back.
+    `check`: None (step 1 starts afresh from the data), or what the change pastes from,
+    `check(problem, state)` -> cell names: on an exercise those cells are the student's and
+    must show the model's values (steps.check_shown); on another book its Loss must.
     Returns the line a front-end shows; problems go to the status cell, not a traceback.
     Everything it says is in the workbook's language, as the command line says it, with the
     lr cell where the command line names the command."""
     grid = XlwingsGrid(xw_book)
     live, fetched = await press.load(grid, press.Reads(grid, xw_book, on_demand), xw_book)
-    lr_cell = f"{live.layout.sheet}!{live.layout.a1('lr').replace('$', '')}"
+    lay = live.layout
+    lr_cell = f"{lay.sheet}!{lay.a1('lr').replace('$', '')}"
     try:
-        if check:
+        if check and live.problem.exercise:
+            steps.check_shown(live.problem, live.state, live.shown, check(live.problem, live.state),
+                              lambda name: f"{lay.sheet}!{lay.a1(name).replace('$', '')}")
+        elif check:
             steps.check_book(live.problem, live.state, live.book_loss)
         new, divergence, rise = change(live.problem, live.state)
     except GradsheetError as e:
@@ -127,12 +134,12 @@ def run_steps(book, steps: int = 10) -> str:
 
 
 def next_action(book) -> str:
-    return _drive(book, _act)
+    return _drive(book, _act, steps.action_reads)
 
 
 def reset(book, seed: int | None = None) -> str:
     # Step 1 starts afresh from the data, so a damaged Loss cell needs no check.
-    return _drive(book, _reset(seed), check=False)
+    return _drive(book, _reset(seed), check=None)
 
 
 async def one_step_async(book) -> str:
@@ -140,15 +147,16 @@ async def one_step_async(book) -> str:
 
 
 async def run_steps_async(book, steps: int = 10) -> str:
-    return await _press(book, _run(steps), True, press.on_demand(book))
+    return await _press(book, _run(steps), steps_module.whole_steps_read, press.on_demand(book))
 
 
 async def next_action_async(book) -> str:
-    return await _press(book, _act, True, press.on_demand(book))
+    return await _press(book, _act, steps_module.action_reads, press.on_demand(book))
 
 
 async def reset_async(book, seed: int | None = None) -> str:
-    return await _press(book, _reset(seed), False, press.on_demand(book))
+    return await _press(book, _reset(seed), None, press.on_demand(book))
 
 
 steps_run = steps.run  # run_steps' parameter is named like the task pane field "steps"
+steps_module = steps  # likewise: `steps` is a parameter's name in run_steps_async

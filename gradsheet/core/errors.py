@@ -11,7 +11,7 @@ class GradsheetError(Exception):
 
     exit_code = 2
 
-    def __init__(self, key: str, **values):
+    def __init__(self, key: str, /, **values):  # a value may be called `key` too
         super().__init__(key)
         self.key, self.values = key, values
 

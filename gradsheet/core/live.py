@@ -9,7 +9,7 @@ Places come from the layout, checked against the workbook's own defined names.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
@@ -26,7 +26,7 @@ from .scaling import scale_columns
 from .settings import State
 
 META_SHEET = "gradsheet"  # as written by writer.py
-META_ROWS = 20
+META_ROWS = 32  # a build writes 20 keys; room for more without reading far (a press reads them)
 
 
 class Grid(Protocol):
@@ -50,13 +50,16 @@ class Live:
     meta: dict  # the settings sheet: what the workbook was built with
     headings: tuple[str, ...]  # the features' headings, then the target's
     raw: np.ndarray  # the feature columns as the data wrote them
+    # an exercise: what the cells a step pastes from (Loss, grad_P, next_P) show
+    shown: dict = field(default_factory=dict)
 
 
-def load(grid: Grid) -> Live:
+def load(grid: Grid, meta_rows: int = META_ROWS) -> Live:
+    """`meta_rows`: how far down the settings sheet to read (the file reader reads it all)."""
     if META_SHEET not in grid.sheet_names():
         raise GradsheetError("book.no_meta", sheet=META_SHEET)
     meta = {}
-    for key, value in grid.read(META_SHEET, 0, 0, META_ROWS, 2):
+    for key, value in grid.read(META_SHEET, 0, 0, meta_rows, 2):
         if key:
             try:
                 meta[key] = json.loads(value)
@@ -65,12 +68,14 @@ def load(grid: Grid) -> Live:
     if meta.get("generator") != "gradsheet":
         raise GradsheetError("book.not_gradsheet")
     lang = meta.get("lang", "ko")
+    if not isinstance(lang, str) or lang not in TEXTS:
+        raise GradsheetError("book.meta_damaged", sheet=META_SHEET, key=repr("lang"))
     use(lang)  # from here on, every message speaks the workbook's language
     sheet = TEXTS.get(lang, TEXTS["ko"])["sheet_train"]
     if sheet not in grid.sheet_names():
         raise GradsheetError("book.sheet_missing", sheet=sheet)
     model, classes = meta.get("model", "linear"), tuple(str(c) for c in meta.get("classes", ()))
-    if model not in models.MODELS:
+    if not isinstance(model, str) or model not in models.MODELS:
         raise GradsheetError("book.unknown_model", sheet=META_SHEET, model=repr(model))
     if model == "softmax":  # W_1_1 … W_k_1: the inputs of class 1
         k = sum(1 for j in range(1, 251) if grid.name_range(f"W_{j}_1"))
@@ -80,7 +85,7 @@ def load(grid: Grid) -> Live:
     if not k or y_range is None:
         raise GradsheetError("book.lost_names")
     optimizer = meta.get("optimizer", "gd")
-    if optimizer not in OPTIMIZERS:
+    if not isinstance(optimizer, str) or optimizer not in OPTIMIZERS:
         raise GradsheetError("book.unknown_optimizer", sheet=META_SHEET, optimizer=repr(optimizer))
     layout = Layout(y_range[3], k, sheet, meta.get("diff", models.FORWARD), 0,
                     meta.get("scale", "none") != "none", optimizer, model, classes)
@@ -139,9 +144,11 @@ def load(grid: Grid) -> Live:
                   int(number("t", 0.0)) if "t" in layout.scalars else 0)
     if not (np.all(np.isfinite(raw)) and np.all(np.isfinite(y))):
         raise GradsheetError("book.data_not_finite")
+    exercise = bool(meta.get("blank") or meta.get("exercise"))
     problem = steps.Problem(X, y, lr, eps, meta.get("diff", models.FORWARD), optimizer, hyper,
-                            model, len(classes))
-    return Live(layout, lang, problem, state, cell("Loss"), meta, heads, raw)
+                            model, len(classes), exercise)
+    shown = {name: cell(name) for name in steps.shown_names(params)} if exercise else {}
+    return Live(layout, lang, problem, state, cell("Loss"), meta, heads, raw, shown)
 
 
 def _targets(layout: Layout, Y: np.ndarray) -> np.ndarray:

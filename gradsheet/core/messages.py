@@ -33,7 +33,7 @@ def current() -> str:
     return _lang.get()
 
 
-def say(key: str, lang: str | None = None, **values) -> str:
+def say(key: str, /, lang: str | None = None, **values) -> str:
     """The text of `key` in `lang` (default: the language in use), filled with `values`.
     A value that is itself a message (a Message, a GradsheetError: anything with `render`)
     is rendered in the same language."""
@@ -49,7 +49,7 @@ class Message(UserWarning):
     It is a UserWarning, so `warnings.warn(Message(...))` warns with the message itself: the
     warnings machinery (filters by message text, pytest.warns) sees its text, not an object."""
 
-    def __init__(self, key: str, _values: dict | None = None, **values):
+    def __init__(self, key: str, _values: dict | None = None, /, **values):
         values = {**(_values or {}), **values}
         # args hold the key and the values, so a copy made as Message(*args) (pickling,
         # pytest-xdist sending a warning between processes) is the same message
@@ -144,6 +144,16 @@ KO: dict[str, str] = {
     "book.loss_disagrees": "워크북의 Loss({got:.12g})가 데이터와 W, B로 계산한 모델의 값({expected:.12g})과 다릅니다: 수식이나 데이터가 손상되었습니다",
     "book.restore_empty": "동작 {code}: history가 비어 있어 되돌릴 {name} 값이 없습니다 (스텝은 동작 2부터 시작하세요)",
     "book.steps_at_least_one": "스텝 수는 1 이상이어야 합니다 (받은 값: {steps})",
+    # --- classroom.files --- (step/run/next/reset/set on an exercise workbook: the student's cells kept)
+    "book.exercise_not_ready": "과제 워크북에서는 여러분의 칸이 보여 주는 값만 붙여넣는데, 아직 그럴 수 없는 칸이 있습니다: {cells}. 수식을 쓰거나 고친 뒤 Excel이나 LibreOffice에서 저장하고 다시 하세요 (gradsheet는 여러분의 칸에 아무것도 쓰지 않습니다)",
+    "book.exercise_cell_empty": "{name} ({at}): 비어 있음",
+    "book.exercise_cell_shows": "{name} ({at}): 수가 아님 ({value})",
+    "book.exercise_cell_differs": "{name} ({at}): 데이터와 지금 입력으로 계산한 값과 다름",
+    "book.exercise_seed": "{path}는 과제 워크북입니다: 시드는 과제를 만들 때 정해져 숨은 기록에 들어 있으므로 --seed로 바꾸지 않습니다 (gradsheet reset은 --seed 없이 새 W, B를 정합니다)",
+    "book.exercise_array": "{cell}: 배열 수식이 빈칸 밖({range})까지 걸쳐 있어 그대로 다시 쓸 수 없습니다. 워크북은 바뀌지 않았습니다",
+    "book.exercise_error_value": "{cell}: 직접 적힌 오류 값({value})은 그대로 다시 쓸 수 없습니다. 워크북은 바뀌지 않았습니다",
+    "book.exercise_link": "{cell}: 다른 워크북을 가리키는 수식은 그대로 다시 쓸 수 없습니다. 워크북은 바뀌지 않았습니다",
+    "book.exercise_loss_yours": "과제 워크북이라 Loss는 보여 주지 않습니다: 여러분의 Loss 칸이 계산합니다",
     # --- data ---
     # reading the file
     "data.not_found": "데이터 파일이 없습니다: {file}",
@@ -444,6 +454,16 @@ EN: dict[str, str] = {
     "book.loss_disagrees": "the workbook's Loss ({got:.12g}) disagrees with the model ({expected:.12g}) for its data and W, B: its formulas or data were damaged",
     "book.restore_empty": "action {code}: history is empty, so there is no saved value of {name} to restore (start the step with action 2)",
     "book.steps_at_least_one": "the number of steps must be at least 1, got {steps}",
+    # --- classroom.files --- (step/run/next/reset/set on an exercise workbook: the student's cells kept)
+    "book.exercise_not_ready": "on an exercise workbook this command pastes only the values your own cells show, and some cannot be pasted yet: {cells}. Write or fix their formulas, save the workbook in Excel or LibreOffice, and try again (gradsheet writes nothing into your cells)",
+    "book.exercise_cell_empty": "{name} ({at}) is empty",
+    "book.exercise_cell_shows": "{name} ({at}) shows {value}, not a number",
+    "book.exercise_cell_differs": "{name} ({at}) shows another value than its data and inputs give",
+    "book.exercise_seed": "{path} is an exercise workbook: its seed was set when the exercise was made and belongs to its hidden record, so --seed is refused (gradsheet reset without --seed gives new W, B)",
+    "book.exercise_array": "{cell}: an array formula spans {range}, beyond the blank cells, so it cannot be written back as it is; the workbook was not changed",
+    "book.exercise_error_value": "{cell}: the error value {value} typed in cannot be written back as it is; the workbook was not changed",
+    "book.exercise_link": "{cell}: a formula that refers to another workbook cannot be written back as it is; the workbook was not changed",
+    "book.exercise_loss_yours": "an exercise workbook: Loss is not shown here; your own Loss cell computes it",
     # --- data ---
     # reading the file
     "data.not_found": "data file not found: {file}",

@@ -15,7 +15,7 @@ from . import descent
 from . import models
 from . import procedure
 from .errors import GradsheetError
-from .messages import say
+from .messages import Message, say
 from .layout import param_names
 from .optimizers import HYPER_DEFAULTS, OPTIMIZERS, Optimizer
 from .settings import State, initial_theta
@@ -36,6 +36,9 @@ class Problem:
     hyper: dict = field(default_factory=lambda: dict(HYPER_DEFAULTS))
     model: str = "linear"
     classes: int = 0  # a classifier's number of classes (y holds the class index)
+    # an exercise workbook (gradsheet exercise): Loss, grad_P, next_P are the student's cells,
+    # so a step pastes only what they show (check_shown) and step 1 pastes nothing
+    exercise: bool = False
 
     @property
     def k(self) -> int:
@@ -319,7 +322,112 @@ def run(problem: Problem, state: State, steps: int = 1) -> Outcome:
 
 def reset(problem: Problem, seed: int | None = None, theta: np.ndarray | None = None) -> State:
     """Step 1: fresh random parameters (seedable; or the generator's values `theta`),
-    history emptied, prevLoss = the new Loss, nothing pasted."""
+    history emptied, prevLoss = the new Loss, nothing pasted. On an exercise prevLoss stays 0,
+    as the exercise was made: the new Loss is the student's Loss cell to compute."""
     start = (initial_theta(problem.k, seed, len(problem.params)) if theta is None
              else np.asarray(theta, dtype=float))
-    return State.fresh(start, problem.loss(start), problem.optimizer)
+    fresh = State.fresh(start, problem.loss(start), problem.optimizer)
+    return replace(fresh, prev_loss=0.0) if problem.exercise else fresh
+
+
+# --- exercises: a step pastes only what the student's own cells show --------------------
+# A cell agrees with the model when they differ by less than this share of the size of the
+# numbers it is made of: a spreadsheet and numpy differ by ~1e-16 of that (a file stores 15 to
+# 17 digits); a real mistake by far more (the exact slope written for the numerical one differs
+# by eps·L''/2: 1e-4 in grad_B on lemonade, ~7e-13 of its size).
+SHOWN_RTOL = 1e-13
+
+
+def shown_names(params: list[str]) -> list[str]:
+    """The cells whose values a step pastes: Loss, then grad_P and next_P of every parameter."""
+    return ["Loss", *[f"{kind}_{p}" for kind in ("grad", "next") for p in params]]
+
+
+def whole_steps_read(problem: Problem, state: State) -> list[str]:
+    """A whole step pastes Loss (history, prevLoss), grad_P (dLoss_dP) and next_P (P)."""
+    return shown_names(problem.params)
+
+
+def action_reads(problem: Problem, state: State) -> list[str]:
+    """One hand action: 2 and 3 copy Loss, 4-2 pastes dLoss_dt (Loss − prevLoss over eps), 6
+    pastes next_P; the others read only the cells a step writes."""
+    kind = problem.actions()[state.action][1]
+    if kind in ("copy_history", "copy_loss", "paste_slope"):
+        return ["Loss"]
+    return [f"next_{p}" for p in problem.params] if kind == "update" else []
+
+
+class Joined:
+    """Messages joined by "; ", rendered in the language the whole line is."""
+
+    def __init__(self, parts: list):
+        self.parts = parts
+
+    def render(self, lang: str | None = None) -> str:
+        return "; ".join(part.render(lang) for part in self.parts)
+
+
+def check_shown(problem: Problem, state: State, shown: dict, names: list[str], where,
+                unknown: frozenset[str] = frozenset()) -> None:
+    """Refuse, in one line naming each cell (`where(name)`: 학습!G6), a step that would paste a
+    value the student's cells do not show: `shown[name]` None or "" (an empty cell), an error
+    or text, or a number other than the model's for the book's data and inputs. Names in
+    `unknown` hold a formula with no value yet (a file gradsheet wrote: it stores none in the
+    student's cells): they cannot be checked, and are taken as they are."""
+    expected = _expected(problem, state)
+    problems = []
+    for name in names:
+        value = shown.get(name)
+        if value is None or (isinstance(value, str) and not value.strip()):  # "": empty, as Excel sends it
+            if name not in unknown:
+                problems.append(Message("book.exercise_cell_empty", name=name, at=where(name)))
+        elif isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+            problems.append(Message("book.exercise_cell_shows", name=name, at=where(name), value=str(value)))
+        else:
+            want, size = expected[name]
+            if not abs(float(value) - want) <= SHOWN_RTOL * size:
+                problems.append(Message("book.exercise_cell_differs", name=name, at=where(name)))
+    if problems:
+        raise GradsheetError("book.exercise_not_ready", cells=Joined(problems))
+
+
+def _expected(problem: Problem, state: State) -> dict[str, tuple[float, float]]:
+    """name -> (the model's value for the book's data and inputs, the size of the numbers it is
+    made of: what its rounding error is relative to)."""
+    X, y, eps, spec = problem.X, problem.y, problem.eps, problem.spec
+    theta = np.asarray(state.theta, dtype=float)
+    with np.errstate(all="ignore"):
+        loss = problem.loss(theta)
+        plus = spec.nudged_losses(X, y, theta, eps)
+        minus = spec.nudged_losses(X, y, theta, -eps) if problem.diff == models.CENTRAL else None
+        grad = (plus - minus) / (2 * eps) if minus is not None else (plus - loss) / eps
+        nxt = problem.update(state)[0]
+        loss_size, nudged_size = _sizes(problem, theta, loss, plus, minus)
+    out = {"Loss": (loss, loss_size)}
+    for i, p in enumerate(problem.params):
+        if minus is not None:
+            size = (nudged_size(i, eps) + nudged_size(i, -eps)) / (2 * eps)
+        else:
+            size = (nudged_size(i, eps) + loss_size) / eps
+        out[f"grad_{p}"] = (float(grad[i]), size)
+        out[f"next_{p}"] = (float(nxt[i]), abs(theta[i]) + abs(float(nxt[i]) - theta[i]))
+    return out
+
+
+def _sizes(problem: Problem, theta: np.ndarray, loss: float, plus: np.ndarray, minus: np.ndarray | None):
+    """The sizes of Loss and of Loss_P. The linear model's: each (h − y)² is made of h (whose
+    size is |x|·|W| + |B|) and y, so its rounding error is about 2·|h − y|·(|h| + |y|) ulps —
+    far more than Loss itself when the line fits the data closely. Another model's: the values."""
+    if problem.model != "linear":
+        return abs(loss), lambda i, eps: abs(float(plus[i] if eps > 0 else minus[i]))
+    X, y = problem.X, problem.y
+    h_size = np.abs(X) @ np.abs(theta[:-1]) + abs(theta[-1])
+    r = problem.spec.predict(X, theta) - y
+
+    def size(r, h_size) -> float:
+        return float(np.mean(r * r + 2 * np.abs(r) * (h_size + np.abs(y))))
+
+    def nudged(i: int, eps: float) -> float:
+        moved = X[:, i] * eps if i < X.shape[1] else np.full_like(y, eps)
+        return size(r + moved, h_size + np.abs(moved))
+    return size(r, h_size), nudged

@@ -7,12 +7,16 @@ openpyxl Grid over the file's stored values (as the program that saved it calcul
 
 from __future__ import annotations
 
+import datetime
 import math
+import re
 import zipfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import openpyxl
+from openpyxl.utils.datetime import to_excel
+from openpyxl.worksheet.formula import ArrayFormula
 from openpyxl.utils.cell import get_column_letter, range_boundaries
 from openpyxl.utils.exceptions import InvalidFileException
 
@@ -20,10 +24,16 @@ from ..core import live
 from ..data.dataset import Dataset
 from ..core.errors import GradsheetError
 from ..core.layout import Layout
+from ..core.optimizers import HYPER_NAMES
 from ..core.settings import RACE_LR_NAMES, Settings, State
+from ..sheets.blanks import Kept, Written
 
 SETTING_KEYS = ("seed", "lang", "diff", "title", "buttons", "unrolled", "landscape", "scale", "model", "optimizer",
                 "compare", "classes")
+# An exercise's record (gradsheet exercise): its blank cells, whose it is, which exercise.
+EXERCISE_KEYS = ("blank", "student", "student_name", "exercise")
+RECORD_ROWS = 1000  # the hidden record has ~20 rows; far more is not gradsheet's
+_LINK = re.compile(r"\[\d+\]")  # a reference into another workbook, as a file stores it: [1]Sheet1!A1
 
 
 @dataclass
@@ -34,6 +44,7 @@ class WorkbookFile:
     state: State
     book_loss: object  # the Loss cell's stored value
     layout: Layout  # where the workbook keeps its cells (history_rows not counted)
+    exercise: "ExerciseFile | None" = None  # an exercise workbook: what the student wrote
 
     def address(self, name: str) -> str:
         """A cell a message can point to, as a student types it: 학습!G5."""
@@ -133,8 +144,9 @@ def read(path: str | Path) -> WorkbookFile:
         raise GradsheetError("book.unreadable", path=path, kind=type(e).__name__) from None
     try:
         grid = OpenpyxlGrid(wb)
-        opened = live.load(grid)
+        opened = live.load(grid, RECORD_ROWS)
         race = race_lrs(grid, _default_formulas(path, grid))
+        exercise = _exercise_options(opened.meta)
     except GradsheetError as e:
         raise GradsheetError("book.in_file", path=path, error=e) from None
     finally:
@@ -144,11 +156,151 @@ def read(path: str | Path) -> WorkbookFile:
     options["landscape"] = tuple(options.get("landscape", ()))
     options["classes"] = tuple(options.get("classes", ()))
     # lr, eps and the hyperparameters are cells a student may have changed: read from the sheet
-    settings = Settings(lr=opened.problem.lr, eps=opened.problem.eps, **opened.problem.hyper, **options)
+    settings = Settings(lr=opened.problem.lr, eps=opened.problem.eps, **opened.problem.hyper, **options,
+                        **(exercise or {}))
     dataset = Dataset(meta.get("dataset", path.stem), opened.headings[:-1], opened.headings[-1],
                       opened.raw, opened.problem.y, classes=settings.classes, model=settings.model)
     settings = replace(settings, **still_derived(race, opened.problem.X, opened.problem.y, settings))
-    return WorkbookFile(path, dataset, settings, opened.state, opened.book_loss, opened.layout)
+    book = WorkbookFile(path, dataset, settings, opened.state, opened.book_loss, opened.layout)
+    if exercise:
+        try:
+            book.exercise = _read_exercise(path, opened.layout, settings.blank, opened.shown)
+        except GradsheetError as e:
+            raise GradsheetError("book.in_file", path=path, error=e) from None
+    return book
+
+
+# --- exercise workbooks: the student's cells and the exercise's record, kept ------------------
+
+@dataclass(frozen=True)
+class ExerciseFile:
+    """An exercise workbook (made by `gradsheet exercise`) as the student's file holds it."""
+    kept: Kept  # every blank cell's content and the hidden record, for the rewrite
+    places: dict[str, list[tuple[int, int]]]  # blank name -> its cells on the training sheet
+    shown: dict[str, object]  # what the cells a step reads (Loss, grad_P, next_P) showed when last calculated
+
+
+def _exercise_options(meta: dict) -> dict | None:
+    """The record's exercise keys as settings, or None for a workbook that is no exercise."""
+    if not (meta.get("blank") or meta.get("exercise")):
+        return None
+    blank = meta.get("blank", [])
+    if not isinstance(blank, list) or not all(isinstance(name, str) for name in blank):
+        raise GradsheetError("book.meta_damaged", sheet=live.META_SHEET, key=repr("blank"))
+    out = {"blank": tuple(blank)}
+    for key in EXERCISE_KEYS[1:]:
+        value = meta.get(key, "")
+        if not isinstance(value, str):
+            raise GradsheetError("book.meta_damaged", sheet=live.META_SHEET, key=repr(key))
+        out[key] = value
+    return out
+
+
+def _value_cells(layout: Layout) -> set[str]:
+    """Cells that hold the numbers a step reads and writes (never a blank of an exercise)."""
+    names = {"lr", "eps", "t", "prevLoss", "next_action", *HYPER_NAMES}
+    for p in layout.params:
+        names |= {p, f"init_{p}", f"dLoss_d{p}", *[f"{slot}_{p}" for slot in layout.slots]}
+    return names | set(layout.features) | set(layout.targets)
+
+
+def blank_places(layout: Layout, blank) -> dict[str, list[tuple[int, int]]]:
+    """Each blank name's cells: one for a single cell, every data row for a column (h). A name
+    the training sheet does not have is none; one of the cells a step writes is a damaged record."""
+    values = _value_cells(layout)
+    out = {}
+    for name in blank:
+        if name in values:
+            raise GradsheetError("book.meta_damaged", sheet=live.META_SHEET, key=repr("blank"))
+        if name in layout.scalars:
+            out[name] = [layout.cell(name)]
+        elif name in layout.computed:
+            c = layout.columns[name]
+            out[name] = [(r, c) for r in range(layout.first_row, layout.last_row + 1)]
+    return out
+
+
+def _read_exercise(path: Path, layout: Layout, blank, shown: dict) -> ExerciseFile:
+    """The formula-text reading: every blank cell's content, and the hidden record's rows."""
+    places = blank_places(layout, blank)
+    where = [rc for cells in places.values() for rc in cells]
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    try:
+        raw = {}
+        if where:
+            top, left = min(r for r, _ in where), min(c for _, c in where)
+            bottom, right = max(r for r, _ in where), max(c for _, c in where)
+            for r, row in enumerate(wb[layout.sheet].iter_rows(min_row=top + 1, max_row=bottom + 1,
+                                                               min_col=left + 1, max_col=right + 1), start=top):
+                for c, cell in enumerate(row, start=left):
+                    raw[(r, c)] = cell
+        record = _record(wb[live.META_SHEET])
+    finally:
+        wb.close()
+    cells = _written(layout, {rc: raw.get(rc) for rc in where})
+    filled = frozenset(name for name, rcs in places.items() if any(not cells[rc].empty for rc in rcs))
+    return ExerciseFile(Kept(cells, filled, record), places, shown)
+
+
+def _written(layout: Layout, raw: dict) -> dict[tuple[int, int], Written]:
+    """What the student wrote in each blank cell, as it can be written back exactly; a cell
+    that cannot be is refused, naming it (nothing is written then)."""
+    out = {}
+    members = set()
+    for (r, c), cell in raw.items():
+        at = f"{layout.sheet}!{get_column_letter(c + 1)}{r + 1}"
+        value = None if cell is None else cell.value
+        kind = None if cell is None else getattr(cell, "data_type", None)
+        if isinstance(value, ArrayFormula):
+            c1, r1, c2, r2 = range_boundaries(str(value.ref).replace("$", ""))
+            area = {(rr, cc) for rr in range(r1 - 1, r2) for cc in range(c1 - 1, c2)}
+            if (r, c) != (r1 - 1, c1 - 1) or not area <= raw.keys():
+                raise GradsheetError("book.exercise_array", cell=at, range=value.ref)
+            text = value.text if str(value.text).startswith("=") else f"={value.text}"
+            _no_link(at, text)
+            out[(r, c)] = Written(formula=text, array=(r1 - 1, c1 - 1, r2 - 1, c2 - 1))
+            members |= area - {(r, c)}
+        elif value is None:
+            out[(r, c)] = Written()
+        elif kind == "f" or (kind is None and isinstance(value, str) and value.startswith("=")):
+            _no_link(at, value)
+            out[(r, c)] = Written(formula=value)
+        elif kind == "e":
+            raise GradsheetError("book.exercise_error_value", cell=at, value=value)
+        elif isinstance(value, (datetime.datetime, datetime.date, datetime.time, datetime.timedelta)):
+            out[(r, c)] = Written(value=to_excel(value))  # a typed number in a date format: the number
+        elif isinstance(value, (bool, int, float, str)):
+            out[(r, c)] = Written(value=value)
+        else:
+            raise GradsheetError("book.exercise_error_value", cell=at, value=repr(value))
+    for rc in members:  # filled by their array formula: what the file stores there is its result
+        out[rc] = Written(in_array=True)
+    return out
+
+
+def _no_link(at: str, formula: str) -> None:
+    if _LINK.search(formula):
+        raise GradsheetError("book.exercise_link", cell=at)
+
+
+def _record(ws) -> tuple[tuple, ...]:
+    """The hidden settings sheet row by row, as it is (text, numbers; trailing blanks dropped)."""
+    rows = []
+    for row in ws.iter_rows():
+        values = []
+        for cell in row:
+            value = getattr(cell, "value", None)
+            if getattr(cell, "data_type", None) in ("f", "e") or not isinstance(value, (str, int, float, type(None))):
+                raise GradsheetError("book.meta_damaged", sheet=live.META_SHEET, key=repr(f"{cell.coordinate}"))
+            values.append(value)
+        while values and values[-1] is None:
+            values.pop()
+        rows.append(tuple(values))
+        if len(rows) > RECORD_ROWS:
+            raise GradsheetError("book.meta_damaged", sheet=live.META_SHEET, key=repr("rows"))
+    while rows and not rows[-1]:
+        rows.pop()
+    return tuple(rows)
 
 
 def still_derived(race: dict[str, float | None], X, y, settings: Settings) -> dict[str, float | None]:

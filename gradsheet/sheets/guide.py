@@ -108,6 +108,10 @@ KO = {
     "h_cli": "버튼 없이",
     "cli": "버튼 없이도 모든 단계를 손으로 할 수 있습니다. 파이썬이 있다면 명령줄에서: gradsheet next 파일.xlsx (한 동작), "
            "gradsheet step 파일.xlsx, gradsheet run 파일.xlsx -n 100, gradsheet reset 파일.xlsx.",
+    "cli_exercise": "버튼 없이도 모든 단계를 손으로 할 수 있습니다. 파이썬이 있다면 명령줄의 gradsheet next 파일.xlsx (한 동작), "
+                    "gradsheet step 파일.xlsx, gradsheet run 파일.xlsx -n 100은 여러분의 칸이 보여 주는 값만 붙여넣습니다: "
+                    "그 동작이 읽는 칸(Loss, grad_P, next_P)에 수식을 쓰고 워크북을 저장한 뒤에 됩니다. gradsheet reset 파일.xlsx "
+                    "(새 W, B)와 gradsheet set 파일.xlsx --lr 0.0005는 언제든 됩니다. 어느 명령도 여러분이 쓴 칸은 바꾸지 않습니다.",
     "goal_logistic": "목표: z = {model}, p = 1/(1+e^−z)가 각 행이 클래스 1('{one}')일 확률이 되도록, Loss(교차 엔트로피의 평균)를 "
                      "줄이는 {params}를 찾습니다. '{sheet}' 시트에서 아래 순서대로 손으로 해 보세요. '값으로 붙여넣기'는 수식이 "
                      "아니라 숫자만 붙여넣는 것입니다 (Ctrl+Alt+V → 값, 또는 붙여넣기 옵션의 '123').",
@@ -246,6 +250,11 @@ EN = {
     "h_cli": "Without buttons",
     "cli": "Every step can be done by hand without buttons. With Python: gradsheet next file.xlsx (one action), "
            "gradsheet step file.xlsx, gradsheet run file.xlsx -n 100, gradsheet reset file.xlsx.",
+    "cli_exercise": "Every step can be done by hand without buttons. With Python, gradsheet next file.xlsx (one action), "
+                    "gradsheet step file.xlsx and gradsheet run file.xlsx -n 100 paste only the values your own cells show: "
+                    "they work once the cells they read (Loss, grad_P, next_P) hold your formulas and the workbook is saved. "
+                    "gradsheet reset file.xlsx (new W, B) and gradsheet set file.xlsx --lr 0.0005 work at any time. No "
+                    "command changes the cells you wrote.",
     "goal_logistic": "Goal: find the {params} that make p = 1/(1+e^−z), z = {model}, the probability that a row is class 1 "
                      "('{one}'), by making Loss (the mean cross-entropy) smaller. Do the steps below by hand on the '{sheet}' "
                      "sheet. 'Paste as values' means pasting the number, not the formula (Ctrl+Alt+V → Values, or the '123' "
@@ -562,7 +571,7 @@ def paragraphs(layout: Layout, dataset, settings, state, X) -> list[tuple[str, s
                                           **common))]
     else:
         out.append(("h", L["h_cli"]))
-    out.append(("p", L["cli"]))
+    out.append(("p", L["cli_exercise" if settings.blank else "cli"]))
     return out
 
 

@@ -33,9 +33,11 @@ def shown_value(value: float) -> float | str:
 
 
 def write(wb: Workbook, fmt, layout: Layout, dataset: Dataset, settings: Settings,
-          state: State, values: SheetValues) -> Worksheet:
+          state: State, values: SheetValues, kept: blanks.Kept | None = None) -> Worksheet:
     t = texts(settings.lang)
     ws = wb.add_worksheet(layout.sheet)
+    if kept is not None:  # an exercise rewritten: the student's blank cells go back as they were
+        ws = blanks.Keeping(ws, fmt, kept)
     for col, width in sorted(layout.column_widths.items()):
         ws.set_column(col, col, width)
     heights = {TITLE_ROW: TITLE_HEIGHT, BUTTON_ROW: BUTTON_HEIGHT}

@@ -32,9 +32,11 @@ class SheetValues:
     confusion: np.ndarray | None = None  # classifiers: C×C counts, rows true, columns predicted
 
 
-def evaluate(X: np.ndarray, y: np.ndarray, settings: Settings, state: State) -> SheetValues:
+def evaluate(X: np.ndarray, y: np.ndarray, settings: Settings, state: State,
+             filled: frozenset[str] = frozenset()) -> SheetValues:
+    """`filled`: an exercise's blank names the student wrote something in (a rewrite keeps it)."""
     values = _evaluate(X, y, settings, state)
-    return with_blanks(values, X, y, settings, state) if settings.blank else values
+    return with_blanks(values, X, y, settings, state, filled) if settings.blank else values
 
 
 def _evaluate(X: np.ndarray, y: np.ndarray, settings: Settings, state: State) -> SheetValues:
@@ -67,38 +69,44 @@ def _evaluate(X: np.ndarray, y: np.ndarray, settings: Settings, state: State) ->
                            next_slots)
 
 
-def with_blanks(v: SheetValues, X: np.ndarray, y: np.ndarray, settings: Settings, state: State) -> SheetValues:
+def with_blanks(v: SheetValues, X: np.ndarray, y: np.ndarray, settings: Settings, state: State,
+                filled: frozenset[str] = frozenset()) -> SheetValues:
     """An exercise's stored values: what the sheet shows while its blank cells are still empty
     (a spreadsheet reads an empty cell as 0), so no stored number gives an answer away. The
     linear sheet's formulas read h (sqerr, Loss_P, exact_grad_P), Loss (grad_P, dLoss_dt) and
-    Loss_P (grad_P); the blank cells themselves store nothing (the writer leaves them empty)."""
+    Loss_P (grad_P); the blank cells themselves store nothing (the writer leaves them empty).
+    A blank the student has `filled` counts as unknown (NaN), and so does every value read from
+    it: the writer stores none for those, and the spreadsheet computes them on opening."""
     if settings.classes:
-        return _classifier_with_blanks(v, X, y, settings, state)
+        return _classifier_with_blanks(v, X, y, settings, state, filled)
     blank = set(settings.blank)
     params = param_names(X.shape[1])
+    gap = lambda name: np.nan if name in filled else 0.0  # noqa: E731
     with np.errstate(over="ignore", invalid="ignore"):
-        h = np.zeros_like(v.rows["h"]) if "h" in blank else v.rows["h"]
+        h = np.full_like(v.rows["h"], gap("h")) if "h" in blank else v.rows["h"]
         r = h - y
-        loss = 0.0 if "Loss" in blank else models.LINEAR.loss_of(h, y)
-        nudged = _shown(models.nudged_from_residuals(X, r, settings.eps), "Loss", params, blank)
+        loss = gap("Loss") if "Loss" in blank else models.LINEAR.loss_of(h, y)
+        nudged = _shown(models.nudged_from_residuals(X, r, settings.eps), "Loss", params, blank, filled)
         minus = None
         if v.nudged_minus is not None:
-            minus = _shown(models.nudged_from_residuals(X, r, -settings.eps), "Lossm", params, blank)
+            minus = _shown(models.nudged_from_residuals(X, r, -settings.eps), "Lossm", params, blank, filled)
             grad = (nudged - minus) / (2 * settings.eps)
         else:
             grad = (nudged - loss) / settings.eps
         return replace(v, rows={"h": h, "sqerr": r * r}, loss=loss, nudged=nudged, nudged_minus=minus,
-                       grad=_shown(grad, "grad", params, blank), dloss_dt=(loss - state.prev_loss) / settings.eps,
-                       next=_shown(v.next, "next", params, blank), exact=models.exact_from_residuals(X, r))
+                       grad=_shown(grad, "grad", params, blank, filled), dloss_dt=(loss - state.prev_loss) / settings.eps,
+                       next=_shown(v.next, "next", params, blank, filled), exact=models.exact_from_residuals(X, r))
 
 
-def _shown(values, kind: str, params, blank) -> np.ndarray:
-    """A parameter-table column as shown: 0 (empty) in the blank cells."""
-    return np.array([0.0 if f"{kind}_{p}" in blank else float(x) for p, x in zip(params, values)])
+def _shown(values, kind: str, params, blank, filled: frozenset[str] = frozenset()) -> np.ndarray:
+    """A parameter-table column as shown: 0 in the empty blank cells, NaN (unknown: no stored
+    value) in those the student filled."""
+    return np.array([(np.nan if f"{kind}_{p}" in filled else 0.0) if f"{kind}_{p}" in blank else float(x)
+                     for p, x in zip(params, values)])
 
 
 def _classifier_with_blanks(v: SheetValues, X: np.ndarray, y: np.ndarray, settings: Settings,
-                            state: State) -> SheetValues:
+                            state: State, filled: frozenset[str] = frozenset()) -> SheetValues:
     """with_blanks for a classifier's sheet, column by column as its formulas read each other:
     z -> p, p_true, ce, pred (softmax: z_c -> lse -> p_c; ce from lse and z) -> Loss -> Loss_P
     (Loss, p, x, y) -> grad_P; the confusion table and accuracy read pred. A blank column reads
@@ -108,7 +116,8 @@ def _classifier_with_blanks(v: SheetValues, X: np.ndarray, y: np.ndarray, settin
     spec = settings.spec
     C, n, k = len(settings.classes), X.shape[0], X.shape[1]
     params = param_names(k, settings.model, C)
-    empty = lambda name, values: np.zeros(n) if name in blank else values  # noqa: E731
+    gap = lambda name: np.nan if name in filled else 0.0  # noqa: E731  (filled: unknown, not stored)
+    empty = lambda name, values: np.full(n, gap(name)) if name in blank else values  # noqa: E731
     rows: dict[str, np.ndarray] = {}
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         if settings.model == "logistic":
@@ -117,7 +126,7 @@ def _classifier_with_blanks(v: SheetValues, X: np.ndarray, y: np.ndarray, settin
             rows["p"] = empty("p", spec.probability(z))
             rows["p_true"] = empty("p_true", spec.probability((2 * y - 1) * z))
             rows["ce"] = empty("ce", spec.row_losses(z, y))
-            rows["pred"] = empty("pred", (z >= 0).astype(float))
+            rows["pred"] = empty("pred", np.where(np.isnan(z), np.nan, (z >= 0).astype(float)))
             P, Y = rows["p"][:, None], np.asarray(y, dtype=float)[:, None]
             confusion = _confusion(rows["pred"], np.asarray(y, dtype=int), C, first=0)
         else:
@@ -134,7 +143,7 @@ def _classifier_with_blanks(v: SheetValues, X: np.ndarray, y: np.ndarray, settin
             rows["ce"] = empty("ce", lse - (Y * Z).sum(axis=1))
             rows["pred"] = empty("pred", _match_max(Z, [name in blank for name in zs]))
             confusion = _confusion(rows["pred"], np.asarray(y, dtype=int), C, first=1)
-        loss = 0.0 if "Loss" in blank else float(np.mean(rows["ce"]))
+        loss = gap("Loss") if "Loss" in blank else float(np.mean(rows["ce"]))
 
         def nudged_at(eps):
             out = []
@@ -143,16 +152,16 @@ def _classifier_with_blanks(v: SheetValues, X: np.ndarray, y: np.ndarray, settin
                 d = eps * (np.ones(n) if j is None else X[:, j])
                 out.append(loss + float(np.mean(np.log(1 + P[:, c] * (np.exp(d) - 1)) - d * Y[:, c])))
             return np.array(out)
-        nudged = _shown(nudged_at(settings.eps), "Loss", params, blank)
+        nudged = _shown(nudged_at(settings.eps), "Loss", params, blank, filled)
         minus = None
         if v.nudged_minus is not None:
-            minus = _shown(nudged_at(-settings.eps), "Lossm", params, blank)
+            minus = _shown(nudged_at(-settings.eps), "Lossm", params, blank, filled)
             grad = (nudged - minus) / (2 * settings.eps)
         else:
             grad = (nudged - loss) / settings.eps
         accuracy = float(np.trace(confusion)) / n
-    return replace(v, rows=rows, loss=loss, nudged=nudged, nudged_minus=minus, grad=_shown(grad, "grad", params, blank),
-                   dloss_dt=(loss - state.prev_loss) / settings.eps, next=_shown(v.next, "next", params, blank),
+    return replace(v, rows=rows, loss=loss, nudged=nudged, nudged_minus=minus, grad=_shown(grad, "grad", params, blank, filled),
+                   dloss_dt=(loss - state.prev_loss) / settings.eps, next=_shown(v.next, "next", params, blank, filled),
                    accuracy=accuracy, confusion=confusion)
 
 
@@ -171,7 +180,8 @@ def _match_max(Z: np.ndarray, empty: list[bool]) -> np.ndarray:
         return np.full(Z.shape[0], np.nan)
     top = Z[:, full].max(axis=1)
     hit = Z[:, full] == top[:, None]
-    return np.array([full[int(np.argmax(h))] + 1.0 for h in hit])
+    unknown = np.isnan(top)  # a z the student filled: not known until the spreadsheet computes it
+    return np.array([np.nan if u else full[int(np.argmax(h))] + 1.0 for h, u in zip(hit, unknown)])
 
 
 def _confusion(pred: np.ndarray, y: np.ndarray, C: int, first: int) -> np.ndarray:

@@ -18,6 +18,7 @@ import xlsxwriter
 
 from .. import __version__
 from . import class_map, guide
+from .blanks import Kept
 from . import train as train_sheet
 from ..data.dataset import Dataset
 from ..core.errors import GradsheetError
@@ -90,9 +91,11 @@ def layout_for(dataset: Dataset, settings: Settings, state: State) -> Layout:
                   settings.classes)
 
 
-def write(path: str | os.PathLike, dataset: Dataset, settings: Settings, state: State) -> Path:
+def write(path: str | os.PathLike, dataset: Dataset, settings: Settings, state: State,
+          kept: Kept | None = None) -> Path:
     """Write the workbook to `path` atomically (a temporary file in the same folder, then
-    a rename): a failure never leaves half a workbook or damages an existing file."""
+    a rename): a failure never leaves half a workbook or damages an existing file. `kept`: an
+    exercise rewritten, with the student's blank cells and its hidden record as they were."""
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
@@ -103,7 +106,7 @@ def write(path: str | os.PathLike, dataset: Dataset, settings: Settings, state: 
     except OSError as e:
         raise GradsheetError("build.cannot_write_folder", folder=folder, reason=os_reason(e)) from None
     try:
-        layout = _write_xlsx(tmp, dataset, settings, state)
+        layout = _write_xlsx(tmp, dataset, settings, state, kept)
         if settings.buttons == "lite":
             from ..excel.buttons import embed_lite
             embed_lite(tmp, layout, settings.lang)
@@ -115,10 +118,10 @@ def write(path: str | os.PathLike, dataset: Dataset, settings: Settings, state: 
     return path
 
 
-def _write_xlsx(filename: str, dataset: Dataset, settings: Settings, state: State) -> Layout:
+def _write_xlsx(filename: str, dataset: Dataset, settings: Settings, state: State, kept: Kept | None) -> Layout:
     layout = layout_for(dataset, settings, state)
     X = model_X(dataset, settings)
-    values = evaluate(X, dataset.y, settings, state)
+    values = evaluate(X, dataset.y, settings, state, kept.filled if kept else frozenset())
     # Text from a data file must never turn into a formula, number or link. XlsxWriter's part
     # files go to a folder of our own, removed however the write ends.
     with tempfile.TemporaryDirectory(prefix="gradsheet-") as scratch:
@@ -127,13 +130,13 @@ def _write_xlsx(filename: str, dataset: Dataset, settings: Settings, state: Stat
         wb.set_properties({"title": settings.title or texts(settings.lang)["title"],
                            "created": FIXED_DATE, "comments": f"gradsheet {__version__}"})
         fmt = Formats(wb)
-        train = train_sheet.write(wb, fmt, layout, dataset, settings, state, values)
+        train = train_sheet.write(wb, fmt, layout, dataset, settings, state, values, kept)
         guide.write(wb, fmt, layout, dataset, settings, state, X)
         _write_derived(wb, fmt, layout, dataset, settings, state, X)
         class_map.write(wb, fmt, layout, dataset, settings, state, X)  # the class chart's helper sheet
         for name, ref in layout.defined_names().items():
             wb.define_name(name, "=" + ref)
-        _write_meta(wb, dataset, settings)
+        _write_meta(wb, dataset, settings, kept.record if kept else None)
         train.activate()
         wb.close()
     return layout
@@ -166,9 +169,21 @@ def _write_derived(wb, fmt, layout: Layout, dataset: Dataset, settings: Settings
         logits.write(wb, fmt, layout, X, chains, settings.lang)
 
 
-def _write_meta(wb: xlsxwriter.Workbook, dataset: Dataset, settings: Settings) -> None:
-    """Key/value pairs the headless engine reads back to rewrite the workbook faithfully."""
+def _write_meta(wb: xlsxwriter.Workbook, dataset: Dataset, settings: Settings, record: tuple | None = None) -> None:
+    """Key/value pairs the headless engine reads back to rewrite the workbook faithfully. An
+    exercise's `record` is written back row by row as it was (its identity is the grader's)."""
     ws = wb.add_worksheet(META_SHEET)
+    if record is not None:
+        for r, row in enumerate(record):
+            for c, value in enumerate(row):
+                if isinstance(value, bool):
+                    ws.write_boolean(r, c, value)
+                elif isinstance(value, (int, float)):
+                    ws.write_number(r, c, value)
+                elif value is not None:
+                    ws.write_string(r, c, value)
+        ws.very_hidden()
+        return
     meta = {"generator": "gradsheet", "version": __version__, "format": FORMAT_VERSION, "dataset": dataset.name,
             **{k: v for k, v in asdict(settings).items() if k not in CELL_SETTINGS}}
     for r, (key, value) in enumerate(meta.items()):
