@@ -440,9 +440,10 @@ class Grader:
         c.by_data = self._owner(cells, layout)
         typed = [*(f"raw_{j + 1}" for j in range(self.k) if layout.scaled), *S.column_inputs, *self.typed_singles()]
         by_design = set(S.features) if layout.scaled else set()  # scaled x_j: the workbook's formulas
-        with_formulas = [n for n in typed if n not in by_design and any(places.is_formula(n))]
         not_numbers = [n for n in typed if n not in by_design and
                        any(isinstance(v, (str, CellError)) for v in cells[n])]
+        with_formulas = [n for n in typed if n not in by_design and n not in not_numbers
+                         and any(places.is_formula(n))]
         if with_formulas:
             c.findings.append(Message("grade.inputs_formulas", names=", ".join(with_formulas)))
         if not_numbers:
@@ -688,7 +689,8 @@ def grade(paths, key_dir, report, feedback_dir=None, timeout: float = TIMEOUT,
     scratch = Path(tempfile.mkdtemp(prefix="gradsheet-submissions-"))
     try:
         handed = collect(paths, scratch)
-        opened = [h for h in handed if h.refused is None]
+        opened = [h for h in handed if h.refused is None and h.path is not None
+                  and h.path.suffix.lower() in WORKBOOK_SUFFIXES]
         given = [lo] if isinstance(lo, LibreOffice) else list(lo or [])
         own = [] if given or not opened else [LibreOffice() for _ in range(engines or engines_for(len(opened)))]
         try:

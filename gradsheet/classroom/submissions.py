@@ -34,7 +34,8 @@ KEY_FILE = "gradsheet-key.json"
 MAX_ENTRIES = 5000
 MAX_ENTRY = 50 * 2 ** 20
 MAX_ZIP_TOTAL = 1024 * 2 ** 20
-JUNK = re.compile(r"(^|/)(__MACOSX|\.[^/]*)(/|$)|(^|/)(Thumbs\.db|desktop\.ini)$", re.I)
+# what zip tools add beside the files: macOS's resource forks, hidden files, Windows' thumbnails
+JUNK = re.compile(r"(^|/)__MACOSX/|(^|/)\.[^/.][^/]*$|(^|/)(Thumbs\.db|desktop\.ini)$", re.I)
 # "(1)", " (2)" … that browsers and LMSs add to a second download of the same name
 COPY_MARK = re.compile(r"\s*\(\d{1,3}\)\s*$")
 # characters that would hide or reorder what a teacher reads: controls and bidi overrides
@@ -61,11 +62,14 @@ class Handed:
     path: Path | None  # where to read it (a private copy for a zip entry); None: not unpacked
     mtime: float = 0.0  # its date: the file's modification time, or a zip entry's date
     refused: Message | None = None  # refused before grading (a zip entry past the limits)
+    inner: str = ""  # a zip entry's path in the zip (LMS zips put each student in a folder)
 
     @property
     def stem(self) -> str:
-        name = self.shown.rsplit("/", 1)[-1]
-        return name.rsplit(".", 1)[0] if "." in name else name
+        """What may name the student: the file's name, or a zip entry's path, without suffix."""
+        name = self.inner or self.shown.rsplit("/", 1)[-1]
+        last = name.rsplit("/", 1)[-1]
+        return name[:len(name) - len(last)] + (last.rsplit(".", 1)[0] if "." in last else last)
 
 
 @dataclass
@@ -153,7 +157,7 @@ def unzip(path: Path, into: Path) -> list[Handed]:
         into.mkdir(parents=True, exist_ok=True)
         for i, entry in enumerate(entries):
             name = _entry_name(entry)
-            handed = Handed(f"{label}/{shown(name)}", None, _entry_time(entry))
+            handed = Handed(f"{label}/{shown(name)}", None, _entry_time(entry), inner=name)
             out.append(handed)
             if i >= MAX_ENTRIES:
                 handed.refused = Message("grade.zip_too_many", zip=label, limit=MAX_ENTRIES)

@@ -32,10 +32,11 @@ from ..core.optimizers import OPTIMIZERS
 # whole (tiny) result. Library functions (EXP, LN, ^, SQRT) are good to a few units: 4·U.
 U = 2.0 ** -52
 SNAP = 2.0 ** -48
-# The bound is first order (it drops products of two roundings) and assumes one order of the
-# operations; a student's equivalent formula may take a few more steps (=(Loss_W-Loss)*(1/eps)):
-# SAFETY times the bound is the tolerance.
-SAFETY = 4.0
+# The bound is first order (it drops products of two roundings) and takes every sum at its
+# worst ((n − 1)·U of its terms' sizes; LibreOffice sums with compensation and numpy pairwise,
+# so both stay far inside); a student's equivalent formula may take a step or two more
+# (=(Loss_W-Loss)*(1/eps)): SAFETY times the bound is the tolerance.
+SAFETY = 2.0
 
 
 # --- running error bounds ----------------------------------------------------------------------
