@@ -552,15 +552,26 @@ class Grader:
             else:
                 for c, t in enumerate(S.targets):
                     out[t] = (y2 == c).astype(float)
-        theta = []
+        # the parameters: each input's term of a size near 1 (so a classifier's p is neither 0
+        # nor 1); a classifier's biases centre its z on 0, so z (and z − max z) takes both signs
+        X2 = np.column_stack([out[f] for f in S.features])
+        theta = np.zeros(len(S.params))
         for p, name in enumerate(S.params):
             j = S._feature(p)
-            size = 1.0 / (S.k * (float(np.std(out[S.features[j]])) or 1.0)) if j is not None else 1.0
-            value = sign() * (0.3 + 0.5 * u()) * size
-            if abs(value - one[name]) <= 1e-9 * (abs(one[name]) + 1):
-                value += 0.1 * size
-            theta.append(value)
-            out[name] = value
+            if j is not None:
+                theta[p] = sign() * (0.3 + 0.5 * u()) * (2.0 if self.model != "linear" else 1.0) / \
+                    (S.k * (float(np.std(X2[:, j])) or 1.0))
+        for p, name in enumerate(S.params):
+            if S._feature(p) is None:
+                c = S._class(p)
+                terms = sum(X2[:, S._feature(q)] * theta[q] for q in range(len(S.params))
+                            if S._feature(q) is not None and S._class(q) == c)
+                theta[p] = (sign() * (0.3 + 0.5 * u()) if self.model == "linear" else
+                            -float(np.mean(terms)) + (u() - 0.5) * 0.5)
+        for p, name in enumerate(S.params):
+            if abs(theta[p] - one[name]) <= 1e-9 * (abs(one[name]) + 1):
+                theta[p] += 0.1
+            out[name] = float(theta[p])
         out["lr"] = self._changed(one["lr"], float(self.settings.get("lr", 0.001)), 1.3 + 0.4 * u(), 1e6)
         out["eps"] = self._changed(one["eps"], float(self.settings.get("eps", 1e-4)), 1.5 + u(), 1.0)
         for p, name in enumerate(S.params):
