@@ -220,17 +220,40 @@ class Places:
         return [(a[0], r, c) in self.formulas for r in range(a[1], a[3] + 1) for c in range(a[2], a[4] + 1)]
 
     def put(self, name: str, values) -> None:
-        """Type numbers (or texts) into a name's cells, in the engine only, over whatever they
-        hold."""
-        a = self.at.get(name)
-        if a is None:
-            return
-        flat = [v if isinstance(v, str) else float(v) for v in np.atleast_1d(np.asarray(values, dtype=object))]
-        rows, cols = a[3] - a[1] + 1, a[4] - a[2] + 1
-        if len(flat) != rows * cols:
-            return
-        rng = self._sheet(a[0]).getCellRangeByPosition(a[2], a[1], a[4], a[3])
-        rng.setDataArray(tuple(tuple(flat[r * cols:(r + 1) * cols]) for r in range(rows)))
+        self.put_many({name: values})
+
+    def put_many(self, values: dict) -> None:
+        """Type numbers (or texts) into names' cells, in the engine only, over whatever they
+        hold: one call per run of neighbouring cells in a column (a call crosses the pipe)."""
+        cells: dict[tuple[int, int, int], object] = {}
+        for name, given in values.items():
+            a = self.at.get(name)
+            if a is None:
+                continue
+            flat = [v if isinstance(v, str) else float(v) for v in np.atleast_1d(np.asarray(given, dtype=object))]
+            spots = [(a[0], r, c) for r in range(a[1], a[3] + 1) for c in range(a[2], a[4] + 1)]
+            if len(flat) == len(spots):
+                cells.update(zip(spots, flat))
+        for (sheet, col), run in _runs(cells):
+            top = run[0][0]
+            rng = self._sheet(sheet).getCellRangeByPosition(col, top, col, top + len(run) - 1)
+            rng.setDataArray(tuple((v,) for _, v in run))
+
+
+def _runs(cells: dict):
+    """((sheet, col), [(row, value) …]) for each run of cells one under the other."""
+    by_col: dict[tuple[int, int], list] = {}
+    for (sheet, row, col), v in sorted(cells.items()):
+        by_col.setdefault((sheet, col), []).append((row, v))
+    for key, column in by_col.items():
+        run = [column[0]]
+        for row, v in column[1:]:
+            if row == run[-1][0] + 1:
+                run.append((row, v))
+            else:
+                yield key, run
+                run = [(row, v)]
+        yield key, run
 
 
 def _roots(names, cells: dict, wants: dict) -> set[str]:
@@ -273,12 +296,11 @@ def _record(value) -> str | None:
     return None
 
 
-def _unprotect(doc) -> list[str]:
-    """Lift every sheet's protection that has no password; the names of those still locked."""
+def _unprotect(sheets) -> list[str]:
+    """Lift the protection of these sheets where it has no password; the names of those still
+    locked."""
     locked = []
-    sheets = doc.model.Sheets
-    for i in range(sheets.getCount()):
-        sheet = sheets.getByIndex(i)
+    for sheet in sheets:
         if sheet.isProtected():
             try:
                 sheet.unprotect("")
@@ -423,15 +445,14 @@ class Grader:
                 raise Refused("grade.not_exercise")
             if meta.get("exercise") != self.key["exercise"]:
                 raise Refused("grade.other_exercise")
-            locked = _unprotect(doc)
-            if META_SHEET in locked:
+            if _unprotect([meta_sheet]):  # the probe is written there
                 raise Refused("grade.password", sheets=META_SHEET)
             layout = self.layout()
             names, fixed = self._names(layout)
             places = Places(doc, meta_sheet, layout, names, fixed)
-            written = sorted({doc.model.Sheets.getByIndex(i).getName() for i in places.sheets()} & set(locked))
-            if written:
-                raise Refused("grade.password", sheets=", ".join(written))
+            locked = _unprotect([places._sheet(i) for i in sorted(places.sheets())])  # the sheets typed on
+            if locked:
+                raise Refused("grade.password", sheets=", ".join(locked))
             self._grade_places(doc, places, layout, c)
 
     def _grade_places(self, doc, places: Places, layout: Layout, c: Checked) -> None:
@@ -454,8 +475,7 @@ class Grader:
                                                                            for v in cells[n])]
         if fix:
             doc.model.enableAutomaticCalculation(False)
-            for name in fix:
-                places.put(name, self._fallback(name, len(cells[name]), c.by_data))
+            places.put_many({name: self._fallback(name, len(cells[name]), c.by_data) for name in fix})
             doc.model.calculateAll()
             cells = places.read()
         blank_formula = {name: places.is_formula(name) for name in self.blank}
@@ -469,20 +489,20 @@ class Grader:
             two = self._second(one, len(cells[S.targets[0]]))
             replaced = _roots(self.blank, blank1, want1)  # graded on the first reading alone
             doc.model.enableAutomaticCalculation(False)  # one recalculation after all the changes
-            for name, values in two.items():
-                places.put(name, values)
+            typing = dict(two)
             if layout.classifier and self.classes:
                 y2 = np.argmax(np.column_stack([two[t] for t in S.targets]), axis=1) if self.model == "softmax" \
                     else np.asarray(two["y"], dtype=int)
-                places.put("label", [self.classes[int(v)] for v in y2])
+                typing["label"] = [self.classes[int(v)] for v in y2]
+            places.put_many(typing)
             # Numbers over a blank broken at the root, so the cells built on it show numbers. A
             # root may show only once the one before it holds numbers (h's error hid Loss's own):
             # then one more round, until no blank shows an error of its own.
             model, chain = S.model_values(two), S.chain(two)
             typed, new = set(), set(replaced)
             for _ in range(len(self.blank) + 1):
-                for name in new:
-                    places.put(name, np.broadcast_to(model.get(name, chain[name].v), (len(blank1[name]),)))
+                places.put_many({name: np.broadcast_to(model.get(name, chain[name].v), (len(blank1[name]),))
+                                 for name in new})
                 typed |= new
                 doc.model.calculateAll()
                 cells2 = places.read()
