@@ -68,6 +68,15 @@ def protect(password: str):
     return edit
 
 
+def bend_names(doc):
+    """W now names a 2×2 block far from its cell; lr's name is gone."""
+    import uno
+    names = doc.model.NamedRanges
+    names.removeByName("W")
+    names.removeByName("lr")
+    names.addNewByName("W", "$'학습'.$A$1:$B$2", uno.createUnoStruct("com.sun.star.table.CellAddress"), 0)
+
+
 def both(*edits):
     def edit(doc):
         for e in edits:
@@ -113,6 +122,7 @@ def graded(tmp_path_factory, libreoffice):
     near = dict(right, grad_B=["=2/ROWS(y)*SUMPRODUCT(h-y)"], grad_W=["=(Loss_W-Loss)/0.0001"])
     put(13, "20241013.xlsx", near, as_constants(["Loss"], "+0"))  # =<its right value>+0
     put(14, "20241014.xlsx", edit=formulas_in({"lr": "abc", "W": "=0.5"}))
+    put(16, "20241016.xlsx", edit=bend_names)
     (sub / "=HYPERLINK(1) notes.pdf").write_text("not a workbook")
     run = grade([sub], e.folder, tmp / "report.csv", lo=libreoffice)
     return run, tmp, e, sub, libreoffice
@@ -204,6 +214,14 @@ def test_an_input_that_is_text_or_a_formula_is_a_finding_not_a_loss(graded):
     assert r.score == 8
     assert r.status == ("입력 칸에 수식이 있습니다: W (채점할 때 그 위에 숫자를 넣었습니다); "
                         "입력 칸이 수가 아닙니다: lr (채점할 때 그 위에 숫자를 넣었습니다)")
+
+
+def test_bent_names_are_graded_where_the_exercise_put_them(graded):
+    """A name bent out of shape or deleted: the grader reads and types at the exercise's place,
+    and says so; the formulas that used the names show what they show."""
+    r = rows_by_id(graded[0])["20241016"]
+    assert r.status == "사라진 이름: W, lr (원래 자리에서 채점했습니다)"
+    assert r.marks["h"] == "error" and r.marks["grad_W"] == "ok"  # W*x over a 2×2 W: #VALUE!
 
 
 def test_no_cell_of_the_report_opens_as_a_formula(graded):

@@ -37,7 +37,7 @@ import numpy as np
 
 from ..core.errors import GradsheetError
 from ..core.layout import Layout
-from ..core.messages import Message, os_reason, say, use
+from ..core.messages import Message, os_reason, use
 from ..core.optimizers import HYPER_DEFAULTS, HYPER_NAMES
 from ..core.texts import texts
 from . import feedback, verdict

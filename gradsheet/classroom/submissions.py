@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.messages import Message, os_reason, say
+from .exercise import KEY_FILE
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".ods")
-KEY_FILE = "gradsheet-key.json"
 # A zip of downloads: at most this many files, each unpacked to at most MAX_ENTRY (a workbook's
 # own limit, grade.MAX_FILE), all together to at most MAX_ZIP_TOTAL. A class of 700 lemonade
 # exercises is about 20 MB.
