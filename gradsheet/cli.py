@@ -448,11 +448,14 @@ exercise.params.extend(p for p in build.params if p.name in _SHARED)
               help="LibreOffices grading side by side.  [default: one per core, at most 2; "
                    "one for fewer than 20 files]")
 def grade(submissions, key_dir, report, feedback_dir, timeout, engines):
-    """Recalculate SUBMISSIONS (workbook files, or folders of them) in LibreOffice and grade
-    every blank cell against the answer key in the --key folder.
+    """Recalculate SUBMISSIONS (workbook files, folders of them, or zips of LMS downloads) in
+    LibreOffice and grade every blank cell against the answer key in the --key folder.
 
-    The student is the file name's stem, as LMS downloads are named. Each blank cell is ok,
-    wrong, constant (a typed number), missing or error; one point per blank name.
+    Each file is matched to its student by the record inside it and by its numbers, whatever
+    its name; a file whose name names another student is a copy, flagged on both rows. Every
+    student on the roster gets one row (the newest file graded, every file listed); files
+    matched to nobody get rows of their own. Each blank cell is ok, wrong, constant (a typed
+    number), missing or error; one point per blank name.
 
     \b
     Example:
@@ -470,7 +473,9 @@ def grade(submissions, key_dir, report, feedback_dir, timeout, engines):
                    folder=run.feedback[0].parent if run.feedback else "-"))
     for r in run.rows:
         if r.status != "ok":
-            click.echo(f"  {r.id}: {r.status}")
+            click.echo(f"  {r.id or r.file}: {r.status}")
+        if r.detail:
+            click.echo(say("cli.warning", text=say("grade.failure_detail", file=r.file, error=r.detail)), err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

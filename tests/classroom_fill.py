@@ -30,8 +30,8 @@ def correct_formulas(layout: Layout) -> dict[str, list[str]]:
 
 
 def cells_of(layout: Layout, name: str) -> list[tuple[int, int]]:
-    if name == "h":
-        c = layout.columns["h"]
+    if name in layout.columns:  # a column (h; a classifier's z, p, ce …): every data row
+        c = layout.columns[name]
         return [(r, c) for r in range(layout.first_row, layout.last_row + 1)]
     return [layout.cell(name)]
 

@@ -3,6 +3,7 @@ LibreOffice the ways students hand them in, and the grade report a teacher expec
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 import warnings
 import zipfile
@@ -160,12 +161,13 @@ def test_grade_a_class(made, libreoffice):
     assert rows[0] == ["id", "name", "file", "score", "max", "status", *BLANK8]
     got = {r[0]: r[1:] for r in rows[1:]}
     ok8 = ["ok"] * 8
-    assert got["s001"] == ["김철수", "s001.xlsx", "8", "8", "ok", *ok8]
+    # s004 handed in s001's workbook: flagged on both rows, by its numbers
+    assert got["s001"] == ["김철수", "s001.xlsx", "8", "8", "이 학생의 워크북을 s004도 냈습니다", *ok8]
     assert got["s002"] == ["이영희", "s002.xlsx", "7", "8", "ok", "wrong", *ok8[1:]]
     assert got["s003"] == ["박민수", "s003.xlsx", "6", "8", "ok", "ok", "constant", "ok", "ok", "constant",
                            "ok", "ok", "ok"]
     # the status column speaks the answer key's language (Korean here); "ok" in both
-    assert got["s004"] == ["최지우", "s004.xlsx", "8", "8", "다른 학생의 워크북입니다 (s001의 것)", *ok8]
+    assert got["s004"] == ["최지우", "s004.xlsx", "8", "8", "s001의 워크북을 냈습니다 (숫자가 s001의 것입니다)", *ok8]
     assert got["s005"][:4] == ["정하늘", "s005.xlsx", "0", "8"] and \
         got["s005"][4] == "읽을 수 있는 워크북이 아닙니다 (zip이 손상되었습니다)" and got["s005"][5:] == [""] * 8
     # lost names: graded at their places; the formulas that used the names show errors
@@ -179,6 +181,8 @@ def test_grade_a_class(made, libreoffice):
     assert [line for line in notes["s002"].splitlines() if line.startswith("- ")] == [
         "- h (학습!C6:C11): 값이 맞지 않습니다."]  # h is the only mistake named
     assert "숫자를 직접 적었습니다" in notes["s003"]
+    assert "잘했습니다" in notes["s001"] and "잘했습니다" not in notes["s004"]  # no praise for a copy
+    assert "이 워크북은 s001에게 만들어 준 것입니다" in notes["s004"]
     for text in notes.values():  # never an answer formula
         assert "SUMPRODUCT" not in text and "/eps" not in text and "*x" not in text
 
@@ -342,16 +346,20 @@ def test_grade_command_gives_every_file_a_row_and_exits_0(tmp_path, libreoffice)
     sub.mkdir()
     shutil.copy(e.folder / "A.xlsx", sub / "A.xlsx")  # handed in untouched: every blank missing
     (sub / "B.xlsx").write_bytes(b"not a zip")
-    shutil.copy(e.folder / "A.xlsx", sub / "Z.xlsx")
+    shutil.copy(e.folder / "A.xlsx", sub / "Z.xlsx")  # a name nobody has: A's by its record and numbers
     shutil.copy(other.folder / "C.xlsx", sub / "C.xlsx")
+    (sub / "notes.pdf").write_text("not mine")
+    os.utime(sub / "Z.xlsx", (1e9, 1e9))  # the older of A's two files
     result = CliRunner().invoke(main, ["grade", str(sub), "--key", str(e.folder), "-o", str(tmp_path / "rep.csv")])
     assert result.exit_code == 0, result.output
     head, got = _report(tmp_path / "rep.csv")
     assert [r[:5] for r in got.values()] == [
-        ["Ann", "A.xlsx", "0", "8", "ok"],
+        ["Ann", "A.xlsx", "0", "8", "2 files handed in; the newest (A.xlsx) is graded; the others: Z.xlsx 0/8"],
         ["Bo", "B.xlsx", "0", "8", "not a readable workbook (damaged zip)"],
         ["Cy", "C.xlsx", "0", "8", "from another exercise (not made with this key)"],
-        ["", "Z.xlsx", "0", "8", "not on the roster; another student's workbook (made for A)"]]
-    assert got["A"][5:] == ["missing"] * 8 and got["Z"][5:] == ["missing"] * 8
+        ["", "notes.pdf", "0", "8", "not on the roster; not a workbook (.xlsx or .ods expected, got '.pdf')"]]
+    assert got["A"][5:] == ["missing"] * 8
     assert "graded 4 submissions (0 full marks)" in result.output
+    assert sorted(p.name for p in (tmp_path / "rep-feedback").iterdir()) == ["A.txt", "B.txt", "C.txt",
+                                                                              "unmatched-1.txt"]
     assert (tmp_path / "rep-feedback" / "A.txt").read_text(encoding="utf-8").startswith("A Ann — A.xlsx: 0/8 points")

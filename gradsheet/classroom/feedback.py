@@ -1,163 +1,168 @@
-"""The grader's words to a student, in the workbook's language: which cells, what is wrong, and
-a hint in words (the exercise guide's own description of the cell), never the answer formula."""
+"""The grader's words to a student, in the answer key's language: which cells, what is wrong, and
+a hint in words (the exercise guide's own description of the cell), never the answer formula.
+The sentences are the catalogue's (core/messages.py, grade.fb_*)."""
 
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 
-from xlsxwriter.utility import xl_rowcol_to_cell
-
+from ..core.a1 import xl_rowcol_to_cell
+from ..core.errors import GradsheetError
+from ..core.messages import os_reason, say
 from ..sheets.guide import EN as GUIDE_EN, KO as GUIDE_KO
+from .submissions import neutral, shown
 
-TEXTS = {
-    "ko": {
-        "head": "{id} {name} — {file}: {score}/{max}점",
-        "status": "상태: {status}",
-        "all_ok": "모든 칸이 맞았습니다. 잘했습니다!",
-        "missing": "{name} ({at}): 비어 있습니다. 여기에 수식을 쓰세요.",
-        "missing_rows": "{name} ({at}): {rows}행이 비어 있습니다. 모든 행에 수식을 쓰세요.",
-        "constant": "{name} ({at}): 숫자를 직접 적었습니다 (W, B, lr, eps를 바꿔도 그대로입니다). 다른 칸을 가리키는 수식을 쓰세요.",
-        "error": "{name} ({at}): {text} 오류가 납니다. 없는 이름이나 칸을 가리키는지, 숫자 대신 글자를 쓰지 않았는지 보세요.",
-        "knock_on": "{name} ({at}): 맞게 썼습니다. {text} 오류는 {source}에서 이어진 것이라 감점하지 않았습니다. {source}를 고치면 숫자가 나옵니다.",
-        "knock_on_any": "{name} ({at}): 맞게 썼습니다. {text} 오류는 이 칸이 쓰는 다른 칸에서 이어진 것이라 감점하지 않았습니다.",
-        "wrong": "{name} ({at}): 값이 맞지 않습니다.",
-        "wrong_rows": "{name} ({at}): {rows}행의 값이 맞지 않습니다.",
-        "text": "{name} ({at}): 수식이 아니라 글자입니다. 수식은 = 로 시작합니다.",
-        "only_these": "{name} ({at}): 지금 숫자에서는 맞지만 W, B, lr, eps가 바뀌면 틀립니다. 수식 안에 숫자를 직접 적지 말고 "
-                      "칸의 이름을 쓰세요.",
-        "hint": "  도움말: {hint}",
-    },
-    "en": {
-        "head": "{id} {name} — {file}: {score}/{max} points",
-        "status": "Status: {status}",
-        "all_ok": "Every cell is right. Well done!",
-        "missing": "{name} ({at}): empty. Write a formula here.",
-        "missing_rows": "{name} ({at}): rows {rows} are empty. Write the formula in every row.",
-        "constant": "{name} ({at}): a typed number (it stays the same when W, B, lr or eps change). Write a formula "
-                    "that refers to other cells.",
-        "error": "{name} ({at}): shows {text}. Does it use a name or cell that does not exist, or text where a number "
-                 "belongs?",
-        "knock_on": "{name} ({at}): written right. It shows {text} only because {source} does (no point lost); "
-                    "it will show a number once {source} is fixed.",
-        "knock_on_any": "{name} ({at}): written right. It shows {text} only because a cell it uses does (no point "
-                        "lost).",
-        "wrong": "{name} ({at}): the value is not right.",
-        "wrong_rows": "{name} ({at}): rows {rows} are not right.",
-        "text": "{name} ({at}): text, not a formula. A formula starts with =.",
-        "only_these": "{name} ({at}): right for the workbook's numbers, but wrong when W, B, lr or eps change. Use the "
-                      "cells' names instead of typing numbers into the formula.",
-        "hint": "  Hint: {hint}",
-    },
-}
+LANGS = ("ko", "en")
+_ERROR_TEXT = re.compile(r"#[A-Z0-9/!?.]{1,12}|Err:\d{3}")
+_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
+_RESERVED = re.compile(r"(con|prn|aux|nul|com\d|lpt\d)(\..*)?", re.I)
 
 
 def params_words(params: list[str], lang: str) -> str:
-    return (GUIDE_KO if lang == "ko" else GUIDE_EN)["and"].join([", ".join(params[:-1]), params[-1]])
-
-
-def upstream(name: str, params: list[str], broken: set, roots: set = frozenset()) -> str | None:
-    """The blank cell not right that an error in `name` comes from (h feeds Loss and Loss_P;
-    Loss and Loss_P feed grad_P): the one broken at the root (its own error), else any."""
-    kind = _kind(name)
-    feeds = {"Loss": ["h"], "Loss_P": ["h"], "Lossm_P": ["h"]}.get(kind, [])
-    if kind == "grad_P":
-        p = name.split("_", 1)[1]
-        feeds = ["Loss", f"Loss_{p}", f"Lossm_{p}", "h"]
-    return next((f for f in feeds if f in roots), None) or next((f for f in feeds if f in broken), None)
-
-
-def knock_on(name: str, layout, lang: str, text: str, source: str | None) -> str:
-    """The note on a right cell that shows an error only because a cell it uses does."""
-    T = TEXTS[lang]
-    fmt = {"name": name, "at": where(name, layout), "text": text}
-    return T["knock_on"].format(source=source, **fmt) if source else T["knock_on_any"].format(**fmt)
-
-
-def _kind(name: str) -> str:
-    """The guide's kind of a blank name: Loss_W -> Loss_P, h -> h."""
-    if name in ("h", "Loss"):
-        return name
-    return name.split("_", 1)[0] + "_P"
+    guide = GUIDE_KO if lang == "ko" else GUIDE_EN
+    return guide["and"].join([", ".join(params[:-1]), params[-1]]) if len(params) > 1 else "".join(params)
 
 
 def where(name: str, layout) -> str:
+    """The cell (or a column's cells) of a blank name, as a student finds it: 학습!C6:C11."""
     s = layout.sheet
-    if name == "h":
-        c = layout.columns["h"]
+    if name in layout.columns:
+        c = layout.columns[name]
         return f"{s}!{xl_rowcol_to_cell(layout.first_row, c)}:{xl_rowcol_to_cell(layout.last_row, c)}"
-    return f"{s}!{xl_rowcol_to_cell(*layout.cell(name))}"
+    if name in layout.scalars:
+        return f"{s}!{xl_rowcol_to_cell(*layout.cell(name))}"
+    return name
 
 
-def combine(name: str, per_row: list[tuple[str, str]], cells: list, layout, lang: str, blank) -> tuple[str, str]:
-    """One mark for a blank name (a column counts once) and the sentence saying why."""
-    T = TEXTS[lang]
-    at = where(name, layout)
-    marks = [m for m, _ in per_row]
-    fmt = {"name": name, "at": at}
-    rows = lambda kind: ", ".join(str(layout.first_row + 1 + i) for i, m in enumerate(marks) if m == kind)  # noqa: E731
-    if all(m == "missing" for m in marks):
-        return "missing", T["missing"].format(**fmt)
-    errors = [d for m, d in per_row if m == "error"]
-    if errors:
-        return "error", T["error"].format(text=errors[0], **fmt)
-    if all(m == "ok" for m in marks):  # the note: the error a right formula shows (knock-on), if any
-        return "ok", next((d.split(":", 1)[1] for _, d in per_row if d.startswith("knock_on:")), "")
-    filled = [m for m in marks if m != "missing"]
-    if filled and all(m == "constant" for m in filled):
-        return "constant", T["constant"].format(**fmt)
-    if "missing" in marks:
-        return "wrong", T["missing_rows"].format(rows=rows("missing"), **fmt)
-    details = {d for m, d in per_row if m != "ok"}
-    if "text" in details:
-        return "wrong", T["text"].format(**fmt)
-    if details == {"only_these_numbers"}:
-        return "wrong", T["only_these"].format(**fmt)
-    if len(marks) > 1 and "ok" in marks:
-        return "wrong", T["wrong_rows"].format(rows=", ".join(str(layout.first_row + 1 + i)
-                                                              for i, m in enumerate(marks) if m != "ok"), **fmt)
-    return "wrong", T["wrong"].format(**fmt)
+def sentence(name: str, verdict, layout, lang: str, source: str | None = None) -> str:
+    """What a verdict (verdict.Verdict) says about a blank name ("" for a plain ok)."""
+    fmt = {"name": name, "at": where(name, layout)}
+    kind = verdict.kind
+    if kind == "ok":
+        return ""
+    if kind == "knock_on":
+        text = _error_text(verdict.text)
+        if source:
+            return say("grade.fb_knock_on", lang, text=text, source=source, **fmt)
+        return say("grade.fb_knock_on_any", lang, text=text, **fmt)
+    if kind == "error":
+        return say("grade.fb_error", lang, text=_error_text(verdict.text), **fmt)
+    if kind in ("missing_rows", "wrong_rows"):
+        return say(f"grade.fb_{kind}", lang, rows=", ".join(map(str, verdict.rows)), **fmt)
+    return say(f"grade.fb_{kind}", lang, **fmt)
 
 
-def hint(name: str, layout, lang: str, params: str) -> str:
+def _error_text(text: str) -> str:
+    """An error as the engine shows it (#VALUE!, Err:502), never anything else it might say."""
+    return text if isinstance(text, str) and _ERROR_TEXT.fullmatch(text) else "#VALUE!"
+
+
+def _kinds(name: str, layout) -> list[str]:
+    """The guide's names for a blank's kind, most specific first: Loss_W -> Loss_P; z_2 -> z_c."""
+    out = [name]
+    if name in layout.columns:
+        base = re.sub(r"_\d+$", "", name)
+        if base != name:
+            out.append(base + "_c")
+            out.append(base)
+        return out
+    for prefix in ("Lossm", "Loss", "grad", "next"):
+        if name.startswith(prefix + "_"):
+            out.append(prefix + "_P")
+            break
+    return out
+
+
+def hint(name: str, layout, lang: str, params: list[str]) -> str:
+    """The guide's description of the cell, or "" when it has none for this kind."""
     guide = GUIDE_KO if lang == "ko" else GUIDE_EN
-    return guide[f"ex_{_kind(name)}"].format(at=where(name, layout), params=params)
+    for kind in _kinds(name, layout):
+        text = guide.get(f"ex_{kind}")
+        if text:
+            try:
+                return text.format(at=where(name, layout), params=params_words(params, lang))
+            except (KeyError, IndexError, ValueError):
+                return ""
+    return ""
 
 
 def text_for(row, blank: list[str]) -> str:
-    T = TEXTS[row.lang if row.lang in TEXTS else "ko"]
-    lines = [T["head"].format(id=row.id, name=row.name, file=row.file or "—", score=row.score, max=len(blank)).replace("  ", " ")]
+    """One student's feedback file. What the roster or a student wrote (id, name, file name,
+    record) is shown without control characters (no line of its own), and the first line, which
+    starts with it, is neutral(): it never opens as a formula."""
+    lang = row.lang if row.lang in LANGS else "ko"
+    head = say("grade.fb_head", lang, id=shown(row.id), name=shown(row.name), file=shown(row.file) or "—",
+               score=row.score, max=len(blank))
+    lines = [neutral(" ".join(head.split()))]
     if row.status != "ok":
-        lines.append(T["status"].format(status=row.status))
+        lines.append(say("grade.fb_status", lang, status=shown(row.status)))
+    copy_of = getattr(row, "copy_of", "")
+    if copy_of:
+        lines.append(say("grade.fb_copy", lang, owner=shown(copy_of)))
     wrong = [(n, row.notes.get(n, "")) for n in blank if row.marks.get(n, "ok") != "ok"]
-    if row.marks and not wrong:
-        lines.append(T["all_ok"])
+    if row.marks and not wrong and not copy_of:  # never praise a copy
+        lines.append(say("grade.fb_all_ok", lang))
     for name, note in wrong:
         if note:
             lines.append("- " + note)
             h = row.notes.get(f"hint:{name}")
             if h:
-                lines.append(T["hint"].format(hint=h))
+                lines.append(say("grade.fb_hint", lang, hint=h))
     for name in blank:  # right formulas that show an error coming from another cell
         if row.marks.get(name) == "ok" and row.notes.get(name):
             lines.append("- " + row.notes[name])
     return "\n".join(lines) + "\n"
 
 
-def write_all(folder: Path, rows, blank: list[str]) -> list[Path]:
-    """One text file per graded row (<id>.txt; <id>-2.txt for a second file of the same id)."""
-    folder.mkdir(parents=True, exist_ok=True)
+def texts_for(rows, blank: list[str]) -> list[str]:
+    return [text_for(row, blank) for row in rows]
+
+
+def file_stem(sid: str) -> str | None:
+    """A student id as a file name, when it is a safe one (else None)."""
+    if not sid or _UNSAFE.search(sid) or sid[0] in ".-" or sid[-1] in ". " or _RESERVED.fullmatch(sid):
+        return None
+    return sid if len(sid.encode("utf-8")) <= 100 else None
+
+
+def write_all(folder: Path, rows, texts: list[str] | None = None, blank: list[str] | None = None) -> list[Path]:
+    """One text file per row: <id>.txt for a student on the roster, unmatched-<n>.txt for a file
+    matched to nobody (student-<n>.txt for an id that cannot name a file); each written
+    atomically."""
+    if texts is None:
+        texts = texts_for(rows, blank or [])
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise GradsheetError("grade.cannot_write", path=folder, reason=os_reason(e)) from None
     out, used = [], set()
-    for row in rows:
-        stem, i = row.id, 2
-        while stem in used:
-            stem, i = f"{row.id}-{i}", i + 1
-        used.add(stem)
+    unmatched = 0
+    for i, (row, text) in enumerate(zip(rows, texts), start=1):
+        stem = file_stem(row.id)
+        if stem is None:
+            if row.id:
+                stem = f"student-{i}"
+            else:
+                unmatched += 1
+                stem = f"unmatched-{unmatched}"
+        base, n = stem, 2
+        while stem.casefold() in used:
+            stem, n = f"{base}-{n}", n + 1
+        used.add(stem.casefold())
         path = folder / f"{stem}.txt"
-        fd, tmp = tempfile.mkstemp(prefix=f".{stem}-", suffix=".txt", dir=folder)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text_for(row, blank))
-        os.replace(tmp, path)
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=".feedback-", suffix=".txt", dir=folder)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as f:
+                    f.write(text)
+                os.replace(tmp, path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        except OSError as e:
+            raise GradsheetError("grade.cannot_write", path=path, reason=os_reason(e)) from None
         out.append(path)
     return out

@@ -1,18 +1,22 @@
 """`gradsheet grade`: recalculate every submission in LibreOffice and grade each blank cell
 against what the correct formula gives on the student's **own** cells.
 
-For each submission: check the file before any engine sees it (size, zip parts: zip bombs),
-load it without macros, recalculate, read the inputs and the blank cells; then change the
-inputs (W, B, x, y, lr, eps, the pasted slopes) in the engine, recalculate and read again. A
-cell is
+For each file (submissions.py says which files, and whose): check it before any engine sees it
+(size, zip parts: zip bombs), load a private copy without macros, lift sheet protection that has
+no password, recalculate and read the inputs and the blank cells (the first reading). Then type
+new numbers over EVERY input cell in the engine, whatever it holds — x, y, the parameters, lr,
+eps, the pasted slopes, prevLoss, the optimizer's state, t and the hyperparameters (an input
+holding a formula or an error is itself a finding, and no excuse) — recalculate and read again
+(the second reading). The new numbers are sane and drawn afresh for every run, so no formula can
+know them in advance. A cell is
   ok        its value equals the correct maths on the student's own cells, in both readings
             (a right Loss over a wrong h column is ok: the wrong h is the only mistake);
-  constant  its value did not follow the changed inputs (a typed number);
+  constant  its value did not follow the changed inputs (a typed number, =1916.76+0);
   wrong     a formula with another result (or right only for the workbook's own numbers);
   missing   empty;
-  error     the cell shows #VALUE!, #NAME? or the like.
-The correct maths is the model's (core/models.py, core/optimizers.py): the same code that wrote
-the workbook's stored values, never a formula kept in the key.
+  error     the cell shows #VALUE!, #NAME? or the like where the correct maths gives a number.
+The verdicts themselves (candidates, tolerances from rounding, marks) are verdict.py's, which
+needs no engine.
 """
 
 from __future__ import annotations
@@ -21,57 +25,38 @@ import contextvars
 import csv
 import json
 import os
+import secrets
 import shutil
 import tempfile
 import threading
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from ..core import models
 from ..core.errors import GradsheetError
-from ..core.messages import Message, os_reason, say, use
-from ..core.layout import Layout, param_names
-from ..core.optimizers import DECAY_RATES, OPTIMIZERS
+from ..core.layout import Layout
+from ..core.messages import Message, os_reason, use
+from ..core.optimizers import HYPER_DEFAULTS, HYPER_NAMES
 from ..core.texts import texts
 # Limits on an untrusted file, checked before LibreOffice opens it: the same as on an .xlsx data
 # file or roster (data/limits.py says why these sizes).
 from ..data.limits import MAX_FILE, MAX_PART, MAX_PARTS, MAX_UNPACKED
+from . import feedback, verdict
 from .engine import CellError, LibreOffice, _read
 from .exercise import KEY_FILE, read_key
-from . import feedback
+from .submissions import WORKBOOK_SUFFIXES, Checked, Graded, Handed, assign, cleanup, collect, neutral, shown
 
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".ods")
+__all__ = ["grade", "Grader", "Graded", "Refused", "check_file", "write_report", "engines_for", "KEY_FILE"]
+
+OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an encrypted workbook (or an old .xls) starts so
 TIMEOUT = 60.0  # seconds per submission before the engine is restarted
 MAX_ENGINES = 2  # LibreOffices side by side (one per core; the machines we grade on have 2-4)
 SECOND_ENGINE_FROM = 20  # submissions: below this a second engine's start costs more than it saves
 META_SHEET = "gradsheet"
 STATUS_OK = "ok"
-RTOL = 1e-9  # relative to the size of the numbers the cell is made of
-
-
-@dataclass
-class Graded:
-    id: str
-    name: str
-    file: str
-    status: str
-    marks: dict[str, str] = field(default_factory=dict)  # blank name -> ok/wrong/constant/missing/error
-    notes: dict[str, str] = field(default_factory=dict)  # blank name -> what is wrong, in words
-    lang: str = "ko"
-
-    @property
-    def score(self) -> int:
-        return sum(1 for m in self.marks.values() if m == "ok")
-
-    def add_status(self, text: str, first: bool = False) -> None:
-        """One more thing to flag: the statuses joined by "; " (ok only while there is none)."""
-        if self.status == STATUS_OK:
-            self.status = text
-        else:
-            self.status = f"{text}; {self.status}" if first else f"{self.status}; {text}"
+LANGS = ("ko", "en")
 
 
 @dataclass
@@ -84,20 +69,24 @@ class Run:
 
 class Refused(GradsheetError):
     """A submission that is not graded, with the reason (its status, in the answer key's
-    language: Grader renders it)."""
+    language: the row renders it)."""
 
 
 # --- before the engine: is it a workbook, of a sane size? --------------------------------------
 
 def check_file(path: Path) -> None:
     """Refuse what is not a workbook or would unpack past the limits. Every part is unpacked
-    (to nowhere) with a running count, so a zip whose directory lies about sizes is caught too."""
+    (to nowhere) with a running count, so a zip whose directory lies about sizes is caught too;
+    the message names the limit that was passed: one part's, or all parts' together."""
     if path.suffix.lower() not in WORKBOOK_SUFFIXES:
         raise Refused("grade.not_workbook", suffix=path.suffix or Message("grade.no_suffix"))
-    size = path.stat().st_size
-    if size > MAX_FILE:
-        raise Refused("grade.too_big", mb=size / 2 ** 20, limit=MAX_FILE // 2 ** 20)
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE:
+            raise Refused("grade.too_big", mb=size / 2 ** 20, limit=MAX_FILE // 2 ** 20)
+        with open(path, "rb") as f:
+            if f.read(len(OLE)) == OLE:
+                raise Refused("grade.encrypted")
         with zipfile.ZipFile(path) as z:
             parts = z.infolist()
             if len(parts) > MAX_PARTS:
@@ -105,19 +94,21 @@ def check_file(path: Path) -> None:
             total = 0
             for part in parts:
                 if part.file_size > MAX_PART:
-                    raise Refused("grade.part_too_big", part=part.filename, mb=part.file_size / 2 ** 20,
+                    raise Refused("grade.part_too_big", part=shown(part.filename), mb=part.file_size / 2 ** 20,
                                   limit=MAX_PART // 2 ** 20)
                 seen = 0
                 with z.open(part) as f:
                     while chunk := f.read(2 ** 20):
                         seen += len(chunk)
-                        if seen > MAX_PART or total + seen > MAX_UNPACKED:
-                            raise Refused("grade.zip_bomb", part=part.filename,
-                                          limit=min(MAX_PART, MAX_UNPACKED) // 2 ** 20)
+                        if seen > MAX_PART:
+                            raise Refused("grade.zip_bomb", part=shown(part.filename), limit=MAX_PART // 2 ** 20)
+                        if total + seen > MAX_UNPACKED:
+                            raise Refused("grade.zip_bomb_total", part=shown(part.filename),
+                                          limit=MAX_UNPACKED // 2 ** 20)
                 total += seen
     except Refused:
         raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, NotImplementedError):
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, NotImplementedError, RuntimeError):
         raise Refused("grade.damaged_zip") from None
     except OSError as e:
         raise Refused("grade.unreadable", reason=os_reason(e)) from None
@@ -126,68 +117,97 @@ def check_file(path: Path) -> None:
 # --- in the engine ----------------------------------------------------------------------------
 
 class Places:
-    """Where a submission's cells are: its defined names, or (for a name the student deleted)
-    the place the exercise put it, from the layout. UNO calls cross a pipe (about a
-    millisecond each on a busy machine), so the work is done in blocks: every name is resolved
-    by one array of probe formulas (SHEET, ROW, COLUMN, ROWS, COLUMNS of the name) written onto
-    the settings sheet in the engine, and a reading takes each sheet's cells in one block."""
+    """Where a submission's cells are: its defined names (what its formulas use), or, for a name
+    the student deleted or bent out of shape, the place the exercise put it (from the layout).
+    UNO calls cross a pipe (about a millisecond each on a busy machine), so the work is done in
+    blocks: every name is resolved by one array of probe formulas (SHEET, ROW, COLUMN, ROWS,
+    COLUMNS of the name) written onto the settings sheet in the engine, and a reading takes each
+    sheet's cells in one block (a name far out on a sheet is read on its own)."""
 
     PROBE_COL = 3  # the settings sheet uses A:B; the probe goes right of it (never saved)
+    MAX_BLOCK = 200_000  # cells in one block read
+    MAX_ROWS = 100_000  # a column name longer than this is not a data column
 
-    def __init__(self, doc, meta_sheet, layout: Layout, names: list[str]):
+    def __init__(self, doc, probe_sheet, layout: Layout, names: dict[str, str], fixed: dict | None = None):
+        """names: name -> "column" or "single"; fixed: name -> its place by the layout only
+        (cells without a defined name, such as the class names' column)."""
         self.model, self.layout = doc.model, layout
         self.lost: list[str] = []
         self.at: dict[str, tuple | None] = {}  # name -> (sheet index, first row, first col, last row, last col)
         self._sheets: dict[int, object] = {}
-        self._blocks: dict[int, object] = {}
         self.formulas: set[tuple[int, int, int]] = set()  # (sheet, row, col) of formula cells, first reading
+        sheets = self.model.Sheets
+        count = sheets.getCount()
+        self.train = list(sheets.ElementNames).index(layout.sheet) if sheets.hasByName(layout.sheet) else -1
+        order = list(names)
         c0 = self.PROBE_COL
-        probe = meta_sheet.getCellRangeByPosition(c0, 0, c0 + 4, len(names) - 1)
+        probe = probe_sheet.getCellRangeByPosition(c0, 0, c0 + 4, len(order) - 1)
         probe.setFormulaArray(tuple(tuple(f"={f}({name})" for f in ("SHEET", "ROW", "COLUMN", "ROWS", "COLUMNS"))
-                                    for name in names))
+                                    for name in order))
         found = probe.getDataArray()
-        train = None
-        for name, spot in zip(names, found):
-            if all(isinstance(v, float) for v in spot):  # a name that refers to cells
+        for name, spot in zip(order, found):
+            place = None
+            if all(isinstance(v, float) and np.isfinite(v) for v in spot):  # a name that refers to cells
                 sheet, row, col, rows, cols = (int(v) for v in spot)
-                self.at[name] = (sheet - 1, row - 1, col - 1, row + rows - 2, col + cols - 2)
-                continue
-            self.lost.append(name)  # deleted, or no longer a reference: the exercise's place
-            if train is None:
-                sheets = self.model.Sheets
-                train = list(sheets.ElementNames).index(layout.sheet) if sheets.hasByName(layout.sheet) else -1
-            if train < 0:
-                self.at[name] = None
-            elif name in layout.columns:
-                c = layout.columns[name]
-                self.at[name] = (train, layout.first_row, c, layout.last_row, c)
-            else:
-                r, c = layout.cell(name)
-                self.at[name] = (train, r, c, r, c)
+                shaped = (cols == 1 and 1 <= rows <= self.MAX_ROWS) if names[name] == "column" else rows == cols == 1
+                if shaped and 1 <= sheet <= count:
+                    place = (sheet - 1, row - 1, col - 1, row + rows - 2, col + cols - 2)
+            if place is None:  # deleted, no longer a reference, or bent out of shape
+                self.lost.append(name)
+                place = self._exercise_place(name)
+            self.at[name] = place
+        columns = [n for n in order if names[n] == "column" and n not in self.lost and self.at[n]]
+        if len({self.at[n][1] for n in columns}) > 1 or len({self.at[n][3] for n in columns}) > 1:
+            for n in columns:  # columns of different rows: read them all where the exercise put them
+                self.lost.append(n)
+                self.at[n] = self._exercise_place(n)
+        for name, place in (fixed or {}).items():
+            self.at[name] = (self.train, *place) if self.train >= 0 else None
+
+    def _exercise_place(self, name: str) -> tuple | None:
+        L = self.layout
+        if self.train < 0:
+            return None
+        if name in L.columns:
+            c = L.columns[name]
+            return self.train, L.first_row, c, L.last_row, c
+        if name in L.scalars:
+            r, c = L.cell(name)
+            return self.train, r, c, r, c
+        return None
 
     def _sheet(self, index: int):
         if index not in self._sheets:
             self._sheets[index] = self.model.Sheets.getByIndex(index)
         return self._sheets[index]
 
+    def sheets(self) -> set[int]:
+        return {a[0] for a in self.at.values() if a}
+
     def read(self, formulas: bool = False) -> dict[str, list]:
         """name -> its cells in order (float, str, None for empty, CellError). With `formulas`,
         also note which cells hold a formula (self.formulas)."""
-        from com.sun.star.sheet.CellFlags import FORMULA
-        blocks = {}
-        for sheet in {a[0] for a in self.at.values() if a}:
-            if sheet not in self._blocks:
-                spots = [a for a in self.at.values() if a and a[0] == sheet]
-                r1, c1 = max(a[3] for a in spots), max(a[4] for a in spots)
-                self._blocks[sheet] = self._sheet(sheet).getCellRangeByPosition(0, 0, c1, r1)
-            blocks[sheet] = _read(self._blocks[sheet], strict=False)
-            if formulas:
-                for a in self._blocks[sheet].queryContentCells(FORMULA).getRangeAddresses():
-                    self.formulas.update((sheet, r, c) for r in range(a.StartRow, a.EndRow + 1)
-                                         for c in range(a.StartColumn, a.EndColumn + 1))
-        return {name: [None] if a is None else
-                [blocks[a[0]][r][c] for r in range(a[1], a[3] + 1) for c in range(a[2], a[4] + 1)]
-                for name, a in self.at.items()}
+        out: dict[str, list] = {}
+        for sheet in self.sheets():
+            spots = {n: a for n, a in self.at.items() if a and a[0] == sheet}
+            r0, c0 = min(a[1] for a in spots.values()), min(a[2] for a in spots.values())
+            r1, c1 = max(a[3] for a in spots.values()), max(a[4] for a in spots.values())
+            groups = [(spots, (r0, c0, r1, c1))] if (r1 - r0 + 1) * (c1 - c0 + 1) <= self.MAX_BLOCK else \
+                [({n: a}, a[1:]) for n, a in spots.items()]
+            for group, (top, left, bottom, right) in groups:
+                rng = self._sheet(sheet).getCellRangeByPosition(left, top, right, bottom)
+                block = _read(rng, strict=False)
+                for n, a in group.items():
+                    out[n] = [block[r - top][c - left] for r in range(a[1], a[3] + 1) for c in range(a[2], a[4] + 1)]
+                if formulas:
+                    from com.sun.star.sheet.CellFlags import FORMULA
+                    for q in rng.queryContentCells(FORMULA).getRangeAddresses():
+                        self.formulas.update((sheet, r, c) for r in range(q.StartRow, q.EndRow + 1)
+                                             for c in range(q.StartColumn, q.EndColumn + 1))
+        for name, a in self.at.items():
+            if a is None:
+                out[name] = [None]
+        return out
 
     def is_formula(self, name: str) -> list[bool]:
         """Per cell of `name` (in read() order): does it hold a formula (as first read)?"""
@@ -196,18 +216,49 @@ class Places:
             return [False]
         return [(a[0], r, c) in self.formulas for r in range(a[1], a[3] + 1) for c in range(a[2], a[4] + 1)]
 
-    def put(self, name: str, values, over_formulas: bool = False) -> None:
-        """Type numbers into a name's cells, in the engine only. An input the student made a
-        formula is left alone (it is computed, not an input), unless `over_formulas`."""
-        a = self.at.get(name)
-        if a is None or (not over_formulas and any(self.is_formula(name))):
-            return
-        flat = [float(v) for v in np.nan_to_num(np.atleast_1d(np.asarray(values, dtype=float)))]
-        rows, cols = a[3] - a[1] + 1, a[4] - a[2] + 1
-        if len(flat) != rows * cols:
-            return
-        rng = self._sheet(a[0]).getCellRangeByPosition(a[2], a[1], a[4], a[3])
-        rng.setDataArray(tuple(tuple(flat[r * cols:(r + 1) * cols]) for r in range(rows)))
+    def put(self, name: str, values) -> None:
+        self.put_many({name: values})
+
+    def put_many(self, values: dict) -> None:
+        """Type numbers (or texts) into names' cells, in the engine only, over whatever they
+        hold: one call per run of neighbouring cells in a column (a call crosses the pipe)."""
+        cells: dict[tuple[int, int, int], object] = {}
+        for name, given in values.items():
+            a = self.at.get(name)
+            if a is None:
+                continue
+            flat = [v if isinstance(v, str) else float(v) for v in np.atleast_1d(np.asarray(given, dtype=object))]
+            spots = [(a[0], r, c) for r in range(a[1], a[3] + 1) for c in range(a[2], a[4] + 1)]
+            if len(flat) == len(spots):
+                cells.update(zip(spots, flat))
+        for (sheet, col), run in _runs(cells):
+            top = run[0][0]
+            rng = self._sheet(sheet).getCellRangeByPosition(col, top, col, top + len(run) - 1)
+            rng.setDataArray(tuple((v,) for _, v in run))
+
+
+def _runs(cells: dict):
+    """((sheet, col), [(row, value) …]) for each run of cells one under the other."""
+    by_col: dict[tuple[int, int], list] = {}
+    for (sheet, row, col), v in sorted(cells.items()):
+        by_col.setdefault((sheet, col), []).append((row, v))
+    for key, column in by_col.items():
+        run = [column[0]]
+        for row, v in column[1:]:
+            if row == run[-1][0] + 1:
+                run.append((row, v))
+            else:
+                yield key, run
+                run = [(row, v)]
+        yield key, run
+
+
+def _roots(names, cells: dict, wants: dict) -> set[str]:
+    """Blank names broken at the root on a reading: a cell shows an error or text where the
+    correct maths on the student's own cells gives a number."""
+    return {name for name in names
+            if any(isinstance(v, (CellError, str)) and np.isfinite(wants[name].at(i)[0][0])
+                   for i, v in enumerate(cells[name]))}
 
 
 def _numbers(cells: list) -> np.ndarray:
@@ -216,64 +267,102 @@ def _numbers(cells: list) -> np.ndarray:
 
 
 def _meta(doc):
-    """(the settings sheet, its records) or (None, {}) when the workbook has none."""
+    """(the settings sheet, its records) or (None, {}) when the workbook has none. The records
+    are the student's to edit: only texts for keys, the first of each, values as JSON or as
+    they are."""
     sheets = doc.model.Sheets
     if not sheets.hasByName(META_SHEET):
         return None, {}
     sheet = sheets.getByName(META_SHEET)
-    out = {}
-    for key, value in sheet.getCellRangeByName("A1:B60").getDataArray():
-        if key:
-            try:
-                out[key] = json.loads(value)
-            except (TypeError, ValueError):
-                out[key] = value
+    out: dict = {}
+    for row in sheet.getCellRangeByName("A1:B60").getDataArray():
+        key, value = row[0], row[1]
+        if not isinstance(key, str) or not key or key in out:
+            continue
+        try:
+            out[key] = json.loads(value) if isinstance(value, str) else value
+        except ValueError:
+            out[key] = value
     return sheet, out
 
 
-@dataclass
-class Reading:
-    """One recalculation's numbers: the inputs and every blank name's cells."""
-    X: np.ndarray
-    y: np.ndarray
-    theta: np.ndarray
-    lr: float
-    eps: float
-    dloss: np.ndarray
-    slots: dict
-    t: float
-    hyper: dict
-    cells: dict  # blank name -> list of raw cells
-    formula: dict = field(default_factory=dict)  # blank name -> per cell: holds a formula (first reading)
-    replaced: set = field(default_factory=set)  # blank names with numbers typed over them (second reading)
+def _record(value) -> str | None:
+    """The hidden record's student id, if it is a sane text."""
+    if isinstance(value, str) and 0 < len(value.strip()) <= 200:
+        return value.strip()
+    return None
+
+
+def _unprotect(sheets) -> list[str]:
+    """Lift the protection of these sheets where it has no password; the names of those still
+    locked."""
+    locked = []
+    for sheet in sheets:
+        if sheet.isProtected():
+            try:
+                sheet.unprotect("")
+            except Exception:  # com.sun.star.lang.IllegalArgumentException: a password is set
+                pass
+            if sheet.isProtected():
+                locked.append(sheet.getName())
+    return locked
 
 
 class Grader:
-    def __init__(self, key: dict, lo: LibreOffice, timeout: float = TIMEOUT):
+    """Grades one file at a time in one engine (with its own time limit and restart)."""
+
+    def __init__(self, key: dict, lo: LibreOffice | None, timeout: float = TIMEOUT, seed: int | None = None):
         self.key, self.lo, self.timeout = key, lo, timeout
         self.settings = key["settings"]
-        self.lang = self.settings.get("lang", "ko")  # of the statuses (report.csv and feedback)
+        lang = self.settings.get("lang", "ko")
+        self.lang = lang if lang in LANGS else "ko"  # of the statuses and the feedback
         self.blank = list(key["blank"])
         self.students = {s["id"]: s for s in key["students"]}
-        k = len(key["students"][0]["X"][0])
-        self.params = param_names(k)
-        self.k = k
+        first = key["students"][0]
+        self.n, self.k = len(first["y"]), len(first["X"][0])
+        self.model = key.get("model", self.settings.get("model", "linear"))
+        self.classes = tuple(str(c) for c in key.get("classes", self.settings.get("classes", ())))
+        self.sheet = verdict.Sheet(self.model, self.k, len(self.classes) if self.model == "softmax" else 0,
+                                   self.settings.get("optimizer", "gd"), self.settings.get("diff", "forward"))
+        unknown = [name for name in self.blank if name not in self.sheet.computed]
+        if unknown:
+            raise GradsheetError("grade.key_blank", names=", ".join(unknown))
+        self.rng = np.random.default_rng(secrets.randbits(64) if seed is None else seed)
 
-    # one submission, never raising
+    # --- one file, never raising ---
     def grade(self, path: Path) -> Graded:
-        sid = path.stem
-        student = self.students.get(sid)
-        row = Graded(sid, student["name"] if student else "", path.name, STATUS_OK, lang=self.lang)
+        """One file on its own, matched to the roster by itself (its row)."""
+        path = Path(path)
         try:
-            check_file(path)
-            self._in_engine(path, row)
-        except Refused as e:
-            row.status, row.marks = e.render(self.lang), {}
-        if student is None:
-            row.add_status(say("grade.not_on_roster", self.lang), first=True)
-        return row
+            mtime = path.stat().st_mtime
+        except OSError:
+            mtime = 0.0
+        checked = self.check(Handed(shown(path.name), path, mtime))
+        rows = assign(list(self.students.values()), [checked], self.blank, self.lang)
+        return next(r for r in rows if r.file == checked.handed.shown)
 
-    def _in_engine(self, path: Path, row: Graded) -> None:
+    def check(self, handed: Handed) -> Checked:
+        c = Checked(handed)
+        if handed.refused is not None:
+            c.findings.append(handed.refused)
+            return c
+        path = handed.path
+        try:
+            if path is None or not path.is_file():
+                raise Refused("grade.file_not_found")
+            check_file(path)
+            self._in_engine(path, c)
+            c.graded = True
+        except Refused as e:
+            c.marks, c.notes, c.graded = {}, {}, False
+            c.findings.insert(0, e)  # it renders itself, in the row's language
+        except Exception as e:  # the grader's own fault: a row saying so, the detail for the teacher
+            c.marks, c.notes, c.graded = {}, {}, False
+            c.findings.insert(0, Message("grade.grader_failed"))
+            c.detail = f"{type(e).__name__}: {e}"[:300]
+        return c
+
+    def _in_engine(self, path: Path, c: Checked) -> None:
         killed = threading.Event()
 
         def kill():
@@ -287,7 +376,7 @@ class Grader:
         timer = threading.Timer(self.timeout, kill)
         timer.start()
         try:
-            self._grade_loaded(copy, row)
+            self._grade_loaded(copy, c)
         except Exception as e:  # a status for the row; a fresh engine if this one was killed or died
             timer.cancel()
             if killed.is_set():
@@ -298,9 +387,10 @@ class Grader:
                 raise Refused("grade.stopped_engine") from None
             if isinstance(e, Refused):
                 raise
-            if any(c.__name__.startswith("com.sun.star.") for c in type(e).__mro__):  # the engine refused it
-                raise Refused("grade.engine_refused", error=type(e).__name__) from None
-            raise Refused("grade.grader_failed", error=f"{type(e).__name__}: {e}") from None
+            if any(k.__name__.startswith("com.sun.star.") or k.__module__.startswith("uno")
+                   for k in type(e).__mro__):  # the engine refused something in it
+                raise Refused("grade.engine_refused") from None
+            raise
         finally:
             timer.cancel()
             shutil.rmtree(scratch, ignore_errors=True)
@@ -311,7 +401,35 @@ class Grader:
         self.lo.stop()
         self.lo.start()
 
-    def _grade_loaded(self, path: Path, row: Graded) -> None:
+    def layout(self) -> Layout:
+        return Layout(self.n, self.k, texts(self.lang)["sheet_train"], self.settings.get("diff", "forward"), 0,
+                      self.settings.get("scale", "none") != "none", self.settings.get("optimizer", "gd"),
+                      self.model, self.classes)
+
+    def _names(self, layout: Layout) -> tuple[dict[str, str], dict[str, tuple]]:
+        """(names -> "column"/"single" to find by name, cells found by the layout only)."""
+        S = self.sheet
+        names = {f: "column" for f in S.column_inputs}
+        for name in self.typed_singles():
+            names[name] = "single"
+        for name in self.blank:
+            names[name] = "column" if name in S.columns else "single"
+        fixed = {}
+        if layout.scaled:  # the numbers as read (x_j are their scaled copies): whose data it holds
+            for j in range(self.k):
+                c = layout.raw_column(j)
+                fixed[f"raw_{j + 1}"] = (layout.first_row, c, layout.last_row, c)
+        if layout.classifier:
+            c = layout.columns["label"]
+            fixed["label"] = (layout.first_row, c, layout.last_row, c)
+        return names, fixed
+
+    def typed_singles(self) -> list[str]:
+        """The single cells that hold typed numbers: what the formulas read, prevLoss and every
+        optimizer's settings (a formula may read the wrong one)."""
+        return list(dict.fromkeys([*self.sheet.scalar_inputs, "prevLoss", *HYPER_NAMES]))
+
+    def _grade_loaded(self, path: Path, c: Checked) -> None:
         try:
             doc = self.lo.open(path)
         except RuntimeError:
@@ -319,225 +437,260 @@ class Grader:
         with doc:
             doc.recalc()
             meta_sheet, meta = _meta(doc)
+            c.record = _record(meta.get("student"))
             if meta.get("generator") != "gradsheet":
                 raise Refused("grade.not_exercise")
             if meta.get("exercise") != self.key["exercise"]:
                 raise Refused("grade.other_exercise")
-            row.lang = meta.get("lang", row.lang)
-            n = len(self.students.get(meta.get("student"), self.key["students"][0])["y"])
-            layout = Layout(n, self.k, texts(row.lang)["sheet_train"], self.settings["diff"], 0,
-                            self.settings["scale"] != "none", self.settings["optimizer"], "linear")
-            places = Places(doc, meta_sheet, layout, self._names(layout))
-            first = self._read(places, formulas=True)
-            lost = [name for name in dict.fromkeys(places.lost)]
-            second = None
-            # A blank cell holding a typed number (not a formula) is `constant` as it stands:
-            # nothing it shows can follow the inputs. Only formulas need the second reading.
-            if any(f for name in self.blank for f in first.formula[name]):
-                expected = self._expected(first)
-                replaced = self._broken_at_the_root(first, expected)
-                doc.model.enableAutomaticCalculation(False)  # one recalculation after all the changes
-                self._perturb(places, first, replaced, expected)
+            if _unprotect([meta_sheet]):  # the probe is written there
+                raise Refused("grade.password", sheets=META_SHEET)
+            layout = self.layout()
+            names, fixed = self._names(layout)
+            places = Places(doc, meta_sheet, layout, names, fixed)
+            locked = _unprotect([places._sheet(i) for i in sorted(places.sheets())])  # the sheets typed on
+            if locked:
+                raise Refused("grade.password", sheets=", ".join(locked))
+            self._grade_places(doc, places, layout, c)
+
+    def _grade_places(self, doc, places: Places, layout: Layout, c: Checked) -> None:
+        S = self.sheet
+        cells = places.read(formulas=True)
+        c.by_data = self._owner(cells, layout)
+        typed = [*(f"raw_{j + 1}" for j in range(self.k) if layout.scaled), *S.column_inputs, *self.typed_singles()]
+        by_design = set(S.features) if layout.scaled else set()  # scaled x_j: the workbook's formulas
+        not_numbers = [n for n in typed if n not in by_design and
+                       any(isinstance(v, (str, CellError)) for v in cells[n])]
+        with_formulas = [n for n in typed if n not in by_design and n not in not_numbers
+                         and any(places.is_formula(n))]
+        if with_formulas:
+            c.findings.append(Message("grade.inputs_formulas", names=", ".join(with_formulas)))
+        if not_numbers:
+            c.findings.append(Message("grade.inputs_not_numbers", names=", ".join(not_numbers)))
+        # an input that is not a number gets one (the exercise's own, where known) before the
+        # first reading: an error in an input never excuses an error in a blank
+        fix = [n for n in [*S.column_inputs, *self.typed_singles()] if any(isinstance(v, (str, CellError))
+                                                                           for v in cells[n])]
+        if fix:
+            doc.model.enableAutomaticCalculation(False)
+            places.put_many({name: self._fallback(name, len(cells[name]), c.by_data) for name in fix})
+            doc.model.calculateAll()
+            cells = places.read()
+        blank_formula = {name: places.is_formula(name) for name in self.blank}
+        one = self._inputs(cells)
+        blank1 = {name: cells[name] for name in self.blank}
+        want1 = verdict.expected(S, one, {n: _numbers(v) for n, v in blank1.items()}, self.blank)
+        blank2, want2, replaced = dict(blank1), dict(want1), set()
+        # A blank cell holding a typed number (not a formula) is `constant` as it stands:
+        # nothing it shows can follow the inputs. Only formulas need the second reading.
+        if any(f for flags in blank_formula.values() for f in flags):
+            two = self._second(one, len(cells[S.targets[0]]))
+            replaced = _roots(self.blank, blank1, want1)  # graded on the first reading alone
+            doc.model.enableAutomaticCalculation(False)  # one recalculation after all the changes
+            typing = dict(two)
+            if layout.classifier and self.classes:
+                y2 = np.argmax(np.column_stack([two[t] for t in S.targets]), axis=1) if self.model == "softmax" \
+                    else np.asarray(two["y"], dtype=int)
+                typing["label"] = [self.classes[int(v)] for v in y2]
+            places.put_many(typing)
+            # Numbers over a blank broken at the root, so the cells built on it show numbers. A
+            # root may show only once the one before it holds numbers (h's error hid Loss's own):
+            # then one more round, until no blank shows an error of its own.
+            model, chain = S.model_values(two), S.chain(two)
+            typed, new = set(), set(replaced)
+            for _ in range(len(self.blank) + 1):
+                places.put_many({name: np.broadcast_to(model.get(name, chain[name].v), (len(blank1[name]),))
+                                 for name in new})
+                typed |= new
                 doc.model.calculateAll()
-                second = self._read(places)
-                second.replaced = replaced
-        row.marks, row.notes = self._mark(first, second or first, layout, row.lang)
-        owner = self._owner(meta, first)
-        if owner and owner != row.id:
-            row.add_status(say("grade.other_student", self.lang, owner=owner))
-        if lost:
-            lost_blank = [n for n in lost if n in self.blank]
-            row.add_status(say("grade.lost_names", self.lang, names=", ".join(lost_blank or lost)))
+                cells2 = places.read()
+                now = {name: cells2[name] for name in self.blank}
+                wants = verdict.expected(S, self._inputs(cells2), {n: _numbers(v) for n, v in now.items()},
+                                         self.blank)
+                for name in self.blank:
+                    if name not in typed:  # its second reading: the last round it was not typed over
+                        blank2[name], want2[name] = now[name], wants[name]
+                new = _roots([n for n in self.blank if n not in typed], now, wants)
+                if not new:
+                    break
+        c.marks, c.notes = self._mark(blank1, blank2, want1, want2, blank_formula, replaced, layout)
+        if places.lost:
+            lost_blank = [n for n in dict.fromkeys(places.lost) if n in self.blank]
+            c.findings.append(Message("grade.lost_names", names=", ".join(lost_blank or dict.fromkeys(places.lost))))
 
-    def _names(self, layout: Layout) -> list[str]:
-        opt = OPTIMIZERS[self.settings["optimizer"]]
-        return list(dict.fromkeys([*layout.features, "y", *self.params, "lr", "eps",
-                                   *[f"dLoss_d{p}" for p in self.params],
-                                   *[f"{s}_{p}" for s in opt.slots for p in self.params],
-                                   *(["t"] if opt.counts_updates else []), *opt.hyper, *self.blank]))
-
-    def _read(self, places: Places, formulas: bool = False) -> Reading:
-        cells = places.read(formulas)
-        num = lambda name: _numbers(cells[name])  # noqa: E731
-        one = lambda name: float(num(name)[0])  # noqa: E731
-        opt = OPTIMIZERS[self.settings["optimizer"]]
-        return Reading(np.column_stack([num(f) for f in places.layout.features]), num("y"),
-                       np.array([one(p) for p in self.params]), one("lr"), one("eps"),
-                       np.array([one(f"dLoss_d{p}") for p in self.params]),
-                       {s: np.array([one(f"{s}_{p}") for p in self.params]) for s in opt.slots},
-                       one("t") if opt.counts_updates else 0,
-                       {h: one(h) for h in opt.hyper},
-                       {name: cells[name] for name in self.blank},
-                       {name: places.is_formula(name) for name in self.blank} if formulas else {})
-
-    def _broken_at_the_root(self, r: Reading, expected: dict) -> set[str]:
-        """Blank names with a cell that shows an error or text where the correct formula on the
-        student's own cells gives a number: the student's own mistakes. (An error the correct
-        formula would give too, because a cell it uses shows one, is a knock-on error.)"""
-        return {name for name in self.blank
-                if any(isinstance(v, (CellError, str)) and np.isfinite(_own(expected[name][0][0], i))
-                       for i, v in enumerate(r.cells[name]))}
-
-    def _perturb(self, places: Places, r: Reading, replaced: set[str], expected: dict) -> None:
-        """Change every input the blank cells should follow, in the engine only (never saved).
-        A blank name broken at the root gets numbers typed over it (the correct ones for the
-        first reading), so the cells built on it can be graded on numbers in this reading."""
-        for p, name in enumerate(self.params):
-            places.put(name, r.theta[p] * 1.1 + 0.25)
-            places.put(f"dLoss_d{name}", r.dloss[p] * 1.5 + 1.0)
-        places.put("lr", r.lr * 1.5)
-        places.put("eps", r.eps * 2)
-        for slot, values in r.slots.items():  # optimizer state: kept non-negative (Adam's sq)
-            for p, name in enumerate(self.params):
-                places.put(f"{slot}_{name}", abs(values[p]) * 1.5 + 0.1)
-        if OPTIMIZERS[self.settings["optimizer"]].counts_updates:
-            places.put("t", r.t + 1)
-        for h, value in r.hyper.items():  # decay rates stay in [0, 1); delta stays positive
-            places.put(h, (value + 1) / 2 if h in DECAY_RATES else value * 2)
-        places.put("y", r.y + 0.5)
-        for j, f in enumerate(places.layout.features):
-            places.put(f, r.X[:, j] + 1.0)
-        for name in replaced:
-            n = len(r.cells[name])
-            places.put(name, [_own(expected[name][0][0], i) for i in range(n)], over_formulas=True)
-
-    # --- the comparison ---
-    def _expected(self, r: Reading) -> dict:
-        """name -> (candidates, scale): what the correct formula gives on this reading's cells."""
-        lin = models.LINEAR
-        params = self.params
-        out = {}
-        with np.errstate(all="ignore"):
-            h_model = lin.predict(r.X, r.theta)
-            out["h"] = ([h_model], np.abs(r.X) @ np.abs(r.theta[:-1]) + abs(r.theta[-1]))
-            h_own = _numbers(r.cells["h"]) if "h" in r.cells else h_model
-            loss_own = lin.loss_of(h_own, r.y)
-            loss_model = lin.loss(r.X, r.y, r.theta)
-            out["Loss"] = ([loss_own, loss_model], abs(loss_model))
-            cell = lambda name, default: (_numbers(r.cells[name])[0] if name in r.cells else default)  # noqa: E731
-            loss_cell = cell("Loss", loss_own)
-            for sign, kind in ((1, "Loss"), (-1, "Lossm")):
-                own = models.nudged_from_residuals(r.X, h_own - r.y, sign * r.eps)
-                model = lin.nudged_losses(r.X, r.y, r.theta, sign * r.eps)
-                for p, name in enumerate(params):
-                    out[f"{kind}_{name}"] = ([own[p], model[p]], abs(model[p]))
-            central = self.settings["diff"] == models.CENTRAL
-            model_grad = lin.gradient(r.X, r.y, r.theta, r.eps, self.settings["diff"])
-            for p, name in enumerate(params):
-                lp = cell(f"Loss_{name}", out[f"Loss_{name}"][0][0])
-                if central:
-                    lm = cell(f"Lossm_{name}", out[f"Lossm_{name}"][0][0])
-                    own, scale = (lp - lm) / (2 * r.eps), (abs(lp) + abs(lm)) / r.eps
-                else:
-                    own, scale = (lp - loss_cell) / r.eps, (abs(lp) + abs(loss_cell)) / r.eps
-                out[f"grad_{name}"] = ([own, model_grad[p]], scale)
-            opt = OPTIMIZERS[self.settings["optimizer"]]
-            nxt, _, _ = opt.update(r.theta, r.dloss, r.slots, r.t, r.lr, r.hyper)
-            for p, name in enumerate(params):
-                out[f"next_{name}"] = ([nxt[p]], abs(r.theta[p]) + abs(r.lr * r.dloss[p]))
+    def _inputs(self, cells: dict) -> dict:
+        """The verdict's inputs from a reading's cells: columns as arrays, single cells as numbers."""
+        S = self.sheet
+        out = {name: _numbers(cells[name]) for name in S.column_inputs}
+        for name in S.scalar_inputs:
+            out[name] = float(_numbers(cells[name])[0])
         return out
 
-    def _mark(self, first: Reading, second: Reading, layout: Layout, lang: str):
-        e1, e2 = self._expected(first), self._expected(second)
-        marks, notes = {}, {}
+    def _fallback(self, name: str, count: int, owner: str | None) -> list:
+        """Numbers for an input that holds none (text, an error): the exercise's own where the
+        key knows them, else 0."""
+        s = self.students.get(owner) or self.key["students"][0]
+        S = self.sheet
+        if name in S.features and count == len(s["y"]):
+            return list(np.asarray(s["X"], dtype=float)[:, S.features.index(name)])
+        if name.startswith("raw_") and count == len(s["y"]):
+            return list(np.asarray(s["X"], dtype=float)[:, int(name[4:]) - 1])
+        if name in S.targets and count == len(s["y"]):
+            y = np.asarray(s["y"], dtype=float)
+            return list(y if self.model != "softmax" else (y == S.targets.index(name)).astype(float))
+        single = {"lr": float(s.get("lr", self.settings.get("lr", 0.001))), "eps": float(self.settings.get("eps", 1e-4)),
+                  **{h: float(self.settings.get(h, HYPER_DEFAULTS[h])) for h in HYPER_NAMES}}
+        return [single.get(name, 0.0)] * count
+
+    def _second(self, one: dict, rows: int) -> dict:
+        """The second reading's inputs: new numbers for every input, of sane size whatever the
+        student put in the first (a formula cannot know them: they are drawn afresh every run)."""
+        S, rng = self.sheet, self.rng
+        u = lambda: float(rng.uniform())  # noqa: E731
+        sign = lambda: 1.0 if rng.uniform() < 0.5 else -1.0  # noqa: E731
+        base = next((s for s in self.key["students"] if len(s["y"]) == rows), None)
+        out: dict = {}
+        for j, f in enumerate(S.features):
+            col = one[f]
+            if not (np.all(np.isfinite(col)) and np.max(np.abs(col), initial=0) < 1e9):
+                col = np.asarray(base["X"], dtype=float)[:, j] if base else np.arange(rows, dtype=float)
+            spread = float(np.std(col)) or max(0.1 * float(np.mean(np.abs(col))), 1.0)
+            out[f] = col + spread * (0.4 + 0.4 * u())
+        if self.model == "linear":
+            y = one["y"]
+            if not (np.all(np.isfinite(y)) and np.max(np.abs(y), initial=0) < 1e12):
+                y = np.asarray(base["y"], dtype=float) if base else np.zeros(rows)
+            out["y"] = y + (float(np.std(y)) or 1.0) * (0.4 + 0.4 * u())
+        else:
+            y = self._classes_of(one, base, rows)
+            C = max(len(self.classes), 2)
+            y2 = (1 - y) if self.model == "logistic" else (y + 1) % C  # every row another class
+            if self.model == "logistic":
+                out["y"] = y2.astype(float)
+            else:
+                for c, t in enumerate(S.targets):
+                    out[t] = (y2 == c).astype(float)
+        # the parameters: each input's term of a size near 1 (so a classifier's p is neither 0
+        # nor 1); a classifier's biases centre its z on 0, so z (and z − max z) takes both signs
+        X2 = np.column_stack([out[f] for f in S.features])
+        theta = np.zeros(len(S.params))
+        for p, name in enumerate(S.params):
+            j = S._feature(p)
+            if j is not None:
+                theta[p] = sign() * (0.3 + 0.5 * u()) * (2.0 if self.model != "linear" else 1.0) / \
+                    (S.k * (float(np.std(X2[:, j])) or 1.0))
+        for p, name in enumerate(S.params):
+            if S._feature(p) is None:
+                c = S._class(p)
+                terms = sum(X2[:, S._feature(q)] * theta[q] for q in range(len(S.params))
+                            if S._feature(q) is not None and S._class(q) == c)
+                theta[p] = (sign() * (0.3 + 0.5 * u()) if self.model == "linear" else
+                            -float(np.mean(terms)) + (u() - 0.5) * 0.5)
+        for p, name in enumerate(S.params):
+            if abs(theta[p] - one[name]) <= 1e-9 * (abs(one[name]) + 1):
+                theta[p] += 0.1
+            out[name] = float(theta[p])
+        out["lr"] = self._changed(one["lr"], float(self.settings.get("lr", 0.001)), 1.3 + 0.4 * u(), 1e6)
+        out["eps"] = self._changed(one["eps"], float(self.settings.get("eps", 1e-4)), 1.5 + u(), 1.0)
+        for p, name in enumerate(S.params):
+            g = sign() * (0.05 + 0.1 * u()) * (abs(theta[p]) + 1) / out["lr"]
+            out[f"dLoss_d{name}"] = g
+            for slot in S.opt.slots:
+                out[f"{slot}_{name}"] = {"vel": sign() * (0.05 + 0.1 * u()) * (abs(theta[p]) + 1),
+                                         "sq": g * g * (0.5 + u()),
+                                         "m": sign() * g * (0.3 + 0.4 * u())}[slot]
+        if S.opt.counts_updates:
+            out["t"] = float(next(t for t in rng.permutation(np.arange(2, 8)) if t != one.get("t")))
+        decays = iter(sorted(rng.uniform(0.6, 0.88, 3)))
+        for h in HYPER_NAMES:
+            if h == "beta2":
+                out[h] = 0.99 + 0.005 * u()
+            elif h == "delta":  # large enough that leaving it out shows
+                sq = [out[f"sq_{p}"] for p in S.params] if "sq" in S.opt.slots else [1.0]
+                out[h] = (0.02 + 0.03 * u()) * float(np.sqrt(np.mean(sq)))
+            else:
+                out[h] = next(decays)
+        out["prevLoss"] = 1.0 + 100.0 * u()
+        return out
+
+    @staticmethod
+    def _changed(value: float, default: float, factor: float, top: float) -> float:
+        """A positive setting changed by `factor`: from the student's value when it is sane, else
+        from the exercise's."""
+        start = value if np.isfinite(value) and 0 < value < top else default
+        return start * factor
+
+    def _classes_of(self, one: dict, base, rows: int) -> np.ndarray:
+        """Each row's class (0-based) as the first reading holds it, or the exercise's."""
+        S = self.sheet
+        if self.model == "logistic":
+            y = one["y"]
+            if np.all((y == 0) | (y == 1)):
+                return y.astype(int)
+        else:
+            Y = np.column_stack([one[t] for t in S.targets])
+            if np.all((Y == 0) | (Y == 1)) and np.all(Y.sum(axis=1) == 1):
+                return np.argmax(Y, axis=1)
+        if base is not None:
+            return np.asarray(base["y"], dtype=int)
+        return np.arange(rows) % max(len(self.classes), 2)
+
+    def _mark(self, blank1, blank2, want1, want2, formula, replaced, layout: Layout):
+        marks, notes, verdicts = {}, {}, {}
         for name in self.blank:
-            c1, c2 = first.cells[name], second.cells[name]
-            formula = first.formula.get(name) or [True] * len(c1)
-            want1, scale1 = e1[name]
-            want2, scale2 = e2[name]
+            c1, c2 = blank1[name], blank2[name]
+            flags = formula.get(name) or [True] * len(c1)
             per_row = []
-            for i, (a, b) in enumerate(zip(c1, c2)):
-                w1, w2 = [_own(w, i) for w in want1], [_own(w, i) for w in want2]
-                s1, s2 = _own(scale1, i), _own(scale2, i)
-                if name in second.replaced:  # its second reading is the numbers typed over it
-                    per_row.append(_mark_first_only(a, w1, s1))
+            for i, a in enumerate(c1):
+                if name in replaced:  # its second reading is the numbers typed over it
+                    per_row.append(verdict.mark_first_only(a, want1[name].at(i)))
                 else:
-                    per_row.append(_mark_cell(a, b, w1, w2, s1, s2, formula[i]))
-            marks[name], notes[name] = feedback.combine(name, per_row, c1, layout, lang, self.blank)
-        words = feedback.params_words(self.params, lang)
+                    b = c2[i] if i < len(c2) else None
+                    per_row.append(verdict.mark_cell(a, b, want1[name].at(i), want2[name].at(i),
+                                                     flags[i] if i < len(flags) else True))
+            first = layout.first_row if name in self.sheet.columns else 0
+            verdicts[name] = verdict.combine(per_row, first)
+            marks[name] = verdicts[name].mark
         broken = {name for name in self.blank if marks[name] != "ok"}
-        for name, mark in marks.items():
-            if mark != "ok":
-                notes[f"hint:{name}"] = feedback.hint(name, layout, lang, words)
-            elif notes[name]:  # ok, but it shows an error that comes from another cell
-                notes[name] = feedback.knock_on(name, layout, lang, notes[name],
-                                                feedback.upstream(name, self.params, broken, second.replaced))
+        for name, v in verdicts.items():
+            source = None
+            if v.kind == "knock_on":
+                ups = self.sheet.upstream(name, self.blank)
+                source = next((u for u in ups if u in replaced), None) or next((u for u in ups if u in broken), None)
+            notes[name] = feedback.sentence(name, v, layout, self.lang, source)
+            if v.mark != "ok":
+                hint = feedback.hint(name, layout, self.lang, self.sheet.params)
+                if hint:
+                    notes[f"hint:{name}"] = hint
         return marks, notes
 
-    def _owner(self, meta: dict, r: Reading) -> str | None:
-        """Whose workbook this is: the numbers it holds (a student's own data), else its record."""
-        if not self.key.get("same_data"):
-            for s in self.key["students"]:
-                X, y = np.array(s["X"]), np.array(s["y"])
-                if X.shape == r.X.shape and np.array_equal(X, r.X) and np.array_equal(y, r.y):
-                    return s["id"]
-        return meta.get("student") or None
-
-
-def _own(values, i: int):
-    """Row i of a per-row value (h's column), or the value itself for a single cell."""
-    return np.atleast_1d(values)[i] if np.ndim(values) else values
-
-
-def _close(v: float, wants: list, scale: float) -> bool:
-    tol = RTOL * max(float(scale), 1e-300) + 1e-12
-    return any(np.isfinite(w) and abs(v - w) <= max(tol, RTOL * abs(w)) for w in wants)
-
-
-def _mark_first_only(a, want, scale) -> tuple[str, str]:
-    """A cell of a name broken at the root (an error or text of its own somewhere), from its
-    first reading: the name is error or wrong whatever its other cells say."""
-    if a is None:
-        return "missing", ""
-    if isinstance(a, CellError):
-        return "error", a.text
-    if isinstance(a, str):
-        return "wrong", "text"
-    return ("ok", "") if _close(a, want, scale) else ("wrong", "")
-
-
-def _mark_cell(a, b, want1, want2, scale1, scale2, formula: bool = True) -> tuple[str, str]:
-    """(mark, detail) of one cell from its two readings; want1[0], want2[0] are what the correct
-    formula gives on the student's own cells (NaN: an error, as a spreadsheet's would be)."""
-    if a is None and b is None:
-        return "missing", ""
-    if isinstance(a, str) or isinstance(b, str):
-        return "wrong", "text"
-    if not formula and not isinstance(a, CellError):  # a typed number: it follows nothing
-        return "constant", ""
-    knock_on = ""
-    for v, want in ((a, want1), (b, want2)):
-        if isinstance(v, CellError):
-            if np.isfinite(want[0]):  # the correct formula gives a number here: its own error
-                return "error", v.text
-            knock_on = knock_on or v.text  # the correct formula on these cells errs too
-    if knock_on:
-        fine = all(isinstance(v, CellError) or _close(v, w, s)
-                   for v, w, s in ((a, want1, scale1), (b, want2, scale2)))
-        return ("ok", f"knock_on:{knock_on}") if fine else ("wrong", "")
-    ok1, ok2 = _close(a, want1, scale1), _close(b, want2, scale2)
-    if ok1 and ok2:
-        return "ok", ""
-    if a == b and not any(_close(a, [w], scale2) for w in want2):
-        return "constant", ""
-    if ok1:
-        return "wrong", "only_these_numbers"
-    return "wrong", ""
+    def _owner(self, cells: dict, layout: Layout) -> str | None:
+        """Whose numbers the workbook holds (the rows of one student's data, at least half of
+        them, more than any other's); None when everyone has the same data."""
+        if self.key.get("same_data"):
+            return None
+        S = self.sheet
+        cols = [f"raw_{j + 1}" for j in range(self.k)] if layout.scaled else S.features
+        X = np.column_stack([_numbers(cells[c]) for c in cols])
+        if self.model == "softmax":
+            Y = np.column_stack([_numbers(cells[t]) for t in S.targets])
+            y = np.where(np.all(np.isfinite(Y), axis=1), np.argmax(np.nan_to_num(Y), axis=1), np.nan)
+        else:
+            y = _numbers(cells["y"])
+        best, share, runner = None, 0.0, 0.0
+        for s in self.key["students"]:
+            Xs, ys = np.asarray(s["X"], dtype=float), np.asarray(s["y"], dtype=float)
+            if Xs.shape != X.shape:
+                continue
+            same = np.all(np.isclose(X, Xs, rtol=1e-9, atol=0), axis=1) & np.isclose(y, ys, rtol=1e-9, atol=0)
+            part = float(np.mean(same))
+            if part > share:
+                best, share, runner = s["id"], part, share
+            elif part > runner:
+                runner = part
+        return best if share >= 0.5 and share > runner else None
 
 
 # --- the run ----------------------------------------------------------------------------------
-
-def submissions(paths) -> list[Path]:
-    """Files as given; folders: every file in them (sorted), but the answer key and hidden files."""
-    out = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            out += sorted(f for f in p.iterdir() if f.is_file() and not f.name.startswith(".")
-                          and f.name != KEY_FILE)
-        else:
-            out.append(p)
-    return out
-
 
 def engines_for(count: int) -> int:
     """How many LibreOffices to run side by side: one per core, at most MAX_ENGINES, and a
@@ -548,57 +701,64 @@ def engines_for(count: int) -> int:
 
 
 def grade(paths, key_dir, report, feedback_dir=None, timeout: float = TIMEOUT,
-          lo: LibreOffice | list[LibreOffice] | None = None, progress=None, engines: int | None = None) -> Run:
+          lo: LibreOffice | list[LibreOffice] | None = None, progress=None, engines: int | None = None,
+          seed: int | None = None) -> Run:
     """Grade every submission and write the report and the feedback. `lo`: running engine(s) to
     use (left running); else `engines` of its own (default: engines_for the number of files),
     started here and stopped at the end. Each engine grades one file at a time, with its own
-    time limit and restart."""
+    time limit and restart. `seed`: the second reading's numbers (default: fresh each run)."""
     key = read_key(key_dir)
     lang = key["settings"].get("lang", "ko")
+    lang = lang if lang in LANGS else "ko"
     use(lang)  # the class's language, for every message from here on
-    files = submissions(paths)
+    Grader(key, None)  # a key this grader cannot grade: one line, before any engine starts
     report = Path(report)
     feedback_dir = Path(feedback_dir) if feedback_dir else report.with_name(report.stem + "-feedback")
-    given = [lo] if isinstance(lo, LibreOffice) else list(lo or [])
-    own = [] if given else [LibreOffice() for _ in range(engines or engines_for(len(files)))]
+    scratch = Path(tempfile.mkdtemp(prefix="gradsheet-submissions-"))
     try:
-        _in_parallel(lambda engine: engine.start(), own)
-        rows = _grade_files(key, files, given or own, timeout, progress)
+        handed = collect(paths, scratch)
+        opened = [h for h in handed if h.refused is None and h.path is not None
+                  and h.path.suffix.lower() in WORKBOOK_SUFFIXES]
+        given = [lo] if isinstance(lo, LibreOffice) else list(lo or [])
+        own = [] if given or not opened else [LibreOffice() for _ in range(engines or engines_for(len(opened)))]
+        try:
+            _in_parallel(lambda engine: engine.start(), own)
+            checked = _grade_files(key, handed, given or own or [None], timeout, progress, seed)
+        finally:
+            _in_parallel(lambda engine: engine.stop(), own)
     finally:
-        _in_parallel(lambda engine: engine.stop(), own)
-    got = {r.id for r in rows}
-    for s in key["students"]:
-        if s["id"] not in got:
-            rows.append(Graded(s["id"], s["name"], "", say("grade.not_submitted", lang), lang=lang))
-    written = write_report(report, rows, key["blank"])
-    notes = feedback.write_all(feedback_dir, rows, key["blank"])
-    return Run(rows, written, notes, len(key["blank"]))
+        cleanup(scratch)
+    rows = assign(key["students"], checked, list(key["blank"]), lang)
+    blank = list(key["blank"])
+    texts_ = feedback.texts_for(rows, blank)  # every text first: nothing can fail after a file is written
+    written = write_report(report, rows, blank)
+    notes = feedback.write_all(feedback_dir, rows, texts_)
+    return Run(rows, written, notes, len(blank))
 
 
-def _grade_files(key: dict, files: list[Path], engines: list[LibreOffice], timeout: float, progress) -> list[Graded]:
-    """Rows in the files' order; each engine's thread takes the next file when it is free (UNO
-    calls wait on the engine, not on Python, so the threads overlap)."""
+def _grade_files(key: dict, files: list[Handed], engines: list, timeout: float, progress, seed) -> list[Checked]:
+    """Results in the files' order; each engine's thread takes the next file when it is free
+    (UNO calls wait on the engine, not on Python, so the threads overlap)."""
     todo = iter(enumerate(files))
-    rows: list[Graded | None] = [None] * len(files)
+    out: list[Checked | None] = [None] * len(files)
     lock = threading.Lock()
 
-    def work(engine: LibreOffice) -> None:
-        grader = Grader(key, engine, timeout)
+    def work(engine) -> None:
+        grader = Grader(key, engine, timeout, None if seed is None else seed + len(out))
         while True:
             with lock:
-                i, path = next(todo, (None, None))
-            if path is None:
+                i, handed = next(todo, (None, None))
+            if handed is None:
                 return
-            rows[i] = grader.grade(path) if path.exists() else \
-                Graded(path.stem, "", path.name, say("grade.file_not_found", grader.lang), lang=grader.lang)
+            out[i] = grader.check(handed)
             if progress:
                 with lock:
                     progress(1)
     _in_parallel(work, engines)
-    return rows
+    return out
 
 
-def _in_parallel(job, engines: list[LibreOffice]) -> None:
+def _in_parallel(job, engines: list) -> None:
     """Run job(engine) for every engine, each in its own thread; re-raise the first failure."""
     if len(engines) <= 1:
         for engine in engines:
@@ -623,17 +783,25 @@ def _in_parallel(job, engines: list[LibreOffice]) -> None:
 
 
 def write_report(path: Path, rows: list[Graded], blank: list[str]) -> Path:
-    """UTF-8 with a byte-order mark, so Korean Excel opens it as it is; written atomically."""
+    """UTF-8 with a byte-order mark, so Korean Excel opens it as it is; written atomically.
+    Every text cell is neutral()."""
+    path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".csv", dir=folder)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".report-", suffix=".csv", dir=folder)
+    except OSError as e:
+        raise GradsheetError("grade.cannot_write", path=path, reason=os_reason(e)) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as f:
             w = csv.writer(f)
             w.writerow(["id", "name", "file", "score", "max", "status", *blank])
             for r in rows:
-                w.writerow([r.id, r.name, r.file, r.score, len(blank), r.status,
+                w.writerow([neutral(r.id), neutral(r.name), neutral(r.file), r.score, len(blank), neutral(r.status),
                             *[r.marks.get(name, "") for name in blank]])
         os.replace(tmp, path)
+    except OSError as e:
+        Path(tmp).unlink(missing_ok=True)
+        raise GradsheetError("grade.cannot_write", path=path, reason=os_reason(e)) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
