@@ -1,52 +1,42 @@
 """Grading is generic over the model and the blank names: a logistic and a softmax exercise (blank
 z, p, ce, Loss, Loss_P, grad_P, next_P; softmax z_c, p_c …) grade the same way as the linear
 one, with the expected values from the specs (core/models.py), once the answer key carries the
-model and its classes. The exercise workbooks are written here the way `gradsheet exercise`
-writes them (its key format plus model and classes), since making classifier exercises is the
-exercise command's part of issue 17."""
+model and its classes. The exercises are made by `gradsheet exercise` itself (make_exercise)."""
 from __future__ import annotations
 
 import csv
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from classroom_fill import fill
-from gradsheet.build import fresh_state
 from gradsheet.classroom import exercise as ex
 from gradsheet.classroom.grade import grade
 from gradsheet.core import models
 from gradsheet.core.layout import Layout
 from gradsheet.core.optimizers import OPTIMIZERS
-from gradsheet.core.settings import Settings
 from gradsheet.core.texts import texts
-from gradsheet.data.tables import Dataset
 from gradsheet.sheets.train import optimizer_refs
-from gradsheet.sheets.workbook import write
 
 
 def make(folder: Path, model: str, classes: tuple, blank: list[str], students: dict, optimizer="gd") -> Layout:
-    """One exercise workbook per student (id -> (X, y)) and the answer key, as `gradsheet
-    exercise` writes them (with the key's model and classes). The workbook keeps the formulas
-    in the cells the key calls blank (today's writer leaves only a linear sheet's cells empty):
-    every student types over them, so the grade is the same."""
-    folder.mkdir()
-    common = Settings(model=model, classes=classes, optimizer=optimizer, lr=0.05, buttons="none", unrolled=0,
-                      compare=0, landscape=("none",), exercise="fp-test")
-    for sid, (X, y) in students.items():
-        ds = Dataset("t", tuple(f"x{j + 1}" for j in range(X.shape[1])), "kind", X, y, classes=classes, model=model)
-        settings = Settings(**{**asdict(common), "student": sid, "seed": 5})
-        state = fresh_state(ds, settings, 5)
-        write(folder / f"{sid}.xlsx", ds, settings, state)
-    key = {"generator": "gradsheet", "key_format": ex.KEY_FORMAT, "exercise": "fp-test", "seed": 1, "blank": blank,
-           "same_data": False, "model": model, "classes": list(classes),
-           "settings": {k: v for k, v in asdict(common).items() if k not in ("student", "student_name")},
-           "students": [{"id": sid, "name": "", "file": f"{sid}.xlsx", "lr": 0.05, "X": X.tolist(), "y": y.tolist()}
-                        for sid, (X, y) in students.items()]}
-    (folder / ex.KEY_FILE).write_text(__import__("json").dumps(key), encoding="utf-8")
-    n, k = next(iter(students.values()))[0].shape
+    """The exercise as `gradsheet exercise` makes it: the lesson's table is the first student's
+    (id -> (X, y)); every student of the roster gets numbers of their own and the blank cells
+    empty. Returns the training sheet's layout."""
+    import warnings
+    X, y = next(iter(students.values()))
+    data = folder.parent / "lesson.csv"
+    lines = [",".join([f"x{j + 1}" for j in range(X.shape[1])] + ["kind"])]
+    lines += [",".join([f"{v:g}" for v in row] + [classes[int(c)]]) for row, c in zip(X, y)]
+    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    roster = folder.parent / "roster.csv"
+    roster.write_text("id\n" + "\n".join(students) + "\n", encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the classifier's lr and model lines
+        ex.make_exercise(data, roster, folder, blank=",".join(blank), model=model, classes=",".join(classes),
+                         optimizer=optimizer, lr=0.05)
+    n, k = X.shape
     return Layout(n, k, texts("ko")["sheet_train"], optimizer=optimizer, model=model, classes=classes)
 
 
