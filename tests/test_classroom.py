@@ -108,7 +108,7 @@ def _zip_bomb(path: Path) -> Path:
 
 
 def ex_limit_mb() -> int:
-    from gradsheet.classroom.grade import MAX_PART
+    from gradsheet.data.limits import MAX_PART
     return MAX_PART // 2 ** 20
 
 

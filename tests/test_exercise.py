@@ -611,10 +611,24 @@ def test_build_and_exercise_refuse_an_xlsx_past_the_grading_limits(tmp_path):
     assert not (tmp_path / "x.xlsx").exists() and not (tmp_path / "o").exists()
 
 
-def test_grading_takes_its_limits_from_the_same_place():
+def test_grading_takes_its_limits_from_the_same_place(tmp_path, monkeypatch):
+    """Lowering a limit in data/limits.py lowers it for grading too: one place for both."""
+    import zipfile
+
     from gradsheet.classroom import grade
-    assert (grade.MAX_FILE, grade.MAX_PART, grade.MAX_UNPACKED, grade.MAX_PARTS) == \
-        (limits.MAX_FILE, limits.MAX_PART, limits.MAX_UNPACKED, limits.MAX_PARTS)
+    path = tmp_path / "s.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("xl/a.xml", "0" * 4096)
+        z.writestr("xl/b.xml", "0" * 4096)
+    grade.check_file(path)  # within today's limits
+    monkeypatch.setattr(limits, "MAX_UNPACKED", 6000)
+    with pytest.raises(grade.Refused) as total:
+        grade.check_file(path)
+    assert total.value.key == "grade.zip_bomb_total"
+    monkeypatch.setattr(limits, "MAX_PART", 3000)
+    with pytest.raises(grade.Refused) as part:
+        grade.check_file(path)
+    assert part.value.key == "grade.part_too_big"
 
 
 # --- end to end: a late student zeroes no one (LibreOffice) ----------------------------------------

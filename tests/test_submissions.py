@@ -86,8 +86,9 @@ def _bomb(path: Path, parts: int, mb: int) -> Path:
 def test_a_multi_part_bomb_is_refused_by_the_total_limit_and_says_so(tmp_path):
     """Three parts each under the one-part limit (100 MB), 240 MB together: refused when the
     running total passes 200 MB, and the message names that limit."""
-    part = G.MAX_PART // 2 ** 20
-    assert 3 * 80 > G.MAX_UNPACKED // 2 ** 20 and 80 < part
+    from gradsheet.data import limits
+    part = limits.MAX_PART // 2 ** 20
+    assert 3 * 80 > limits.MAX_UNPACKED // 2 ** 20 and 80 < part
     with pytest.raises(Refused) as refused:
         check_file(_bomb(tmp_path / "bomb.xlsx", 3, 80))
     assert refused.value.key == "grade.zip_bomb_total"

@@ -42,7 +42,7 @@ from ..core.optimizers import HYPER_DEFAULTS, HYPER_NAMES
 from ..core.texts import texts
 # Limits on an untrusted file, checked before LibreOffice opens it: the same as on an .xlsx data
 # file or roster (data/limits.py says why these sizes).
-from ..data.limits import MAX_FILE, MAX_PART, MAX_PARTS, MAX_UNPACKED
+from ..data.limits import check_zip
 from . import feedback, verdict
 from .engine import CellError, LibreOffice, _read
 from .exercise import KEY_FILE, read_key
@@ -75,43 +75,28 @@ class Refused(GradsheetError):
 # --- before the engine: is it a workbook, of a sane size? --------------------------------------
 
 def check_file(path: Path) -> None:
-    """Refuse what is not a workbook or would unpack past the limits. Every part is unpacked
-    (to nowhere) with a running count, so a zip whose directory lies about sizes is caught too;
-    the message names the limit that was passed: one part's, or all parts' together."""
+    """Refuse what is not a workbook or would unpack past the limits (data/limits.py, the same
+    as for a data file or a roster); the message names the limit that was passed: one part's,
+    or all parts' together."""
     if path.suffix.lower() not in WORKBOOK_SUFFIXES:
         raise Refused("grade.not_workbook", suffix=path.suffix or Message("grade.no_suffix"))
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE:
-            raise Refused("grade.too_big", mb=size / 2 ** 20, limit=MAX_FILE // 2 ** 20)
         with open(path, "rb") as f:
             if f.read(len(OLE)) == OLE:
                 raise Refused("grade.encrypted")
-        with zipfile.ZipFile(path) as z:
-            parts = z.infolist()
-            if len(parts) > MAX_PARTS:
-                raise Refused("grade.too_many_parts", parts=len(parts), limit=MAX_PARTS)
-            total = 0
-            for part in parts:
-                if part.file_size > MAX_PART:
-                    raise Refused("grade.part_too_big", part=shown(part.filename), mb=part.file_size / 2 ** 20,
-                                  limit=MAX_PART // 2 ** 20)
-                seen = 0
-                with z.open(part) as f:
-                    while chunk := f.read(2 ** 20):
-                        seen += len(chunk)
-                        if seen > MAX_PART:
-                            raise Refused("grade.zip_bomb", part=shown(part.filename), limit=MAX_PART // 2 ** 20)
-                        if total + seen > MAX_UNPACKED:
-                            raise Refused("grade.zip_bomb_total", part=shown(part.filename),
-                                          limit=MAX_UNPACKED // 2 ** 20)
-                total += seen
-    except Refused:
-        raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, NotImplementedError, RuntimeError):
-        raise Refused("grade.damaged_zip") from None
+        breach = check_zip(path)
     except OSError as e:
         raise Refused("grade.unreadable", reason=os_reason(e)) from None
+    if breach is not None:
+        values = dict(breach.values)
+        if "part" in values:
+            values["part"] = shown(values["part"])
+        raise Refused(_BREACH_KEYS[breach.kind], **values)
+
+
+_BREACH_KEYS = {"too_big": "grade.too_big", "too_many_parts": "grade.too_many_parts",
+                "part_too_big": "grade.part_too_big", "part_unpacks_too_much": "grade.zip_bomb",
+                "unpacks_too_much": "grade.zip_bomb_total", "damaged": "grade.damaged_zip"}
 
 
 # --- in the engine ----------------------------------------------------------------------------
