@@ -88,15 +88,25 @@ def check_file(path: Path) -> None:
     except OSError as e:
         raise Refused("grade.unreadable", reason=os_reason(e)) from None
     if breach is not None:
-        values = dict(breach.values)
-        if "part" in values:
-            values["part"] = shown(values["part"])
-        raise Refused(_BREACH_KEYS[breach.kind], **values)
+        raise _refusal(breach)
 
 
-_BREACH_KEYS = {"too_big": "grade.too_big", "too_many_parts": "grade.too_many_parts",
-                "part_too_big": "grade.part_too_big", "part_unpacks_too_much": "grade.zip_bomb",
-                "unpacks_too_much": "grade.zip_bomb_total", "damaged": "grade.damaged_zip"}
+def _refusal(breach) -> Refused:
+    """What a file past a limit of data/limits.py is told, naming that limit."""
+    values = dict(breach.values)
+    if "part" in values:
+        values["part"] = shown(values["part"])
+    if breach.kind == "too_big":
+        return Refused("grade.too_big", **values)
+    if breach.kind == "too_many_parts":
+        return Refused("grade.too_many_parts", **values)
+    if breach.kind == "part_too_big":
+        return Refused("grade.part_too_big", **values)
+    if breach.kind == "part_unpacks_too_much":
+        return Refused("grade.zip_bomb", **values)
+    if breach.kind == "unpacks_too_much":
+        return Refused("grade.zip_bomb_total", **values)
+    return Refused("grade.damaged_zip")
 
 
 # --- in the engine ----------------------------------------------------------------------------
