@@ -501,24 +501,25 @@ def read_key(folder: str | os.PathLike) -> dict:
     """The grader's key: the answer key with the students' record merged in as "students" (each
     {id, name, file, lr, X, y}), the shape gradsheet's first key format had."""
     path = Path(folder) / KEY_FILE
-    try:
-        key = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise GradsheetError("classroom.no_key", folder=folder, file=KEY_FILE) from None
-    except (OSError, ValueError):
-        raise GradsheetError("classroom.key_unreadable", path=path) from None
+    key = _read_json(path, GradsheetError("classroom.no_key", folder=folder, file=KEY_FILE))
     if not isinstance(key, dict) or key.get("generator") != "gradsheet" or key.get("key_format") not in (1, KEY_FORMAT):
         raise GradsheetError("classroom.key_format", path=path, format=KEY_FORMAT)
     if key["key_format"] == 1:
         return key
     record_path = Path(folder) / STUDENTS_FILE
-    try:
-        record = json.loads(record_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise GradsheetError("exercise.no_students_file", folder=folder, file=STUDENTS_FILE) from None
-    except (OSError, ValueError):
-        raise GradsheetError("classroom.key_unreadable", path=record_path) from None
+    record = _read_json(record_path, GradsheetError("exercise.no_students_file", folder=folder, file=STUDENTS_FILE))
     if not isinstance(record, dict) or record.get("exercise") != key.get("exercise") or \
             not isinstance(record.get("students"), list) or not record["students"]:
         raise GradsheetError("exercise.students_file_other", path=record_path)
     return {**key, "students": record["students"]}
+
+
+def _read_json(path: Path, missing: GradsheetError):
+    """A JSON file of the exercise folder; `missing` when it is not there, one line when it is
+    not readable JSON."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise missing from None
+    except (OSError, ValueError):
+        raise GradsheetError("classroom.key_unreadable", path=path) from None
