@@ -23,7 +23,7 @@ def fresh_state(dataset: Dataset, settings: Settings, seed: int | None) -> State
     prevLoss = the starting Loss, nothing pasted yet, history empty."""
     count = len(param_names(dataset.k, settings.model, len(settings.classes)))
     theta = initial_theta(dataset.k, seed, count)
-    return State.fresh(theta, settings.spec.loss(model_X(dataset, settings), dataset.y, theta), settings.optimizer)
+    return State.fresh(theta, settings.optimizer)
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,12 @@ class Built:
     dataset: Dataset
     settings: Settings
     state: State
+
+    @property
+    def loss(self) -> float:
+        """The Loss of the parameters it starts from, as the model computes it."""
+        from .sheets.workbook import model_X
+        return self.settings.spec.loss(model_X(self.dataset, self.settings), self.dataset.y, self.state.theta)
 
 
 # Array operations one full recalculation may cost before editing W feels sluggish: about

@@ -159,7 +159,7 @@ def build(data, out, preset, **given):
     built = make(data, out, **options)
     s = built.settings
     click.echo(describe_build(built.path, built.dataset, s.lr, s.eps, built.state.theta,
-                              built.state.prev_loss, s.lang))
+                              built.loss, s.lang))
 
 
 @main.command(name="presets", short_help="List the shipped presets.")

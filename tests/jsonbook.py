@@ -100,3 +100,10 @@ def cell(data: dict, sheet: str, ref: str):
     values = next(s for s in data["sheets"] if s["name"] == sheet)["values"]
     v = values[int(m.group(2)) - 1][col]
     return None if v == "" else v
+
+
+def position(data: dict) -> int:
+    """The next hand action as the engine reads it from the book's cells (the json engine does
+    not calculate the coach's formulas; core/coach.py's rules on the same cells do)."""
+    from gradsheet.core import addin, live
+    return live.load(addin.XlwingsGrid(open_book(data))).state.action

@@ -211,9 +211,9 @@ class HandSheet:
 
     @classmethod
     def fresh(cls, X, y, theta) -> "HandSheet":
-        """Step 1 done: W, B from the generator, prevLoss = their Loss, nothing pasted."""
+        """Step 1 done: W, B from the generator, nothing copied or pasted yet (prevLoss 0)."""
         theta = [float(v) for v in theta]
-        return cls(theta, hand_loss(X, y, theta), [0.0] * len(theta))
+        return cls(theta, 0.0, [0.0] * len(theta))
 
 
 def hand_action(sheet: HandSheet, X, y, lr: float, eps: float) -> None:

@@ -111,7 +111,7 @@ def test_step_says_loss_before_and_after_in_the_workbooks_language(tmp_path):
     en = make(None, tmp_path / "en.xlsx", lang="en")
     d = ko.dataset
     after = model.loss(d.X, d.y, descent.descend(d.X, d.y, ko.state.theta, 0.001, 0.0001, 1).theta)
-    arrow = f"Loss {ko.state.prev_loss:.6g} → {after:.6g} ↓"
+    arrow = f"Loss {ko.loss:.6g} → {after:.6g} ↓"
     assert arrow == "Loss 1916.76 → 0.7951 ↓"
     result = cli("step", ko.path)
     assert result.output.splitlines()[:2] == [f"{ko.path}에 저장했습니다: history 1행", arrow]

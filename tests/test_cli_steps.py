@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+import re
 import zipfile
 
 import numpy as np
+import pytest
 import openpyxl
 from click.testing import CliRunner
 
@@ -131,7 +133,8 @@ def test_a_damaged_workbook_is_refused(built, tmp_path):
             data = src.read(item)
             if item.filename == "xl/worksheets/sheet1.xml":
                 text = data.decode()
-                loss = f"{built.state.prev_loss!r}"
+                loss = re.search(r"<f>SUM\(sqerr\)/ROWS\(sqerr\)</f><v>([^<]+)</v>", text).group(1)
+                assert float(loss) == pytest.approx(built.loss, rel=1e-12)
                 assert f"<f>SUM(sqerr)/ROWS(sqerr)</f><v>{loss}</v>" in text
                 data = text.replace(f"<f>SUM(sqerr)/ROWS(sqerr)</f><v>{loss}</v>",
                                     "<f>SUM(sqerr)/ROWS(sqerr)</f><v>3.5</v>").encode()

@@ -235,8 +235,8 @@ def test_a_loss_already_past_the_limit_is_refused_with_step_1_as_the_way_out(tmp
 # --- the buttons say the same, in the workbook's language -------------------------------------
 def status(data, built) -> str:
     layout = layout_for(built.dataset, built.settings, built.state)
-    r, c = layout.cell("next_action")
-    return cell(data, layout.sheet, xl_rowcol_to_cell(r + 1, c))
+    r, c = layout.button_note
+    return cell(data, layout.sheet, xl_rowcol_to_cell(r, c))
 
 
 BUTTON_RISE = {

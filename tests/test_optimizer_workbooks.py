@@ -26,7 +26,7 @@ import pytest
 from click.testing import CliRunner
 from openpyxl.utils import range_boundaries
 
-from jsonbook import apply_actions, book_json, cell, open_book  # sets the test licence first
+from jsonbook import apply_actions, book_json, cell, open_book, position  # sets the test licence first
 from gradsheet.build import make
 from gradsheet.cli import main
 from gradsheet.core import addin, descent, procedure, steps
@@ -355,7 +355,7 @@ def test_next_action_in_the_json_book_equals_the_engine(tmp_path, name):
         state = steps.act(problem, state)
         book_data = recalculated(apply_actions(book_data, book.json()["actions"]), built, state.theta)
         got = json_state(book_data, built)
-        assert got["status"].startswith(acts[(i + 1) % len(acts)][0] + ":")
+        assert position(book_data) == state.action == (i + 1) % len(acts)
         assert np.array_equal(got["theta"], state.theta) and np.array_equal(got["dloss"], state.dloss)
         assert np.array_equal(got["history"], state.history) and got["t"] == state.t
         for slot in SLOTS[name]:
@@ -393,7 +393,7 @@ def test_a_diverging_momentum_stops_with_the_message_and_a_valid_file(tmp_path):
     # the suggestion is below momentum's own limit (0.9 × 0.0037, rounded down), not gd's 0.001
     assert "lr = 0.01" in result.output and "--lr 0.002" in result.output
     # the steps kept are the hand descent's up to the first whose Loss passes 1e6·max(Loss₀, mean y²)
-    limit = 1e6 * max(built.state.prev_loss, float(np.mean(d.y ** 2)))
+    limit = 1e6 * max(built.loss, float(np.mean(d.y ** 2)))
     hand = hand_descent(d.X, d.y, built.state.theta, s.lr, s.eps, 5, "momentum")
     losses = [row[-1] for row in hand.history]
     kept = next(i for i, loss in enumerate(losses) if loss > limit) - 1
@@ -496,7 +496,7 @@ def test_the_stability_warning_follows_the_optimizer(tmp_path):
             warnings.simplefilter("error")
             built = make(None, tmp_path / f"{name}.xlsx", optimizer=name, lr=lr)
         run = descent.descend(X, y, built.state.theta, lr, 1e-4, 1000, optimizer=OPTIMIZERS[name])
-        assert not run.stopped and model.loss(X, y, run.theta) < built.state.prev_loss / 1000
+        assert not run.stopped and model.loss(X, y, run.theta) < built.loss / 1000
     for name, lr in (("momentum", 0.0038), ("gd", 0.002)):
         with pytest.warns(UserWarning, match="Loss가 발산합니다"):
             built = make(None, tmp_path / f"{name}-big.xlsx", optimizer=name, lr=lr)

@@ -140,7 +140,7 @@ def test_landscape_hint_for_big_tables_names_real_parameters():
         hinted = re.search(r"--landscape (\S+)$", message).group(1)
         assert hinted == pair
         settings = Settings(**{**options, "landscape": tuple(hinted.split(","))})
-        state = State.fresh(np.zeros(k + 1), 1.0)
+        state = State.fresh(np.zeros(k + 1))
         assert landscape_pair(layout_for(d, settings, state), settings) == tuple(hinted.split(","))
 
 

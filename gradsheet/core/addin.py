@@ -100,8 +100,8 @@ async def _press(xw_book, change, check, on_demand: bool) -> str:
         if isinstance(e, steps.Diverged):
             e = steps.Diverged(e.divergence, lr_cell)
         text = e.render(live.lang)
-        r, c = live.layout.cell("next_action")
-        grid.write(live.layout.sheet, r + 1, c, [[say("addin.status", live.lang, text=text)]])
+        r, c = live.layout.button_note
+        grid.write(live.layout.sheet, r, c, [[say("addin.status", live.lang, text=text)]])
         return text
     said = divergence or rise
     note = said.message(live.lang, lr_cell) if said else None

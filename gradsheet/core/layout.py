@@ -35,11 +35,15 @@ MAX_CHART_ROWS = 2000  # a chart shows at most this many data rows: more only sl
 HISTORY_CHART_ROWS = 1000  # the Loss chart looks this far below the history rows it has
 TITLE_ROW, BUTTON_ROW, NOTE_ROW = 0, 1, 2
 TOP = 3  # first row of the data block's head and of the single cells
-# The single cells beside the data, top to bottom ("next_action" has a second row below it
-# saying what was just done); the parameter table follows after one row of headings. The
+# The single cells beside the data, top to bottom ("next_action" has two rows below it: the
+# coach's line saying what was just done or done wrong, and the buttons' note); the parameter table follows after one row of headings. The
 # chosen optimizer's hyperparameters (and Adam's update count t) come right after lr and eps.
 SINGLE_ROWS = ("lr", "eps", "Loss", "prevLoss", "dLoss_dt", "next_action")
-BELOW_TABLE = ("best_Loss", "best_dist")  # single cells right under the parameter table
+BELOW_TABLE = ("best_Loss", "best_dist")
+# The live coach's cells at the end of each parameter's row (core/coach.py): the value history's
+# last row saved, the update from it, the lr that would have moved it where it is, and where the
+# parameter stands.
+COACH_COLUMNS = ("hist", "upd", "rate", "code")  # single cells right under the parameter table
 # The other optimizers' hyperparameters (every workbook has all five cells, for the race)
 # stand under those, after a blank row and their heading.
 
@@ -203,6 +207,7 @@ class Layout:
         kinds = ["name", "value", "init", "Loss"] + (["Lossm"] if self.diff == CENTRAL else [])
         kinds += ["grad", "dLoss"] + list(self.slots) + [f"next_{s}" for s in self.slots]
         kinds += ["next", "exact", "fderr"] + ([] if self.classifier else ["best"])
+        kinds += list(COACH_COLUMNS)
         return {kind: self.c0 + i for i, kind in enumerate(kinds)}
 
     @property
@@ -213,7 +218,14 @@ class Layout:
     @property
     def param_head(self) -> int:
         """The parameter table's names row; the course's words for each column sit above it."""
-        return TOP + len(self.single_rows) + 2  # + the "just done" row, + the words row
+        return TOP + len(self.single_rows) + 3  # + the coach's line, the buttons' note, the words row
+
+    @property
+    def button_note(self) -> tuple[int, int]:
+        """The cell under the coach's two lines where a button or command leaves what it has to
+        say (Loss went up, lr too large): a value, written by each press."""
+        r, c = self.cell("next_action")
+        return r + 2, c
 
     def param_row(self, p: int) -> int:
         return self.param_head + 1 + p

@@ -9,13 +9,12 @@ Places come from the layout, checked against the workbook's own defined names.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 import numpy as np
 
 from . import models
-from . import procedure
 from . import steps
 from .errors import GradsheetError
 from .messages import use
@@ -139,7 +138,7 @@ def load(grid: Grid, meta_rows: int = META_ROWS) -> Live:
     state = State(theta, np.array([number(f"init_{p}", theta[i]) for i, p in enumerate(params)]),
                   number("prevLoss", 0.0), np.array([number(f"dLoss_d{p}", 0.0) for p in params]),
                   _history(grid.table_body(sheet, "history"), len(params)),
-                  procedure.parse(params, cell("next_action"), optimizer),
+                  0,
                   {slot: np.array([number(f"{slot}_{p}", 0.0) for p in params]) for slot in layout.slots},
                   int(number("t", 0.0)) if "t" in layout.scalars else 0)
     if not (np.all(np.isfinite(raw)) and np.all(np.isfinite(y))):
@@ -148,6 +147,7 @@ def load(grid: Grid, meta_rows: int = META_ROWS) -> Live:
     problem = steps.Problem(X, y, lr, eps, meta.get("diff", models.FORWARD), optimizer, hyper,
                             model, len(classes), exercise)
     shown = {name: cell(name) for name in steps.shown_names(params)} if exercise else {}
+    state = replace(state, action=steps.position(problem, state))  # where the coach says it is
     return Live(layout, lang, problem, state, cell("Loss"), meta, heads, raw, shown)
 
 
@@ -167,7 +167,7 @@ def _targets(layout: Layout, Y: np.ndarray) -> np.ndarray:
 def _block_bounds(layout: Layout) -> tuple[int, int, int, int]:
     rows = [r for r, _ in layout.scalars.values()]
     cols = [c for _, c in layout.scalars.values()]
-    return min(rows), min(cols), max(rows) + 1, max(cols)  # +1: the "just done" row
+    return min(rows), min(cols), max(rows), max(cols)
 
 
 def _history(body: list[list], width: int) -> np.ndarray:
@@ -206,10 +206,8 @@ def save_cells(grid: Grid, live: Live, new: State, note: str | None = None) -> N
         grid.write(sheet, r, c, [[int(new.t)]])
     r, c = lay.cell("prevLoss")
     grid.write(sheet, r, c, [[float(new.prev_loss)]])
-    last = procedure.last_done(lay.params, new.action, bool(len(new.history)), lay.optimizer)
-    r, c = lay.cell("next_action")
-    grid.write(sheet, r, c, [[procedure.describe(lay.params, new.action, live.lang, lay.optimizer)],
-                             [note or procedure.just_did(lay.params, last, live.lang, lay.optimizer)]])
+    r, c = lay.button_note  # the coach's cells are formulas: they follow by themselves
+    grid.write(sheet, r, c, [[note or ""]])
 
 
 def _save_history(grid: Grid, lay: Layout, old: np.ndarray, new: np.ndarray) -> None:

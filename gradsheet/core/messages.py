@@ -144,6 +144,7 @@ KO: dict[str, str] = {
     "book.loss_disagrees": "워크북의 Loss({got:.12g})가 데이터와 W, B로 계산한 모델의 값({expected:.12g})과 다릅니다: 수식이나 데이터가 손상되었습니다",
     "book.restore_empty": "동작 {code}: history가 비어 있어 되돌릴 {name} 값이 없습니다 (스텝은 동작 2부터 시작하세요)",
     "book.steps_at_least_one": "스텝 수는 1 이상이어야 합니다 (받은 값: {steps})",
+    "book.coach_lost": "손으로 하던 스텝을 끝내지 못했습니다: '다음 동작' 칸이 가리키는 동작을 해도 스텝이 끝나지 않습니다. history의 마지막 행과 매개변수 값을 확인하거나 gradsheet reset으로 새로 시작하세요",
     # --- classroom.files --- (step/run/next/reset/set on an exercise workbook: the student's cells kept)
     "book.exercise_not_ready": "과제 워크북에서는 여러분의 칸이 보여 주는 값만 붙여넣는데, 아직 그럴 수 없는 칸이 있습니다: {cells}. 수식을 쓰거나 고친 뒤 Excel이나 LibreOffice에서 저장하고 다시 하세요 (gradsheet는 여러분의 칸에 아무것도 쓰지 않습니다)",
     "book.exercise_cell_empty": "{name} ({at}): 비어 있음",
@@ -490,6 +491,7 @@ EN: dict[str, str] = {
     "book.loss_disagrees": "the workbook's Loss ({got:.12g}) disagrees with the model ({expected:.12g}) for its data and W, B: its formulas or data were damaged",
     "book.restore_empty": "action {code}: history is empty, so there is no saved value of {name} to restore (start the step with action 2)",
     "book.steps_at_least_one": "the number of steps must be at least 1, got {steps}",
+    "book.coach_lost": "could not finish the step begun by hand: the actions the 'next action' cell names do not end it. Check history's last row and the parameters, or start afresh with gradsheet reset",
     # --- classroom.files --- (step/run/next/reset/set on an exercise workbook: the student's cells kept)
     "book.exercise_not_ready": "on an exercise workbook this command pastes only the values your own cells show, and some cannot be pasted yet: {cells}. Write or fix their formulas, save the workbook in Excel or LibreOffice, and try again (gradsheet writes nothing into your cells)",
     "book.exercise_cell_empty": "{name} ({at}) is empty",

@@ -113,9 +113,10 @@ class State:
     t: int = 0  # optimizer updates done (Adam)
 
     @classmethod
-    def fresh(cls, theta: np.ndarray, first_loss: float, optimizer: str = "gd") -> "State":
-        """Step 1 done: the start, prevLoss = its Loss, nothing pasted, the optimizer's state 0."""
+    def fresh(cls, theta: np.ndarray, optimizer: str = "gd") -> "State":
+        """Step 1 done: the start, nothing copied or pasted yet (prevLoss 0, so the coach asks
+        for action 3 in the first step too), the optimizer's state 0."""
         theta = np.asarray(theta, dtype=float)
         slots = {slot: np.zeros(theta.size) for slot in OPTIMIZERS[optimizer].slots}
-        return cls(theta.copy(), theta.copy(), first_loss, np.zeros(theta.size),
+        return cls(theta.copy(), theta.copy(), 0.0, np.zeros(theta.size),
                    np.empty((0, theta.size + 1)), 0, slots, 0)

@@ -13,6 +13,7 @@ import numpy as np
 
 from . import descent
 from . import models
+from . import coach
 from . import procedure
 from .errors import GradsheetError
 from .messages import Message, say
@@ -260,8 +261,15 @@ def _limit(problem: Problem, state: State) -> float:
 
 
 # --- the course's hand actions, one at a time ------------------------------------------
+def position(problem: Problem, state: State) -> int:
+    """The next hand action, as the sheet's live coach reads it from the state (core/coach.py)."""
+    return coach.advise(problem, state).index
+
+
 def act(problem: Problem, state: State) -> State:
-    """Do the single next hand action (2, 3, 4-1, …, 6) and point to the one after."""
+    """Do the hand action the coach names next (2, 3, 4-1, …, 6) and point to the one it names
+    after. Each action sets its cells to what they should hold, from history's last row (what
+    action 2 saved), so an action a student did wrong by hand is done right by the press."""
     code, kind, p = problem.actions()[state.action]
     theta, history = state.theta.copy(), state.history
     prev, dloss, slots, t = state.prev_loss, state.dloss.copy(), state.slots, state.t
@@ -270,24 +278,23 @@ def act(problem: Problem, state: State) -> State:
         history = np.vstack([history.reshape(-1, theta.size + 1), row])
     elif kind == "copy_loss":  # 3: Loss into prevLoss
         prev = problem.loss(theta)
-    elif kind == "nudge":  # 4-1: P + eps, so the sheet's dLoss_dt shows the slope
-        theta[p] += problem.eps
     elif kind == "paste_slope":  # 4-2: the value of dLoss_dt into dLoss_dP
         dloss[p] = (problem.loss(theta) - prev) / problem.eps
+    elif not len(history):  # the others start from history's last row (the coach says 2 first)
+        raise GradsheetError("book.restore_empty", code=code, name=problem.params[p or 0])
+    elif kind == "nudge":  # 4-1: P + eps, so the sheet's dLoss_dt shows the slope
+        theta[p] = history[-1, p] + problem.eps
     elif kind == "restore":  # 4-3: P exactly as saved in history by action 2
-        if not len(history):
-            name = problem.params[p]
-            raise GradsheetError("book.restore_empty", code=code, name=name)
         theta[p] = history[-1, p]
-    elif kind == "update":  # 6: next values into W, B
-        theta = problem.update(state)[0]
+    elif kind == "update":  # 6: next values into W, B (from history's, should one be pasted already)
+        saved = replace(state, theta=history[-1, :-1].copy())
+        theta = problem.update(saved)[0]
         if models.diverged(problem.loss(theta), theta, _limit(problem, state)):
             raise Diverged(divergence(problem, state, state, 0))
     else:  # 7 (momentum, RMSprop, Adam): the next state into vel / sq / m (and t + 1)
         _, slots, t = problem.update(state)
-    nxt = (state.action + 1) % len(problem.actions())
-    return replace(state, theta=theta, history=history, prev_loss=prev, dloss=dloss, action=nxt,
-                   slots=slots, t=t)
+    new = replace(state, theta=theta, history=history, prev_loss=prev, dloss=dloss, slots=slots, t=t)
+    return replace(new, action=position(problem, new))
 
 
 # --- whole steps ---------------------------------------------------------------------
@@ -298,8 +305,12 @@ def run(problem: Problem, state: State, steps: int = 1) -> Outcome:
         raise GradsheetError("book.steps_at_least_one", steps=steps)
     done, before = 0, state
     if state.action:
-        while state.action:
+        for _ in range(len(problem.actions()) + 1):  # a step begun by hand: the rest of it
             state = act(problem, state)
+            if not state.action:
+                break
+        else:
+            raise GradsheetError("book.coach_lost")
         done = 1
     if done == steps:
         return Outcome(state, done)
@@ -322,12 +333,10 @@ def run(problem: Problem, state: State, steps: int = 1) -> Outcome:
 
 def reset(problem: Problem, seed: int | None = None, theta: np.ndarray | None = None) -> State:
     """Step 1: fresh random parameters (seedable; or the generator's values `theta`),
-    history emptied, prevLoss = the new Loss, nothing pasted. On an exercise prevLoss stays 0,
-    as the exercise was made: the new Loss is the student's Loss cell to compute."""
+    history emptied, nothing copied or pasted (prevLoss 0)."""
     start = (initial_theta(problem.k, seed, len(problem.params)) if theta is None
              else np.asarray(theta, dtype=float))
-    fresh = State.fresh(start, problem.loss(start), problem.optimizer)
-    return replace(fresh, prev_loss=0.0) if problem.exercise else fresh
+    return State.fresh(start, problem.optimizer)
 
 
 # --- exercises: a step pastes only what the student's own cells show --------------------

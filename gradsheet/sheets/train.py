@@ -14,7 +14,7 @@ from . import blanks
 from . import charts
 from . import formulas
 from ..core.models import excel_accuracy, excel_confusion, model_spec
-from ..core import procedure
+from ..core import coach, procedure
 from ..data.dataset import Dataset
 from ..core.texts import texts
 from ..core.optimizers import HYPER_NAMES, OPTIMIZERS
@@ -51,6 +51,7 @@ def write(wb: Workbook, fmt, layout: Layout, dataset: Dataset, settings: Setting
     if layout.classifier:
         _write_confusion(ws, fmt, layout, values, t)
     _write_history(ws, fmt, layout, state, t)
+    _write_coach(ws, fmt, layout, settings, state, values, t)
     for row, height in sorted(heights.items()):
         ws.set_row(row, height)
     charts.add_train_charts(wb, ws, layout, t, _top_px(heights, layout.first_row), dataset, settings)
@@ -211,12 +212,41 @@ def _write_single_cells(ws, fmt, layout, settings, state, values, t) -> None:
     if layout.other_hyper:
         ws.write_string(layout.other_hyper_head, c0, t["other_hyper"], fmt.section)
     r, c = layout.cell("next_action")
-    opt = layout.optimizer
     ws.write_string(r, c0, t["action_label"], fmt.label)
-    params = layout.params
-    ws.write_string(r, c, procedure.describe(params, state.action, settings.lang, opt), fmt.status)
-    last = procedure.last_done(params, state.action, bool(len(state.history)), opt)
-    ws.write_string(r + 1, c, procedure.just_did(params, last, settings.lang, opt), fmt.note)
+
+
+def _write_coach(ws, fmt, layout, settings, state, values, t) -> None:
+    """The live coach (core/coach.py): the next action and the line under it, each parameter's
+    three cells at the end of its row, and the sums under them, all formulas; their stored
+    values are the coach's reading of the model's numbers."""
+    reading = coach.read(state.theta, state.history, state.prev_loss, state.dloss, state.slots, state.t,
+                         values.loss, values.nudged, settings.eps, settings.lr, settings.hyper, settings.optimizer)
+    pc = layout.param_columns
+    f_param, f_count = fmt.num("formula", "param"), fmt.num("formula", "count")
+    empty = not len(state.history)
+    for p in range(len(layout.params)):
+        r = layout.param_row(p)
+        cells = coach.row_formulas(layout, p)
+        ws.write_formula(r, pc["hist"], cells["hist"], f_param, "" if empty else float(reading.hist[p]))
+        ws.write_formula(r, pc["upd"], cells["upd"], f_param, "" if empty else float(reading.upd[p]))
+        rate = reading.rates[p]
+        ws.write_formula(r, pc["rate"], cells["rate"], fmt.num("formula", "param"), "" if np.isnan(rate) else float(rate))
+        ws.write_formula(r, pc["code"], cells["code"], f_count, reading.codes[p])
+    advice = reading.advice
+    procedure_length = len(procedure.actions(layout.params, layout.optimizer))
+    last = advice.index - 1 if advice.index > 0 else (procedure_length - 1 if not empty else -1)
+    done = "" if last < 0 else procedure.describe(layout.params, last, settings.lang, layout.optimizer)
+    stored = {"n": len(state.history), "pos": advice.index, "why": advice.why, "who": advice.who,
+              "last": last, "done": done}
+    sums = coach.sum_formulas(layout, settings.lang)
+    for name, (r, c) in coach.cells(layout).items():
+        ws.write_string(r, pc["upd"], t[f"coach_{name}"], fmt.label)
+        ws.write_formula(r, c, sums[name], f_count, stored[name])
+    line1, line2 = coach.lines(layout.params, advice, settings.lang, settings.optimizer, not empty)
+    f1, f2 = coach.coach_formulas(layout, settings.lang)
+    r, c = layout.cell("next_action")
+    ws.write_formula(r, c, f1, fmt.status, line1)
+    ws.write_formula(r + 1, c, f2, fmt.note, line2)
 
 
 def _write_confusion(ws, fmt, layout, values, t) -> None:
@@ -245,10 +275,11 @@ def _write_params(ws, fmt, layout, state, values, t, exercise: bool = False) -> 
     words = {"name": t["params"], "value": t["col_value"], "init": t["col_init"],
              "Loss": t["col_loss_p"], "Lossm": t["col_lossm_p"], "grad": t["col_grad"],
              "dLoss": t["col_dloss"], "next": t["col_next"], "exact": t["col_exact"],
-             "fderr": t["col_fderr"], "best": t["col_best"]}
+             "fderr": t["col_fderr"], "best": t["col_best"], "hist": t["col_hist"], "upd": t["col_upd"],
+             "rate": t["col_rate"], "code": t["col_code"]}
     names = {"name": "", "value": "P", "init": "init_P", "Loss": "Loss_P", "Lossm": "Lossm_P",
              "grad": "grad_P", "dLoss": "dLoss_dP", "next": "next_P", "exact": "exact_grad_P",
-             "fderr": "fd_error_P", "best": "best_P"}
+             "fderr": "fd_error_P", "best": "best_P", "hist": "", "upd": "", "rate": "", "code": ""}
     for slot in layout.slots:  # the optimizer's state: pasted values, and the next ones
         words[slot], words[f"next_{slot}"] = t[f"col_{slot}"], t[f"col_next_{slot}"]
         names[slot], names[f"next_{slot}"] = f"{slot}_P", f"next_{slot}_P"
