@@ -254,7 +254,9 @@ def lines(params: list[str], advice: Advice, lang: str, optimizer: str, has_hist
         return texts["not_ready"], ""
     first = procedure.describe(params, advice.index, lang, optimizer)
     if advice.why:
-        values = {"P": params[advice.who], "want": fixed(advice.want), "now": fixed(advice.now)}
+        values = {"P": params[advice.who], "want": fixed(advice.want)}
+        if not math.isnan(advice.now):  # 5 and 6 say no "now"
+            values["now"] = fixed(advice.now)
         return first, _fill(texts[WRONG[advice.why]], values)
     last = procedure.last_done(params, advice.index, has_history, optimizer)
     return first, procedure.just_did(params, last, lang, optimizer)
@@ -340,7 +342,7 @@ def row_formulas(layout: Layout, p: int) -> dict[str, str]:
     tail = (f"IF(AND({not_yet_t},{near(P, u)}),{UPDATED},"
             f"IF(AND({not_yet_t},ISNUMBER({rate})),IF({rate}>0,{MOVED},{OFF}),{OFF}))")
     if after:
-        tail = f"IF(AND({pasted_t},{near(P, after)}),{STATE_PASTED},{tail})"
+        tail = f"IF(IFERROR(AND({pasted_t},{near(P, after)}),FALSE),{STATE_PASTED},{tail})"
     code = (f"IF({near(P, h)},IF({slope(D, forward)},IF({near(u, h)},{STILL},{DONE}),{TODO}),"
             f"IF({near(P, h + '+eps')},IF({slope(D, 'dLoss_dt')},{NUDGED_PASTED},{NUDGED}),{tail}))")
     ready = f"AND(ISNUMBER({P}),ISNUMBER({D}),ISNUMBER(Loss_{name}),ISNUMBER(Loss),ISNUMBER(dLoss_dt))"
@@ -348,7 +350,9 @@ def row_formulas(layout: Layout, p: int) -> dict[str, str]:
         "hist": f'=IF({n}>0,INDEX({_history_column(layout, 1 + p)},{n}),"")',
         "upd": f'=IF({n}>0,{update},"")',
         "rate": f'=IF({n}>0,IF({u}-({still})<>0,({P}-({still}))/(({u}-({still}))/lr),""),"")',
-        "code": f"=IF({n}=0,{TODO},IF({ready},{code},{NOT_NUMBER}))",
+        # an error inside (Adam's update with t − 1 = −1 divides by 0; an overflow) is no
+        # place a hand action puts it, as the engine's nan compares: OFF
+        "code": f"=IF({n}=0,{TODO},IF({ready},IFERROR({code},{OFF}),{NOT_NUMBER}))",
     }
 
 
@@ -374,12 +378,13 @@ def sum_formulas(layout: Layout, lang: str) -> dict[str, str]:
     first_nudged = first(NUDGED, NUDGED_PASTED)
     first_off = first(NUDGED, NUDGED_PASTED, UPDATED, STATE_PASTED, OFF, MOVED)
     first_not_up = first(TODO, NUDGED, NUDGED_PASTED, DONE, OFF, MOVED)
-    r1 = f"INDEX({rates},MATCH({MOVED},{codes},0))"
+    # Excel's AND evaluates every argument: the lookups below never fail, whatever the codes
+    r1 = f"IFERROR(INDEX({rates},MATCH({MOVED},{codes},0))+0,0)"
     agree = (f'COUNTIFS({codes},{MOVED},{rates},">="&({r1}*(1-{_e(RATE_REL)})),'
              f'{rates},"<="&({r1}*(1+{_e(RATE_REL)})))={moved}')
 
     def of_off(kind: str) -> str:
-        return f"INDEX({_column(layout, kind)},{first_off})"
+        return f"IFERROR(INDEX({_column(layout, kind)},MIN({first_off},{m}))+0,0)"
     value, hist, upd = of_off("value"), of_off("hist"), of_off("upd")
     to_nudge, to_h, to_update = f"ABS({value}-({hist}+eps))", f"ABS({value}-{hist})", f"ABS({value}-{upd})"
     # (position, why, who) as three formulas sharing one decision list: `position`'s, in order

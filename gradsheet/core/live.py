@@ -137,7 +137,7 @@ def load(grid: Grid, meta_rows: int = META_ROWS) -> Live:
     theta = np.array([number(p) for p in params])
     state = State(theta, np.array([number(f"init_{p}", theta[i]) for i, p in enumerate(params)]),
                   number("prevLoss", 0.0), np.array([number(f"dLoss_d{p}", 0.0) for p in params]),
-                  _history(grid.table_body(sheet, "history"), len(params)),
+                  _history(_history_rows(grid, layout), len(params)),
                   0,
                   {slot: np.array([number(f"{slot}_{p}", 0.0) for p in params]) for slot in layout.slots},
                   int(number("t", 0.0)) if "t" in layout.scalars else 0)
@@ -168,6 +168,23 @@ def _block_bounds(layout: Layout) -> tuple[int, int, int, int]:
     rows = [r for r, _ in layout.scalars.values()]
     cols = [c for _, c in layout.scalars.values()]
     return min(rows), min(cols), max(rows), max(cols)
+
+
+# Rows under the history table a press reads too: rows a student pasted by hand in a program that
+# does not grow the table (LibreOffice); the press's rewrite takes them into the table.
+HAND_ROWS = 100
+
+
+def _history_rows(grid: Grid, layout: Layout) -> list[list]:
+    """The history table's body, then the rows pasted under it up to the first empty one."""
+    body = list(grid.table_body(layout.sheet, "history"))
+    head, c0, _, c1 = layout.history_span
+    below = grid.read(layout.sheet, head + 1 + max(len(body), 1), c0, HAND_ROWS, c1 - c0 + 1)
+    for row in below:
+        if all(v is None or v == "" for v in row[1:]):
+            break
+        body.append(row)
+    return body
 
 
 def _history(body: list[list], width: int) -> np.ndarray:

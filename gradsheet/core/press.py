@@ -173,7 +173,8 @@ async def _history_ends(got: Fetched, reads: Reads, book, sheet: str, name: str)
     if _blank(first[0]) or _blank(last[0]):  # not the table gradsheet keeps: read it all
         return await reads.read(sheet, row, col, nrows, ncols)
     got.history_whole = False
-    return first + last
+    # the steps use the first row, the last and the count (the coach's: Adam's t against it)
+    return first + first * (nrows - 2) + last
 
 
 def _blank(row) -> bool:
@@ -187,7 +188,8 @@ def save(grid, live: live_book.Live, new, note: str | None, got: Fetched) -> Non
         live_book.save(grid, live, new, note)
         return
     live_book.save_cells(grid, live, new, note)
-    _save_history(grid, live.layout, live.state.history, new.history, got.history[2])
+    # rows pasted by hand under the table came with the load: the table holds them from now on
+    _save_history(grid, live.layout, live.state.history, new.history, max(got.history[2], len(live.state.history)))
 
 
 def _save_history(grid, lay: Layout, old: np.ndarray, new: np.ndarray, held: int) -> None:
