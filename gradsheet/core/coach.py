@@ -41,6 +41,7 @@ from .texts import ACTIONS
 TODO, NUDGED, NUDGED_PASTED, DONE, UPDATED, STATE_PASTED = 0, 1, 2, 3, 4, 5
 OFF = 6  # at none of the places a hand action puts it
 MOVED = 7  # moved from H along its update, by another lr than the lr cell's (lr was changed since)
+STATE_MOVED = 8  # the same, with the optimizer's next state pasted already
 # at H with this point's slope pasted, and the update leaves it there (its slope is 0): done
 # for the nudges, and updated as well
 STILL = 9
@@ -97,7 +98,8 @@ def _loss_same(a: float, b: float) -> bool:
 
 
 def row_code(p: float, h: float, d: float, f: float, u: float, v: float | None, rate: float,
-             loss: float, dloss_dt: float, eps: float, count: tuple[bool, bool] = (True, True)) -> int:
+             loss: float, dloss_dt: float, eps: float, count: tuple[bool, bool] = (True, True),
+             vrate: float = math.nan) -> int:
     """Where one parameter stands: its value p, history's h, its pasted slope d, this point's
     forward slope f, the update from h (u), with an optimizer state the update from h with the
     state already pasted (v), and the lr that would move h to p by the update (rate; nan where
@@ -117,6 +119,8 @@ def row_code(p: float, h: float, d: float, f: float, u: float, v: float | None, 
         return STATE_PASTED
     if count[1] and _near(p, u, _pos_tol(eps, u)):
         return UPDATED
+    if v is not None and count[0] and vrate > 0:
+        return STATE_MOVED
     return MOVED if count[1] and rate > 0 else OFF
 
 
@@ -126,11 +130,13 @@ def _rates_agree(rates: list[float]) -> bool:
 
 
 def position(codes: list[int], rates: list[float], near: list[tuple[float, float, float]], n: int,
-             loss: float, prev: float, hist_loss: float, slots: bool) -> tuple[int, int, int]:
+             loss: float, prev: float, hist_loss: float, slots: bool,
+             vrates: list[float] | None = None) -> tuple[int, int, int]:
     """(action index, why, who) from the rows' codes; the same rules as `sum_formulas`.
     `near`: each parameter's distances to H + eps, H and the update from H."""
     m = len(codes)
     update, paste_state = 2 + 3 * m, 3 + 3 * m
+    vrates = vrates if vrates is not None else [math.nan] * m
     if n == 0:
         return 0, 0, 0
     count = codes.count
@@ -153,6 +159,10 @@ def position(codes: list[int], rates: list[float], near: list[tuple[float, float
     done_state = (paste_state, 0, 0) if slots else (0, 0, 0)
     if pasted + still == m:
         return 0, 0, 0
+    state_moved = count(STATE_MOVED)
+    if state_moved and state_moved + still == m and \
+            _rates_agree([r for r, c in zip(vrates, codes) if c == STATE_MOVED]):
+        return 0, 0, 0  # the step and its state pasted with settings changed since
     if ups + pasted + still == m:
         return done_state
     if moved and moved + still == m and _rates_agree([r for r, c in zip(rates, codes) if c == MOVED]):
@@ -166,7 +176,7 @@ def position(codes: list[int], rates: list[float], near: list[tuple[float, float
         if to_nudge <= min(to_h, to_update):
             return 2 + 3 * i, 1, i
         return (2 + 3 * i + 2, 2, i) if to_h <= to_update else (update, 3, i)
-    if ups + pasted + moved and not count(TODO):
+    if ups + pasted + moved + state_moved and not count(TODO):
         who = next(i for i, c in enumerate(codes) if c not in (UPDATED, STATE_PASTED, STILL))
         return update, 3, who
     return 2 + 3 * off[0] + 2, 4, off[0]
@@ -181,6 +191,7 @@ class Reading:
     rates: np.ndarray  # nan where the sheet's cell is empty
     codes: list[int]
     advice: Advice
+    vrates: np.ndarray | None = None  # with an optimizer state: the rates once it is pasted
 
 
 def read(theta, history, prev: float, dloss, slots: dict, t: int, loss: float, nudged, eps: float,
@@ -192,10 +203,10 @@ def read(theta, history, prev: float, dloss, slots: dict, t: int, loss: float, n
     n = len(history)
     if n == 0:
         empty = np.full(theta.size, np.nan)
-        return Reading(empty, empty, empty, [TODO] * theta.size, Advice(0))
+        return Reading(empty, empty, empty, [TODO] * theta.size, Advice(0), empty)
     if not (np.isfinite(loss) and np.all(np.isfinite(nudged))):  # an exercise's empty blanks
         empty = np.full(theta.size, np.nan)
-        return Reading(empty, empty, empty, [NOT_NUMBER] * theta.size, Advice(NOT_READY))
+        return Reading(empty, empty, empty, [NOT_NUMBER] * theta.size, Advice(NOT_READY), empty)
     H, hist_loss = history[-1, :-1], float(history[-1, -1])
     opt = OPTIMIZERS[optimizer]
     dloss = np.asarray(dloss, dtype=float)
@@ -204,17 +215,21 @@ def read(theta, history, prev: float, dloss, slots: dict, t: int, loss: float, n
         U = opt.update(H, dloss, slots, t, lr, hyper)[0]
         V = _after_state(opt, H, dloss, slots, t, lr, hyper) if opt.slots else None
         dloss_dt = (loss - prev) / eps
-        U0 = opt.update(H, dloss, slots, t, 0.0, hyper)[0]  # every update is U0 + lr·(U − U0)/lr
-        per_lr = (U - U0) / lr
-        rates = np.where(per_lr != 0, (theta - U0) / np.where(per_lr != 0, per_lr, 1), np.nan)
+        U0 = opt.update(H, dloss, slots, t, 0.0, hyper)[0]
+        rates = _rates(theta, U, U0, lr)
+        vrates = np.full(theta.size, np.nan)
+        if V is not None:
+            V0 = _after_state(opt, H, dloss, slots, t, 0.0, hyper)
+            vrates = _rates(theta, V, V0, lr)
     count = (t == n, t == n - 1) if opt.counts_updates else (True, True)
     codes = [row_code(theta[i], H[i], dloss[i], forward[i], U[i], None if V is None else V[i], rates[i],
-                      loss, dloss_dt, eps, count) for i in range(theta.size)]
+                      loss, dloss_dt, eps, count, vrates[i]) for i in range(theta.size)]
     near = [(abs(theta[i] - (H[i] + eps)), abs(theta[i] - H[i]), abs(theta[i] - U[i])) for i in range(theta.size)]
-    index, why, who = position(codes, list(rates), near, n, loss, prev, hist_loss, bool(opt.slots))
+    index, why, who = position(codes, list(rates), near, n, loss, prev, hist_loss, bool(opt.slots), list(vrates))
     want = {1: H[who] + eps, 2: H[who], 3: U[who], 4: H[who], 5: hist_loss, 6: loss}.get(why, math.nan)
     advice = Advice(index, why, who, float(want), float(theta[who]) if why in (1, 2, 3, 4) else math.nan)
-    return Reading(H.copy(), np.asarray(U, dtype=float), np.asarray(rates, dtype=float), codes, advice)
+    return Reading(H.copy(), np.asarray(U, dtype=float), np.asarray(rates, dtype=float), codes, advice,
+                   np.asarray(vrates, dtype=float))
 
 
 def advise(problem, state) -> Advice:
@@ -226,6 +241,13 @@ def advise(problem, state) -> Advice:
         nudged = problem.spec.nudged_losses(problem.X, problem.y, theta, problem.eps)
     return read(theta, state.history, state.prev_loss, state.dloss, state.slots, state.t, loss, nudged,
                 problem.eps, problem.lr, problem.hyper, problem.optimizer).advice
+
+
+def _rates(theta: np.ndarray, U: np.ndarray, U0: np.ndarray, lr: float) -> np.ndarray:
+    """The lr that moves H to theta by an update that is U with the lr cell's lr and U0 with 0
+    (every optimizer's update is U0 + lr·(U − U0)/lr); nan where the update does not move it."""
+    per_lr = (U - U0) / lr
+    return np.where(per_lr != 0, (theta - U0) / np.where(per_lr != 0, per_lr, 1), np.nan)
 
 
 def _after_state(opt, H: np.ndarray, dloss: np.ndarray, slots: dict, t: int, lr: float, hyper: dict) -> np.ndarray:
@@ -324,10 +346,12 @@ def row_formulas(layout: Layout, p: int) -> dict[str, str]:
     for slot in opt.slots:
         zero[f"next_{slot}"] = "(" + opt.next_slot[slot].formula(zero)[1:] + ")"
     still = opt.next_param.formula(zero)[1:]
-    after = None
+    after = vrate = None
     if opt.slots:
         ref_after = dict(ref, t="(t-1)", **{f"next_{slot}": f"{slot}_{name}" for slot in opt.slots})
         after = opt.next_param.formula(ref_after)[1:]
+        after_still = opt.next_param.formula(dict(ref_after, lr="0"))[1:]
+        vrate = _abs(r, pc["vrate"])
 
     def near(a: str, b: str) -> str:
         return f"ABS({a}-({b}))<=eps*{_e(POS_EPS)}+ABS({b})*{_e(POS_REL)}"
@@ -339,14 +363,16 @@ def row_formulas(layout: Layout, p: int) -> dict[str, str]:
     P, D = name, f"dLoss_d{name}"
     forward = f"(Loss_{name}-Loss)/eps"
     pasted_t, not_yet_t = (f"t={n}", f"t={n}-1") if opt.counts_updates else ("TRUE", "TRUE")
-    tail = (f"IF(AND({not_yet_t},{near(P, u)}),{UPDATED},"
-            f"IF(AND({not_yet_t},ISNUMBER({rate})),IF({rate}>0,{MOVED},{OFF}),{OFF}))")
+    moved = f"IF(AND({not_yet_t},ISNUMBER({rate})),IF({rate}>0,{MOVED},{OFF}),{OFF})"
+    if vrate:
+        moved = f"IF(AND({pasted_t},ISNUMBER({vrate})),IF({vrate}>0,{STATE_MOVED},{moved}),{moved})"
+    tail = f"IF(AND({not_yet_t},{near(P, u)}),{UPDATED},{moved})"
     if after:
         tail = f"IF(IFERROR(AND({pasted_t},{near(P, after)}),FALSE),{STATE_PASTED},{tail})"
     code = (f"IF({near(P, h)},IF({slope(D, forward)},IF({near(u, h)},{STILL},{DONE}),{TODO}),"
             f"IF({near(P, h + '+eps')},IF({slope(D, 'dLoss_dt')},{NUDGED_PASTED},{NUDGED}),{tail}))")
     ready = f"AND(ISNUMBER({P}),ISNUMBER({D}),ISNUMBER(Loss_{name}),ISNUMBER(Loss),ISNUMBER(dLoss_dt))"
-    return {
+    out = {
         "hist": f'=IF({n}>0,INDEX({_history_column(layout, 1 + p)},{n}),"")',
         "upd": f'=IF({n}>0,{update},"")',
         "rate": f'=IF({n}>0,IF({u}-({still})<>0,({P}-({still}))/(({u}-({still}))/lr),""),"")',
@@ -354,6 +380,10 @@ def row_formulas(layout: Layout, p: int) -> dict[str, str]:
         # place a hand action puts it, as the engine's nan compares: OFF
         "code": f"=IF({n}=0,{TODO},IF({ready},IFERROR({code},{OFF}),{NOT_NUMBER}))",
     }
+    if vrate:  # Adam's t − 1 = −1 divides by 0: no rate, as the engine's nan
+        out["vrate"] = (f'=IFERROR(IF({n}>0,IF(({after})-({after_still})<>0,'
+                        f'({P}-({after_still}))/((({after})-({after_still}))/lr),""),""),"")')
+    return out
 
 
 def sum_formulas(layout: Layout, lang: str) -> dict[str, str]:
@@ -362,6 +392,7 @@ def sum_formulas(layout: Layout, lang: str) -> dict[str, str]:
     at = cells(layout)
     n, pos, last = (_abs(*at[k]) for k in ("n", "pos", "last"))
     codes, rates = _column(layout, "code"), _column(layout, "rate")
+    vrates = _column(layout, "vrate") if layout.slots else rates
     count = lambda c: f"COUNTIF({codes},{c})"  # noqa: E731
     hist_loss = f"INDEX({_history_column(layout, 1 + m)},{n})"
     same = lambda a, b: f"ABS({a}-({b}))<=(ABS({a})+ABS({b}))*{_e(LOSS_REL)}"  # noqa: E731
@@ -376,12 +407,15 @@ def sum_formulas(layout: Layout, lang: str) -> dict[str, str]:
         return "MIN(" + ",".join(f"IFERROR(MATCH({c},{codes},0),{m + 1})" for c in codes_of) + ")"
 
     first_nudged = first(NUDGED, NUDGED_PASTED)
-    first_off = first(NUDGED, NUDGED_PASTED, UPDATED, STATE_PASTED, OFF, MOVED)
-    first_not_up = first(TODO, NUDGED, NUDGED_PASTED, DONE, OFF, MOVED)
+    first_off = first(NUDGED, NUDGED_PASTED, UPDATED, STATE_PASTED, OFF, MOVED, STATE_MOVED)
+    first_not_up = first(TODO, NUDGED, NUDGED_PASTED, DONE, OFF, MOVED, STATE_MOVED)
     # Excel's AND evaluates every argument: the lookups below never fail, whatever the codes
-    r1 = f"IFERROR(INDEX({rates},MATCH({MOVED},{codes},0))+0,0)"
-    agree = (f'COUNTIFS({codes},{MOVED},{rates},">="&({r1}*(1-{_e(RATE_REL)})),'
-             f'{rates},"<="&({r1}*(1+{_e(RATE_REL)})))={moved}')
+    def agree(code: int, column: str, how_many: str) -> str:
+        """The rates of the rows with `code` within RATE_REL of the first one's."""
+        r1 = f"IFERROR(INDEX({column},MATCH({code},{codes},0))+0,0)"
+        return (f'COUNTIFS({codes},{code},{column},">="&({r1}*(1-{_e(RATE_REL)})),'
+                f'{column},"<="&({r1}*(1+{_e(RATE_REL)})))={how_many}')
+    state_moved = count(STATE_MOVED)
 
     def of_off(kind: str) -> str:
         return f"IFERROR(INDEX({_column(layout, kind)},MIN({first_off},{m}))+0,0)"
@@ -401,14 +435,17 @@ def sum_formulas(layout: Layout, lang: str) -> dict[str, str]:
         (f"AND({count(NUDGED)}+{count(NUDGED_PASTED)}=1,{at_h}={m - 1})",
          (f"2+3*({first_nudged}-1)+IF({count(NUDGED)}>0,1,2)", "0", "0")),
         (f"{pasted}+{still}={m}", ("0", "0", "0")),
+        (f"AND({state_moved}>0,{state_moved}+{still}={m},{agree(STATE_MOVED, vrates, state_moved)})",
+         ("0", "0", "0")),
         (f"{ups}+{pasted}+{still}={m}", (done_state, "0", "0")),
-        (f"AND({moved}>0,{moved}+{still}={m},{agree})", (done_state, "0", "0")),
+        (f"AND({moved}>0,{moved}+{still}={m},{agree(MOVED, rates, moved)})", (done_state, "0", "0")),
         (f"AND({ups}>0,{ups}+{done}+{still}={m})", (str(update), "0", "0")),
         (f"AND({at_h}={m - 1},{to_nudge}<=MIN({to_h},{to_update}))",
          (f"2+3*({first_off}-1)", "1", f"{first_off}-1")),
         (f"AND({at_h}={m - 1},{to_h}<={to_update})", (f"2+3*({first_off}-1)+2", "2", f"{first_off}-1")),
         (f"{at_h}={m - 1}", (str(update), "3", f"{first_off}-1")),
-        (f"AND({ups}+{pasted}+{moved}>0,{count(TODO)}=0)", (str(update), "3", f"{first_not_up}-1")),
+        (f"AND({ups}+{pasted}+{moved}+{state_moved}>0,{count(TODO)}=0)",
+         (str(update), "3", f"{first_not_up}-1")),
         ("TRUE", (f"2+3*({first_off}-1)+2", "4", f"{first_off}-1")),
     ]
 

@@ -36,14 +36,11 @@ HISTORY_CHART_ROWS = 1000  # the Loss chart looks this far below the history row
 TITLE_ROW, BUTTON_ROW, NOTE_ROW = 0, 1, 2
 TOP = 3  # first row of the data block's head and of the single cells
 # The single cells beside the data, top to bottom ("next_action" has two rows below it: the
-# coach's line saying what was just done or done wrong, and the buttons' note); the parameter table follows after one row of headings. The
-# chosen optimizer's hyperparameters (and Adam's update count t) come right after lr and eps.
+# coach's line saying what was just done or done wrong, and the buttons' note); the parameter
+# table follows after one row of headings. The chosen optimizer's hyperparameters (and Adam's
+# update count t) come right after lr and eps.
 SINGLE_ROWS = ("lr", "eps", "Loss", "prevLoss", "dLoss_dt", "next_action")
-BELOW_TABLE = ("best_Loss", "best_dist")
-# The live coach's cells at the end of each parameter's row (core/coach.py): the value history's
-# last row saved, the update from it, the lr that would have moved it where it is, and where the
-# parameter stands.
-COACH_COLUMNS = ("hist", "upd", "rate", "code")  # single cells right under the parameter table
+BELOW_TABLE = ("best_Loss", "best_dist")  # single cells right under the parameter table
 # The other optimizers' hyperparameters (every workbook has all five cells, for the race)
 # stand under those, after a blank row and their heading.
 
@@ -207,7 +204,10 @@ class Layout:
         kinds = ["name", "value", "init", "Loss"] + (["Lossm"] if self.diff == CENTRAL else [])
         kinds += ["grad", "dLoss"] + list(self.slots) + [f"next_{s}" for s in self.slots]
         kinds += ["next", "exact", "fderr"] + ([] if self.classifier else ["best"])
-        kinds += list(COACH_COLUMNS)
+        # the live coach's cells (core/coach.py): history's value, the update from it, the lr
+        # that would have moved the parameter where it is (also once the optimizer's state is
+        # pasted), and where the parameter stands
+        kinds += ["hist", "upd", "rate"] + (["vrate"] if self.slots else []) + ["code"]
         return {kind: self.c0 + i for i, kind in enumerate(kinds)}
 
     @property

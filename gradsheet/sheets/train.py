@@ -231,6 +231,10 @@ def _write_coach(ws, fmt, layout, settings, state, values, t) -> None:
         ws.write_formula(r, pc["upd"], cells["upd"], f_param, "" if empty else float(reading.upd[p]))
         rate = reading.rates[p]
         ws.write_formula(r, pc["rate"], cells["rate"], fmt.num("formula", "param"), "" if np.isnan(rate) else float(rate))
+        if "vrate" in cells:
+            vrate = reading.vrates[p]
+            ws.write_formula(r, pc["vrate"], cells["vrate"], fmt.num("formula", "param"),
+                             "" if np.isnan(vrate) else float(vrate))
         ws.write_formula(r, pc["code"], cells["code"], f_count, reading.codes[p])
     advice = reading.advice
     procedure_length = len(procedure.actions(layout.params, layout.optimizer))
@@ -276,10 +280,10 @@ def _write_params(ws, fmt, layout, state, values, t, exercise: bool = False) -> 
              "Loss": t["col_loss_p"], "Lossm": t["col_lossm_p"], "grad": t["col_grad"],
              "dLoss": t["col_dloss"], "next": t["col_next"], "exact": t["col_exact"],
              "fderr": t["col_fderr"], "best": t["col_best"], "hist": t["col_hist"], "upd": t["col_upd"],
-             "rate": t["col_rate"], "code": t["col_code"]}
+             "rate": t["col_rate"], "vrate": t["col_vrate"], "code": t["col_code"]}
     names = {"name": "", "value": "P", "init": "init_P", "Loss": "Loss_P", "Lossm": "Lossm_P",
              "grad": "grad_P", "dLoss": "dLoss_dP", "next": "next_P", "exact": "exact_grad_P",
-             "fderr": "fd_error_P", "best": "best_P", "hist": "", "upd": "", "rate": "", "code": ""}
+             "fderr": "fd_error_P", "best": "best_P", "hist": "", "upd": "", "rate": "", "vrate": "", "code": ""}
     for slot in layout.slots:  # the optimizer's state: pasted values, and the next ones
         words[slot], words[f"next_{slot}"] = t[f"col_{slot}"], t[f"col_next_{slot}"]
         names[slot], names[f"next_{slot}"] = f"{slot}_P", f"next_{slot}_P"
