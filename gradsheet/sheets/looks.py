@@ -117,6 +117,12 @@ PRINTABLE_PX = (297 / 25.4 - 1.0) * 96 * 0.97
 WIDER = 4 / 3
 
 
+def page_px(scale: int) -> float:
+    """How many of Excel's pixels of columns one printed page holds at `scale` per cent (planned at
+    LibreOffice's wider columns)."""
+    return PRINTABLE_PX * 100 / scale / WIDER
+
+
 def plan_pages(edges: list[float], spans: list[tuple[float, float]], forced: tuple[int, ...] = ()
                ) -> tuple[int, list[int]]:
     """(scale, page breaks) for printing a sheet readably. `edges[c]`: the left edge of column c in
@@ -129,7 +135,7 @@ def plan_pages(edges: list[float], spans: list[tuple[float, float]], forced: tup
     right = max([edges[-1]] + [b for _, b in spans])
     best: list[int] = []
     for scale in range(MAX_SCALE, MIN_SCALE - 1, -1):
-        room = PRINTABLE_PX * 100 / scale / WIDER
+        room = page_px(scale)
         breaks, start, fits = [], 0, True
         ends = [c for c in free if c in forced] + [len(edges) - 1]
         for end in sorted(set(ends)):

@@ -19,7 +19,7 @@ from ..data.dataset import Dataset
 from ..core.texts import texts
 from ..core.optimizers import HYPER_NAMES, OPTIMIZERS
 from ..core.layout import BUTTON_HEIGHT, BUTTON_ROW, NOTE_ROW, TITLE_HEIGHT, TITLE_ROW, Layout
-from .looks import plan_pages, print_setup, row_height_pt, text_px, wrapped_lines
+from .looks import MIN_SCALE, page_px, plan_pages, print_setup, row_height_pt, text_px, wrapped_lines
 from ..core.settings import Settings, State
 from .values import SheetValues
 
@@ -51,7 +51,7 @@ def write(wb: Workbook, fmt, layout: Layout, dataset: Dataset, settings: Setting
         from ..excel.buttons import note_cell
         r, c = note_cell(layout)
         # among the data's columns (a wide table), within the first printed page (or the charts' column)
-        room = NOTE_PX if c >= layout.c0 else max(FIRST_PAGE_PX, layout.x_px(layout.c0)) - layout.x_px(c)
+        room = NOTE_PX if c >= layout.c0 else FIRST_PAGE_PX - layout.x_px(c)
         lines = _top_line(ws, fmt, layout, r, c, t["buttons_where"], room)
         if lines > 1:
             heights[BUTTON_ROW] = max(BUTTON_HEIGHT, row_height_pt(lines))
@@ -137,10 +137,10 @@ def print_plan(layout: Layout, strings: list[tuple], merged: list[tuple[int, int
     return plan_pages(edges, spans, forced=(layout.c0,))
 
 
-# The texts above the data wrap within these widths (Excel's pixels): the subtitle within the first
-# printed page (looks.plan_pages: at MIN_SCALE a page holds about 930 pixels of columns), the line
-# by the buttons within about the parameter table's width through next_P.
-FIRST_PAGE_PX = 900
+# The texts above the data wrap within these widths (Excel's pixels): within the first printed page
+# (what a page holds at MIN_SCALE), and the line by the buttons, when it stands over the parameter
+# table, within about its width through next_P.
+FIRST_PAGE_PX = int(page_px(MIN_SCALE))
 NOTE_PX = 820
 
 
@@ -149,6 +149,8 @@ def _top_line(ws, fmt, layout: Layout, row: int, col: int, text: str, room_px: f
     least its own) and wrapped; returns the lines it takes."""
     last = col
     while layout.x_px(last + 2) - layout.x_px(col) <= room_px:
+        last += 1
+    if last == col and layout.x_px(col + 2) <= FIRST_PAGE_PX:  # a wide column next: take it in
         last += 1
     if last > col:
         ws.merge_range(row, col, row, last, text, fmt.note_wrap)
@@ -257,7 +259,7 @@ def _write_scaling(ws, fmt, layout, dataset, settings, t, headings) -> list:
         f_centre, f_spread = formulas.scale_stats(layout, j, settings.scale)
         ws.write_formula(top, c, f_centre, f_data, float(centre[j]))
         ws.write_formula(top + 1, c, f_spread, f_data, float(spread[j]))
-        headings[c] = f"{dataset.feature_names[j]} ({t['scaled']})"
+        headings[c] = f"{dataset.feature_names[j]}\n({t['scaled']})"  # the mark on a line of its own
         out.append((c, formulas.scaled_template(layout, j), Xs[:, j].tolist()))
     return out
 
