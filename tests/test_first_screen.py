@@ -330,3 +330,23 @@ def test_other_optimizers_settings_stay_off_the_first_screen(tmp_path, case):
         x0, y0, _, _ = s.rect(name)
         assert x0 >= LAPTOP[0] or y0 >= LAPTOP[1], f"{name} at {s.rect(name)}"
         assert s.grid.ws.cell(s.names[name][0] + 1, s.names[name][1] + 1).value is not None
+
+
+@pytest.mark.parametrize("case", ["lemonade", "lemonade-en", "three-features", "exercise"])
+def test_a_line_by_the_buttons_says_where_they_work(tmp_path, case):
+    """Right of the four buttons, on their row and on the first screen: they work in Excel with
+    xlwings Lite; elsewhere the next-action cell guides the hand work (`gradsheet next` does one
+    action). A workbook without buttons (an exercise) has no such line."""
+    s = _laptop_screen(case, tmp_path)
+    lang = "en" if case.endswith("-en") else "ko"
+    texts_in_row = [c for c in s.grid.ws[2] if isinstance(c.value, str) and c.value.strip()]  # the buttons' row
+    if not s.buttons:
+        assert case == "exercise" and texts_in_row == []
+        return
+    assert len(texts_in_row) == 1, [c.value for c in texts_in_row]
+    cell = texts_in_row[0]
+    assert cell.value == texts(lang)["buttons_where"]
+    assert "xlwings Lite" in cell.value and "gradsheet next" in cell.value
+    x0, y0, x1, y1 = s.grid.cell(cell.row - 1, cell.column - 1)
+    assert x0 >= max(b.rect[2] for b in s.buttons)  # beside the buttons, under none of them
+    assert _inside((x0, y0, x0 + 100, y1)), (x0, y0)

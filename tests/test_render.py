@@ -350,3 +350,37 @@ def test_the_size_check_sees_small_print(libreoffice, tmp_path):
     wb.close()
     runs = printed_sizes(training_sheet_pdf(libreoffice, path, "wide"))
     assert runs and max(size for _, size, _ in runs) < READABLE_PT
+
+
+# --- the page plan itself (no LibreOffice) ---------------------------------------------------------
+def _check_plan(edges, spans, scale, breaks):
+    from gradsheet.sheets.looks import page_px
+    starts = [0] + breaks
+    ends = breaks + [len(edges) - 1]
+    for b in breaks:
+        assert not any(a < edges[b] < z for a, z in spans), f"a text runs over the break before column {b}"
+    for s, e in zip(starts, ends):
+        reach = max([edges[e] if e < len(edges) - 1 else max([edges[-1]] + [z for _, z in spans])]
+                    + [z for a, z in spans if edges[s] <= a < edges[e]])
+        assert reach - edges[s] <= page_px(scale) + 1e-9, (s, e, reach - edges[s], page_px(scale))
+
+
+def test_pages_break_only_where_no_text_runs_over():
+    from gradsheet.sheets.looks import MAX_SCALE, MIN_SCALE, page_px, plan_pages
+    edges = [100.0 * c for c in range(31)]  # 30 columns of 100 pixels
+    spans = [(0, 450), (1210, 1990), (2500, 2560)]  # a title over columns 0–4, a note over 12–19
+    scale, breaks = plan_pages(edges, spans, forced=(3, 12))
+    assert MIN_SCALE <= scale <= MAX_SCALE
+    assert 3 not in breaks and 12 in breaks  # the title runs over column 3's edge; column 12's is free
+    _check_plan(edges, spans, scale, breaks)
+    assert scale == MAX_SCALE  # these pages fit at the largest scale
+    # a page that only fits smaller: the scale goes down as far as it must, and no further. The note
+    # runs from column 12 to 2,059.8 pixels, so its page is columns 12–20 (900 pixels) at least.
+    wide = [(1210, 1210 + page_px(MAX_SCALE) + 20)]
+    scale, breaks = plan_pages(edges, wide, forced=(12,))
+    assert page_px(scale) >= 900 > page_px(scale + 1), scale
+    assert 12 in breaks and 21 in breaks
+    _check_plan(edges, wide, scale, breaks)
+    # no plan can hold a text longer than a page at the smallest scale: planned at that scale
+    scale, _ = plan_pages(edges, [(0, page_px(MIN_SCALE) + 50)])
+    assert scale == MIN_SCALE
