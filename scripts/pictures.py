@@ -30,8 +30,10 @@ from typing import Callable
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "img"
 
-SCREEN_PX = (950, 400)  # a 1366×768 laptop at 100 % with the xlwings Lite pane open
+SCREEN_PX = (950, 400)  # a 1366×768 laptop at 100 % with the xlwings Lite pane open (the race's screen)
+FIRST_SCREEN_PX = (1300, 500)  # the same laptop without the pane, under Excel's ribbon: steps 1–7 fit
 DPI = 144  # one and a half image pixels per screen pixel: sharp, and not too heavy
+PRINT_DPI = 100  # a printed A4 page: readable, and not too heavy
 
 
 @dataclass(frozen=True)
@@ -44,11 +46,15 @@ class Picture:
     steps: int = 0
     sheet: str = "train"  # a key: train, unrolled, compare, landscape (the sheet's name in its language)
     area: str = "first_screen"  # a function below: first_screen, chart_screen, unrolled_top, race_screen, landscape_map
+    page: int = 0  # a printed page (1, 2, …) of the sheet as its own print setup lays it out on A4, not an area
 
 
 PICTURES: dict[str, Picture] = {
-    "workbook.png": Picture("the first screen of 학습 after 8 steps (what a laptop shows without "
-                            "scrolling: buttons, data, chart, lr, eps, Loss, W, B)", steps=8),
+    "workbook.png": Picture("the first screen of 학습 after 8 steps (what a 1366×768 laptop shows under Excel's "
+                            "ribbon without scrolling: buttons, data, chart, lr, eps, Loss, the next action, the "
+                            "parameter table through next_P, the history's first rows)", steps=8),
+    "print.png": Picture("the second printed page of 학습 after 8 steps: the hand-work cells on A4 at the "
+                         "sheet's own readable scale", steps=8, page=2),
     "workbook-en.png": Picture("the same, freshly built with --lang en", options={"lang": "en"}),
     "unrolled.png": Picture("the top of 전체 과정 from the start: the first steps and the Loss chart",
                             sheet="unrolled", area="unrolled_top"),
@@ -74,13 +80,13 @@ PICTURES: dict[str, Picture] = {
 def first_screen(book) -> tuple[int, int, int, int]:
     """The cells inside the first screen, as Excel sizes its rows and columns."""
     import openpyxl
-    col, _ = book.layout.col_at_px(SCREEN_PX[0])
+    col, _ = book.layout.col_at_px(FIRST_SCREEN_PX[0])
     ws = openpyxl.load_workbook(book.path)[book.layout.sheet]
     y, row = 0.0, 0
     while True:
         y += (ws.row_dimensions[row + 1].height or 15) * 4 / 3
-        if y > SCREEN_PX[1]:
-            return 0, 0, row, col
+        if y > FIRST_SCREEN_PX[1]:
+            return 0, 0, row - 1, col - 1  # the last row and column shown whole
         row += 1
 
 
@@ -166,6 +172,7 @@ def export(lo, path: Path, sheet: str, area: tuple[int, int, int, int], pdf: Pat
                 sheet_name, ref = stored.defined_names[name].attr_text.replace("$", "").split("!")
                 doc.set_named(name, stored[sheet_name.strip("'")][ref].value)
         ws = doc.model.Sheets.getByName(sheet)
+        ws.removeAllManualPageBreaks()  # a screen, not the printout: one page of exactly the area
         r1, c1, r2, c2 = area
         cells = ws.getCellRangeByPosition(c1, r1, c2, r2)
         size = cells.Size  # 1/100 mm
@@ -183,8 +190,26 @@ def export(lo, path: Path, sheet: str, area: tuple[int, int, int, int], pdf: Pat
         doc.model.storeToURL(pdf.resolve().as_uri(), _props(FilterName="calc_pdf_Export", FilterData=options))
 
 
-def to_png(pdf: Path, out: Path) -> None:
-    subprocess.run(["pdftoppm", "-png", "-r", str(DPI), "-f", "1", "-l", "1", "-singlefile",
+def export_printed(lo, path: Path, sheet: str, pdf: Path) -> None:
+    """Sheet `sheet` alone, printed to PDF with its own print setup (scale, page breaks), after a full
+    recalculation: its used area and a margin of empty cells (notes run on over them, the charts reach
+    below the last row)."""
+    import uno
+
+    from gradsheet.classroom.engine import _props
+    with lo.open(path) as doc:
+        doc.recalc()
+        ws = doc.model.Sheets.getByName(sheet)
+        cursor = ws.createCursor()
+        cursor.gotoEndOfUsedArea(False)
+        end = cursor.RangeAddress
+        cells = ws.getCellRangeByPosition(0, 0, end.EndColumn + 20, end.EndRow + 30)
+        options = uno.Any("[]com.sun.star.beans.PropertyValue", _props(Selection=cells))
+        doc.model.storeToURL(pdf.resolve().as_uri(), _props(FilterName="calc_pdf_Export", FilterData=options))
+
+
+def to_png(pdf: Path, out: Path, page: int = 1, dpi: int = DPI) -> None:
+    subprocess.run(["pdftoppm", "-png", "-r", str(dpi), "-f", str(page), "-l", str(page), "-singlefile",
                     str(pdf), str(out.with_suffix(""))], check=True)
 
 
@@ -200,8 +225,12 @@ def make_pictures(names: list[str], out: Path) -> list[Path]:
             pic = PICTURES[name]
             book = files.read(build(name, pic, Path(tmp)))
             pdf = Path(tmp) / name.replace(".png", ".pdf")
-            export(lo, book.path, sheet_of(book, pic.sheet), AREAS[pic.area](book), pdf)
-            to_png(pdf, out / name)
+            if pic.page:
+                export_printed(lo, book.path, sheet_of(book, pic.sheet), pdf)
+                to_png(pdf, out / name, pic.page, PRINT_DPI)
+            else:
+                export(lo, book.path, sheet_of(book, pic.sheet), AREAS[pic.area](book), pdf)
+                to_png(pdf, out / name)
             written.append(out / name)
             print(f"wrote {out / name}: {pic.what}")
     return written

@@ -273,3 +273,114 @@ def test_classification_workbooks_print_readably(libreoffice, korean_fonts, tmp_
     path = classify_reference.build(kind, tmp_path).path
     assert run_file(path, 5).state.history.shape[0] == 5
     check_print(libreoffice, path)
+
+
+# --- the training sheet prints at a readable size (issue 18) -------------------------------------
+READABLE_PT = 8
+ZOOM = 3  # pdftohtml's largest: font sizes come out in whole units of 1/3 point
+
+
+def training_sheet_pdf(libreoffice, xlsx: Path, sheet: str) -> Path:
+    """Only `sheet` printed, recalculated, with its own print setup: its used area and a margin of
+    empty cells (the notes run on over them, the Loss chart reaches below the last row)."""
+    from libreoffice import import_uno
+    uno = import_uno()
+    pdf = xlsx.with_suffix(".train.pdf")
+    with libreoffice.open(xlsx) as doc:
+        doc.recalc()
+        ws = doc.model.Sheets.getByName(sheet)
+        cursor = ws.createCursor()
+        cursor.gotoEndOfUsedArea(False)
+        end = cursor.RangeAddress
+        cells = ws.getCellRangeByPosition(0, 0, end.EndColumn + 20, end.EndRow + 30)
+        options = uno.Any("[]com.sun.star.beans.PropertyValue", _props(Selection=cells))
+        doc.model.storeToURL(pdf.resolve().as_uri(), _props(FilterName="calc_pdf_Export", FilterData=options))
+    return pdf
+
+
+def printed_sizes(pdf: Path) -> list[tuple[int, float, str]]:
+    """(page, font size in points, text) of every run of text pdftohtml finds."""
+    xml = subprocess.run(["pdftohtml", "-xml", "-i", "-stdout", "-zoom", str(ZOOM), str(pdf)], check=True,
+                         capture_output=True, text=True).stdout
+    root = ElementTree.fromstring(xml)
+    sizes = {f.get("id"): int(f.get("size")) / ZOOM for f in root.iter("fontspec")}
+    return [(int(page.get("number")), sizes[t.get("font")], "".join(t.itertext()))
+            for page in root.iter("page") for t in page.iter("text") if "".join(t.itertext()).strip()]
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_the_training_sheet_prints_at_8_points_or_more(libreoffice, korean_fonts, tmp_path, lang):
+    """Printed on A4, no text of the training sheet (cells, notes, the charts' axes) is smaller than
+    8 points: the sheet takes pages across rather than shrinking to one page wide; every page is A4
+    landscape and nothing prints over anything or only in part."""
+    _needs("pdftohtml")
+    path = make(None, tmp_path / f"lemonade-{lang}.xlsx", lang=lang).path
+    run_file(path, 3)
+    sheet = "학습" if lang == "ko" else "Train"
+    pdf = training_sheet_pdf(libreoffice, path, sheet)
+    runs = printed_sizes(pdf)
+    assert len(runs) > 50 and any("Loss" in text for _, _, text in runs)
+    small = [f"page {p}: {size:.2f} pt {text!r}" for p, size, text in runs if size < READABLE_PT]
+    assert not small, "\n".join(small[:20])
+    pages = {p for p, _, _ in runs}
+    assert 2 <= len(pages) <= 4, pages  # across, not shrunk; and not scattered over many pages
+    lines, sizes = printed_lines(pdf)
+    assert all(abs(w - A4_LANDSCAPE[0]) <= 2 and abs(h - A4_LANDSCAPE[1]) <= 2 for w, h in sizes)
+    assert not overprinted(lines)
+    printed = "".join(squeeze(line.text) for line in lines)
+    wb = openpyxl.load_workbook(path)
+    missing = [c.coordinate for row in wb[sheet].iter_rows() for c in row
+               if c.data_type == "s" and c.value and c.value.strip() and squeeze(c.value) not in printed
+               and not all(any(w in squeeze(ln.text) for ln in lines) for w in c.value.split())]
+    assert not missing, missing
+
+
+def test_the_size_check_sees_small_print(libreoffice, tmp_path):
+    """The check can fail: a sheet shrunk to one page wide (as before) prints below 8 points."""
+    _needs("pdftohtml")
+    import xlsxwriter
+    path = tmp_path / "wide.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("wide")
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    for c in range(40):
+        ws.write_string(0, c, f"column {c}")
+    wb.close()
+    runs = printed_sizes(training_sheet_pdf(libreoffice, path, "wide"))
+    assert runs and max(size for _, size, _ in runs) < READABLE_PT
+
+
+# --- the page plan itself (no LibreOffice) ---------------------------------------------------------
+def _check_plan(edges, spans, scale, breaks):
+    from gradsheet.sheets.looks import page_px
+    starts = [0] + breaks
+    ends = breaks + [len(edges) - 1]
+    for b in breaks:
+        assert not any(a < edges[b] < z for a, z in spans), f"a text runs over the break before column {b}"
+    for s, e in zip(starts, ends):
+        reach = max([edges[e] if e < len(edges) - 1 else max([edges[-1]] + [z for _, z in spans])]
+                    + [z for a, z in spans if edges[s] <= a < edges[e]])
+        assert reach - edges[s] <= page_px(scale) + 1e-9, (s, e, reach - edges[s], page_px(scale))
+
+
+def test_pages_break_only_where_no_text_runs_over():
+    from gradsheet.sheets.looks import MAX_SCALE, MIN_SCALE, page_px, plan_pages
+    edges = [100.0 * c for c in range(31)]  # 30 columns of 100 pixels
+    spans = [(0, 450), (1210, 1990), (2500, 2560)]  # a title over columns 0–4, a note over 12–19
+    scale, breaks = plan_pages(edges, spans, forced=(3, 12))
+    assert MIN_SCALE <= scale <= MAX_SCALE
+    assert 3 not in breaks and 12 in breaks  # the title runs over column 3's edge; column 12's is free
+    _check_plan(edges, spans, scale, breaks)
+    assert scale == MAX_SCALE  # these pages fit at the largest scale
+    # a page that only fits smaller: the scale goes down as far as it must, and no further. The note
+    # runs from column 12 to 2,059.8 pixels, so its page is columns 12–20 (900 pixels) at least.
+    wide = [(1210, 1210 + page_px(MAX_SCALE) + 20)]
+    scale, breaks = plan_pages(edges, wide, forced=(12,))
+    assert page_px(scale) >= 900 > page_px(scale + 1), scale
+    assert 12 in breaks and 21 in breaks
+    _check_plan(edges, wide, scale, breaks)
+    # no plan can hold a text longer than a page at the smallest scale: planned at that scale
+    scale, _ = plan_pages(edges, [(0, page_px(MIN_SCALE) + 50)])
+    assert scale == MIN_SCALE

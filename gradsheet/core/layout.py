@@ -15,10 +15,16 @@ The training sheet, as a student sees it on opening (the course's order, left to
              x…, class, y or   |            |   (a classifier: best_Loss, accuracy, the
              y_c, z, p, ce …)  |            |   confusion table)
                                |            | history
+                                                                         … the other optimizers'
+                                                                           settings, top right
 
-Everything a student needs for a hand step (the data, lr, eps, Loss, W and B, the buttons
-and the data chart) fits the first screen of a laptop for narrow tables; the single cells
-sit above the parameter table so that more inputs push nothing but the table itself down.
+The first screen of a laptop (1366×768 at 100 %, Excel's ribbon: about FIRST_SCREEN_PX of grid)
+holds steps 1–7 for narrow tables: the data, lr, eps, Loss, prevLoss, dLoss_dt, the next action,
+the parameter table through next_P and the first history rows. The charts' column gives up width
+to bring next_P into view when that is enough. The single cells sit above the parameter table so
+that more inputs push nothing but the table itself down. The settings of the optimizers the
+workbook does not step with (beta … delta: the race reads them) stand right of the parameter
+table, off the first screen, so they push nothing down.
 """
 
 from __future__ import annotations
@@ -42,14 +48,18 @@ TOP = 3  # first row of the data block's head and of the single cells
 SINGLE_ROWS = ("lr", "eps", "Loss", "prevLoss", "dLoss_dt", "next_action")
 BELOW_TABLE = ("best_Loss", "best_dist")  # single cells right under the parameter table
 # The other optimizers' hyperparameters (every workbook has all five cells, for the race)
-# stand under those, after a blank row and their heading.
+# stand right of the parameter table, one column apart, under their heading on the first
+# single cell's row: in the block the engine reads, and off the first screen.
 
+# The grid a 1366×768 laptop shows at 100 % under Excel's ribbon, in pixels (width, height).
+FIRST_SCREEN_PX = (1300, 500)
 # Column widths in characters of Calibri 11 (a width w shows as 7·w + 5 pixels).
-DATA_WIDTH = 9.5  # each data column
-CHART_WIDTH = 46  # the column under the charts, between the data and the single cells
+DATA_WIDTH = 8.5  # each data column
+CHART_WIDTH = 46  # the column under the charts, between the data and the single cells …
+MIN_CHART_WIDTH = 28  # … narrowed down to this when that brings next_P into the first screen
 LABEL_WIDTH = 12  # names of the single cells and of the parameters
 VALUE_WIDTH = 13  # lr, eps, Loss, … and the parameters' values
-PARAM_WIDTH = 16  # the other columns of the parameter table
+PARAM_WIDTH = 14  # the other columns of the parameter table
 # Row heights in points (15 is Excel's default row).
 TITLE_HEIGHT = 21
 BUTTON_HEIGHT = 25.5  # a 30-pixel button and a little air
@@ -257,7 +267,7 @@ class Layout:
         for i, name in enumerate(self.below_table):
             cells[name] = (below + i, value)
         for i, name in enumerate(self.other_hyper):
-            cells[name] = (self.other_hyper_head + 1 + i, value)
+            cells[name] = (self.other_hyper_head + 1 + i, self.other_hyper_col + 1)
         return cells
 
     @property
@@ -284,11 +294,25 @@ class Layout:
 
     @property
     def other_hyper_head(self) -> int:
-        """The heading row of the other optimizers' settings (under best_dist or the confusion
-        table, a row apart)."""
+        """The heading row of the other optimizers' settings: the first single cell's row (they
+        stand top right, beside the single cells' notes, one name a row under it)."""
+        return TOP
+
+    @property
+    def other_hyper_col(self) -> int:
+        """The labels' column of the other optimizers' settings (values right of it, notes
+        after): one blank column right of the parameter table's last column. Nothing else
+        stands there, the history grows down and never reaches it (its columns are fewer than
+        the table's, or it stands below the settings' rows), and the first screen ends before."""
+        return max(self.param_columns.values()) + 2
+
+    @property
+    def below_end(self) -> int:
+        """The last row of what stands under the parameter table (best_dist, or a classifier's
+        confusion table)."""
         if self.classifier:
-            return self.confusion_span()[2] + 2
-        return self.param_row(len(self.params)) + len(BELOW_TABLE) + 1
+            return self.confusion_span()[2]
+        return self.param_row(len(self.params)) + len(BELOW_TABLE) - 1
 
     def cell(self, name: str) -> tuple[int, int]:
         return self.scalars[name]
@@ -300,8 +324,7 @@ class Layout:
     # --- history table (below the parameter table) --------------------------------------
     @property
     def history_head(self) -> int:
-        last = self.other_hyper_head + len(self.other_hyper)
-        return last + 3  # a blank row, then the table's title
+        return self.below_end + 2  # the table's title right under, then its heading
 
     @property
     def history_columns(self) -> list[str]:
@@ -320,10 +343,22 @@ class Layout:
         """Width (characters) of every column the sheet uses; the first screen is planned
         with these, so the writer, the buttons and the charts all take them from here."""
         widths = {c: DATA_WIDTH for c in self.columns.values()}
-        widths[self.chart_col] = CHART_WIDTH
         for kind, c in self.param_columns.items():
             widths[c] = {"name": LABEL_WIDTH, "value": VALUE_WIDTH}.get(kind, PARAM_WIDTH)
+        widths[self.other_hyper_col] = LABEL_WIDTH
+        widths[self.other_hyper_col + 1] = VALUE_WIDTH
+        widths[self.chart_col] = self._chart_width(widths)
         return widths
+
+    def _chart_width(self, widths: dict[int, float]) -> float:
+        """CHART_WIDTH, or narrower (down to MIN_CHART_WIDTH) when that brings the end of next_P's
+        column into the first screen; a table too wide for that keeps the chart whole."""
+        data = sum(char_width_px(widths[c]) for c in self.columns.values())
+        panel = sum(char_width_px(widths[c]) for c in range(self.c0, self.param_columns["next"] + 1))
+        room = FIRST_SCREEN_PX[0] - data - panel
+        if room >= char_width_px(CHART_WIDTH) or room < char_width_px(MIN_CHART_WIDTH):
+            return CHART_WIDTH
+        return float((room - 5) // 7)
 
     def column_px(self, col: int) -> int:
         """A column's width in pixels, as Excel draws it at 100 % with Calibri 11."""

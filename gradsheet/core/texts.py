@@ -11,7 +11,7 @@ KO = {
     "sheet_unrolled": "전체 과정",
     "sheet_landscape": "손실 지형",
     "title": "학습의 실제 — 수치 미분으로 W와 B 찾기",
-    "subtitle": "h = W·x + B 가 데이터를 따라가도록, Loss를 조금씩 줄이는 W와 B를 찾습니다. 방법은 '설명' 시트에.",
+    "subtitle": "h = W·x + B가 데이터를 따라가도록 Loss를 줄이는 W와 B를 찾습니다. 방법은 '설명' 시트에.",
     "names_row": "이름 →",
     "h": "예측값",
     "title_logistic": "분류의 실제 — 로지스틱 회귀를 수치 미분으로",
@@ -59,7 +59,7 @@ KO = {
     "ce": "교차 엔트로피 −ln p",
     "pred": "예측 클래스",
     "y_logistic": "{one}=1",
-    "loss_note_logistic": "교과서 식: 평균 −[y·ln p + (1−y)·ln(1−p)] (자연로그). 시트는 같은 값을 ln(1+e^−|z|) + max(z,0) − y·z로 계산: LN(0)도 EXP 넘침도 없습니다",
+    "loss_note_logistic": "교과서 식: 평균 −[y·ln p + (1−y)·ln(1−p)] (자연로그). 시트는 ln(1+e^−|z|) + max(z,0) − y·z: LN(0), EXP 넘침 없음",
     "loss_note_softmax": "교과서 식: 평균 −ln p(정답 클래스) (자연로그). 시트는 같은 값을 lse − z(정답)으로 계산: EXP 넘침도 LN(0)도 없습니다",
     "best_loss_note_ce": "가장 작은 Loss: 만들 때 뉴턴법으로 계산해 둔 값 (경사하강법이 다가가는 곳)",
     "separable": "유한한 최솟값 없음: 클래스를 완벽히 가를 수 있어, W가 끝없이 커지며 Loss만 계속 줄어듭니다",
@@ -199,6 +199,16 @@ KO = {
     "landscape_help_Sdd": "세로축의 2차 계수 S (축이 B이면 0)",
     "landscape_help_ma": "가로축의 평균 x̄ (축이 B이면 1)",
     "landscape_help_md": "세로축의 평균 x̄ (축이 B이면 1)",
+    # --- first screen, printing (issue 18) ---
+    # The line right of the four buttons: where they work, and what guides the hand work elsewhere.
+    "buttons_where": "버튼은 Excel의 xlwings Lite에서 작동합니다. 다른 곳에서는 '다음 동작' 칸을 따라 손으로 "
+                     "하세요 (gradsheet next 파일.xlsx: 한 동작).",
+    # The other optimizers' settings (right of the parameter table): which one uses each, in short.
+    "beta_short": "momentum이 씁니다 (Keras 기본 0.9)",
+    "rho_short": "rmsprop이 씁니다 (Keras 기본 0.9)",
+    "beta1_short": "adam의 기울기 평균 m (Keras 기본 0.9)",
+    "beta2_short": "adam의 기울기² 평균 sq (Keras 기본 0.999)",
+    "delta_short": "rmsprop, adam: 0으로 나누지 않게 (Keras의 epsilon). eps와 다릅니다",
 }
 
 EN = {
@@ -207,7 +217,7 @@ EN = {
     "sheet_unrolled": "All steps",
     "sheet_landscape": "Landscape",
     "title": "How learning really works — finding W and B by numerical derivatives",
-    "subtitle": "We look for the W and B that make h = W·x + B follow the data by making Loss a little smaller each step. How: see the 'Guide' sheet.",
+    "subtitle": "Find the W and B that make h = W·x + B follow the data, making Loss smaller step by step. How: the 'Guide' sheet.",
     "names_row": "names →",
     "h": "prediction",
     "title_logistic": "How classification really works — logistic regression by numerical derivatives",
@@ -255,7 +265,7 @@ EN = {
     "ce": "cross-entropy −ln p",
     "pred": "predicted class",
     "y_logistic": "{one}=1",
-    "loss_note_logistic": "textbook: mean of −[y·ln p + (1−y)·ln(1−p)] (natural log). The sheet computes it as ln(1+e^−|z|) + max(z,0) − y·z: no LN(0), no EXP overflow",
+    "loss_note_logistic": "textbook: mean of −[y·ln p + (1−y)·ln(1−p)] (natural log). The sheet: ln(1+e^−|z|) + max(z,0) − y·z, no LN(0) or EXP overflow",
     "loss_note_softmax": "textbook: mean of −ln p(true class) (natural log). The sheet computes it as lse − z(true): no EXP overflow, no LN(0)",
     "best_loss_note_ce": "the smallest Loss, found by Newton's method when the workbook was built (where gradient descent is heading)",
     "separable": "no finite minimum: the classes can be told apart perfectly, so W grows without end while Loss keeps shrinking",
@@ -271,9 +281,9 @@ EN = {
     "blank_message": "You write this cell's formula. What it computes: see 'Exercise' on the 'Guide' sheet.",
     "eps": "small change (dt)",
     "eps_note": "small change dt: the tiny amount briefly added to W or B to measure the slope (course: 0.0001). Not the learning rate.",
-    "lr_note_opt": "learning rate: how far one step moves. The next value's formula is in the optimizer's settings right below (course: 0.001, plain gradient descent)",
-    "beta_note": "momentum: how much of the last move vel carries on (Keras default 0.9). next vel = beta × vel − lr × dLoss/dP, next value = P + next vel",
-    "rho_note": "RMSprop: how much of the old mean of squared slopes sq it keeps (Keras default 0.9). next value = P − lr × dLoss/dP / √(next sq + delta)",
+    "lr_note_opt": "learning rate: how far one step moves; the next value's formula is in the optimizer's settings below (course: 0.001)",
+    "beta_note": "momentum: how much of the last move vel carries on (Keras 0.9). next vel = beta × vel − lr × dLoss/dP; next P = P + next vel",
+    "rho_note": "RMSprop: how much of the old mean squared slope sq it keeps (Keras: 0.9). next P = P − lr × dLoss/dP / √(next sq + delta)",
     "beta1_note": "Adam: how much of the old mean slope m it keeps (Keras default 0.9)",
     "beta2_note": "Adam: how much of the old mean squared slope sq it keeps (Keras default 0.999)",
     "delta_note": "a tiny amount that keeps it from dividing by 0 (Keras's epsilon, 1e-7). Not eps, the small change.",
@@ -395,6 +405,14 @@ EN = {
     "landscape_help_Sdd": "the down axis's square coefficient S (0 for B)",
     "landscape_help_ma": "the across axis's mean x̄ (1 for B)",
     "landscape_help_md": "the down axis's mean x̄ (1 for B)",
+    # --- first screen, printing (issue 18) ---
+    "buttons_where": "The buttons work in Excel with xlwings Lite. Elsewhere, work by hand as the 'next action' "
+                     "cell says (gradsheet next FILE.xlsx: one action).",
+    "beta_short": "used by momentum (Keras default 0.9)",
+    "rho_short": "used by rmsprop (Keras default 0.9)",
+    "beta1_short": "adam's mean slope m (Keras default 0.9)",
+    "beta2_short": "adam's mean squared slope sq (Keras default 0.999)",
+    "delta_short": "rmsprop, adam: keeps from dividing by 0 (Keras's epsilon). Not eps",
 }
 
 TEXTS = {"ko": KO, "en": EN}

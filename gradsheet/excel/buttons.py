@@ -48,6 +48,14 @@ def button_spots(layout: Layout) -> list[tuple[int, int, int]]:
     return spots
 
 
+def note_cell(layout: Layout) -> tuple[int, int]:
+    """The cell right of the buttons (its left edge past the last one's right edge) where a line
+    says where they work."""
+    right = BUTTON_LEFT_PX + len(BUTTONS) * BUTTON_SIZE["width"] + (len(BUTTONS) - 1) * BUTTON_GAP_PX
+    col, offset = layout.col_at_px(right)
+    return BUTTON_ROW, col + (1 if offset else 0)
+
+
 def button_cells(layout: Layout) -> list[tuple[int, int]]:
     """The cell under each button's top-left corner: its hyperlink's target, and the
     cell its @script(button=...) names."""

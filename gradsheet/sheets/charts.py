@@ -16,10 +16,10 @@ LOSS_HEIGHT_PX = 260
 MAP_HEIGHT_PX = 320  # the class map's plot comes out about as tall as it is wide
 MARGIN_PX = 4
 TITLE_FONT = {"size": 11, "bold": True}
-AXIS_FONT = {"size": 9}
+AXIS_FONT = {"size": 10}  # looks.SMALLEST_PT: printed at no less than 8 points
 # Tick labels at the low end: where an axis crosses the other inside the plot (h = 0 for
 # data below zero) its labels would print over the other axis's.
-AXES = {"name_font": {"size": 9, "bold": False}, "num_font": AXIS_FONT, "label_position": "low"}
+AXES = {"name_font": {"size": AXIS_FONT["size"], "bold": False}, "num_font": AXIS_FONT, "label_position": "low"}
 
 
 def _ref(layout: Layout, col: int, first: int, last: int) -> list:

@@ -32,8 +32,7 @@ ZERO = 5e-7  # a Loss below this reads 0, as in the sheet's number format
 KO = {
     "title": "이 워크북 사용법 — 강의 '학습의 실제'의 1~{last}단계",
     "goal": "목표: h = {model} 의 예측이 데이터 y에 가까워지도록, Loss(오차 제곱의 평균)를 줄이는 {params}를 찾습니다. "
-            "'{sheet}' 시트에서 아래 순서대로 손으로 해 보세요. '값으로 붙여넣기'는 수식이 아니라 숫자만 붙여넣는 것입니다 "
-            "(Ctrl+Alt+V → 값, 또는 붙여넣기 옵션의 '123').",
+            "'{sheet}' 시트에서 아래 순서대로 손으로 해 보세요.",
     "data": "데이터: {n}개 행({rows}). 입력 {inputs}, 맞힐 값 y = '{target}'.",
     "scaled": "입력 열은 스케일을 조정한 값입니다 ({how}): 원래 값은 왼쪽 열에, 쓰인 {centre}과 {spread}는 열 위에 있습니다.",
     "scale_standard": "평균을 빼고 표준편차로 나눔",
@@ -113,11 +112,9 @@ KO = {
                     "그 동작이 읽는 칸(Loss, grad_P, next_P)에 수식을 쓰고 워크북을 저장한 뒤에 됩니다. gradsheet reset 파일.xlsx "
                     "(새 W, B)와 gradsheet set 파일.xlsx --lr 0.0005는 언제든 됩니다. 어느 명령도 여러분이 쓴 칸은 바꾸지 않습니다.",
     "goal_logistic": "목표: z = {model}, p = 1/(1+e^−z)가 각 행이 클래스 1('{one}')일 확률이 되도록, Loss(교차 엔트로피의 평균)를 "
-                     "줄이는 {params}를 찾습니다. '{sheet}' 시트에서 아래 순서대로 손으로 해 보세요. '값으로 붙여넣기'는 수식이 "
-                     "아니라 숫자만 붙여넣는 것입니다 (Ctrl+Alt+V → 값, 또는 붙여넣기 옵션의 '123').",
+                     "줄이는 {params}를 찾습니다. '{sheet}' 시트에서 아래 순서대로 손으로 해 보세요.",
     "goal_softmax": "목표: 클래스마다 점수 z_c = {model}를 내고, 소프트맥스 p_c = e^z_c / Σ e^z가 각 행이 그 클래스일 확률이 되도록, "
-                    "Loss(교차 엔트로피의 평균)를 줄이는 {params}를 찾습니다. '{sheet}' 시트에서 아래 순서대로 손으로 해 보세요. "
-                    "'값으로 붙여넣기'는 수식이 아니라 숫자만 붙여넣는 것입니다 (Ctrl+Alt+V → 값, 또는 붙여넣기 옵션의 '123').",
+                    "Loss(교차 엔트로피의 평균)를 줄이는 {params}를 찾습니다. '{sheet}' 시트에서 아래 순서대로 손으로 해 보세요.",
     "data_classes": "데이터: {n}개 행({rows}). 입력 {inputs}, 맞힐 클래스 '{target}': {classes}. {onehot}",
     "onehot_logistic": "y는 클래스 번호입니다 ('{zero}' = 0, '{one}' = 1).",
     "onehot_softmax": "y_1 … y_{C}는 원-핫 인코딩입니다: 행의 클래스 칸만 1, 나머지는 0.",
@@ -137,6 +134,14 @@ KO = {
                     "유한한 최솟값이 없습니다",
     "run_best_ce": " 가장 작은 Loss는 {best}입니다.",
     "and": "와 ",
+    # --- first screen, printing (issue 18) ---
+    "paste": "'값으로 붙여넣기'는 수식이 아니라 지금의 숫자만 붙여넣는 것입니다. 복사(Ctrl+C)한 뒤: Excel에서는 Ctrl+Alt+V, "
+             "V(값), Enter (Microsoft 365의 Excel은 Ctrl+Shift+V로 한 번에). LibreOffice Calc에서는 Ctrl+Shift+V를 누르고 "
+             "'값만'(Values Only)을 누릅니다. 그냥 Ctrl+V로 붙이면 수식이 붙어서 값이 계속 바뀝니다.",
+    "nudge_how": "eps를 더하는 법: {P} 칸에 새 숫자를 직접 입력합니다 (지금 값 + eps, 이 워크북의 처음이면 {example}). 자릿수가 "
+                 "많으면 빈 칸에 ={P}+eps를 써서 계산하고, 그 칸을 복사해 {P}에 값으로 붙여넣습니다. {P} 칸 안에 ={P}+eps처럼 "
+                 "{P} 자신을 가리키는 수식을 쓰면 안 됩니다: 순환 참조가 되어 계산되지 않습니다. 되돌릴 때는 원래 숫자를 다시 "
+                 "입력하거나, 2단계에서 적은 history의 마지막 줄에서 {P}를 값으로 붙여넣습니다.",
     "h_exercise": "과제",
     "exercise": "이 워크북은 {who}의 과제입니다. 파란 점선 칸(빈칸)의 수식을 여러분이 씁니다. 칸의 이름은 그대로 두세요 "
                 "(다른 수식이 이름으로 찾습니다). 숫자를 직접 적지 말고, 다른 칸을 가리키는 수식을 쓰세요: W, B, lr, eps 같은 "
@@ -168,8 +173,7 @@ KO = {
 EN = {
     "title": "How to use this workbook — steps 1–{last} of the course's 'How learning really works'",
     "goal": "Goal: find the {params} that make the prediction h = {model} close to the data y, by making Loss (the mean "
-            "squared error) smaller. Do the steps below by hand on the '{sheet}' sheet. 'Paste as values' means pasting "
-            "the number, not the formula (Ctrl+Alt+V → Values, or the '123' paste option).",
+            "squared error) smaller. Do the steps below by hand on the '{sheet}' sheet.",
     "data": "Data: {n} rows ({rows}). Inputs {inputs}; the value to predict, y = '{target}'.",
     "scaled": "The input columns are scaled ({how}): the original numbers are in the columns on the left, the {centre} "
               "and {spread} used sit above each column.",
@@ -257,12 +261,10 @@ EN = {
                     "command changes the cells you wrote.",
     "goal_logistic": "Goal: find the {params} that make p = 1/(1+e^−z), z = {model}, the probability that a row is class 1 "
                      "('{one}'), by making Loss (the mean cross-entropy) smaller. Do the steps below by hand on the '{sheet}' "
-                     "sheet. 'Paste as values' means pasting the number, not the formula (Ctrl+Alt+V → Values, or the '123' "
-                     "paste option).",
+                     "sheet.",
     "goal_softmax": "Goal: each class c gets a score z_c = {model}; the softmax p_c = e^z_c / Σ e^z should be the "
                     "probability that a row is class c. Find the {params} that make Loss (the mean cross-entropy) smaller. "
-                    "Do the steps below by hand on the '{sheet}' sheet. 'Paste as values' means pasting the number, not the "
-                    "formula (Ctrl+Alt+V → Values, or the '123' paste option).",
+                    "Do the steps below by hand on the '{sheet}' sheet.",
     "data_classes": "Data: {n} rows ({rows}). Inputs {inputs}; the class to predict, '{target}': {classes}. {onehot}",
     "onehot_logistic": "y is the class number ('{zero}' = 0, '{one}' = 1).",
     "onehot_softmax": "y_1 … y_{C} are the one-hot encoding: 1 in the row's own class, 0 elsewhere.",
@@ -284,6 +286,16 @@ EN = {
                     "there is no finite minimum",
     "run_best_ce": " The smallest Loss is {best}.",
     "and": " and ",
+    # --- first screen, printing (issue 18) ---
+    "paste": "'Paste as values' means pasting the number as it is now, not the formula. After copying (Ctrl+C): in "
+             "Excel press Ctrl+Alt+V, then V (Values) and Enter (Excel in Microsoft 365: Ctrl+Shift+V does it at once). "
+             "In LibreOffice Calc press Ctrl+Shift+V and click 'Values Only'. A plain Ctrl+V pastes the formula, whose "
+             "value keeps changing.",
+    "nudge_how": "How to add eps: type the new number into the {P} cell (its value + eps; at this workbook's start, "
+                 "{example}). With many digits, compute it in a spare cell with ={P}+eps, copy that cell and paste it "
+                 "into {P} as a value. Never type a formula that refers to {P} into {P} itself, such as ={P}+eps: that is "
+                 "a circular reference, which does not calculate. To put it back, type the old number again, or paste "
+                 "{P} as a value from the history's last row (written in step 2).",
     "h_exercise": "Exercise",
     "exercise": "This workbook is {who}'s exercise. You write the formulas of the blue dashed (empty) cells. Keep the "
                 "cells' names (other formulas find them by name). Type no numbers: write formulas that point at other "
@@ -510,6 +522,7 @@ def paragraphs(layout: Layout, dataset, settings, state, X) -> list[tuple[str, s
             ("p", L["terms"].format(lr_v=f"{settings.lr:g}", eps_v=f"{settings.eps:g}", **common)),
             ("p", L["dt"]),
             ("h", L["h_steps"]),
+            ("p", L["paste"]),
             ("p", L["step1"].format(**common)),
             ("p", L["step2"].format(**common)),
             ("p", L["step3"].format(**common))]
@@ -518,6 +531,10 @@ def paragraphs(layout: Layout, dataset, settings, state, X) -> list[tuple[str, s
         key = "nudge_first" if p == 0 else "nudge"
         out.append(("p", L[key].format(g=group, P=name, P_at=where[f"at_{name}"],
                                        dP_at=where[f"at_dLoss_d{name}"], **common)))
+        if p == 0:  # how to nudge by hand, once: a number typed, never a formula on itself
+            start, eps = float(state.theta[0]), settings.eps
+            example = f"{start:.10g} + {eps:g} = {start + eps:.10g}"
+            out.append(("p", L["nudge_how"].format(P=name, example=example)))
     out.append(("p", L["update"].format(g=4 + len(params), **common)))
     if layout.slots:
         out.append(("p", state_sentence(L, layout, settings, acts[-1][0])))

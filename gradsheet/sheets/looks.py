@@ -104,14 +104,77 @@ def row_height_pt(lines: int, size: float = 11) -> float:
 
 # --- print setup --------------------------------------------------------------------------
 A4 = 9  # XlsxWriter's paper code
+# The training sheet prints at a readable scale over a few pages across, never shrunk to one page
+# wide: at most MAX_SCALE, and never below MIN_SCALE, where its smallest text (10 points: the
+# charts' axes) prints at 8 points and its cells' 11 points at 8.8.
+MAX_SCALE, MIN_SCALE = 90, 80
+SMALLEST_PT = 10
+# A4 landscape less the margins below (0.5 inch left and right), in Excel's pixels at 100 %, with a
+# little room to spare.
+PRINTABLE_PX = (297 / 25.4 - 1.0) * 96 * 0.97
+# LibreOffice without Carlito draws Calibri's columns (and the texts in them) in DejaVu Sans, a third
+# wider than Excel does: the pages are planned at that width, so they hold in both.
+WIDER = 4 / 3
 
 
-def print_setup(ws, repeat_rows: tuple[int, int] | None = None) -> None:
-    """A4 landscape, one page wide (as tall as it takes), narrow margins; optionally the
-    rows to repeat at the top of every page."""
+def page_px(scale: int) -> float:
+    """How many of Excel's pixels of columns one printed page holds at `scale` per cent (planned at
+    LibreOffice's wider columns)."""
+    return PRINTABLE_PX * 100 / scale / WIDER
+
+
+def plan_pages(edges: list[float], spans: list[tuple[float, float]], forced: tuple[int, ...] = ()
+               ) -> tuple[int, list[int]]:
+    """(scale, page breaks) for printing a sheet readably. `edges[c]`: the left edge of column c in
+    pixels (the last entry: the right edge of the last column); `spans`: (left, right) of every text
+    that runs on over empty cells. A page breaks only at a column edge that no text runs over (a text
+    cut there would print again on the next page) and before each column of `forced` that allows it;
+    the largest scale from MAX_SCALE down to MIN_SCALE whose pages all fit wins. When none does, the
+    pages are planned at MIN_SCALE and the spreadsheet breaks the widest ones itself."""
+    free = [c for c in range(1, len(edges) - 1) if not any(a < edges[c] - 0.5 and edges[c] + 0.5 < b for a, b in spans)]
+    right = max([edges[-1]] + [b for _, b in spans])
+    best: list[int] = []
+    for scale in range(MAX_SCALE, MIN_SCALE - 1, -1):
+        room = page_px(scale)
+        breaks, start, fits = [], 0, True
+        ends = [c for c in free if c in forced] + [len(edges) - 1]
+        for end in sorted(set(ends)):
+            while True:  # from `start`, as many columns as fit, up to the next forced break (or the end)
+                reach = max([edges[end] if end < len(edges) - 1 else right]
+                            + [b for a, b in spans if edges[start] <= a < edges[end]])
+                if reach - edges[start] <= room:
+                    break
+                inside = [c for c in free if start < c < end and edges[c] - edges[start] <= room
+                          and max([edges[c]] + [b for a, b in spans if edges[start] <= a < edges[c]])
+                          - edges[start] <= room]
+                if not inside:
+                    fits = False
+                    break
+                breaks.append(inside[-1])
+                start = inside[-1]
+            if end < len(edges) - 1:
+                breaks.append(end)
+                start = end
+        if fits:
+            return scale, breaks
+        if scale == MIN_SCALE:
+            best = breaks
+    return MIN_SCALE, best
+
+
+def print_setup(ws, repeat_rows: tuple[int, int] | None = None, scale: int | None = None,
+                breaks: tuple[int, ...] = ()) -> None:
+    """A4 landscape with narrow margins; optionally the rows to repeat at the top of every page.
+    Without `scale`: one page wide (as tall as it takes). With it: printed at `scale` per cent over
+    as many pages as it takes, a new page before each column of `breaks`."""
     ws.set_paper(A4)
     ws.set_landscape()
-    ws.fit_to_pages(1, 0)
+    if scale is None:
+        ws.fit_to_pages(1, 0)
+    else:
+        ws.set_print_scale(scale)
+    if breaks:
+        ws.set_v_pagebreaks(list(breaks))
     ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
     if repeat_rows is not None:
         ws.repeat_rows(*repeat_rows)

@@ -19,7 +19,7 @@ from ..data.dataset import Dataset
 from ..core.texts import texts
 from ..core.optimizers import HYPER_NAMES, OPTIMIZERS
 from ..core.layout import BUTTON_HEIGHT, BUTTON_ROW, NOTE_ROW, TITLE_HEIGHT, TITLE_ROW, Layout
-from .looks import print_setup, row_height_pt, wrapped_lines
+from .looks import MIN_SCALE, page_px, plan_pages, print_setup, row_height_pt, text_px, wrapped_lines
 from ..core.settings import Settings, State
 from .values import SheetValues
 
@@ -35,7 +35,7 @@ def shown_value(value: float) -> float | str:
 def write(wb: Workbook, fmt, layout: Layout, dataset: Dataset, settings: Settings,
           state: State, values: SheetValues, kept: blanks.Kept | None = None) -> Worksheet:
     t = texts(settings.lang)
-    ws = wb.add_worksheet(layout.sheet)
+    ws = Strings(wb.add_worksheet(layout.sheet))
     if kept is not None:  # an exercise rewritten: the student's blank cells go back as they were
         ws = blanks.Keeping(ws, fmt, kept)
     for col, width in sorted(layout.column_widths.items()):
@@ -43,7 +43,18 @@ def write(wb: Workbook, fmt, layout: Layout, dataset: Dataset, settings: Setting
     heights = {TITLE_ROW: TITLE_HEIGHT, BUTTON_ROW: BUTTON_HEIGHT}
     kind = f"_{layout.model}" if layout.classifier else ""
     ws.write_string(TITLE_ROW, 0, settings.title or t["title" + kind], fmt.title)
-    ws.write_string(NOTE_ROW, 0, t["subtitle" + kind], fmt.note)
+    # the subtitle within the data and the charts' columns (the first printed page), wrapped if need be
+    lines = _top_line(ws, fmt, layout, NOTE_ROW, 0, t["subtitle" + kind], min(layout.x_px(layout.c0), FIRST_PAGE_PX))
+    if lines > 1:
+        heights[NOTE_ROW] = row_height_pt(lines)
+    if settings.buttons == "lite":  # right of the buttons, a line saying where they work
+        from ..excel.buttons import note_cell
+        r, c = note_cell(layout)
+        # among the data's columns (a wide table), within the first printed page (or the charts' column)
+        room = NOTE_PX if c >= layout.c0 else FIRST_PAGE_PX - layout.x_px(c)
+        lines = _top_line(ws, fmt, layout, r, c, t["buttons_where"], room)
+        if lines > 1:
+            heights[BUTTON_ROW] = max(BUTTON_HEIGHT, row_height_pt(lines))
     heights.update(_write_data(ws, fmt, layout, dataset, settings, values, t))
     _write_single_cells(ws, fmt, layout, settings, state, values, t)
     heights.update(_write_params(blanks.Blanks(ws, fmt, layout, settings.blank, t), fmt, layout, state, values, t,
@@ -61,8 +72,92 @@ def write(wb: Workbook, fmt, layout: Layout, dataset: Dataset, settings: Setting
     # Frozen: everything above the data (title, buttons, headings, lr and eps), so the
     # buttons stay in reach while scrolling down the data; the charts start below the line.
     ws.freeze_panes(layout.first_row, 0)
-    print_setup(ws, repeat_rows=(layout.head_row - 1, layout.head_row))
+    # Printed readably, not shrunk to one page wide: the data and the charts, then the hand-work
+    # cells from their labels on, each page ending where no text runs on over it.
+    scale, breaks = print_plan(layout, ws.texts + _coach_texts(layout, settings), ws.merged)
+    print_setup(ws, repeat_rows=(layout.head_row - 1, layout.head_row), scale=scale, breaks=tuple(breaks))
     return ws
+
+
+class Strings:
+    """The worksheet, noting every text written on it (row, column, text, format): the printed
+    pages are planned around the texts that run on over empty cells."""
+
+    def __init__(self, ws: Worksheet):
+        self._ws, self.texts, self.merged = ws, [], []
+
+    def write_string(self, row, col, string, cell_format=None):
+        self.texts.append((row, col, string, cell_format))
+        return self._ws.write_string(row, col, string, cell_format)
+
+    def merge_range(self, first_row, first_col, last_row, last_col, data, cell_format=None):
+        self.merged.append((first_col, last_col))
+        return self._ws.merge_range(first_row, first_col, last_row, last_col, data, cell_format)
+
+    def __getattr__(self, name):
+        return getattr(self._ws, name)
+
+
+def _coach_texts(layout, settings) -> list[tuple]:
+    """Every text the next-action cell and the row under it may show (bold, and a note)."""
+    r, c = layout.cell("next_action")
+    params, opt, lang = layout.params, layout.optimizer, settings.lang
+    count = len(procedure.actions(params, opt))
+    bold = _Look(11, True)
+    return ([(r, c, procedure.describe(params, i, lang, opt), bold) for i in range(count)]
+            + [(r + 1, c, procedure.just_did(params, i, lang, opt), None) for i in range(count)])
+
+
+class _Look:
+    """What print_plan reads of a cell format."""
+
+    def __init__(self, font_size: float, bold: bool):
+        self.font_size, self.bold, self.text_wrap, self.text_h_align = font_size, bold, 0, 0
+
+
+def print_plan(layout: Layout, strings: list[tuple], merged: list[tuple[int, int]] = ()) -> tuple[int, list[int]]:
+    """(scale, page breaks) of the training sheet: looks.plan_pages over its columns and the texts
+    that run on (left-aligned: to the right; right-aligned: to the left; wrapped ones never) and the
+    merged ranges (first, last column), with a new page wished for where the hand-work cells start."""
+    last = max(max(layout.column_widths), max(c for _, c, _, _ in strings), max((c for _, c in merged), default=0))
+    edges = [layout.x_px(c) for c in range(last + 2)]
+    spans = [(edges[first], edges[last + 1]) for first, last in merged]
+    for _, c, text, style in strings:
+        if style is not None and style.text_wrap:
+            continue
+        size, bold = (style.font_size, bool(style.bold)) if style is not None else (11, False)
+        width = text_px(text, size, bold) + 8  # the cell's margins
+        left, right = edges[c], edges[c + 1]
+        align = style.text_h_align if style is not None else 0
+        if align == 3:
+            spans.append((right - width, right))
+        elif align == 2:
+            spans.append(((left + right - width) / 2, (left + right + width) / 2))
+        else:
+            spans.append((left, left + width))
+    return plan_pages(edges, spans, forced=(layout.c0,))
+
+
+# The texts above the data wrap within these widths (Excel's pixels): within the first printed page
+# (what a page holds at MIN_SCALE), and the line by the buttons, when it stands over the parameter
+# table, within about its width through next_P.
+FIRST_PAGE_PX = int(page_px(MIN_SCALE))
+NOTE_PX = 820
+
+
+def _top_line(ws, fmt, layout: Layout, row: int, col: int, text: str, room_px: float) -> int:
+    """`text` in a note's style from (row, col), merged over the columns that fit in `room_px` (at
+    least its own) and wrapped; returns the lines it takes."""
+    last = col
+    while layout.x_px(last + 2) - layout.x_px(col) <= room_px:
+        last += 1
+    if last == col and layout.x_px(col + 2) <= FIRST_PAGE_PX:  # a wide column next: take it in
+        last += 1
+    if last > col:
+        ws.merge_range(row, col, row, last, text, fmt.note_wrap)
+    else:
+        ws.write_string(row, col, text, fmt.note_wrap)
+    return wrapped_lines(text, layout.x_px(last + 1) - layout.x_px(col))
 
 
 def _top_px(heights: dict[int, float], row: int) -> int:
@@ -165,7 +260,7 @@ def _write_scaling(ws, fmt, layout, dataset, settings, t, headings) -> list:
         f_centre, f_spread = formulas.scale_stats(layout, j, settings.scale)
         ws.write_formula(top, c, f_centre, f_data, float(centre[j]))
         ws.write_formula(top + 1, c, f_spread, f_data, float(spread[j]))
-        headings[c] = f"{dataset.feature_names[j]} ({t['scaled']})"
+        headings[c] = f"{dataset.feature_names[j]}\n({t['scaled']})"  # the mark on a line of its own
         out.append((c, formulas.scaled_template(layout, j), Xs[:, j].tolist()))
     return out
 
@@ -178,7 +273,9 @@ def _write_single_cells(ws, fmt, layout, settings, state, values, t) -> None:
         "lr": (None, settings.lr, fmt.input, t["lr_note" if settings.optimizer == "gd" else "lr_note_opt"]
                if not settings.blank else t["lr_note_exercise"]),
         "eps": (None, settings.eps, fmt.input, t["eps_note"]),
-        **{h: (None, getattr(settings, h), fmt.input, t[f"{h}_note"]) for h in HYPER_NAMES},
+        # the optimizer's own settings explained in full; the others' (off the first screen) in short
+        **{h: (None, getattr(settings, h), fmt.input, t[f"{h}_short" if h in layout.other_hyper else f"{h}_note"])
+           for h in HYPER_NAMES},
         **({"t": (None, state.t, fmt.paste, t["t_note"])} if "t" in layout.scalars else {}),
         "Loss": (model.EXCEL_LOSS, values.loss, fmt.num("result", "loss"),
                  t[f"loss_note_{layout.model}" if layout.classifier else "loss_note"]),
@@ -198,7 +295,7 @@ def _write_single_cells(ws, fmt, layout, settings, state, values, t) -> None:
     c0 = layout.c0
     for name, (formula, value, style, note) in rows.items():
         r, c = layout.cell(name)
-        ws.write_string(r, c0, name, fmt.label)
+        ws.write_string(r, c - 1, name, fmt.label)  # the label left of the value, the note right
         if value is None:  # best_Loss, best_dist without a unique answer: say so in the note
             ws.write_string(r, c, "—", fmt.note)
             note = t["separable" if layout.classifier else "no_answer"]
@@ -210,7 +307,7 @@ def _write_single_cells(ws, fmt, layout, settings, state, values, t) -> None:
             ws.write_number(r, c, float(value), style)
         ws.write_string(r, c + 1, note, fmt.note)
     if layout.other_hyper:
-        ws.write_string(layout.other_hyper_head, c0, t["other_hyper"], fmt.section)
+        ws.write_string(layout.other_hyper_head, layout.other_hyper_col, t["other_hyper"], fmt.section)
     r, c = layout.cell("next_action")
     ws.write_string(r, c0, t["action_label"], fmt.label)
 

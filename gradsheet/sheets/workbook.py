@@ -61,6 +61,8 @@ class Formats:
         self._numbered: dict[tuple[str, str], object] = {}
         self.title = add({"bold": True, "font_size": 14, "valign": "vcenter"})
         self.note = add({"italic": True, "font_color": "#595959"})
+        # the lines above the data (the subtitle, the line by the buttons): wrapped when long
+        self.note_wrap = add({"italic": True, "font_color": "#595959", "valign": "vcenter", "text_wrap": True})
         self.scale_label = add({"italic": True, "font_color": "#595959", "align": "right"})
         self.name = add({"font_name": "Consolas", "font_color": "#7F7F7F", "align": "center"})
         self.heading = add({"bold": True, "bottom": 1, "align": "center", "valign": "bottom",
