@@ -128,6 +128,10 @@ def main():
 @click.option("--delta", type=float, help="RMSprop's and Adam's delta (Keras's epsilon).  [default: 1e-07]")
 @click.option("--compare", type=click.IntRange(0, 100_000),
               help="Rows (steps) of the optimizers' race sheet; 0 leaves it out.  [default: 100]")
+@click.option("--lr-gd", type=float, help="The race's gd lane's learning rate.  [default: the workbook's lr]")
+@click.option("--lr-momentum", type=float, help="The race's momentum lane's learning rate.  [default: from the data]")
+@click.option("--lr-rmsprop", type=float, help="The race's RMSprop lane's learning rate.  [default: from the data]")
+@click.option("--lr-adam", type=float, help="The race's Adam lane's learning rate.  [default: from the data]")
 def build(data, out, preset, **given):
     """Write the course workbook for DATA (default: the course's lemonade table).
 
