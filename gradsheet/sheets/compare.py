@@ -130,10 +130,6 @@ def drift(X, y, settings, theta, lr: float, o: str, sums: stats.Sums | None = No
     return worst
 
 
-def chaotic(X, y, settings, theta, lr: float, o: str, sums: stats.Sums | None = None) -> bool:
-    return drift(X, y, settings, theta, lr, o, sums) > CHAOS_DRIFT
-
-
 def _ladder(top: float):
     """top rounded down to 1, 2 or 5 × 10^k, then each round value below it."""
     v = models.round_below(top)
