@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import math
 import sys
 import warnings
 
@@ -158,6 +159,10 @@ def build(data, out, preset, **given):
         options["default_stem"] = path.stem
     options.update({k: v for k, v in given.items() if v is not None})
     use(options.get("lang"))
+    for name in ("lr_gd", "lr_momentum", "lr_rmsprop", "lr_adam"):  # named as the option was typed
+        value = options.get(name)
+        if value is not None and not (math.isfinite(value) and value > 0):
+            raise GradsheetError("settings.positive", name=name.replace("_", "-"), value=repr(value))
     if isinstance(options.get("landscape"), str):
         options["landscape"] = tuple(p.strip() for p in options["landscape"].split(","))
     built = make(data, out, **options)

@@ -507,3 +507,22 @@ def test_size_rules_keep_every_sheet_for_ten_thousand_rows():
     assert "--compare 100, --landscape W_1,B" in said and "전체 과정" not in said
     with pytest.warns(UserWarning, match="60행입니다"):
         assert sized(100, 250) == {"unrolled": 60, "compare": 60}
+
+
+def test_the_race_learning_rates_from_the_command_line(tmp_path):
+    """`gradsheet build --lr-rmsprop 0.1` writes that lr into the race, says on stderr that the
+    lane is chaotic, and a rate that is not positive is refused naming the option."""
+    from click.testing import CliRunner
+    from gradsheet.cli import main
+    out = tmp_path / "r.xlsx"
+    done = CliRunner().invoke(main, ["build", "-o", str(out), "--lang", "en", "--lr-rmsprop", "0.1",
+                                     "--lr-adam", "0.05"])
+    assert done.exit_code == 0, done.output
+    assert done.stderr == "gradsheet: warning: " + say("build.race_chaotic", "en", names="rmsprop (lr 0.1)") + "\n"
+    ws = openpyxl.load_workbook(out)["Optimizers"]
+    assert [ws[c].value for c in ("B5", "C5", "D5", "E5")] == ["=lr", 0.001, 0.1, 0.05]
+    for bad in ("-1", "0", "nan"):
+        refused = CliRunner().invoke(main, ["build", "-o", str(tmp_path / "x.xlsx"), "--lang", "en", "--lr-momentum", bad])
+        assert refused.exit_code == 2 and refused.stderr == \
+            f"gradsheet: error: --lr-momentum must be a positive number, got {float(bad)!r}\n"
+        assert not (tmp_path / "x.xlsx").exists()
