@@ -25,7 +25,7 @@ spreadsheet program shows with the same digits:
   the lane within tens of steps), so two programs, whose sums round differently, draw different
   digits. Measured (tests/test_compare.py::test_default_learning_rates_are_calm_and_make_a_lesson,
   drift of the chosen lr): lemonade rmsprop 0.1 → 0.05 (0.1 drifts by 6; 0.05 by 1.2e-12, Loss
-  1917 → 0.043); housing rmsprop 0.2 → 0.005 (every round lr from 0.01 to 1 is chaotic there:
+  1917 → 0.043); housing rmsprop 0.2 → 0.005 (no round lr from 0.01 to 2 is calm there:
   a standardised input reaches its answer within the 100 steps; 0.005 falls 34 → 25); the
   3-feature table 0.1 → 0.02; momentum, Adam, gd and every classifier lane keep the size rule
   (drifts 1e-16 to 7e-11).
