@@ -26,6 +26,7 @@ import pytest
 import classify_reference as ref
 from gradsheet.build import make
 from gradsheet.sheets.looks import NUMBER, SIGNLESS
+from shared_builds import built_copy
 
 BOUNDED = {NUMBER["param"], NUMBER["loss"], NUMBER["slope"], "0.0"}
 
@@ -68,8 +69,8 @@ def test_every_bounded_cell_shows_a_tiny_negative_as_zero(tmp_path, kind):
     starts from the top-left cell of its range; no rule reaches a cell of another format."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        built = make(None, tmp_path / "l.xlsx") if kind == "lemonade" else \
-            ref.build(kind, tmp_path, unrolled=5, compare=4, landscape=("W_1_1", "B_1"))
+        built = built_copy("lemonade", tmp_path, lambda d: make(None, d / "lemonade.xlsx")) if kind == "lemonade" \
+            else ref.build(kind, tmp_path, unrolled=5, compare=4, landscape=("W_1_1", "B_1"))
     sheets = cells_and_rules(built.path)
     counted = 0
     for sheet, (cells, rules) in sheets.items():
