@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import math
 import sys
 import warnings
 
@@ -128,6 +129,10 @@ def main():
 @click.option("--delta", type=float, help="RMSprop's and Adam's delta (Keras's epsilon).  [default: 1e-07]")
 @click.option("--compare", type=click.IntRange(0, 100_000),
               help="Rows (steps) of the optimizers' race sheet; 0 leaves it out.  [default: 100]")
+@click.option("--lr-gd", type=float, help="The race's gd lane's learning rate.  [default: the workbook's lr]")
+@click.option("--lr-momentum", type=float, help="The race's momentum lane's learning rate.  [default: from the data]")
+@click.option("--lr-rmsprop", type=float, help="The race's RMSprop lane's learning rate.  [default: from the data]")
+@click.option("--lr-adam", type=float, help="The race's Adam lane's learning rate.  [default: from the data]")
 def build(data, out, preset, **given):
     """Write the course workbook for DATA (default: the course's lemonade table).
 
@@ -154,6 +159,10 @@ def build(data, out, preset, **given):
         options["default_stem"] = path.stem
     options.update({k: v for k, v in given.items() if v is not None})
     use(options.get("lang"))
+    for name in ("lr_gd", "lr_momentum", "lr_rmsprop", "lr_adam"):  # named as the option was typed
+        value = options.get(name)
+        if value is not None and not (math.isfinite(value) and value > 0):
+            raise GradsheetError("settings.positive", name=name.replace("_", "-"), value=repr(value))
     if isinstance(options.get("landscape"), str):
         options["landscape"] = tuple(p.strip() for p in options["landscape"].split(","))
     built = make(data, out, **options)

@@ -66,7 +66,16 @@ def expected(X, y, theta, eps, k, C) -> dict[str, float | np.ndarray]:
     confusion = np.zeros((classes, classes))
     np.add.at(confusion, (y.astype(int), pred), 1)
     return {"Loss": base, "plus": plus, "grad": (plus - base) / eps, "exact": exact, "p": p,
-            "accuracy": float(np.mean(pred == y)), "confusion": confusion}
+            "accuracy": float(np.mean(pred == y)), "confusion": confusion,
+            "p_true": p_true(X, y, theta, k, C), "ce": row_losses(X, y, theta, k, C),
+            # the row columns: logistic's pred is the class 0/1, softmax's the class number 1…C
+            "pred": pred.astype(float) if C == 0 else pred + 1.0}
+
+
+def p_true(X, y, theta, k, C):
+    """The probability the model gives each row's own class, from the log-loss itself: e^−ce
+    (ce = −ln p_true), so it is exact where p rounds to 0 or 1 as well."""
+    return np.exp(-row_losses(X, y, theta, k, C))
 
 
 def scale_of(X, theta, k, C) -> float:

@@ -40,6 +40,11 @@ def assert_sheet_matches(doc, layout, X, y, theta, eps, k, C):
     for name, column in zip(layout.per_class("p"), columns):
         got = np.array(doc.named(name), dtype=float).ravel()
         assert np.allclose(got, column, rtol=0, atol=1e-13), name
+    # the row columns p_true (the own class's probability), ce (its cross-entropy) and pred
+    got = {name: np.array(doc.named(name), dtype=float).ravel() for name in ("p_true", "ce", "pred")}
+    assert np.allclose(got["p_true"], want["p_true"], rtol=0, atol=1e-13), "p_true"
+    assert np.allclose(got["ce"], want["ce"], rtol=0, atol=1e-12 * ref.scale_of(X, theta, k, C)), "ce"
+    assert np.array_equal(got["pred"], want["pred"]), "pred"
     assert doc.named("accuracy") == pytest.approx(want["accuracy"], abs=1e-15)
     assert np.array_equal(np.array(doc.named("confusion"), dtype=float), want["confusion"])
 

@@ -27,10 +27,11 @@ import pytest
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 import chain_bounds as cb
-from gradsheet.build import make, sized_defaults
+from gradsheet.build import fresh_state, make, sized_defaults
 from gradsheet.core import descent
 from gradsheet.core import models as model
 from gradsheet.core.errors import GradsheetError
+from gradsheet.core.messages import say
 from gradsheet.core.optimizers import HYPER_DEFAULTS, OPTIMIZERS
 from gradsheet.core.settings import Settings
 from gradsheet.data.dataset import Dataset, lemonade, load
@@ -176,7 +177,9 @@ def test_the_race_equals_each_optimizers_descent(libreoffice, built):
         doc.recalc()
         lanes = assert_race(doc, built)
     for o, got in lanes.items():  # every lane makes progress and none stops
-        assert got["Loss"][-1] < got["Loss"][0] / 10, o
+        # RMSprop's calm default crawls where a faster one would jitter chaotically (housing: 34 → 25,
+        # see compare.py's notes); the other lanes fall tenfold at least
+        assert got["Loss"][-1] < got["Loss"][0] / (1.2 if o == "rmsprop" else 10), o
 
 
 def test_changing_w_b_and_an_lr_cell_recalculates_the_race(libreoffice, built):
@@ -279,30 +282,119 @@ class GnumericBook:
 
 
 # --- the numbers, without an engine --------------------------------------------------------------
-def test_default_learning_rates_make_a_lesson(tmp_path):
-    """On the course's table, the housing preset and a 3-feature table (raw and standardised)
-    the four default lanes all fall by more than an order of magnitude in 100 steps and none
-    reaches the divergence limit."""
+def lesson_cases(tmp_path) -> dict:
+    """The presets (lemonade, housing, iris, exam) and a 3-feature table raw and standardised:
+    (dataset, settings) as `gradsheet build` makes them."""
     three = load(three_feature_csv(tmp_path / "three.csv"))
-    hp = presets.read(presets.find("housing"))
-    cases = {"lemonade": (lemonade(), {}),
-             "housing": (load(hp["data"], target=hp["target"], features=hp["features"]),
-                         {"lr": hp["lr"], "scale": hp["scale"]}),
-             "three": (three, {"lr": 0.0005}), "three scaled": (three, {"lr": 0.05, "scale": "standard"})}
+    cases = {}
+    for name in ("lemonade", "housing", "iris", "exam"):
+        options = presets.read(presets.find(name))
+        data = options.pop("data")
+        options.pop("title", None)
+        d = load(None if data == "lemonade" else data, target=options.pop("target", None),
+                 features=options.pop("features", None), model=options.get("model"), classes=options.pop("classes", None))
+        options["model"], options["classes"] = d.model, tuple(d.classes)
+        cases[name] = (d, Settings(**options))
+    cases["three"] = (three, Settings(lr=0.0005))
+    cases["three scaled"] = (three, Settings(lr=0.05, scale="standard"))
+    return cases
+
+
+def keras_drift(X, y, theta, lr, eps, n, diff, name) -> float:
+    """The Keras reference's own one-ulp drift (plain Python, row-wise sums: independent of
+    compare.drift, the same moves: the start one ulp up, one down, lr one ulp up); parameters
+    relative to their column's size, the Loss relative to itself, the largest over the rows."""
+    a_p, a_l = (np.array(v) for v in keras_descent(X, y, theta, lr, eps, n, diff, name))
+    worst = 0.0
+    for start, rate in ((np.nextafter(theta, np.inf), lr), (np.nextafter(theta, -np.inf), lr),
+                        (theta, float(np.nextafter(lr, np.inf)))):
+        b_p, b_l = (np.array(v) for v in keras_descent(X, y, start, rate, eps, n, diff, name))
+        worst = max(worst, float(np.max(np.abs(a_p - b_p) / np.max(np.abs(a_p), axis=0))),
+                    float(np.max(np.abs(a_l - b_l) / a_l)))
+    return worst
+
+
+def test_default_learning_rates_are_calm_and_make_a_lesson(tmp_path):
+    """Every preset and a table of one's own (raw and standardised): the default lanes, from
+    the seeded start the workbook has, are calm (one ulp of the start or lr moves no row by
+    more than CHAOS_DRIFT), none reaches the divergence limit, and each ends lower than it
+    starts; a regression's gd, momentum and Adam lanes fall by more than 100×. Each default is
+    the largest round lr at or under the size rule that is calm: the round value above it
+    (when the size rule allowed one) is chaotic or does not fall. Run with -s to see the table."""
     report = []
-    for name, (d, options) in cases.items():
-        s = Settings(**options)
+    for name, (d, s) in lesson_cases(tmp_path).items():
         X = model_X(d, s)
-        start = SimpleNamespace(theta=np.array([0.02, 0.9, -0.71, 0.9, -0.38][:d.k + 1]))
-        runs = compare.race(X, d.y, s, start)
-        lrs = compare.learning_rates(X, d.y, s)
-        for o, r in runs.items():
-            assert np.all(r.loss <= r.limit), (name, o)
-            assert r.loss[-1] < r.loss[0] / 10, (name, o)
-        report.append(f"{name}: " + ", ".join(f"{o} lr {lrs[o]:g} -> {runs[o].loss[-1]:.3g}" for o in runs))
-    print("\n".join(report))  # see it with -s
+        start = compare.reference_start(X, s)
+        assert np.array_equal(start, fresh_state(d, s, s.seed).theta)  # the workbook's own start
+        lrs, upper = compare.learning_rates(X, d.y, s), compare.upper_lrs(X, d.y, s)
+        assert lrs["gd"] == s.lr
+        for o in compare.NAMES:
+            lane = compare.lane_rows(X, d.y, s, start, lrs[o], o)
+            moved = compare.drift(X, d.y, s, start, lrs[o], o)
+            assert moved <= compare.CHAOS_DRIFT, (name, o, moved)
+            assert np.all(lane.loss <= lane.limit) and lane.loss[-1] < lane.loss[0], (name, o)
+            if s.model == "linear" and o != "rmsprop":
+                assert lane.loss[-1] < lane.loss[0] / 100, (name, o)
+            if o != "gd" and lrs[o] < upper[o]:  # the round value above was refused
+                above = min(m * 10.0 ** e for e in range(-6, 4) for m in (1, 2, 5) if m * 10.0 ** e > lrs[o] * 1.001)
+                bigger = compare.lane_rows(X, d.y, s, start, above, o)
+                assert compare.drift(X, d.y, s, start, above, o) > compare.CHAOS_DRIFT or \
+                    not bigger.loss[-1] < bigger.loss[0], (name, o, above)
+            report.append(f"{name:12s} {o:9s} size rule {upper[o]:<7g} default {lrs[o]:<7g} drift {moved:.1e} "
+                          f"Loss {lane.loss[0]:.4g} -> {lane.loss[-1]:.4g}")
+    print("\n".join(report))
     assert compare.default_lrs(lemonade().X, lemonade().y, Settings()) == \
-        {"gd": 0.001, "momentum": 0.001, "rmsprop": 0.1, "adam": 0.1}
+        {"gd": 0.001, "momentum": 0.001, "rmsprop": 0.05, "adam": 0.1}
+
+
+def test_the_drift_measure_agrees_with_the_keras_reference(tmp_path):
+    """compare.drift against the plain-Python Keras descent's own drift: the lemonade lanes at
+    their defaults are calm in both (under CHAOS_DRIFT; the reference, whose row-wise sums round
+    a Loss near the answer less finely, under the 1e-9 the engines must agree to; measured: its
+    momentum lane 1.6e-10, ours 5.8e-11), and RMSprop at the old size rule's 0.1,
+    the lane that showed 924 different cells in LibreOffice and Gnumeric, is chaotic in both
+    (a drift the size of the lane: over 1e-3)."""
+    d, s = lemonade(), Settings()
+    start = compare.reference_start(d.X, s)
+    lrs = compare.learning_rates(d.X, d.y, s)
+    for o in compare.NAMES:
+        ours, theirs = compare.drift(d.X, d.y, s, start, lrs[o], o), keras_drift(d.X, d.y, start, lrs[o], s.eps, 100,
+                                                                                 s.diff, o)
+        assert ours <= compare.CHAOS_DRIFT and theirs <= 1e-9, (o, ours, theirs)
+    assert compare.drift(d.X, d.y, s, start, 0.1, "rmsprop") > 1e-3
+    assert keras_drift(d.X, d.y, start, 0.1, s.eps, 100, s.diff, "rmsprop") > 1e-3
+
+
+def note_of(path, sheet: str) -> str:
+    return openpyxl.load_workbook(path)[sheet]["A3"].value
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_a_chaotic_lr_is_said_on_the_sheet_and_on_the_command_line(tmp_path, lang):
+    """lr_rmsprop 0.1 on lemonade: one line under the race's notes, in the workbook's
+    language, and a warning from the catalogue; the defaults get neither."""
+    from gradsheet.core.texts import texts
+    t = texts(lang)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the defaults: no warning at all
+        calm = make(None, tmp_path / "calm.xlsx", lang=lang)
+    sheet = layout_for(calm.dataset, calm.settings, calm.state).sheet
+    assert note_of(calm.path, SHEET[lang]) == t["compare_note2"].format(sheet=sheet)
+    with pytest.warns(UserWarning) as caught:
+        chaotic = make(None, tmp_path / "chaotic.xlsx", lang=lang, lr_rmsprop=0.1)
+    said = [w.message for w in caught if getattr(w.message, "key", "") == "build.race_chaotic"]
+    assert len(said) == 1 and said[0].render(lang) == say("build.race_chaotic", lang, names="rmsprop (lr 0.1)")
+    note = note_of(chaotic.path, SHEET[lang]).split("\n")
+    assert note[1:] == [t["compare_chaos"].format(names="rmsprop (lr 0.1)")]
+    assert ("혼돈" if lang == "ko" else "chaotic") in note[1]
+
+
+def test_a_calm_lr_a_student_types_gets_no_note(tmp_path):
+    """An lr of one's own that keeps the lane calm (RMSprop 0.02 on lemonade) adds nothing."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        built = make(None, tmp_path / "x.xlsx", lr_rmsprop=0.02)
+    assert "\n" not in note_of(built.path, SHEET["ko"])
 
 
 def test_round_down():
@@ -319,7 +411,7 @@ def test_the_lr_cells_survive_a_rewrite(tmp_path):
     assert (book.settings.lr_gd, book.settings.lr_momentum, book.settings.lr_rmsprop, book.settings.lr_adam) == \
         (None, 0.0005, None, 0.05)
     ws = openpyxl.load_workbook(built.path)["최적화 비교"]
-    assert [ws[c].value for c in ("B5", "C5", "D5", "E5")] == ["=lr", 0.0005, 0.1, 0.05]
+    assert [ws[c].value for c in ("B5", "C5", "D5", "E5")] == ["=lr", 0.0005, 0.05, 0.05]
     set_file(built.path, lr=0.0015)  # the gd lane follows the new lr, in the stored values too
     wb = openpyxl.load_workbook(built.path, data_only=True)
     book = files.read(built.path)
@@ -389,8 +481,9 @@ def test_compare_zero_leaves_it_out(tmp_path):
     wb = openpyxl.load_workbook(built.path)
     assert "최적화 비교" not in wb.sheetnames
     assert not [n for n in wb.defined_names if n.startswith(("lr_", "race_"))]
-    assert len(wb["손실 지형"].conditional_formatting._cf_rules[next(iter(
-        wb["손실 지형"].conditional_formatting._cf_rules))]) == 5  # four markers and the colour scale
+    rules = wb["손실 지형"].conditional_formatting._cf_rules[next(iter(wb["손실 지형"].conditional_formatting._cf_rules))]
+    # four markers and the colour scale (and the rule that keeps a tiny negative log10 from reading -0.0)
+    assert len([r for r in rules if not (r.formula and r.formula[0].startswith("AND(B13<0,"))]) == 5
     assert files.read(built.path).settings.compare == 0
     wb = openpyxl.load_workbook(make(None, tmp_path / "y.xlsx", compare=0, unrolled=0, landscape=("none",)).path)
     assert wb.sheetnames == ["학습", "설명", "gradsheet"]  # no derived sheet: no sums either
@@ -414,3 +507,22 @@ def test_size_rules_keep_every_sheet_for_ten_thousand_rows():
     assert "--compare 100, --landscape W_1,B" in said and "전체 과정" not in said
     with pytest.warns(UserWarning, match="60행입니다"):
         assert sized(100, 250) == {"unrolled": 60, "compare": 60}
+
+
+def test_the_race_learning_rates_from_the_command_line(tmp_path):
+    """`gradsheet build --lr-rmsprop 0.1` writes that lr into the race, says on stderr that the
+    lane is chaotic, and a rate that is not positive is refused naming the option."""
+    from click.testing import CliRunner
+    from gradsheet.cli import main
+    out = tmp_path / "r.xlsx"
+    done = CliRunner().invoke(main, ["build", "-o", str(out), "--lang", "en", "--lr-rmsprop", "0.1",
+                                     "--lr-adam", "0.05"])
+    assert done.exit_code == 0, done.output
+    assert done.stderr == "gradsheet: warning: " + say("build.race_chaotic", "en", names="rmsprop (lr 0.1)") + "\n"
+    ws = openpyxl.load_workbook(out)["Optimizers"]
+    assert [ws[c].value for c in ("B5", "C5", "D5", "E5")] == ["=lr", 0.001, 0.1, 0.05]
+    for bad in ("-1", "0", "nan"):
+        refused = CliRunner().invoke(main, ["build", "-o", str(tmp_path / "x.xlsx"), "--lang", "en", "--lr-momentum", bad])
+        assert refused.exit_code == 2 and refused.stderr == \
+            f"gradsheet: error: --lr-momentum must be a positive number, got {float(bad)!r}\n"
+        assert not (tmp_path / "x.xlsx").exists()

@@ -191,3 +191,27 @@ def test_a_lite_press_on_a_classifier_writes_what_the_classic_press_writes(tmp_p
     for _ in range(2):
         got = run_script(main, script, data, args)
         assert got.actions == reference(data, call)
+
+
+def test_appended_history_rows_are_numbered_one_by_one(built, fresh_session):
+    """Lite presses append to the history table from its end: after 5 steps, one more, 3 more
+    and one hand action (which writes the next step's row), its step column reads 1, 2, …, 10,
+    the course's step numbers counted here, and the rows hold the W, B, Loss of the course's
+    descent from the start (descent.descend)."""
+    data = book_json(built.path)
+    main = load_main(read_lite_parts(built.path)["main.py"])
+    layout = layout_for(built.dataset, built.settings, built.state)
+    d = built.dataset
+    for script, args in (("run_steps", [5]), ("one_step", []), ("run_steps", [3]), ("next_action", [])):
+        got = run_script(main, script, data, args)
+        data = apply_actions(data, got.actions)
+        theta = np.array([cell(data, layout.sheet, layout.a1(p)) for p in layout.params])
+        r, c = layout.cell("Loss")  # as Excel recalculates
+        next(s for s in data["sheets"] if s["name"] == layout.sheet)["values"][r][c] = model.loss(d.X, d.y, theta)
+    rows = _history(data, layout)
+    assert [row[0] for row in rows] == list(range(1, 11))
+    from gradsheet.core import descent
+    from gradsheet.sheets.workbook import model_X
+    want = descent.descend(model_X(d, built.settings), d.y, built.state.theta, built.settings.lr, built.settings.eps,
+                           10).history
+    assert np.allclose(np.array([row[1:] for row in rows], dtype=float), want, rtol=1e-12, atol=0)

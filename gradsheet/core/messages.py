@@ -432,6 +432,8 @@ KO: dict[str, str] = {
     "click.path_is_file": "{filename!r}: 파일입니다 (필요한 것: {name}).",
     "click.path_is_folder": "{filename!r}: 폴더입니다 (필요한 것: {name}).",
     "click.aborted": "중단했습니다!",
+    # --- engine agreement (issue 18) ---
+    "build.race_chaotic": "'최적화 비교' 시트: 이 학습률에서 {names} 방법은 혼돈 구간이라 뒷자리가 반올림에 따라 달라집니다. 프로그램마다 다른 숫자를 보일 수 있습니다 (더 작은 --lr-rmsprop 등으로 피할 수 있습니다)",
 }
 
 EN: dict[str, str] = {
@@ -780,6 +782,8 @@ EN: dict[str, str] = {
     "click.path_is_file": "{name} {filename!r} is a file.",
     "click.path_is_folder": "{name} {filename!r} is a directory.",
     "click.aborted": "Aborted!",
+    # --- engine agreement (issue 18) ---
+    "build.race_chaotic": "the 'Optimizers' sheet: {names} is chaotic at this learning rate, so its digits depend on rounding and programs may show different digits (a smaller --lr-rmsprop etc. avoids it)",
 }
 
 CATALOGUE = {"ko": KO, "en": EN}

@@ -10,34 +10,44 @@ input cell named lr_gd, lr_momentum, lr_rmsprop or lr_adam. The hyperparameters 
 training sheet's (beta, rho, beta1, beta2, delta), so all of it follows what the students
 change there.
 
-Default learning rates (Settings.lr_* = None), chosen to make a lesson of the race:
+Default learning rates (Settings.lr_* = None), chosen to make a lesson of the race that every
+spreadsheet program shows with the same digits:
 - gd: the workbook's own lr, so the race's gd lane is the course's descent;
-- momentum: half its stability limit, (1 + beta)/curvature rounded down to 1, 2 or 5 × 10^k.
-  Heavy-ball momentum on a quadratic converges for lr < (2 + 2·beta)/λmax, nearly twice plain
-  gd's 2/λmax; half of that keeps it well inside while showing what momentum adds;
-- rmsprop and adam: 0.05 × the size of the answer (max |least-squares P|, at least 1), rounded
-  down the same way. Both divide the slope by its own root mean square, so each step moves
-  every parameter by about lr whatever the slope's size: lr is a distance, and this one
-  covers the answer in ~20 steps and leaves a jitter of a few per cent of it.
-Measured over 100 steps (lemonade, the housing preset, a 3-feature table raw and standardised;
-tests/test_compare.py::test_default_learning_rates_make_a_lesson): every lane falls by two to
-five orders of magnitude and none reaches the divergence limit. Plain gd at the course's lr is
-hard to beat on the badly conditioned lemonade table; momentum overshoots first; RMSprop, whose
-steps never shrink, keeps jittering around the answer. That jitter is chaotic: a one-ulp change
-of the start moves its last rows visibly, so two spreadsheet programs may draw its tail
-differently (its level stays the same); gd, momentum and Adam agree to 1e-9 or better there.
+- momentum, rmsprop, adam: the largest round lr (1, 2 or 5 × 10^k) at or under a size rule whose
+  lane, from the workbook's seeded start, is calm and ends lower than it started. The size
+  rules: momentum half its stability limit, (1 + beta)/curvature (heavy-ball momentum on a
+  quadratic converges for lr < (2 + 2·beta)/λmax); RMSprop and Adam 0.05 × the size of the
+  answer (max |least-squares P|, at least 1; 0.05 for a classifier): both divide the slope by
+  its own root mean square, so each step moves every parameter by about lr.
+- calm: moving the start (or lr) by one unit in the last place moves no row by more than
+  CHAOS_DRIFT = 1e-10 (drift()). RMSprop's steps never shrink: once a parameter reaches its
+  answer it jitters around it, and that jitter is chaotic (a one-ulp change grows to the size of
+  the lane within tens of steps), so two programs, whose sums round differently, draw different
+  digits. Measured (tests/test_compare.py::test_default_learning_rates_are_calm_and_make_a_lesson,
+  drift of the chosen lr): lemonade rmsprop 0.1 → 0.05 (0.1 drifts by 6; 0.05 by 1.2e-12, Loss
+  1917 → 0.043); housing rmsprop 0.2 → 0.005 (no round lr from 0.01 to 2 is calm there:
+  a standardised input reaches its answer within the 100 steps; 0.005 falls 34 → 25); the
+  3-feature table 0.1 → 0.02; momentum, Adam, gd and every classifier lane keep the size rule
+  (drifts 1e-16 to 7e-11).
+A lane whose visible digits depend on rounding (drift over VISIBLE_DRIFT: a learning rate the
+user chose, or a race started where a default is no longer calm) says so in one line under
+the notes; a build warns when the user chose that lr.
 """
 
 from __future__ import annotations
 
+import hashlib
+import warnings
 
 import numpy as np
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from xlsxwriter.workbook import Workbook
 
 from ..core import models
-from ..core.layout import Layout, quote_sheet
+from ..core.layout import Layout, param_names, quote_sheet
+from ..core.messages import Message
 from ..core.optimizers import OPTIMIZERS
+from ..core.settings import initial_theta
 from ..core.texts import texts
 from . import stats
 from ..core.layout import char_width_px
@@ -62,8 +72,23 @@ DEFAULT_WIDTH = 8.43  # the columns under the chart keep Excel's default width
 
 
 # --- default learning rates -------------------------------------------------------------------
-def default_lrs(X: np.ndarray, y: np.ndarray, settings) -> dict[str, float]:
-    """The race's learning rates when the settings leave them open (see the module's notes).
+# A lane is chaotic when a change of its start or its lr by one unit in the last place moves
+# its rows by more than this (parameters relative to their column's largest size, the Loss
+# relative to itself). Two spreadsheet programs round differently in every step (their sums
+# differ in the last bits); a lane that amplifies one ulp to 1e-10 would not show the same
+# digits to 1e-9 in both. Measured (tests/test_compare.py::test_chaos_measure_separates_the_lanes):
+# the calm lanes of the presets drift by 1e-16 to 6e-11, the chaotic ones by 1e-4 to 1e2.
+CHAOS_DRIFT = 1e-10
+# The sheet's note (and the build's warning) speak of digits a reader sees: a lane whose rows
+# move by more than this from one ulp shows different digits in different programs. Between
+# the two a lane is not calm enough to be a default, yet shows the same digits everywhere
+# (e.g. a start far from the answer, whose ulp is large next to the answer's size).
+VISIBLE_DRIFT = 1e-6
+LADDER_DEPTH = 10  # round values tried below the size rule's lr (a factor of 1,000 in all)
+
+
+def upper_lrs(X: np.ndarray, y: np.ndarray, settings) -> dict[str, float]:
+    """The size rules of the module's notes: where the search for each default lr starts.
     A classifier has no least-squares answer to size RMSprop's and Adam's steps by: they take
     0.05 (a twentieth of the unit the standardised inputs and the start's W, B are on), and
     momentum half its limit from the cross-entropy's curvature bound (models.CURVATURE_SHARE)."""
@@ -77,12 +102,109 @@ def default_lrs(X: np.ndarray, y: np.ndarray, settings) -> dict[str, float]:
             "rmsprop": sign_like, "adam": sign_like}
 
 
+def lane_rows(X, y, settings, theta, lr: float, o: str, sums: stats.Sums | None = None) -> Rows:
+    """One lane's numbers: a fresh state, `lr`, settings.compare steps from theta."""
+    return rows(X, y, np.asarray(theta, dtype=float), lr, settings.eps, settings.compare, settings.diff, OPTIMIZERS[o],
+                settings.hyper, sums=sums, model=settings.spec)
+
+
+def drift(X, y, settings, theta, lr: float, o: str, sums: stats.Sums | None = None,
+          base: Rows | None = None) -> float:
+    """How far lane `o` moves when its start (every parameter one ulp up, or one ulp down) or
+    its lr (one ulp up) moves by the least a float can: the largest change of any row's
+    parameters (relative to the largest size in their column) or Loss (relative to itself).
+    A calm lane keeps it near the ulp it was given; a chaotic one grows it to the size of
+    the lane itself (see CHAOS_DRIFT)."""
+    theta = np.asarray(theta, dtype=float)
+    a = lane_rows(X, y, settings, theta, lr, o, sums) if base is None else base
+    scale = np.maximum(np.max(np.abs(a.theta), axis=0), np.finfo(float).tiny)
+    loss = np.maximum(np.abs(a.loss), np.finfo(float).tiny)
+    worst = 0.0
+    with np.errstate(invalid="ignore", over="ignore"):
+        for start, rate in ((np.nextafter(theta, np.inf), lr), (np.nextafter(theta, -np.inf), lr),
+                            (theta, float(np.nextafter(lr, np.inf)))):
+            b = lane_rows(X, y, settings, start, rate, o, sums)
+            moved = max(float(np.max(np.abs(a.theta - b.theta) / scale, initial=0.0)),
+                        float(np.max(np.abs(a.loss - b.loss) / loss, initial=0.0)))
+            worst = max(worst, moved if np.isfinite(moved) else np.inf)
+    return worst
+
+
+def _ladder(top: float):
+    """top rounded down to 1, 2 or 5 × 10^k, then each round value below it."""
+    v = models.round_below(top)
+    for _ in range(LADDER_DEPTH):
+        yield v
+        v = models.round_below(v * (1 - 1e-6))
+
+
+def reference_start(X: np.ndarray, settings) -> np.ndarray:
+    """The start the defaults are measured from: the seeded initial values a fresh workbook
+    has (so the defaults depend on the data and the settings only, and a rewrite derives the
+    same ones)."""
+    k = X.shape[1]
+    return initial_theta(k, settings.seed, len(param_names(k, settings.model, len(settings.classes))))
+
+
+_DEFAULTS: dict = {}
+
+
+def default_lrs(X: np.ndarray, y: np.ndarray, settings) -> dict[str, float]:
+    """The race's learning rates when the settings leave them open: for momentum, RMSprop and
+    Adam the largest round lr at or below the size rule (upper_lrs) whose lane, from the
+    seeded start, is calm (not chaotic: see drift) and ends lower than it started; gd keeps the
+    workbook's lr. When no value on the ladder qualifies, the size rule's (the sheet then says
+    its digits depend on rounding)."""
+    key = (hashlib.sha1(np.ascontiguousarray(X, dtype=float).tobytes()).hexdigest(),
+           hashlib.sha1(np.ascontiguousarray(y, dtype=float).tobytes()).hexdigest(),
+           settings.model, tuple(settings.classes), settings.lr, settings.eps, settings.diff, settings.compare,
+           settings.seed, tuple(sorted(settings.hyper.items())))
+    if key not in _DEFAULTS:
+        _DEFAULTS.clear()  # one table at a time
+        _DEFAULTS[key] = _search(X, y, settings)
+    return dict(_DEFAULTS[key])
+
+
+def _search(X, y, settings) -> dict[str, float]:
+    upper = upper_lrs(X, y, settings)
+    if settings.compare < 2:
+        return upper
+    start = reference_start(X, settings)
+    sums = stats.sums(X, y) if settings.model == "linear" else None
+    out = {"gd": upper["gd"]}
+    for o in NAMES[1:]:
+        out[o] = upper[o]
+        for lr in _ladder(upper[o]):
+            lane = lane_rows(X, y, settings, start, lr, o, sums)
+            if not np.all(lane.loss <= lane.limit) or not lane.loss[-1] < lane.loss[0]:
+                continue
+            if drift(X, y, settings, start, lr, o, sums, base=lane) <= CHAOS_DRIFT:
+                out[o] = lr
+                break
+    return out
+
+
 def learning_rates(X: np.ndarray, y: np.ndarray, settings) -> dict[str, float]:
     """Each lane's lr: the settings' lr_<name>, or its default."""
     given = {o: getattr(settings, LR_NAMES[o]) for o in NAMES}
     if all(v is not None for v in given.values()):
         return given
     return {o: given[o] if given[o] is not None else v for o, v in default_lrs(X, y, settings).items()}
+
+
+def chaotic_lanes(X, y, settings, theta, sums: stats.Sums | None = None,
+                  runs: dict[str, Rows] | None = None) -> list[str]:
+    """The lanes whose visible digits depend on rounding (VISIBLE_DRIFT), from `theta` at their
+    learning rates (`runs`:
+    the lanes' numbers, when at hand). A lane that passes the divergence limit is left to the
+    limit's own note: it stops there, and its growth, not chaos, is what it shows."""
+    lrs = learning_rates(X, y, settings)
+    out = []
+    for o in NAMES:
+        base = lane_rows(X, y, settings, theta, lrs[o], o, sums) if runs is None else runs[o]
+        if np.all(base.loss <= base.limit) and drift(X, y, settings, theta, lrs[o], o, sums, base) > VISIBLE_DRIFT:
+            out.append(o)
+    return out
 
 
 # --- where the cells are ------------------------------------------------------------------------
@@ -142,12 +264,21 @@ def write(wb: Workbook, fmt, layout: Layout, dataset, settings, state, X: np.nda
     t = texts(settings.lang)
     n = settings.compare
     lrs = learning_rates(X, dataset.y, settings)
+    sums = stats.sums(X, dataset.y) if sums is None and settings.model == "linear" else sums
     runs = race(X, dataset.y, settings, state, sums)
+    chaos = chaotic_lanes(X, dataset.y, settings, state.theta, sums, runs)
     ws = wb.add_worksheet(t["sheet_compare"])
     quick_formulas(ws)
     sheet = ws.get_name()
     ws.write_string(0, 0, t["compare_title"].format(n=n), fmt.title)
-    _notes(wb, ws, [t["compare_note"].format(sheet=layout.sheet), t["compare_note2"].format(sheet=layout.sheet)])
+    second = t["compare_note2"].format(sheet=layout.sheet)
+    if chaos:  # one line, under the notes: these lanes' digits depend on rounding
+        names = ", ".join(f"{o} (lr {lrs[o]:g})" for o in chaos)
+        second += "\n" + t["compare_chaos"].format(names=names)
+        asked = [f"{o} (lr {lrs[o]:g})" for o in chaos if getattr(settings, LR_NAMES[o]) is not None]
+        if asked:  # a learning rate the user chose (a default that turned chaotic: the note only)
+            warnings.warn(Message("build.race_chaotic", names=", ".join(asked)), stacklevel=2)
+    _notes(wb, ws, [t["compare_note"].format(sheet=layout.sheet), second])
     _settings_block(ws, fmt, layout, settings, lrs, runs, n, t)
     for name, ref in lr_cells(sheet).items():
         wb.define_name(name, "=" + ref)

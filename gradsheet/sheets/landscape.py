@@ -227,11 +227,15 @@ def classifier_formula(layout: Layout, p: tuple[str, str], across: str, down: st
     Logistic: the stable row loss at z' = z + Δ_across + Δ_down (logits.logistic_loss).
     Softmax: Loss' = Loss + mean(LN(1 + Σ p_c·(e^Δ_c − 1)) − Σ y_c·Δ_c) over the outputs moved,
     the closed form of SoftmaxCE.nudged_losses for two moves at once, written with no
-    cancellation as LN(Σ_c e^(z_c − lse + Δ_c)) over every class (Δ_c = 0 for the classes not
-    moved; lse = ce + Σ y_c·z_c, the row's log-sum-exp): 1 − p_c loses the other classes when
-    p_c rounds to 1, and a p_c that underflows to 0 beside a large Δ_c loses its own term.
-    Exact while some class's new logit stays within ~745 of the row's current lse (the cell
-    would show #NUM! only for a grid that moves a row's dominant logit down past that)."""
+    cancellation as a log-sum-exp over every class of v_c = z_c + Δ_c (Δ_c = 0 for the classes
+    not moved), less the row's lse = ce + Σ y_c·z_c:
+        LN(Σ_c e^(v_c − lse)) = M − lse + LN(Σ_c e^(v_c − M)),   M = max_c v_c,
+    so the largest term is e^0 = 1 and none overflows, whatever the parameters (1 − p_c loses
+    the other classes when p_c rounds to 1; without the shift every term underflows to 0 when a
+    move takes the row's dominant logit far down: LN(0), an error cell). M is a row-wise
+    maximum inside SUMPRODUCT: max(a, b) = (a + b + |a − b|)/2 (MAX would take the maximum of
+    whole columns), of the moved classes' v_c and the row's largest unmoved z_c, which a helper
+    column under the grids holds (unmoved_max: it does not depend on the grid cell)."""
     from . import logits
     moves: dict[int, list[str]] = {}
     for q, axis in zip(p, (across, down)):
@@ -244,9 +248,49 @@ def classifier_formula(layout: Layout, p: tuple[str, str], across: str, down: st
     deltas = {c: "+".join(m) if len(m) == 1 else "(" + "+".join(m) + ")" for c, m in moves.items()}
     ys, zs = layout.targets, layout.per_class("z")
     lse = "(ce+" + "+".join(f"{y}*{z}" for y, z in zip(ys, zs)) + ")"
-    mass = "+".join(f"EXP({z}-{lse}" + (f"+{deltas[c]})" if c in deltas else ")") for c, z in enumerate(zs))
+    v = [f"({z}+{deltas[c]})" if c in deltas else z for c, z in enumerate(zs)]
+    shift = _row_max([v[c] for c in sorted(deltas)] + [unmoved_range(layout)])
+    mass = "+".join(f"EXP({v[c]}-{shift})" for c in range(len(zs)))
     linear = "".join(f"-({d})*{ys[c]}" for c, d in deltas.items())
-    return f"=Loss+SUMPRODUCT(LN({mass}){linear})/ROWS({ys[0]})"
+    return f"=Loss+SUMPRODUCT({shift}-{lse}+LN({mass}){linear})/ROWS({ys[0]})"
+
+
+def _row_max(terms: list[str]) -> str:
+    """The row-wise maximum of columns inside SUMPRODUCT: (a + b + |a − b|)/2, pairwise."""
+    out = terms[0]
+    for t in terms[1:]:
+        out = f"({out}+{t}+ABS({out}-{t}))/2"
+    return out
+
+
+UNMOVED_HEAD = HELP + 3  # softmax: the heading of the unmoved_max column (column A), its rows below
+
+
+def unmoved_classes(layout: Layout, p: tuple[str, str]) -> list[int]:
+    moved = {layout.param_class(layout.params.index(q)) for q in p}
+    return [c for c in range(layout.C) if c not in moved]
+
+
+def unmoved_range(layout: Layout) -> str:
+    """The helper column's data rows, e.g. $A$65:$A$214 (one per data row)."""
+    return (f"{xl_rowcol_to_cell(UNMOVED_HEAD + 1, 0, True, True)}:"
+            f"{xl_rowcol_to_cell(UNMOVED_HEAD + layout.n, 0, True, True)}")
+
+
+def _write_unmoved(ws, fmt, layout: Layout, p: tuple[str, str], X, theta, t: dict) -> None:
+    """Softmax: under the note, the column of each data row's largest z_c among the classes the
+    pair does not move (the log-sum-exp's shift, with the moved classes' v_c)."""
+    classes = unmoved_classes(layout, p)
+    z = models.model_spec("softmax", layout.C).logits(X, np.asarray(theta, dtype=float))
+    ws.write_string(UNMOVED_HEAD, 0, t["landscape_unmoved"].format(
+        names=", ".join(layout.per_class("z")[c] for c in classes)), fmt.heading)
+    sheet = quote_sheet(layout.sheet)
+    cols = [layout.columns[layout.per_class("z")[c]] for c in classes]
+    for i in range(layout.n):
+        r = layout.first_row + i
+        refs = ",".join(f"{sheet}!{xl_rowcol_to_cell(r, c)}" for c in cols)
+        ws.write_formula(UNMOVED_HEAD + 1 + i, 0, f"=MAX({refs})", fmt.num("plain", "data"),
+                         stored(float(np.max(z[i, classes]))))
 
 
 def history_range(layout: Layout, name: str) -> str:
@@ -321,6 +365,8 @@ def write(wb: Workbook, fmt, layout: Layout, dataset, settings, state, X: np.nda
     _write_grids(wb, ws, fmt, layout, p, axes(centre, span), L, t)
     if layout.classifier:
         _write_classifier_note(ws, fmt, layout, p, t)
+        if layout.model == "softmax":
+            _write_unmoved(ws, fmt, layout, p, X, state.theta, t)
     else:
         _write_helpers(wb, ws, fmt, layout, st, state.theta, idx, t)
     _markers(wb, ws, layout, p, settings if race else None)

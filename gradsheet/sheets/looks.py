@@ -36,6 +36,81 @@ NUMBER = {
     "share": "0.0%",
 }
 
+# --- no "-0" in Excel ---------------------------------------------------------------------------
+# Excel writes a minus before a negative number that its section shows as zero: -0.0000 for
+# -0.00001 under #,##0.0000, and -0 where the formats above reach their last, digitless section
+# ("0") with a tiny negative (Excel's rule: a section chosen by a condition keeps the number's
+# sign unless its condition can only hold for negative numbers). LibreOffice shows 0 in both
+# cases. No single format code shows both a tiny negative as 0 and a larger one with its minus in
+# both programs: the only sections where both drop the sign are the second one under a negative
+# condition (there the larger negatives must go, with a literal minus) and, for Excel, the first
+# one under a negative condition, where LibreOffice still writes its own minus (--1.5). So the
+# tiny negatives get their own format from a conditional format (a dxf with a numFmt, ECMA-376
+# Part 1 §18.8.14, applied by a cfRule's dxfId, §18.3.1.10; Excel 2007 and later and LibreOffice
+# apply it): three sections without conditions, whose negative one has no minus of its own.
+# Format code -> (half the last place it shows: the largest |x| it rounds to zero, the sign-free
+# format). tests/test_signless_zero.py has the sources for Excel's behaviour.
+SIGNLESS = {
+    NUMBER["param"]: (0.0000005, '"0";"0";"0"'),
+    NUMBER["loss"]: (0.0000005, '"0";"0";"0"'),
+    NUMBER["slope"]: (0.00005, "#,##0.0000;#,##0.0000;#,##0.0000"),
+    "0.0": (0.05, "0.0;0.0;0.0"),  # the landscape's log10 grid
+}
+
+
+def signless_zeros(wb) -> int:
+    """Give every cell whose number format is one of SIGNLESS a conditional format that shows
+    a tiny negative (-half the last place < x < 0) as zero; returns the ranges it formatted.
+    Reads the cells each worksheet holds (XlsxWriter's Worksheet.table), so it runs last,
+    before the workbook is closed. The cells' values stay as they are."""
+    from xlsxwriter.utility import xl_rowcol_to_cell
+    styles: dict[str, object] = {}
+    count = 0
+    for ws in wb.worksheets():
+        cells: dict[str, dict[int, list[int]]] = {}
+        for r, row in ws.table.items():
+            for c, cell in row.items():
+                style = getattr(cell, "format", None)
+                code = getattr(style, "num_format", None) if style is not None else None
+                if code in SIGNLESS:
+                    cells.setdefault(code, {}).setdefault(c, []).append(r)
+        for code, columns in cells.items():
+            limit, plain = SIGNLESS[code]
+            if plain not in styles:
+                styles[plain] = wb.add_format({"num_format": plain})
+            for (r0, r1), (c0, c1) in _rectangles(columns):
+                top = xl_rowcol_to_cell(r0, c0)
+                ws.conditional_format(r0, c0, r1, c1, {"type": "formula", "format": styles[plain],
+                                                       "criteria": f"=AND({top}<0,{top}>-{limit:.10f}".rstrip("0") + ")"})
+                count += 1
+    return count
+
+
+def _rectangles(columns: dict[int, list[int]]):
+    """Runs of rows per column, joined across neighbouring columns with the same run."""
+    runs: dict[tuple[int, int], list[int]] = {}
+    for c, rows in columns.items():
+        rows = sorted(rows)
+        start = prev = rows[0]
+        for r in rows[1:] + [None]:
+            if r is not None and r == prev + 1:
+                prev = r
+                continue
+            runs.setdefault((start, prev), []).append(c)
+            if r is not None:
+                start = prev = r
+    for span, cols in runs.items():
+        cols = sorted(cols)
+        first = last = cols[0]
+        for c in cols[1:] + [None]:
+            if c is not None and c == last + 1:
+                last = c
+                continue
+            yield span, (first, last)
+            if c is not None:
+                first = last = c
+
+
 # --- text sizes -----------------------------------------------------------------------------
 # Widths are measured in Excel's pixels at 100 %, where a column w characters wide is 7·w + 5
 # pixels and a digit of Calibri 11 is 7 pixels. Latin letters are taken from DejaVu Sans

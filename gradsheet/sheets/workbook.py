@@ -27,7 +27,7 @@ from ..core.texts import texts
 from ..core.layout import Layout
 from ..core.optimizers import HYPER_NAMES
 from ..excel.lite import file_mode
-from .looks import NUMBER
+from .looks import NUMBER, signless_zeros
 from ..core.settings import RACE_LR_NAMES, Settings, State
 from .values import evaluate, model_X  # noqa: F401  (model_X: the callers' import)
 
@@ -139,6 +139,7 @@ def _write_xlsx(filename: str, dataset: Dataset, settings: Settings, state: Stat
         for name, ref in layout.defined_names().items():
             wb.define_name(name, "=" + ref)
         _write_meta(wb, dataset, settings, kept.record if kept else None)
+        signless_zeros(wb)  # last: it reads every sheet's cells
         train.activate()
         wb.close()
     return layout
