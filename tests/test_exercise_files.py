@@ -184,7 +184,7 @@ def test_steps_are_refused_while_the_cells_they_paste_are_not_ready(handed_in, t
         assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1, result.output
         assert "아직 그럴 수 없는 칸이 있습니다: Loss (학습!G6): 비어 있음" in result.output
         if args[0] != "next":  # 2 (copy W, B, Loss into history) reads Loss only
-            assert "grad_W (학습!J14): 비어 있음" in result.output and "next_B (학습!L15): 비어 있음" in result.output
+            assert "grad_W (학습!J13): 비어 있음" in result.output and "next_B (학습!L14): 비어 있음" in result.output
         else:
             assert "grad_W" not in result.output
         assert sha(blank) == digest and not (tmp_path / "out.xlsx").exists()
@@ -192,8 +192,8 @@ def test_steps_are_refused_while_the_cells_they_paste_are_not_ready(handed_in, t
     digest = sha(wrong)
     result = cli("step", wrong)
     assert result.exit_code == 2 and sha(wrong) == digest
-    assert "grad_W (학습!J14): 데이터와 지금 입력으로 계산한 값과 다름" in result.output
-    assert "grad_B (학습!J15): 데이터와 지금 입력으로 계산한 값과 다름" in result.output
+    assert "grad_W (학습!J13): 데이터와 지금 입력으로 계산한 값과 다름" in result.output
+    assert "grad_B (학습!J14): 데이터와 지금 입력으로 계산한 값과 다름" in result.output
     assert "Loss (" not in result.output and "next_" not in result.output
     # no value of the model's in the message: the student's cell is to compute it
     assert not re.search(r"\d\.\d", result.output.split(":", 2)[-1])
@@ -346,7 +346,7 @@ def test_the_buttons_on_an_exercise_paste_only_what_the_cells_show(handed_in, tm
         blank = book_json(e.folder / "s001.xlsx")
         book = open_book(blank)
         said = addin.one_step(book)
-        assert "Loss (학습!G6): 비어 있음" in said and "next_B (학습!L15): 비어 있음" in said
+        assert "Loss (학습!G6): 비어 있음" in said and "next_B (학습!L14): 비어 있음" in said
         actions = book.json()["actions"]
         r, c = L.button_note
         assert [(a["start_row"], a["start_column"]) for a in actions] == [(r, c)]  # the buttons' note only
@@ -359,7 +359,7 @@ def test_the_buttons_on_an_exercise_paste_only_what_the_cells_show(handed_in, tm
         assert not written & {rc for name in BLANK8 for rc in cells_of(L, name)}
         wrong = open_book(book_json(tmp / "filled" / "s002.xlsx"))
         said = addin.one_step(wrong)
-        assert "grad_W (학습!J14): 데이터와" in said and "grad_B (학습!J15): 데이터와" in said and "Loss (" not in said
+        assert "grad_W (학습!J13): 데이터와" in said and "grad_B (학습!J14): 데이터와" in said and "Loss (" not in said
         right = book_json(tmp / "filled" / "s001.xlsx")
         book = open_book(right)
         assert addin.one_step(book) == "ok"

@@ -40,7 +40,7 @@ def test_a_step_to_nan_is_stopped_before_it_is_written():
 
 def test_the_engine_refuses_a_step_to_nan():
     problem = steps.Problem(NAN_X, NAN_Y, 1e307, 1e-4)
-    start = State.fresh(np.zeros(2), problem.loss(np.zeros(2)))
+    start = State.fresh(np.zeros(2))
     with pytest.raises(steps.Diverged):
         steps.run(problem, start, 3)
 
@@ -50,7 +50,7 @@ def test_a_loss_off_by_a_hundred_thousandth_is_refused():
     formula or data cell that moves Loss a little) is refused, 1e-10 off (rounding) is not."""
     d_X, d_y = np.array([[20.0], [21.0], [22.0]]), np.array([40.0, 42.0, 44.0])
     problem = steps.Problem(d_X, d_y, 0.001, 1e-4)
-    state = State.fresh(np.array([0.02, 0.9]), problem.loss(np.array([0.02, 0.9])))
+    state = State.fresh(np.array([0.02, 0.9]))
     loss = problem.loss(state.theta)
     steps.check_book(problem, state, loss * (1 + 1e-10))
     for off in (1e-5, -1e-5, 1e-6):
@@ -91,7 +91,7 @@ def test_restoring_puts_back_the_saved_bits():
     X, y = np.array([[20.0], [21.0], [22.0]]), np.array([40.0, 42.0, 44.0])
     problem = steps.Problem(X, y, 0.001, 1e-4)
     theta = np.array([SMALL, SMALL])
-    state = State.fresh(theta, problem.loss(theta))
+    state = State.fresh(theta)
     seen = {}
     for _ in range(len(problem.actions()) - 1):  # every action of the step but the update
         code = problem.actions()[state.action][0]

@@ -41,9 +41,9 @@ MAX_CHART_ROWS = 2000  # a chart shows at most this many data rows: more only sl
 HISTORY_CHART_ROWS = 1000  # the Loss chart looks this far below the history rows it has
 TITLE_ROW, BUTTON_ROW, NOTE_ROW = 0, 1, 2
 TOP = 3  # first row of the data block's head and of the single cells
-# The single cells beside the data, top to bottom ("next_action" has two rows below it: the
-# coach's line saying what was just done or done wrong, and the buttons' note); the parameter
-# table follows after one row of headings. The chosen optimizer's hyperparameters (and Adam's
+# The single cells beside the data, top to bottom ("next_action" has a row below it: the coach's
+# line saying what was just done or done wrong); the parameter table follows after one row of
+# headings. The chosen optimizer's hyperparameters (and Adam's
 # update count t) come right after lr and eps.
 SINGLE_ROWS = ("lr", "eps", "Loss", "prevLoss", "dLoss_dt", "next_action")
 BELOW_TABLE = ("best_Loss", "best_dist")  # single cells right under the parameter table
@@ -228,14 +228,14 @@ class Layout:
     @property
     def param_head(self) -> int:
         """The parameter table's names row; the course's words for each column sit above it."""
-        return TOP + len(self.single_rows) + 3  # + the coach's line, the buttons' note, the words row
+        return TOP + len(self.single_rows) + 2  # + the coach's second line, the words row
 
     @property
     def button_note(self) -> tuple[int, int]:
-        """The cell under the coach's two lines where a button or command leaves what it has to
-        say (Loss went up, lr too large): a value, written by each press."""
-        r, c = self.cell("next_action")
-        return r + 2, c
+        """Where a button press leaves what it has to say (Loss went up, lr too large): a value,
+        written by each press, on the row under the buttons above the single cells (the coach's
+        two lines are formulas)."""
+        return NOTE_ROW, self.c0
 
     def param_row(self, p: int) -> int:
         return self.param_head + 1 + p

@@ -179,7 +179,10 @@ def _history_rows(grid: Grid, layout: Layout) -> list[list]:
     """The history table's body, then the rows pasted under it up to the first empty one."""
     body = list(grid.table_body(layout.sheet, "history"))
     head, c0, _, c1 = layout.history_span
-    below = grid.read(layout.sheet, head + 1 + max(len(body), 1), c0, HAND_ROWS, c1 - c0 + 1)
+    first = head + 1 + max(len(body), 1)
+    below = grid.read(layout.sheet, first, c0, 1, c1 - c0 + 1)  # a press by button: an empty row
+    if not all(v is None or v == "" for v in below[0][1:]):
+        below = grid.read(layout.sheet, first, c0, HAND_ROWS, c1 - c0 + 1)
     for row in below:
         if all(v is None or v == "" for v in row[1:]):
             break

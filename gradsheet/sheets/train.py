@@ -104,8 +104,13 @@ def _coach_texts(layout, settings) -> list[tuple]:
     params, opt, lang = layout.params, layout.optimizer, settings.lang
     count = len(procedure.actions(params, opt))
     bold = _Look(11, True)
+    wide = -1234.567890123456  # a number as wide as the coach writes (13 digits, a sign)
+    wrong = [coach.lines(params, coach.Advice(2, why, p, wide, wide), lang, opt, True)[1]
+             for why in range(1, len(coach.WRONG)) for p in range(len(params))]
     return ([(r, c, procedure.describe(params, i, lang, opt), bold) for i in range(count)]
-            + [(r + 1, c, procedure.just_did(params, i, lang, opt), None) for i in range(count)])
+            + [(r, c, coach.lines(params, coach.Advice(coach.NOT_READY), lang, opt, True)[0], bold)]
+            + [(r + 1, c, procedure.just_did(params, i, lang, opt), None) for i in range(count)]
+            + [(r + 1, c, text, None) for text in wrong])
 
 
 class _Look:
