@@ -88,10 +88,14 @@ def load(grid: Grid, meta_rows: int = META_ROWS) -> Live:
         raise GradsheetError("book.unknown_optimizer", sheet=META_SHEET, optimizer=repr(optimizer))
     layout = Layout(y_range[3], k, sheet, meta.get("diff", models.FORWARD), 0,
                     meta.get("scale", "none") != "none", optimizer, model, classes)
-    for name in (layout.params[0], layout.params[-1], "Loss", "lr", "next_action"):
+    # a workbook of another layout (an older gradsheet's) is refused, not written at wrong places
+    for name in (layout.params[0], layout.params[-1], "Loss", "lr", "next_action", "beta"):
         where = grid.name_range(name)
         if where is None or where[:3] != (sheet, *layout.cell(name)):
             raise GradsheetError("book.name_moved", name=name)
+    where = grid.name_range("history_head")
+    if where is None or where[:3] != (sheet, layout.history_span[0], layout.history_span[1]):
+        raise GradsheetError("book.name_moved", name="history_head")
 
     top, left, bottom, right = _block_bounds(layout)
     block = grid.read(sheet, top, left, bottom - top + 1, right - left + 1)

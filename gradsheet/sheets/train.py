@@ -285,7 +285,8 @@ def _write_single_cells(ws, fmt, layout, settings, state, values, t) -> None:
         "Loss": (model.EXCEL_LOSS, values.loss, fmt.num("result", "loss"),
                  t[f"loss_note_{layout.model}" if layout.classifier else "loss_note"]),
         "prevLoss": (None, state.prev_loss, fmt.num("paste", "loss"), t["prev_note"]),
-        "dLoss_dt": (formulas.DLOSS_DT, values.dloss_dt, fmt.num("formula", "slope"), t["dt_note"]),
+        # General: before the first action 3 (prevLoss 0) it is Loss/eps, too wide for fixed decimals
+        "dLoss_dt": (formulas.DLOSS_DT, values.dloss_dt, fmt.num("formula", "data"), t["dt_note"]),
     }
     if layout.classifier:  # the best Loss is Newton's number, not a formula; then the accuracy
         rows["best_Loss"] = (None, values.best_loss, fmt.num("plain", "loss"), t["best_loss_note_ce"])
