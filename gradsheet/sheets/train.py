@@ -140,7 +140,8 @@ def print_plan(layout: Layout, strings: list[tuple], merged: list[tuple[int, int
             spans.append(((left + right - width) / 2, (left + right + width) / 2))
         else:
             spans.append((left, left + width))
-    return plan_pages(edges, spans, forced=(layout.c0,))
+    # a page of its own for the other optimizers' settings (right of the coach's columns)
+    return plan_pages(edges, spans, forced=(layout.c0, layout.other_hyper_col))
 
 
 # The texts above the data wrap within these widths (Excel's pixels): within the first printed page
@@ -285,8 +286,7 @@ def _write_single_cells(ws, fmt, layout, settings, state, values, t) -> None:
         "Loss": (model.EXCEL_LOSS, values.loss, fmt.num("result", "loss"),
                  t[f"loss_note_{layout.model}" if layout.classifier else "loss_note"]),
         "prevLoss": (None, state.prev_loss, fmt.num("paste", "loss"), t["prev_note"]),
-        # General: before the first action 3 (prevLoss 0) it is Loss/eps, too wide for fixed decimals
-        "dLoss_dt": (formulas.DLOSS_DT, values.dloss_dt, fmt.num("formula", "data"), t["dt_note"]),
+        "dLoss_dt": (formulas.DLOSS_DT, values.dloss_dt, fmt.num("formula", "dt"), t["dt_note"]),
     }
     if layout.classifier:  # the best Loss is Newton's number, not a formula; then the accuracy
         rows["best_Loss"] = (None, values.best_loss, fmt.num("plain", "loss"), t["best_loss_note_ce"])
