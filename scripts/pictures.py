@@ -47,6 +47,8 @@ class Picture:
     sheet: str = "train"  # a key: train, unrolled, compare, landscape (the sheet's name in its language)
     area: str = "first_screen"  # a function below: first_screen, chart_screen, unrolled_top, race_screen, landscape_map
     page: int = 0  # a printed page (1, 2, …) of the sheet as its own print setup lays it out on A4, not an area
+    actions: int = 0  # hand actions (`gradsheet next`) after the steps
+    edits: tuple = ()  # (name, value): cells a student then types into, in LibreOffice
 
 
 PICTURES: dict[str, Picture] = {
@@ -71,11 +73,20 @@ PICTURES: dict[str, Picture] = {
                         preset="exam", steps=200, area="chart_screen"),
     "exercise.png": Picture("a classroom exercise workbook: the blank cells a student fills in",
                             area="first_screen"),
+    "coach.png": Picture("the live coach after actions 2 and 3, when W was given 0.0202 instead of W + eps "
+                         "= 0.0201: it names 4-1 again and the number to type", actions=2,
+                         edits=(("W", 0.0202),), area="coach_area"),
 }
 
 
 # -- the cells of each picture: (first row, first column, last row, last column), 0-based -----
 # Each takes the workbook as gradsheet reads it back (gradsheet.excel.files.WorkbookFile).
+
+def coach_area(book) -> tuple[int, int, int, int]:
+    """lr … the coach's two lines and the parameter table through next_P."""
+    lay = book.layout
+    return 3, lay.c0, lay.param_row(len(lay.params) - 1), lay.param_columns["next"]
+
 
 def first_screen(book) -> tuple[int, int, int, int]:
     """The cells inside the first screen, as Excel sizes its rows and columns."""
@@ -123,7 +134,7 @@ def landscape_map(book) -> tuple[int, int, int, int]:
 
 
 AREAS: dict[str, Callable] = {f.__name__: f for f in (first_screen, chart_screen, unrolled_top, race_screen,
-                                                       landscape_map)}
+                                                       landscape_map, coach_area)}
 
 
 def sheet_of(book, key: str) -> str:
@@ -154,12 +165,16 @@ def build(name: str, pic: Picture, folder: Path) -> Path:
     path = make(data, folder / name.replace(".png", ".xlsx"), **options).path
     if pic.steps:
         run_file(path, pic.steps)
+    if pic.actions:
+        from gradsheet.headless import act_file
+        for _ in range(pic.actions):
+            act_file(path)
     return path
 
 
-def export(lo, path: Path, sheet: str, area: tuple[int, int, int, int], pdf: Path) -> None:
+def export(lo, path: Path, sheet: str, area: tuple[int, int, int, int], pdf: Path, edits: tuple = ()) -> None:
     """Sheet `sheet`, cells `area`, alone on one page of exactly its size at 100 %, after a full
-    recalculation (the init_P cells given back their stored values)."""
+    recalculation (the init_P cells given back their stored values) and the `edits` typed in."""
     import openpyxl
     import uno
 
@@ -171,6 +186,9 @@ def export(lo, path: Path, sheet: str, area: tuple[int, int, int, int], pdf: Pat
             if name.startswith("init_"):
                 sheet_name, ref = stored.defined_names[name].attr_text.replace("$", "").split("!")
                 doc.set_named(name, stored[sheet_name.strip("'")][ref].value)
+        for name, value in edits:
+            doc.set_named(name, value)
+        doc.recalc()
         ws = doc.model.Sheets.getByName(sheet)
         ws.removeAllManualPageBreaks()  # a screen, not the printout: one page of exactly the area
         r1, c1, r2, c2 = area
@@ -229,7 +247,7 @@ def make_pictures(names: list[str], out: Path) -> list[Path]:
                 export_printed(lo, book.path, sheet_of(book, pic.sheet), pdf)
                 to_png(pdf, out / name, pic.page, PRINT_DPI)
             else:
-                export(lo, book.path, sheet_of(book, pic.sheet), AREAS[pic.area](book), pdf)
+                export(lo, book.path, sheet_of(book, pic.sheet), AREAS[pic.area](book), pdf, pic.edits)
                 to_png(pdf, out / name)
             written.append(out / name)
             print(f"wrote {out / name}: {pic.what}")
