@@ -59,8 +59,8 @@ NOT_READY = -1  # the position when a cell the coach reads shows no number
 #   off by that much makes the slope pasted from it off by 1e-9 + 1e-8·|H| of itself (eps 1e-4).
 # - A slope (dLoss_dP against this point's forward difference (Loss_P − Loss)/eps): twice that
 #   share of it, plus 1e-12·|Loss|/eps (thousands of ulps of Loss: two programs sum the rows in
-#   other orders). On the course's lemonade data a step changes every slope by 4e-6 of itself or
-#   more over 1,500 steps, a hundred times this. Where a step changes a slope by less (far into
+#   other orders). On the course's lemonade data a step changes every slope by 24 times this or
+#   more over 1,500 steps (tests/test_coach.py walks 500). Where a step changes a slope by less (far into
 #   a slow descent), the slope pasted a step before is this step's to every digit that means
 #   anything: the coach takes it as pasted and skips that parameter's nudge, which changes no
 #   number that matters.
