@@ -377,3 +377,31 @@ def test_an_exercise_with_empty_blanks_says_to_fill_them_first(libreoffice, tmp_
         assert hand.coach()["first"].startswith("2:")  # nothing needs the blanks yet
         hand.do("copy_history")
         assert hand.coach()["first"] == ACTIONS["ko"]["not_ready"]
+
+
+def test_an_exercise_coach_reads_the_students_cells_and_gives_no_answer_away(libreoffice, tmp_path):
+    """In an exercise the coach reads the student's grad_P and next_P (the update from H as
+    next_P − P + H) instead of writing their answers out; with the blanks filled in right, a
+    step by hand is coached action by action as in any workbook."""
+    from classroom_fill import cells_of, correct_formulas, fill
+    blank = ("Loss", "Loss_W", "Loss_B", "grad_W", "grad_B", "next_W", "next_B")
+    built = make(None, tmp_path / "ex.xlsx", blank=blank, **QUIET)
+    layout = files.read(built.path).layout
+    written = openpyxl.load_workbook(built.path)[layout.sheet]
+    for p in range(len(layout.params)):
+        r = layout.param_row(p)
+        for kind in ("upd", "rate", "code"):
+            text = str(written.cell(r + 1, layout.param_columns[kind] + 1).value)
+            assert "lr*dLoss" not in text and "Loss_W-Loss" not in text and "Loss_B-Loss" not in text, text
+    answers = correct_formulas(layout)
+    filled = fill(libreoffice, built.path, tmp_path / "filled.xlsx", {n: answers[n] for n in blank}, layout)
+    assert all(cells_of(layout, n) for n in blank)
+    with libreoffice.open(filled) as doc:
+        doc.recalc()
+        hand = Hand(doc, layout)
+        for code, kind, p in procedure.actions(layout.params):
+            assert_agree(hand, code)
+            hand.do(kind, p)
+        assert_agree(hand, "2")
+        hand.put("B", hand.value("B") + 0.01)  # a wrong update, caught with the student's next_B
+        assert_agree(hand, "6", why=3)

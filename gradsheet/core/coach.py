@@ -34,7 +34,7 @@ import numpy as np
 from . import procedure
 from .a1 import xl_col_to_name, xl_rowcol_to_cell
 from .layout import Layout
-from .optimizers import HYPER_NAMES, OPTIMIZERS
+from .optimizers import HYPER_DEFAULTS, HYPER_NAMES, OPTIMIZERS
 from .texts import ACTIONS
 
 # Where a parameter stands (its row's code cell).
@@ -332,8 +332,21 @@ def _update_refs(layout: Layout, p: int, h: str) -> dict[str, str]:
     return ref
 
 
-def row_formulas(layout: Layout, p: int) -> dict[str, str]:
-    """The cells at the end of parameter p's row: hist, upd, rate, code."""
+def _moves_without_lr(opt) -> bool:
+    """Whether the update moves a parameter with lr 0 (momentum's velocity does), tried on numbers."""
+    rng = np.random.default_rng(0)
+    g = rng.normal(size=4)
+    slots = {slot: np.abs(rng.normal(size=4)) for slot in opt.slots}
+    with np.errstate(all="ignore"):
+        moved = opt.update(np.zeros(4), g, slots, 3, 0.0, dict(HYPER_DEFAULTS))[0]
+    return bool(np.any(moved != 0))
+
+
+def row_formulas(layout: Layout, p: int, own: frozenset[str] = frozenset()) -> dict[str, str]:
+    """The cells at the end of parameter p's row: hist, upd, rate, (vrate,) code. `own`: the
+    cells an exercise leaves to the student (its blanks): the coach reads those cells instead of
+    writing their answer out — the update from H as next_P − P + H (every optimizer's update is
+    P plus a step that does not depend on P), the slope as grad_P."""
     name, pc, r = layout.params[p], layout.param_columns, layout.param_row(p)
     n = _abs(*cells(layout)["n"])
     h, u, rate = _abs(r, pc["hist"]), _abs(r, pc["upd"]), _abs(r, pc["rate"])
@@ -346,6 +359,14 @@ def row_formulas(layout: Layout, p: int) -> dict[str, str]:
     for slot in opt.slots:
         zero[f"next_{slot}"] = "(" + opt.next_slot[slot].formula(zero)[1:] + ")"
     still = opt.next_param.formula(zero)[1:]
+    needs = []  # the student's cells the coach reads: they must show numbers
+    if f"next_{name}" in own:
+        update = f"next_{name}-{name}+{h}"
+        if _moves_without_lr(opt):  # momentum: beta·vel, as the next_vel cells show it anyway
+            still = f"{h}+({opt.next_param.formula(dict(zero, P='0'))[1:]})"
+        else:
+            still = h
+        needs.append(f"next_{name}")
     after = vrate = None
     if opt.slots:
         ref_after = dict(ref, t="(t-1)", **{f"next_{slot}": f"{slot}_{name}" for slot in opt.slots})
@@ -362,6 +383,9 @@ def row_formulas(layout: Layout, p: int) -> dict[str, str]:
 
     P, D = name, f"dLoss_d{name}"
     forward = f"(Loss_{name}-Loss)/eps"
+    if f"grad_{name}" in own and "Lossm" not in pc:
+        forward = f"grad_{name}"
+        needs.append(f"grad_{name}")
     pasted_t, not_yet_t = (f"t={n}", f"t={n}-1") if opt.counts_updates else ("TRUE", "TRUE")
     moved = f"IF(AND({not_yet_t},ISNUMBER({rate})),IF({rate}>0,{MOVED},{OFF}),{OFF})"
     if vrate:
@@ -371,7 +395,8 @@ def row_formulas(layout: Layout, p: int) -> dict[str, str]:
         tail = f"IF(IFERROR(AND({pasted_t},{near(P, after)}),FALSE),{STATE_PASTED},{tail})"
     code = (f"IF({near(P, h)},IF({slope(D, forward)},IF({near(u, h)},{STILL},{DONE}),{TODO}),"
             f"IF({near(P, h + '+eps')},IF({slope(D, 'dLoss_dt')},{NUDGED_PASTED},{NUDGED}),{tail}))")
-    ready = f"AND(ISNUMBER({P}),ISNUMBER({D}),ISNUMBER(Loss_{name}),ISNUMBER(Loss),ISNUMBER(dLoss_dt))"
+    ready = ("AND(" + ",".join(f"ISNUMBER({c})" for c in
+                               [P, D, f"Loss_{name}", "Loss", "dLoss_dt", *needs]) + ")")
     out = {
         "hist": f'=IF({n}>0,INDEX({_history_column(layout, 1 + p)},{n}),"")',
         "upd": f'=IF({n}>0,{update},"")',

@@ -329,7 +329,7 @@ def _write_coach(ws, fmt, layout, settings, state, values, t) -> None:
     empty = not len(state.history)
     for p in range(len(layout.params)):
         r = layout.param_row(p)
-        cells = coach.row_formulas(layout, p)
+        cells = coach.row_formulas(layout, p, frozenset(settings.blank))
         ws.write_formula(r, pc["hist"], cells["hist"], f_param, "" if empty else float(reading.hist[p]))
         ws.write_formula(r, pc["upd"], cells["upd"], f_param, "" if empty else float(reading.upd[p]))
         rate = reading.rates[p]
