@@ -21,8 +21,8 @@ from .sheets.workbook import model_X, write
 def fresh_state(dataset: Dataset, settings: Settings, seed: int | None) -> State:
     """Course step 1 done: parameters from the (seeded) initial value generator,
     prevLoss = the starting Loss, nothing pasted yet, history empty."""
-    count = len(param_names(dataset.k, settings.model, len(settings.classes)))
-    theta = initial_theta(dataset.k, seed, count)
+    count = len(param_names(dataset.k, settings.model, len(settings.classes), settings.hidden))
+    theta = initial_theta(dataset.k, seed, count, settings.hidden)
     return State.fresh(theta, settings.spec.loss(model_X(dataset, settings), dataset.y, theta), settings.optimizer)
 
 
@@ -40,6 +40,7 @@ RECALC_BUDGET = 3e7
 UNROLLED_ROWS = 100  # the 'All steps' and 'Optimizers' sheets' rows (steps) by default
 LANDSCAPE_CELLS = 21 * 21
 DERIVED = ("unrolled", "compare", "landscape")
+HIDDEN_LR = 0.1  # a network's default lr (the course's 0.001 barely moves one in hundreds of steps)
 
 
 def _sheet_name(key: str) -> str:
@@ -69,6 +70,8 @@ def sized_defaults(dataset: Dataset, options: dict) -> dict:
     options = dict(options)
     n, k = dataset.n, dataset.k
     open_ = [key for key in DERIVED if key not in options]
+    if options.get("hidden"):
+        return _hidden_defaults(options)
     if not open_:
         return options
     if dataset.classes:
@@ -155,6 +158,19 @@ def _classifier_defaults(dataset: Dataset, options: dict, open_: list[str]) -> d
     return options
 
 
+def _hidden_defaults(options: dict) -> dict:
+    """A network's derived sheets: not written yet (their steps are the linear models'); said in
+    one line when they would have been there by default, refused when asked for."""
+    asked = [key for key in DERIVED if options.get(key) not in (None, 0, ("none",), "none")]
+    if asked:
+        key = asked[0]
+        raise GradsheetError("build.hidden_sheet_refused", sheet=f"'{_sheet_name(key)}'", option=key)
+    if any(key not in options for key in DERIVED):
+        names = ", ".join(f"'{_sheet_name(key)}'" for key in DERIVED)
+        warnings.warn(Message("build.hidden_sheets_left_out", sheets=names), stacklevel=4)
+    return {**options, "unrolled": 0, "compare": 0, "landscape": ("none",)}
+
+
 # A learning rate is "far too small" when this many steps (the 'All steps' sheet's length)
 # cannot bring Loss even this share of the way down to its minimum, though a learning rate
 # near the stable limit would. The bound is set by the loss's steepest direction, the one a
@@ -171,6 +187,8 @@ def warn_if_unstable(dataset: Dataset, settings: Settings) -> None:
     (e.g. the course's 0.001 on standardised inputs, ~1000x below) Loss barely moves.
     Momentum (Keras's heavy ball) converges for lr below 2·(1 + beta) / curvature; RMSprop
     and Adam divide each step by the slope's own size, so no curvature limits their lr."""
+    if settings.hidden:  # not a quadratic: no curvature limit to compare lr with
+        return
     X = model_X(dataset, settings)
     limit = models.stable_lr_for(X, settings.optimizer, settings.beta, settings.model)
     if limit is None:
@@ -253,7 +271,10 @@ def make(data: str | Path | None = None, out: str | Path | None = None, *,
     for message in (*dataset.warnings, *scale_advice(dataset, options.get("scale", Settings.scale))):
         warnings.warn(message, stacklevel=2)
     options["model"], options["classes"] = dataset.model, tuple(dataset.classes)
-    if dataset.classes and "lr" not in options:
+    if options.get("hidden") and "lr" not in options:
+        options["lr"] = HIDDEN_LR
+        warnings.warn(Message("build.hidden_lr", lr=options["lr"]), stacklevel=2)
+    elif dataset.classes and "lr" not in options:
         # The course's 0.001 is the lemonade regression's; cross-entropy's slopes are bounded
         # (|p − y| ≤ 1), so a classifier crawls with it. Take a round lr below the stable limit.
         X = model_X(dataset, Settings(scale=options.get("scale", Settings.scale)))

@@ -128,6 +128,10 @@ def main():
 @click.option("--delta", type=float, help="RMSprop's and Adam's delta (Keras's epsilon).  [default: 1e-07]")
 @click.option("--compare", type=click.IntRange(0, 100_000),
               help="Rows (steps) of the optimizers' race sheet; 0 leaves it out.  [default: 100]")
+@click.option("--hidden", type=click.IntRange(1, 20),
+              help="A neural network: H hidden units between the inputs and the output (Wh_i_j, Bh_j, Wo_j, Bo).")
+@click.option("--activation", type=click.Choice(["tanh", "sigmoid", "relu", "swish"]),
+              help="The hidden units' activation (with --hidden).  [default: tanh]")
 def build(data, out, preset, **given):
     """Write the course workbook for DATA (default: the course's lemonade table).
 
@@ -159,7 +163,7 @@ def build(data, out, preset, **given):
     built = make(data, out, **options)
     s = built.settings
     click.echo(describe_build(built.path, built.dataset, s.lr, s.eps, built.state.theta,
-                              built.state.prev_loss, s.lang))
+                              built.state.prev_loss, s.lang, s.hidden))
 
 
 @main.command(name="presets", short_help="List the shipped presets.")
@@ -409,6 +413,9 @@ def exercise(data, roster, out_dir, blank, same_data, preset, id_column, name_co
         data = options.pop("data")
     options.update({k: v for k, v in given.items() if v is not None})
     use(options.get("lang"))
+    if options.get("hidden"):
+        raise GradsheetError("exercise.hidden")
+    options.pop("activation", None)
     for key in ("unrolled", "compare", "landscape"):
         options.pop(key, None)
     made = make_exercise(data, roster, out_dir, blank=blank, same_data=same_data, id_column=id_column,
@@ -430,7 +437,7 @@ def exercise(data, roster, out_dir, blank, same_data, preset, id_column, name_co
 
 
 _SHARED = ("target", "features", "sheet", "lr", "eps", "seed", "lang", "title", "scale", "diff", "model",
-           "optimizer", "beta", "rho", "beta1", "beta2", "delta", "preset")
+           "optimizer", "beta", "rho", "beta1", "beta2", "delta", "preset", "hidden", "activation")
 exercise.params.extend(p for p in build.params if p.name in _SHARED)
 
 

@@ -39,6 +39,8 @@ class Problem:
     # an exercise workbook (gradsheet exercise): Loss, grad_P, next_P are the student's cells,
     # so a step pastes only what they show (check_shown) and step 1 pastes nothing
     exercise: bool = False
+    hidden: int = 0  # a network's hidden units (0: none)
+    activation: str = "tanh"
 
     @property
     def k(self) -> int:
@@ -46,11 +48,11 @@ class Problem:
 
     @property
     def spec(self) -> models.Model:
-        return models.model_spec(self.model, self.classes)
+        return models.model_spec(self.model, self.classes, self.hidden, self.activation)
 
     @property
     def params(self) -> list[str]:
-        return param_names(self.k, self.model, self.classes)
+        return param_names(self.k, self.model, self.classes, self.hidden)
 
     @property
     def rule(self) -> Optimizer:
@@ -324,7 +326,7 @@ def reset(problem: Problem, seed: int | None = None, theta: np.ndarray | None = 
     """Step 1: fresh random parameters (seedable; or the generator's values `theta`),
     history emptied, prevLoss = the new Loss, nothing pasted. On an exercise prevLoss stays 0,
     as the exercise was made: the new Loss is the student's Loss cell to compute."""
-    start = (initial_theta(problem.k, seed, len(problem.params)) if theta is None
+    start = (initial_theta(problem.k, seed, len(problem.params), problem.hidden) if theta is None
              else np.asarray(theta, dtype=float))
     fresh = State.fresh(start, problem.loss(start), problem.optimizer)
     return replace(fresh, prev_loss=0.0) if problem.exercise else fresh

@@ -36,7 +36,7 @@ def add_train_charts(wb: Workbook, ws: Worksheet, layout: Layout, t: dict, top_p
     data_height = min(max(FIRST_SCREEN_BOTTOM_PX - top_px - 2 * MARGIN_PX, 200), 300)
     if not layout.classifier:
         data = data_chart(wb, layout, t)
-    elif dataset is not None and boundary.draws_map(layout.k, layout.model, layout.n_classes):
+    elif dataset is not None and not layout.hidden and boundary.draws_map(layout.k, layout.model, layout.n_classes):
         data = class_map_chart(wb, layout, t, dataset, settings)
         data_height = MAP_HEIGHT_PX  # a map needs room: it may reach below the first screen
     else:

@@ -6,6 +6,8 @@ them, sizes the rows that hold wrapped text, and sets up the screen and the prin
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
@@ -42,8 +44,11 @@ def write(wb: Workbook, fmt, layout: Layout, dataset: Dataset, settings: Setting
         ws.set_column(col, col, width)
     heights = {TITLE_ROW: TITLE_HEIGHT, BUTTON_ROW: BUTTON_HEIGHT}
     kind = f"_{layout.model}" if layout.classifier else ""
+    if layout.hidden:
+        kind = "_hidden"
     ws.write_string(TITLE_ROW, 0, settings.title or t["title" + kind], fmt.title)
-    ws.write_string(NOTE_ROW, 0, t["subtitle" + kind], fmt.note)
+    subtitle = t["subtitle" + kind]
+    ws.write_string(NOTE_ROW, 0, subtitle.format(act=layout.activation) if layout.hidden else subtitle, fmt.note)
     heights.update(_write_data(ws, fmt, layout, dataset, settings, values, t))
     _write_single_cells(ws, fmt, layout, settings, state, values, t)
     heights.update(_write_params(blanks.Blanks(ws, fmt, layout, settings.blank, t), fmt, layout, state, values, t,
@@ -126,6 +131,12 @@ def _stored_column(values: np.ndarray) -> list:
 
 def _headings(layout, dataset, t) -> dict[str, str]:
     """The headings of the target's and the computed columns (by contract name)."""
+    if layout.hidden:
+        out = _headings(replace(layout, hidden=0), dataset, t)
+        for j in range(1, layout.hidden + 1):
+            out |= {f"zh_{j}": t["zh_head"].format(j=j), f"a_{j}": t["a_head"].format(j=j),
+                    f"dzh_{j}": t["dzh_head"].format(j=j)}
+        return out
     if not layout.classifier:
         return {"y": dataset.target_name, "h": t["h"], "sqerr": t["sqerr"]}
     out = {"label": dataset.target_name, "p_true": t["p_true"], "ce": t["ce"], "pred": t["pred"]}
@@ -188,12 +199,14 @@ def _write_single_cells(ws, fmt, layout, settings, state, values, t) -> None:
         rows["best_Loss"] = (None, values.best_loss, fmt.num("plain", "loss"), t["best_loss_note_ce"])
         rows["accuracy"] = (excel_accuracy(layout), values.accuracy, fmt.num("formula", "share"),
                             t["accuracy_note"])
-    else:
+    elif not layout.hidden:
         # an exercise's best_Loss is a number: its formula is a Loss formula to copy from
         rows["best_Loss"] = (None if settings.blank else model.excel_best_loss(layout), values.best_loss,
                              fmt.num("formula", "loss"), t["best_loss_note"])
         rows["best_dist"] = (formulas.best_dist(layout), values.best_dist, fmt.num("formula", "param"),
                              t["best_dist_note"])
+    if layout.hidden:  # no answer to compare with: a network's loss is not convex
+        rows = {name: row for name, row in rows.items() if name in layout.scalars}
     c0 = layout.c0
     for name, (formula, value, style, note) in rows.items():
         r, c = layout.cell(name)
@@ -238,7 +251,7 @@ def _write_params(ws, fmt, layout, state, values, t, exercise: bool = False) -> 
     """The parameter table; returns the height of its row of (wrapped) words. An exercise leaves
     the exact slope and its difference to grad_P out (columns, headings and all): the calculus
     slope is grad_P's answer computed another way."""
-    model = model_spec(layout.model, len(layout.classes))
+    model = model_spec(layout.model, len(layout.classes), layout.hidden, layout.activation)
     pc = layout.param_columns
     head = layout.param_head
     # Two heading rows keep the columns narrow: the course's words above, the names below.

@@ -88,7 +88,7 @@ class Formats:
 def layout_for(dataset: Dataset, settings: Settings, state: State) -> Layout:
     return Layout(dataset.n, dataset.k, texts(settings.lang)["sheet_train"], settings.diff,
                   len(state.history), settings.scale != "none", settings.optimizer, settings.model,
-                  settings.classes)
+                  settings.classes, settings.hidden, settings.activation)
 
 
 def write(path: str | os.PathLike, dataset: Dataset, settings: Settings, state: State,
