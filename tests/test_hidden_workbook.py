@@ -1,0 +1,220 @@
+"""Hidden-layer workbooks (issue 19) against the independent reference (hidden_reference.py):
+LibreOffice recalculates every named cell (Loss, Loss_P, grad_P, exact_grad_P, fd_error_P,
+next_P) and every row column (zh_j, a_j, the output, dzh_j) at the start, after steps and with
+the parameters scaled far out (no error cell anywhere); `gradsheet run -n N` equals a plain
+forward-difference descent; the engine knows the network from the names and the settings sheet."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import hidden_reference as ref
+from gradsheet.build import make
+from gradsheet.core import live as book
+from gradsheet.core import steps
+from gradsheet.excel import files
+from gradsheet.sheets.workbook import model_X
+from libreoffice_grid import LibreOfficeGrid
+from shared_builds import built_copy
+from test_edge_tables import error_cells
+
+
+def _table(kind: str) -> str:
+    rng = np.random.default_rng(7)
+    if kind == "xor":
+        return "x1,x2,y\n0,0,0\n0,1,1\n1,0,1\n1,1,0\n"
+    if kind == "curve":  # one input, a bend
+        xs = np.round(np.linspace(-2, 2, 13), 3)
+        return "x,y\n" + "".join(f"{x},{round(x * x - 1, 3)}\n" for x in xs)
+    if kind == "logistic_sigmoid":
+        X = np.round(rng.normal(size=(20, 2)), 2)
+        return "a,b,c\n" + "".join(f"{a},{b},{'in' if a * a + b * b < 1 else 'out'}\n" for a, b in X)
+    X = np.round(rng.normal(size=(30, 2)), 2)  # three classes by angle
+    names = ["left", "up", "right"]
+    return "u,v,kind\n" + "".join(f"{a},{b},{names[int((np.arctan2(b, a) + np.pi) / (2 * np.pi / 3)) % 3]}\n"
+                                  for a, b in X)
+
+
+# kind -> (hidden units, activation, options)
+KINDS = {
+    "xor": (2, "tanh", {"classes": "0,1"}),
+    "curve": (3, "swish", {}),
+    "logistic_sigmoid": (2, "sigmoid", {}),
+    "softmax_relu": (3, "relu", {}),
+}
+
+
+def build(kind: str, folder):
+    def make_into(own):
+        data = own / f"{kind}.csv"
+        data.write_text(_table(kind), encoding="utf-8")
+        H, activation, options = KINDS[kind]
+        with pytest.warns(UserWarning):
+            return make(data, own / f"{kind}.xlsx", hidden=H, activation=activation, lang="en", **options)
+    return built_copy(f"hidden-{kind}", folder, make_into)
+
+
+def shape(built):
+    s, d = built.settings, built.dataset
+    return model_X(d, s), d.y, s.model, s.hidden, s.activation, len(s.classes)
+
+
+def size_of(want, y) -> float:
+    """The size of the numbers Loss and Loss_P are made of (their rounding is relative to it)."""
+    return 1 + want["Loss"] + float(np.mean(np.abs(want["Z"]))) ** 2 + float(np.mean(y * y))
+
+
+def assert_sheet_matches(doc, layout, X, y, theta, eps, kind, H, activation, C):
+    want = ref.expected(X, y, theta, eps, kind, H, activation, C)
+    size = size_of(want, y)
+    assert doc.named("Loss") == pytest.approx(want["Loss"], rel=1e-9, abs=1e-14)
+    for i, name in enumerate(layout.params):
+        assert doc.named(f"Loss_{name}") == pytest.approx(want["plus"][i], rel=0, abs=1e-12 * size), name
+        assert doc.named(f"grad_{name}") == pytest.approx(want["grad"][i], rel=0, abs=1e-12 * size / eps), name
+        assert doc.named(f"exact_grad_{name}") == pytest.approx(want["exact"][i], rel=0, abs=1e-12 * size), name
+        assert doc.named(f"fd_error_{name}") == pytest.approx(want["grad"][i] - want["exact"][i], rel=0,
+                                                            abs=2e-12 * size / eps), name
+    for j in range(H):
+        for column, values in ((f"zh_{j + 1}", want["Zh"][:, j]), (f"a_{j + 1}", want["A"][:, j]),
+                               (f"dzh_{j + 1}", want["D"][:, j])):
+            got = np.array(doc.named(column), dtype=float).ravel()
+            assert np.allclose(got, values, rtol=1e-12, atol=1e-12 * size), column
+    outputs = {"linear": ["h"], "logistic": ["z"]}.get(kind, [f"z_{c + 1}" for c in range(C)])
+    for c, column in enumerate(outputs):
+        got = np.array(doc.named(column), dtype=float).ravel()
+        assert np.allclose(got, want["Z"][:, c], rtol=1e-12, atol=1e-12 * size), column
+
+
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_named_cell_and_column_equals_the_reference_also_far_out(libreoffice, tmp_path, kind):
+    built = build(kind, tmp_path)
+    X, y, model, H, activation, C = shape(built)
+    layout = files.read(built.path).layout
+    assert layout.hidden == H and layout.activation == activation
+    theta, eps = built.state.theta, built.settings.eps
+    with libreoffice.open(built.path) as doc:
+        doc.recalc()
+        assert_sheet_matches(doc, layout, X, y, theta, eps, model, H, activation, C)
+        assert error_cells(doc) == []
+        for scale in (30, 1000):
+            for name, value in zip(layout.params, scale * theta):
+                doc.set_named(name, float(value))
+            doc.recalc()
+            assert error_cells(doc) == [], scale
+            assert_sheet_matches(doc, layout, X, y, scale * theta, eps, model, H, activation, C)
+
+
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("kind", ["xor", "curve"])
+def test_after_steps_and_hand_actions_in_libreoffice(libreoffice, tmp_path, kind):
+    """The engine in LibreOffice: 25 whole steps, then one step action by action (which
+    recalculates between presses): the sheet still equals the reference, and the path is the
+    reference descent's."""
+    built = build(kind, tmp_path)
+    X, y, model, H, activation, C = shape(built)
+    s = built.settings
+    with libreoffice.open(built.path) as doc:
+        grid = LibreOfficeGrid(doc)
+        live = book.load(grid)
+        assert live.layout.hidden == H and live.problem.hidden == H
+        steps.check_book(live.problem, live.state, live.book_loss)
+        out = steps.run(live.problem, live.state, 25)
+        book.save(grid, live, out.state)
+        doc.recalc()
+        live = book.load(grid)
+        for _ in live.problem.actions():
+            steps.check_book(live.problem, live.state, live.book_loss)
+            book.save(grid, live, steps.act(live.problem, live.state))
+            doc.recalc()
+            live = book.load(grid)
+        assert live.state.action == 0 and len(live.state.history) == 26
+        want = ref.descent(X, y, built.state.theta, s.lr, s.eps, 26, model, H, activation, C)
+        assert np.allclose(live.state.theta, want, rtol=0, atol=1e-9)
+        assert_sheet_matches(doc, live.layout, X, y, live.state.theta, s.eps, model, H, activation, C)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_run_n_equals_the_reference_descent(tmp_path, kind):
+    from click.testing import CliRunner
+    from gradsheet.cli import main
+    built = build(kind, tmp_path)
+    X, y, model, H, activation, C = shape(built)
+    result = CliRunner().invoke(main, ["run", str(built.path), "-n", "60"])
+    assert result.exit_code == 0, result.output
+    after = files.read(built.path)
+    assert after.settings.hidden == H and after.settings.activation == activation
+    want = ref.descent(X, y, built.state.theta, built.settings.lr, built.settings.eps, 60, model, H, activation, C)
+    # each slope is a difference of two losses over eps, summed in other orders: ~1e-16·Loss/eps
+    assert np.allclose(after.state.theta, want, rtol=0, atol=1e-9)
+    assert after.state.history[0, -1] == pytest.approx(
+        ref.loss(X, y, built.state.theta, model, H, activation, C), rel=1e-12)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_stored_values_are_the_reference(tmp_path, kind):
+    """What a reader that does not recalculate shows (pandas, previews): the model's numbers."""
+    import openpyxl
+    built = build(kind, tmp_path)
+    X, y, model, H, activation, C = shape(built)
+    layout = files.read(built.path).layout
+    want = ref.expected(X, y, built.state.theta, built.settings.eps, model, H, activation, C)
+    size = size_of(want, y)
+    wb = openpyxl.load_workbook(built.path, data_only=True, read_only=True)
+    ws = wb[layout.sheet]
+
+    def value(name):
+        r, c = layout.cell(name)
+        return ws.cell(r + 1, c + 1).value
+    assert value("Loss") == pytest.approx(want["Loss"], rel=1e-12)
+    for i, name in enumerate(layout.params):
+        assert value(f"Loss_{name}") == pytest.approx(want["plus"][i], rel=0, abs=1e-13 * size), name
+        assert value(f"exact_grad_{name}") == pytest.approx(want["exact"][i], rel=0, abs=1e-13 * size), name
+    first = layout.first_row + 1
+    for j in range(H):
+        col = layout.columns[f"dzh_{j + 1}"] + 1
+        got = [ws.cell(first + r, col).value for r in range(layout.n)]
+        assert np.allclose(got, want["D"][:, j], rtol=1e-12, atol=1e-13 * size)
+    wb.close()
+
+
+def test_two_hidden_units_never_start_equal():
+    from gradsheet.core.network import distinct_units
+    from gradsheet.core.settings import initial_theta
+    # one input, many units: a hundred seeds, each start's units all differ
+    for seed in range(100):
+        theta = initial_theta(1, seed, 3 * 8 + 1, hidden=8)
+        assert distinct_units(theta, 1, 8), seed
+    assert not distinct_units(np.array([0.5, 0.5, 0.1, 0.1, 1, 1, 0]), 1, 2)
+
+
+def test_names_never_look_like_cells_and_the_parameters_are_in_order(tmp_path):
+    import re
+    built = build("softmax_relu", tmp_path)
+    layout = files.read(built.path).layout
+    assert layout.params[:3] == ["Wh_1_1", "Wh_2_1", "Wh_1_2"]
+    assert layout.params[-4:] == ["Wo_3_3", "Bo_1", "Bo_2", "Bo_3"]
+    cellish = re.compile(r"^(?:[A-Za-z]{1,3}\d+|[RrCc]\d*|[Rr]\d*[Cc]\d*)$")
+    for name in layout.defined_names():
+        assert not cellish.match(name), name
+
+
+def test_exercise_and_derived_sheets_are_refused_in_one_line(tmp_path):
+    from click.testing import CliRunner
+    from gradsheet.cli import main
+    data = tmp_path / "xor.csv"
+    data.write_text(_table("xor"), encoding="utf-8")
+    roster = tmp_path / "r.csv"
+    roster.write_text("id,name\n1,A\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["exercise", str(data), "--roster", str(roster), "-o", str(tmp_path / "ex"),
+                                       "--hidden", "2", "--lang", "en"])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        "gradsheet: error: exercises for a model with a hidden layer (--hidden) cannot be made yet: "
+        "build a workbook with gradsheet build --hidden instead"]
+    assert not (tmp_path / "ex").exists()
+    result = CliRunner().invoke(main, ["build", str(data), "--hidden", "2", "--unrolled", "10", "--lang", "en",
+                                       "-o", str(tmp_path / "x.xlsx")])
+    assert result.exit_code == 2 and "leave out --unrolled" in result.output
+    assert not (tmp_path / "x.xlsx").exists()
