@@ -24,7 +24,7 @@ def _table(kind: str) -> str:
     rng = np.random.default_rng(7)
     if kind == "xor":
         return "x1,x2,y\n0,0,0\n0,1,1\n1,0,1\n1,1,0\n"
-    if kind == "curve":  # one input, a bend
+    if kind.startswith("curve"):  # one input, a bend
         xs = np.round(np.linspace(-2, 2, 13), 3)
         return "x,y\n" + "".join(f"{x},{round(x * x - 1, 3)}\n" for x in xs)
     if kind == "logistic_sigmoid":
@@ -39,7 +39,8 @@ def _table(kind: str) -> str:
 # kind -> (hidden units, activation, options)
 KINDS = {
     "xor": (2, "tanh", {"classes": "0,1"}),
-    "curve": (3, "swish", {}),
+    "curve": (3, "tanh", {}),
+    "curve_swish": (2, "swish", {}),
     "logistic_sigmoid": (2, "sigmoid", {}),
     "softmax_relu": (3, "relu", {}),
 }
@@ -218,3 +219,48 @@ def test_exercise_and_derived_sheets_are_refused_in_one_line(tmp_path):
                                        "-o", str(tmp_path / "x.xlsx")])
     assert result.exit_code == 2 and "leave out --unrolled" in result.output
     assert not (tmp_path / "x.xlsx").exists()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_gnumeric_agrees_with_libreoffice_on_every_formula_cell(gnumeric, libreoffice, tmp_path, kind):
+    """A second engine: the parameters 30× their start written into the file, every formula
+    cell's stored value made stale; Gnumeric's recalculation equals LibreOffice's cell for cell,
+    and its named cells equal the reference. (Gnumeric would take TANH, EXP or LN of a column
+    inside a plain SUMPRODUCT at one cell: Loss_P is entered as an array formula.)"""
+    import openpyxl
+    from openpyxl.worksheet.formula import ArrayFormula
+    from test_gnumeric import STALE, recalculate, sheet_xml, with_values
+    built = build(kind, tmp_path)
+    X, y, model, H, activation, C = shape(built)
+    layout = files.read(built.path).layout
+    theta = 30 * built.state.theta
+    ws = openpyxl.load_workbook(built.path)[layout.sheet]
+    values = openpyxl.load_workbook(built.path, data_only=True)[layout.sheet]
+    formulas = [c.coordinate for row in ws.iter_rows() for c in row
+                if (isinstance(c.value, ArrayFormula) or (isinstance(c.value, str) and c.value.startswith("=")))
+                and isinstance(values[c.coordinate].value, (int, float))
+                and "RAND" not in str(getattr(c.value, "text", c.value))]  # init_P: random by design
+    assert len(formulas) > 4 * layout.n * H
+    edited, out = tmp_path / "edited.xlsx", tmp_path / "gnumeric.xlsx"
+    with_values(built.path, edited, sheet_xml(built.path, layout.sheet),
+                {**{layout.a1(P).replace("$", ""): v for P, v in zip(layout.params, theta)},
+                 **{ref_: STALE for ref_ in formulas}})
+    recalculate(gnumeric, edited, out)
+    theirs = openpyxl.load_workbook(out, data_only=True)[layout.sheet]
+    want = ref.expected(X, y, theta, built.settings.eps, model, H, activation, C)
+    size = size_of(want, y)
+    with libreoffice.open(edited) as doc:
+        doc.recalc()
+        assert error_cells(doc) == []
+        sheet = doc.model.Sheets.getByName(layout.sheet)
+        for coordinate in formulas:
+            got = theirs[coordinate].value
+            assert isinstance(got, (int, float)) and got != STALE, coordinate
+            cell = sheet.getCellRangeByName(coordinate)
+            # grad_P and fd_error_P are differences of losses over eps: ~1e-12·size/eps apart
+            assert got == pytest.approx(cell.getValue(), rel=1e-9, abs=1e-12 * size / built.settings.eps), coordinate
+    for i, P in enumerate(layout.params):
+        r, c = layout.cell(f"Loss_{P}")
+        assert theirs.cell(r + 1, c + 1).value == pytest.approx(want["plus"][i], rel=0, abs=1e-12 * size), P
+        r, c = layout.cell(f"exact_grad_{P}")
+        assert theirs.cell(r + 1, c + 1).value == pytest.approx(want["exact"][i], rel=0, abs=1e-12 * size), P
