@@ -264,3 +264,25 @@ def test_gnumeric_agrees_with_libreoffice_on_every_formula_cell(gnumeric, libreo
         assert theirs.cell(r + 1, c + 1).value == pytest.approx(want["plus"][i], rel=0, abs=1e-12 * size), P
         r, c = layout.cell(f"exact_grad_{P}")
         assert theirs.cell(r + 1, c + 1).value == pytest.approx(want["exact"][i], rel=0, abs=1e-12 * size), P
+
+
+@pytest.mark.parametrize("preset, below", [("xor", 0.05), ("circles", 0.1), ("bend", 0.02)])
+def test_the_presets_learn_with_plain_gradient_descent_in_a_few_hundred_steps(tmp_path, preset, below):
+    """From the default seed, by the engine (`gradsheet run -n 300`): Loss falls far, and the
+    classifiers get every row right."""
+    from click.testing import CliRunner
+    from gradsheet.cli import main
+    from gradsheet.core.models import accuracy
+    out = tmp_path / f"{preset}.xlsx"
+    result = CliRunner().invoke(main, ["build", "--preset", preset, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    start = files.read(out)
+    assert start.settings.hidden == 3 and start.settings.optimizer == "gd"
+    result = CliRunner().invoke(main, ["run", str(out), "-n", "300"])
+    assert result.exit_code == 0, result.output
+    after = files.read(out)
+    X, y = model_X(after.dataset, after.settings), after.dataset.y
+    spec = after.settings.spec
+    assert spec.loss(X, y, after.state.theta) < below < spec.loss(X, y, start.state.theta) / 5
+    if after.settings.classes:
+        assert accuracy(spec, X, y, after.state.theta) == 1.0
