@@ -134,6 +134,9 @@ def _write_xlsx(filename: str, dataset: Dataset, settings: Settings, state: Stat
         guide.write(wb, fmt, layout, dataset, settings, state, X)
         _write_derived(wb, fmt, layout, dataset, settings, state, X)
         class_map.write(wb, fmt, layout, dataset, settings, state, X)  # the class chart's helper sheet
+        if layout.hidden:  # a network's curve or prediction map, live
+            from . import network_map
+            network_map.write(wb, fmt, layout, settings, state, X, dataset.y)
         for name, ref in layout.defined_names().items():
             wb.define_name(name, "=" + ref)
         _write_meta(wb, dataset, settings, kept.record if kept else None)
