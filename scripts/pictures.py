@@ -63,10 +63,6 @@ PICTURES: dict[str, Picture] = {
                            options={"features": "petal_length,petal_width"}, steps=200, area="chart_screen"),
     "exam.png": Picture("the exam preset (logistic) after 200 steps: the class chart and its boundary line",
                         preset="exam", steps=200, area="chart_screen"),
-    "xor-start.png": Picture("the xor preset (a hidden layer of 3 tanh units) as built: the prediction map, Loss "
-                             "and the hidden units", preset="xor", area="network_screen"),
-    "xor.png": Picture("the xor preset after 300 steps: the prediction map, Loss and the hidden units",
-                       preset="xor", steps=300, area="network_screen"),
     "circles-start.png": Picture("the circles preset (two rings, 3 tanh units) as built: the prediction map",
                                  preset="circles", area="network_screen"),
     "circles.png": Picture("the circles preset after 300 steps: the prediction map, Loss and the hidden units",
