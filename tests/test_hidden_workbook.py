@@ -333,3 +333,41 @@ def test_the_presets_learn_with_plain_gradient_descent_in_a_few_hundred_steps(tm
     assert spec.loss(X, y, after.state.theta) < below < spec.loss(X, y, start.state.theta) / 5
     if after.settings.classes:
         assert accuracy(spec, X, y, after.state.theta) == 1.0
+
+
+@pytest.mark.parametrize("kind", ["xor", "softmax_relu"])
+def test_the_buttons_through_xlwings_book_json_equal_the_engine(tmp_path, kind):
+    """The add-in's scripts (as xlwings Lite runs them) on a network: ten steps equal the engine's
+    and the reference descent; the next-action button does action 2."""
+    from jsonbook import apply_actions, book_json, open_book  # sets the test licence first
+    from gradsheet.core import addin
+    built = build(kind, tmp_path)
+    X, y, model, H, activation, C = shape(built)
+    fresh = book_json(built.path)
+    problem = book.load(addin.XlwingsGrid(open_book(fresh))).problem
+    assert problem.hidden == H
+    b = open_book(fresh)
+    addin.run_steps(b, 10)
+    got = book.load(addin.XlwingsGrid(open_book(apply_actions(fresh, b.json()["actions"]))))
+    want = steps.run(problem, built.state, 10).state
+    assert np.array_equal(got.state.theta, want.theta) and np.array_equal(got.state.history, want.history)
+    assert np.allclose(got.state.theta, ref.descent(X, y, built.state.theta, built.settings.lr, built.settings.eps,
+                                                    10, model, H, activation, C), rtol=0, atol=1e-10)
+    b = open_book(fresh)
+    addin.next_action(b)
+    got = book.load(addin.XlwingsGrid(open_book(apply_actions(fresh, b.json()["actions"]))))
+    assert got.state.action == 1 and len(got.state.history) == 1
+
+
+def test_reset_and_set_keep_the_network(tmp_path):
+    from click.testing import CliRunner
+    from gradsheet.cli import main
+    built = build("curve", tmp_path)
+    for args in (["reset", str(built.path), "--seed", "5"], ["set", str(built.path), "--lr", "0.05"],
+                 ["next", str(built.path)], ["step", str(built.path)]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, (args, result.output)
+    after = files.read(built.path)
+    assert after.settings.hidden == 3 and after.settings.activation == "tanh" and after.settings.lr == 0.05
+    from gradsheet.core.network import distinct_units
+    assert len(after.state.history) == 1 and distinct_units(after.state.history[0, :-1], 1, 3)
