@@ -71,7 +71,7 @@ def sized_defaults(dataset: Dataset, options: dict) -> dict:
     n, k = dataset.n, dataset.k
     open_ = [key for key in DERIVED if key not in options]
     if options.get("hidden"):
-        return _hidden_defaults(options)
+        return _hidden_defaults(dataset, options)
     if not open_:
         return options
     if dataset.classes:
@@ -158,17 +158,43 @@ def _classifier_defaults(dataset: Dataset, options: dict, open_: list[str]) -> d
     return options
 
 
-def _hidden_defaults(options: dict) -> dict:
-    """A network's derived sheets: not written yet (their steps are the linear models'); said in
-    one line when they would have been there by default, refused when asked for."""
-    asked = [key for key in DERIVED if options.get(key) not in (None, 0, ("none",), "none")]
+def hidden_step_cost(n: int, k: int, hidden: int, params: int) -> int:
+    """One step of a network's 'All steps' chain (sheets/network_steps.py), in RECALC_BUDGET's
+    units: params + 1 array formulas, each a whole forward pass over the n rows. Measured on
+    LibreOffice 7.4 (benchmarks/recalc.py, a shared 2-core machine, noisy): ~0.2–0.5 ms a cell
+    for xor's 4 rows, ~0.8 ms for circles' 100 rows (3 units, 2 inputs): ~6000 a cell and ~25
+    per row, unit and input (+2)."""
+    return (params + 1) * (6000 + 25 * n * hidden * (k + 2))
+
+
+def _hidden_defaults(dataset: Dataset, options: dict) -> dict:
+    """A network's derived sheets. 'All steps' (not for softmax: its rows would need each data
+    row's largest logit) gets the rows that fit CE_BUDGET, at least 10, with the classifiers'
+    one-line warning when fewer than 100; the race and the landscape are not made for a network
+    yet: said in one line when they would have been there by default, refused when asked for."""
+    asked = [key for key in ("compare", "landscape") if options.get(key) not in (None, 0, ("none",), "none")]
+    softmax = dataset.model == "softmax"
+    if softmax and options.get("unrolled"):
+        asked.insert(0, "unrolled")
     if asked:
         key = asked[0]
         raise GradsheetError("build.hidden_sheet_refused", sheet=f"'{_sheet_name(key)}'", option=key)
-    if any(key not in options for key in DERIVED):
-        names = ", ".join(f"'{_sheet_name(key)}'" for key in DERIVED)
+    H = options["hidden"]
+    params = len(param_names(dataset.k, dataset.model, len(dataset.classes), H))
+    rows = int(min(UNROLLED_ROWS, CE_BUDGET // hidden_step_cost(dataset.n, dataset.k, H, params)))
+    fits = "unrolled" not in options and not softmax and rows >= 10
+    left_out = [key for key in ("unrolled", "compare", "landscape") if key not in options
+                and (key != "unrolled" or not fits)]
+    if left_out:
+        names = ", ".join(f"'{_sheet_name(key)}'" for key in left_out)
         warnings.warn(Message("build.hidden_sheets_left_out", sheets=names), stacklevel=4)
-    return {**options, "unrolled": 0, "compare": 0, "landscape": ("none",)}
+    out = {**options, "compare": 0, "landscape": ("none",)}
+    if "unrolled" not in options:
+        out["unrolled"] = rows if fits else 0
+        if fits and rows < UNROLLED_ROWS:
+            warnings.warn(Message("build.hidden_fewer_rows", sheet=_sheet_name("unrolled"), rows=rows,
+                                  full=UNROLLED_ROWS, n=dataset.n, params=params), stacklevel=4)
+    return out
 
 
 # A learning rate is "far too small" when this many steps (the 'All steps' sheet's length)

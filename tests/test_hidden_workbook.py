@@ -79,7 +79,7 @@ def shape(built):
 
 def size_of(want, y) -> float:
     """The size of the numbers Loss and Loss_P are made of (their rounding is relative to it)."""
-    return 1 + want["Loss"] + float(np.mean(np.abs(want["Z"]))) ** 2 + float(np.mean(y * y))
+    return 1 + want["Loss"] + float(np.mean((np.abs(want["Z"]).max(axis=1) + np.abs(y)) ** 2))
 
 
 def assert_sheet_matches(doc, layout, X, y, theta, eps, kind, H, activation, C):
@@ -262,9 +262,12 @@ def test_exercise_and_derived_sheets_are_refused_in_one_line(tmp_path):
         "gradsheet: error: exercises for a model with a hidden layer (--hidden) cannot be made yet: "
         "build a workbook with gradsheet build --hidden instead"]
     assert not (tmp_path / "ex").exists()
-    result = CliRunner().invoke(main, ["build", str(data), "--hidden", "2", "--unrolled", "10", "--lang", "en",
-                                       "-o", str(tmp_path / "x.xlsx")])
-    assert result.exit_code == 2 and "leave out --unrolled" in result.output
+    for option in ("--compare", "--landscape"):
+        result = CliRunner().invoke(main, ["build", str(data), "--hidden", "2", option, "10" if option == "--compare"
+                                           else "Wh_1_1,Bo", "--lang", "en", "-o", str(tmp_path / "x.xlsx")])
+        errors = [line for line in result.output.splitlines() if line.startswith("gradsheet: error:")]
+        assert result.exit_code == 2 and len(errors) == 1 and "Traceback" not in result.output, result.output
+        assert errors[0].endswith(f"leave out {option}")
     assert not (tmp_path / "x.xlsx").exists()
 
 
@@ -371,3 +374,69 @@ def test_reset_and_set_keep_the_network(tmp_path):
     assert after.settings.hidden == 3 and after.settings.activation == "tanh" and after.settings.lr == 0.05
     from gradsheet.core.network import distinct_units
     assert len(after.state.history) == 1 and distinct_units(after.state.history[0, :-1], 1, 3)
+
+
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("kind", ["xor", "curve_swish", "logistic_sigmoid"])
+def test_all_steps_sheet_walks_the_reference_descent(libreoffice, tmp_path, kind):
+    """The 'All steps' table of a network, recalculated in LibreOffice from the start and with the
+    parameters 30× out: row i holds the reference descent's parameters after i steps, its Loss and
+    every Loss_P recomputed from scratch; no error cell anywhere."""
+    def make_into(own):
+        data = own / f"{kind}.csv"
+        data.write_text(_table(kind), encoding="utf-8")
+        H, activation, options = KINDS[kind]
+        with pytest.warns(UserWarning):
+            return make(data, own / f"{kind}-steps.xlsx", hidden=H, activation=activation, lang="en",
+                        unrolled=8, **options)
+    built = built_copy(f"hidden-steps-{kind}", tmp_path, make_into)
+    X, y, model, H, activation, C = shape(built)
+    layout = files.read(built.path).layout
+    s = built.settings
+    for scale in (1, 30):
+        theta0 = scale * built.state.theta
+        with libreoffice.open(built.path) as doc:
+            for name, value in zip(layout.params, theta0):
+                doc.set_named(name, float(value))
+            doc.recalc()
+            assert error_cells(doc) == []
+            heads, body = doc.table_values("unrolled")
+        theta = np.array(theta0, dtype=float)
+        drift = 0.0  # each step's slope carries ~1e-12·size/eps of rounding (a difference over eps), times lr
+        for i, row in enumerate(body):
+            got = dict(zip(heads, row))
+            # the row's losses against the reference at the row's own parameters (pure rounding) …
+            mine = np.array([got[name] for name in layout.params], dtype=float)
+            want = ref.expected(X, y, mine, s.eps, model, H, activation, C)
+            size = size_of(want, y)
+            assert got["Loss"] == pytest.approx(want["Loss"], rel=1e-9, abs=1e-13), (scale, i)
+            for p, name in enumerate(layout.params):
+                assert got[f"Loss_{name}"] == pytest.approx(want["plus"][p], rel=0, abs=1e-12 * size), (scale, i, name)
+            # … and the parameters against the reference descent, within the slopes' rounding so far
+            assert np.allclose(mine, theta, rtol=1e-9, atol=drift), (scale, i)
+            step = ref.expected(X, y, theta, s.eps, model, H, activation, C)
+            if i == 0:  # the sheet's divergence guard: past 1e6 × max(first Loss, mean y²) nothing moves
+                limit = 1e6 * max(step["Loss"], float(np.mean(y * y)))
+            if step["Loss"] <= limit:
+                theta = theta - s.lr * step["grad"]
+            drift += s.lr * 2e-12 * size_of(step, y) / s.eps
+
+
+@pytest.mark.parametrize("preset, rows, said", [
+    ("xor", 14, ["'Optimizers', 'Landscape'", "'All steps' sheet has 14 rows"]),
+    ("bend", 10, ["'Optimizers', 'Landscape'", "'All steps' sheet has 10 rows"]),
+    ("circles", 0, ["'All steps', 'Optimizers', 'Landscape'"])])
+def test_derived_sheets_are_sized_to_the_recalculation_budget_and_said_in_one_line(tmp_path, preset, rows, said):
+    from click.testing import CliRunner
+    from gradsheet.cli import main
+    out = tmp_path / "b.xlsx"
+    result = CliRunner().invoke(main, ["build", "--preset", preset, "--lang", "en", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    warnings_ = [line for line in result.output.splitlines() if line.startswith("gradsheet: warning:")]
+    assert len(warnings_) == len(said) and all(s in w for s, w in zip(said, warnings_)), warnings_
+    book_ = files.read(out)
+    assert book_.settings.unrolled == rows and book_.settings.compare == 0
+    import openpyxl
+    names = openpyxl.load_workbook(out, read_only=True).sheetnames
+    assert ("All steps" in names) == bool(rows) and "Optimizers" not in names and "Landscape" not in names
+    assert "Sums" not in names  # the linear model's sums: a network does not read them

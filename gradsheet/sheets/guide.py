@@ -596,7 +596,9 @@ def paragraphs(layout: Layout, dataset, settings, state, X) -> list[tuple[str, s
         out.append(("p", L[key].format(sheet=t["sheet_landscape"], p1=shown[0], p2=shown[1], others=others)))
     if settings.compare:
         out.append(("p", L["race"].format(sheet=t["sheet_compare"], n=settings.compare)))
-    if layout.classifier and (settings.unrolled or settings.compare or shown):
+    if layout.hidden:
+        pass  # the 'All steps' paragraph says it all: its rows run the network over the data
+    elif layout.classifier and (settings.unrolled or settings.compare or shown):
         steps = layout.model == "softmax" and (settings.unrolled or settings.compare)
         logits = L["rows_ce_logits"].format(sheet=t["sheet_logits"]) if steps else ""
         out.append(("p", L["rows_ce"].format(train=layout.sheet, logits=logits)))

@@ -155,7 +155,7 @@ def _write_derived(wb, fmt, layout: Layout, dataset: Dataset, settings: Settings
     pair = landscape.pair(layout, settings)
     if not (settings.unrolled or settings.compare or pair):
         return
-    sums = None if layout.classifier else stats.sums(X, dataset.y)
+    sums = None if layout.classifier or layout.hidden else stats.sums(X, dataset.y)
     chains = []
     t = texts(settings.lang)
     if settings.unrolled:
