@@ -309,6 +309,23 @@ def test_gnumeric_agrees_with_libreoffice_on_every_formula_cell(gnumeric, libreo
             cell = sheet.getCellRangeByName(coordinate)
             # grad_P and fd_error_P are differences of losses over eps: ~1e-12·size/eps apart
             assert got == pytest.approx(cell.getValue(), rel=1e-9, abs=1e-12 * size / built.settings.eps), coordinate
+        # the other sheets ('All steps', the network charts' grid): every number in both engines
+        book_ = openpyxl.load_workbook(out, data_only=True)
+        others = [name for name in book_.sheetnames if name not in (layout.sheet, "Guide", "gradsheet")]
+        compared = 0
+        for name in others:
+            sheet_ = doc.model.Sheets.getByName(name)
+            for row in book_[name].iter_rows():
+                numbers = [c for c in row if isinstance(c.value, (int, float)) and not isinstance(c.value, bool)]
+                # a step's slopes are differences of its losses over eps: their rounding is
+                # ~1e-12 of the row's largest number (its Loss) over eps; the chain then carries it
+                scale = max((abs(c.value) for c in numbers), default=0.0)
+                for c in numbers:
+                    mine = sheet_.getCellByPosition(c.column - 1, c.row - 1).getValue()
+                    assert c.value == pytest.approx(mine, rel=1e-6, abs=max(1e-9, 1e-11 * scale / built.settings.eps)), \
+                        f"{name}!{c.coordinate}"
+                    compared += 1
+        assert compared > 50 or not others
     for i, P in enumerate(layout.params):
         r, c = layout.cell(f"Loss_{P}")
         assert theirs.cell(r + 1, c + 1).value == pytest.approx(want["plus"][i], rel=0, abs=1e-12 * size), P
