@@ -326,8 +326,12 @@ def reset(problem: Problem, seed: int | None = None, theta: np.ndarray | None = 
     """Step 1: fresh random parameters (seedable; or the generator's values `theta`),
     history emptied, prevLoss = the new Loss, nothing pasted. On an exercise prevLoss stays 0,
     as the exercise was made: the new Loss is the student's Loss cell to compute."""
-    start = (initial_theta(problem.k, seed, len(problem.params), problem.hidden) if theta is None
-             else np.asarray(theta, dtype=float))
+    if theta is not None:
+        start = np.asarray(theta, dtype=float)
+    elif problem.hidden:  # units that start equal would stay equal: the draw keeps them apart
+        start = initial_theta(problem.k, seed, len(problem.params), problem.hidden)
+    else:
+        start = initial_theta(problem.k, seed, len(problem.params))
     fresh = State.fresh(start, problem.loss(start), problem.optimizer)
     return replace(fresh, prev_loss=0.0) if problem.exercise else fresh
 
