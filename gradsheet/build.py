@@ -172,8 +172,10 @@ def _hidden_defaults(dataset: Dataset, options: dict) -> dict:
     row's largest logit) gets the rows that fit CE_BUDGET, at least 10, with the classifiers'
     one-line warning when fewer than 100; the race and the landscape are not made for a network
     yet: said in one line when they would have been there by default, refused when asked for."""
-    asked = [key for key in ("compare", "landscape") if options.get(key) not in (None, 0, ("none",), "none")]
+    asked = [key for key in ("compare",) if options.get(key) not in (None, 0, ("none",), "none")]
     softmax = dataset.model == "softmax"
+    if softmax and options.get("landscape") not in (None, ("none",), "none"):
+        asked.insert(0, "landscape")
     if softmax and options.get("unrolled"):
         asked.insert(0, "unrolled")
     if asked:
@@ -188,7 +190,7 @@ def _hidden_defaults(dataset: Dataset, options: dict) -> dict:
     if left_out:
         names = ", ".join(f"'{_sheet_name(key)}'" for key in left_out)
         warnings.warn(Message("build.hidden_sheets_left_out", sheets=names), stacklevel=4)
-    out = {**options, "compare": 0, "landscape": ("none",)}
+    out = {**options, "compare": 0, "landscape": options.get("landscape", ("none",))}  # asked for: any two
     if "unrolled" not in options:
         out["unrolled"] = rows if fits else 0
         if fits and rows < UNROLLED_ROWS:

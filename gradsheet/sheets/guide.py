@@ -168,6 +168,7 @@ KO = {
     "loss_hidden_linear": "Loss는 오차 제곱 (h − y)²의 평균입니다.",
     "loss_hidden_ce": "Loss는 교차 엔트로피의 평균입니다 (분류: 열 p, ce는 은닉층이 없을 때와 같습니다).",
     "exact_hidden": "'정확한 미분'(exact_grad_P)은 역전파로 구한 기울기입니다. 열 dzh_j = (출력의 오차: 회귀는 2(h − y), 분류는 p − y) · Wo_j · {act}'(zh_j)가 행마다 유닛 j의 입력을 조금 바꿀 때 Loss가 바뀌는 비율(의 n배)이고, exact_grad_Wh_i_j = 평균[dzh_j · x_i], exact_grad_Bh_j = 평균[dzh_j], exact_grad_Wo_j = 평균[오차 · a_j]입니다. Loss_P는 근사 없이 계산합니다: Wh_i_j를 eps만큼 밀면 모든 행에서 유닛 j의 활성값을 {act}(zh_j + eps·x_i)로 다시 계산합니다. 바로 옆 fd_error_P가 두 기울기의 차이입니다.",
+    "landscape_hidden": "'{sheet}' 시트는 {p1}, {p2}에 따라 Loss가 어떻게 달라지는지 색으로 보여 주고, 지금 위치(◆), 출발점(○), 지나온 길(•)을 표시합니다. 신경망의 Loss는 볼록하지 않아 정답(★) 표시는 없습니다.{others}",
     "nonconvex": "은닉층이 생기면 Loss는 더 이상 그릇 모양(볼록)이 아닙니다: 낮은 곳이 여러 군데일 수 있고, 시작값(시드)에 따라 다른 곳에 도착할 수 있으며, 평평한 곳에서 한참 머물기도 합니다. 잘 안 되면 다른 --seed나 lr로 다시 해 보세요.",
     "symmetry": "두 은닉 유닛이 같은 값(같은 Wh, Bh, Wo)에서 출발하면 모든 행에서 같은 a를 내고, 그래서 기울기도 언제나 같아 영원히 같은 유닛으로 남습니다 (유닛 하나와 다를 바 없음). 그래서 초기값 생성기는 두 유닛이 같은 값으로 시작하지 않게 뽑습니다.",
 }
@@ -325,6 +326,7 @@ EN = {
     "loss_hidden_linear": "Loss is the mean of the squared errors (h − y)².",
     "loss_hidden_ce": "Loss is the mean cross-entropy (the p and ce columns work as without a hidden layer).",
     "exact_hidden": "'exact slope' (exact_grad_P) is the slope by backpropagation. Column dzh_j = (the output's error: 2(h − y) for a number, p − y for classes) · Wo_j · {act}'(zh_j) is, row by row, how fast Loss changes with unit j's input (times n); then exact_grad_Wh_i_j = mean[dzh_j · x_i], exact_grad_Bh_j = mean[dzh_j], exact_grad_Wo_j = mean[error · a_j]. Loss_P is exact, not an approximation: nudging Wh_i_j by eps recomputes unit j's activation {act}(zh_j + eps·x_i) in every row. fd_error_P right beside shows how far apart the two slopes are.",
+    "landscape_hidden": "The '{sheet}' sheet colours the Loss over {p1} and {p2} and marks the current point (◆), the start (○) and the path taken (•). A network's Loss is not convex, so there is no answer mark (★).{others}",
     "nonconvex": "With a hidden layer Loss is no longer a bowl (not convex): it can have several low places, the start (the seed) decides which one the descent reaches, and it may sit on a flat stretch for a long time. If it gets stuck, try another --seed or lr.",
     "symmetry": "Two hidden units that start equal (the same Wh, Bh and Wo) give the same a in every row, so their slopes are always equal too and they stay equal for ever (no better than one unit). That is why the initial value generator never gives two units the same start.",
 }
@@ -592,7 +594,7 @@ def paragraphs(layout: Layout, dataset, settings, state, X) -> list[tuple[str, s
     shown = pair(layout, settings)
     if shown:
         others = L["landscape_others"].format(train=layout.sheet) if k > 1 else ""
-        key = "landscape_ce" if layout.classifier else "landscape"
+        key = "landscape_ce" if layout.classifier else "landscape_hidden" if layout.hidden else "landscape"
         out.append(("p", L[key].format(sheet=t["sheet_landscape"], p1=shown[0], p2=shown[1], others=others)))
     if settings.compare:
         out.append(("p", L["race"].format(sheet=t["sheet_compare"], n=settings.compare)))

@@ -55,3 +55,10 @@ def loss_formulas(chain, row: int) -> dict[str, str]:
             key = "Loss" if sign == "+" else "Lossm"
             out[f"{key}_{name}"] = _loss(lay, _output(lay, cell))
     return out
+
+
+def pair_loss_formula(layout, pair: tuple[str, str], across: str, down: str) -> str:
+    """The landscape's cell: the Loss with the pair at the axis cells' values and every other
+    parameter at the training sheet's (its name), the network run over the data."""
+    moved = dict(zip(pair, (across, down)))
+    return _loss(layout, _output(layout, lambda name: moved.get(name, name)))
