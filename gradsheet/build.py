@@ -172,12 +172,10 @@ def _hidden_defaults(dataset: Dataset, options: dict) -> dict:
     row's largest logit) gets the rows that fit CE_BUDGET, at least 10, with the classifiers'
     one-line warning when fewer than 100; the race and the landscape are not made for a network
     yet: said in one line when they would have been there by default, refused when asked for."""
-    asked = [key for key in ("compare",) if options.get(key) not in (None, 0, ("none",), "none")]
     softmax = dataset.model == "softmax"
-    if softmax and options.get("landscape") not in (None, ("none",), "none"):
-        asked.insert(0, "landscape")
-    if softmax and options.get("unrolled"):
-        asked.insert(0, "unrolled")
+    asked = []
+    if softmax:  # its losses need each row's largest logit, which one cell cannot take
+        asked = [key for key in DERIVED if options.get(key) not in (None, 0, ("none",), "none")]
     if asked:
         key = asked[0]
         raise GradsheetError("build.hidden_sheet_refused", sheet=f"'{_sheet_name(key)}'", option=key)
@@ -185,12 +183,13 @@ def _hidden_defaults(dataset: Dataset, options: dict) -> dict:
     params = len(param_names(dataset.k, dataset.model, len(dataset.classes), H))
     rows = int(min(UNROLLED_ROWS, CE_BUDGET // hidden_step_cost(dataset.n, dataset.k, H, params)))
     fits = "unrolled" not in options and not softmax and rows >= 10
-    left_out = [key for key in ("unrolled", "compare", "landscape") if key not in options
+    left_out = [key for key in DERIVED if key not in options
                 and (key != "unrolled" or not fits)]
     if left_out:
         names = ", ".join(f"'{_sheet_name(key)}'" for key in left_out)
         warnings.warn(Message("build.hidden_sheets_left_out", sheets=names), stacklevel=4)
-    out = {**options, "compare": 0, "landscape": options.get("landscape", ("none",))}  # asked for: any two
+    # asked for: the landscape over any two parameters, the race's four lanes of N steps
+    out = {**options, "compare": options.get("compare", 0), "landscape": options.get("landscape", ("none",))}
     if "unrolled" not in options:
         out["unrolled"] = rows if fits else 0
         if fits and rows < UNROLLED_ROWS:

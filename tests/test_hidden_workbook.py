@@ -262,9 +262,11 @@ def test_exercise_and_derived_sheets_are_refused_in_one_line(tmp_path):
         "gradsheet: error: exercises for a model with a hidden layer (--hidden) cannot be made yet: "
         "build a workbook with gradsheet build --hidden instead"]
     assert not (tmp_path / "ex").exists()
-    for option, value, says in (("--compare", "10", "leave out --compare"),
-                                ("--landscape", "W,B", "Wh_1_1, Wh_2_1, …, Wo_2, Bo")):
-        result = CliRunner().invoke(main, ["build", str(data), "--hidden", "2", option, value, "--lang", "en",
+    classes = tmp_path / "three.csv"
+    classes.write_text(_table("softmax_relu"), encoding="utf-8")
+    for source, option, value, says in ((classes, "--unrolled", "10", "leave out --unrolled"),
+                                        (data, "--landscape", "W,B", "Wh_1_1, Wh_2_1, …, Wo_2, Bo")):
+        result = CliRunner().invoke(main, ["build", str(source), "--hidden", "2", option, value, "--lang", "en",
                                            "-o", str(tmp_path / "x.xlsx")])
         errors = [line for line in result.output.splitlines() if line.startswith("gradsheet: error:")]
         assert result.exit_code == 2 and len(errors) == 1 and "Traceback" not in result.output, result.output
@@ -495,3 +497,36 @@ def test_landscape_over_any_two_parameters_equals_the_reference(libreoffice, tmp
             theta[idx[0]], theta[idx[1]] = a, d
             want = ref.loss(X, y, theta, model, H, activation, C)
             assert grid[i, j] == pytest.approx(want, rel=1e-12, abs=1e-14), (i, j)
+
+
+@pytest.mark.libreoffice
+def test_the_race_on_a_network_walks_the_reference_lanes(libreoffice, tmp_path):
+    """`--compare N` on a network: the gd lane's Loss is the reference descent's at the workbook's
+    lr, the momentum lane's Keras's heavy ball (v = beta·v − lr·g, P += v), step by step; no error
+    cell on any sheet."""
+    def make_into(own):
+        data = own / "xor.csv"
+        data.write_text(_table("xor"), encoding="utf-8")
+        with pytest.warns(UserWarning):
+            return make(data, own / "xor-race.xlsx", hidden=2, activation="tanh", lang="en", classes="0,1",
+                        unrolled=0, compare=6)
+    built = built_copy("hidden-race", tmp_path, make_into)
+    X, y, model, H, activation, C = shape(built)
+    s = built.settings
+    with libreoffice.open(built.path) as doc:
+        doc.recalc()
+        assert error_cells(doc) == []
+        heads, body = doc.table_values("compare")
+    lanes = {h: [dict(zip(heads, row))[h] for row in body] for h in heads[1:]}
+    assert set(lanes) >= {"gd", "momentum"} and len(body) == 6
+
+    def lane(lr, beta):
+        theta, v, out = np.array(built.state.theta, dtype=float), 0.0, []
+        for _ in range(6):
+            e = ref.expected(X, y, theta, s.eps, model, H, activation, C)
+            out.append(e["Loss"])
+            v = beta * v - lr * e["grad"]
+            theta = theta + v
+        return np.array(out)
+    assert np.allclose(np.array(lanes["gd"], dtype=float), lane(s.lr, 0.0), rtol=1e-9, atol=1e-12)
+    assert np.allclose(np.array(lanes["momentum"], dtype=float), lane(s.lr, s.beta), rtol=1e-9, atol=1e-12)

@@ -401,7 +401,7 @@ KO: dict[str, str] = {
     # --- hidden layer (issue 19) ---
     "settings.hidden": "--hidden: 0부터 {most}까지의 정수여야 합니다 (받은 값: {value})",
     "build.hidden_lr": "은닉층이 있는 이 모델의 lr: {lr:g}. 다른 값은 --lr 옵션으로 주세요",
-    "build.hidden_sheets_left_out": "은닉층이 있는 워크북에 {sheets} 시트를 넣지 않았습니다: 최적화 비교는 아직 신경망을 계산하지 못하고, 손실 지형(칸 441개)과 전체 과정(스텝마다 매개변수 수만큼)은 칸마다 신경망 전체를 다시 계산해 느려지기 때문입니다 (넣으려면 --landscape P,Q 또는 --unrolled N; 소프트맥스 출력은 아직 안 됩니다)",
+    "build.hidden_sheets_left_out": "은닉층이 있는 워크북에 {sheets} 시트를 넣지 않았습니다: 손실 지형(칸 441개), 전체 과정과 최적화 비교(스텝마다 매개변수 수만큼)는 칸마다 신경망 전체를 다시 계산해 느려지기 때문입니다 (넣으려면 --landscape P,Q, --unrolled N, --compare N; 소프트맥스 출력은 아직 안 됩니다)",
     "build.hidden_fewer_rows": "'{sheet}' 시트는 {full}행이 아니라 {rows}행입니다: 스텝마다 {n:,}행에 걸쳐 신경망 전체를 매개변수 {params}개만큼 다시 계산하므로, 다시 계산이 빠르도록 줄였습니다. 행 수는 --unrolled N 옵션으로 정하세요",
     "build.hidden_sheet_refused": "{sheet} 시트는 은닉층이 있는 워크북에 아직 넣을 수 없습니다: --{option} 옵션을 빼 주세요",
     "build.hidden_landscape_pair": "--landscape {pair}: 이 모델의 매개변수 두 개를 쉼표로 주세요 (예: {example})",
@@ -757,7 +757,7 @@ EN: dict[str, str] = {
     # --- hidden layer (issue 19) ---
     "settings.hidden": "--hidden must be a whole number from 0 to {most}, got {value}",
     "build.hidden_lr": "lr = {lr:g} for this network with a hidden layer; choose another with --lr",
-    "build.hidden_sheets_left_out": "the {sheets} sheets are left out of a workbook with a hidden layer: the race does not compute a network yet, and the landscape (441 cells) and 'All steps' (once per parameter each step) rerun the whole network in every cell, which would make every edit slow (ask with --landscape P,Q or --unrolled N; not for a softmax output yet)",
+    "build.hidden_sheets_left_out": "the {sheets} sheets are left out of a workbook with a hidden layer: the landscape (441 cells), 'All steps' and the race (once per parameter each step) rerun the whole network in every cell, which would make every edit slow (ask with --landscape P,Q, --unrolled N or --compare N; not for a softmax output yet)",
     "build.hidden_fewer_rows": "the '{sheet}' sheet has {rows} rows, not {full}, so that recalculating the whole network over {n:,} rows for each of {params} parameters stays quick; choose with --unrolled N",
     "build.hidden_sheet_refused": "the {sheet} sheet cannot be part of a workbook with a hidden layer yet: leave out --{option}",
     "build.hidden_landscape_pair": "--landscape {pair}: give two of this model's parameters, comma-separated (e.g. {example})",
