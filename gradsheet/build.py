@@ -290,6 +290,8 @@ def make(data: str | Path | None = None, out: str | Path | None = None, *,
     (`<data stem>-gradsheet.xlsx` for an .xlsx input); see output_path().
     """
     use(options.get("lang"))  # the workbook's language, for every message from here on
+    if options.get("activation") is not None and not options.get("hidden"):
+        raise GradsheetError("build.activation_needs_hidden", activation=options["activation"])
     out = output_path(data, out, default_stem)
     messages.use(options.get("lang", Settings.lang))  # what reading the data says speaks the workbook's language
     dataset = load(data, target=target, features=features, sheet=sheet,

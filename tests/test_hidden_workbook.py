@@ -530,3 +530,13 @@ def test_the_race_on_a_network_walks_the_reference_lanes(libreoffice, tmp_path):
         return np.array(out)
     assert np.allclose(np.array(lanes["gd"], dtype=float), lane(s.lr, 0.0), rtol=1e-9, atol=1e-12)
     assert np.allclose(np.array(lanes["momentum"], dtype=float), lane(s.lr, s.beta), rtol=1e-9, atol=1e-12)
+
+
+def test_an_activation_without_a_hidden_layer_is_refused_in_one_line(tmp_path):
+    from click.testing import CliRunner
+    from gradsheet.cli import main
+    result = CliRunner().invoke(main, ["build", "--activation", "relu", "--lang", "en", "-o", str(tmp_path / "a.xlsx")])
+    assert result.exit_code == 2
+    assert result.output.strip() == ("gradsheet: error: --activation relu: the activation belongs to a hidden layer; "
+                                     "give it with --hidden H")
+    assert not (tmp_path / "a.xlsx").exists()
