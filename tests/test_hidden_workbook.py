@@ -540,3 +540,22 @@ def test_an_activation_without_a_hidden_layer_is_refused_in_one_line(tmp_path):
     assert result.output.strip() == ("gradsheet: error: --activation relu: the activation belongs to a hidden layer; "
                                      "give it with --hidden H")
     assert not (tmp_path / "a.xlsx").exists()
+
+
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("preset", ["circles", "bend"])
+def test_network_workbooks_print_readably(libreoffice, tmp_path, preset):
+    """Every sheet of a network's workbook (the training sheet with its new columns and charts,
+    the guide, 'All steps', the network charts' grid) printed: nothing over anything, every text
+    whole, no ###."""
+    from gradsheet.data import presets
+    from gradsheet.headless import run_file
+    from test_render import check_print, korean_font_installed
+    if not korean_font_installed():
+        pytest.skip("no Korean font installed (fonts-nanum)")
+    options = presets.read(presets.find(preset))
+    data = options.pop("data")
+    with pytest.warns(UserWarning):
+        path = make(data, tmp_path / f"{preset}.xlsx", **options).path
+    run_file(path, 5)
+    check_print(libreoffice, path)

@@ -24,7 +24,10 @@ from ..core.layout import Layout, quote_sheet
 from ..core.network import excel_activate
 from ..core.texts import texts
 from .formulas import stored
+from .looks import print_setup, row_height_pt, wrapped_lines
+from ..core.layout import char_width_px
 
+COLUMN_WIDTH = 11  # characters: the grid's numbers and the headings (class_1, "outer: x_1")
 CURVE_POINTS = 61  # one input: points along the curve
 MAP_SIDE = 31  # two inputs: a 31 × 31 grid of dots (small: the data's points stay in sight over them)
 TITLE_ROW, NOTE_ROW, HEAD_ROW = 0, 1, 3
@@ -137,8 +140,15 @@ def write(wb, fmt, layout: Layout, settings, state, X: np.ndarray, y: np.ndarray
     t = texts(settings.lang)
     grid = Grid(layout, X, y)
     ws = wb.add_worksheet(sheet_name(settings.lang))
+    last_col = grid.data_col + 2 * layout.n_classes - 1 if shows_map(layout) else len(grid.columns) - 1
+    last_col = max(last_col, 9)
+    ws.set_column(0, last_col, COLUMN_WIDTH)
     ws.write_string(TITLE_ROW, 0, t["network_title"], fmt.title)
-    ws.write_string(NOTE_ROW, 0, t["network_note"].format(train=layout.sheet), fmt.note)
+    # the note wrapped across the used columns, so that it prints whole on the page's width
+    note = t["network_note"].format(train=layout.sheet)
+    ws.merge_range(NOTE_ROW, 0, NOTE_ROW, last_col, note, fmt.wrap)
+    ws.set_row(NOTE_ROW, row_height_pt(wrapped_lines(note, (last_col + 1) * char_width_px(COLUMN_WIDTH))))
+    print_setup(ws, repeat_rows=(HEAD_ROW, HEAD_ROW))
     formulas = grid.formulas()
     values = grid.values(settings.spec, state.theta)
     data = fmt.num("formula", "data")
@@ -256,12 +266,11 @@ def units_chart(wb, layout: Layout, t: dict, grid: Grid | None, lang: str):
                                                          "fill": {"color": colour}}} if dots else
                     {"line": {"color": colour, "width": 1.5}, "marker": {"type": "none"}})
             chart.add_series({"name": f"a_{j}", "values": [layout.sheet, layout.first_row, c, last, c], **look})
-        every = max(1, int(boundary.nice_step((last - layout.first_row + 1) / 5)))
-        chart.set_x_axis({"name": t["row_axis"], **AXES, "interval_unit": every, "interval_tick": every,
-                          "major_tick_mark": "none"})
+        # no row numbers: a small chart's rotated ticks print over each other; the axis says "row"
+        chart.set_x_axis({"name": t["row_axis"], **AXES, "label_position": "none", "major_tick_mark": "none"})
     chart.set_y_axis({"name": "a", **AXES})
     chart.set_title({"name": t["network_chart_units"].format(act=layout.activation), "name_font": TITLE_FONT})
-    chart.set_legend({"position": "right", "font": AXIS_FONT})
+    chart.set_legend({"position": "bottom", "font": AXIS_FONT})
     return chart
 
 
