@@ -21,8 +21,8 @@ from .sheets.workbook import model_X, write
 def fresh_state(dataset: Dataset, settings: Settings, seed: int | None) -> State:
     """Course step 1 done: parameters from the (seeded) initial value generator,
     prevLoss = the starting Loss, nothing pasted yet, history empty."""
-    count = len(param_names(dataset.k, settings.model, len(settings.classes)))
-    theta = initial_theta(dataset.k, seed, count)
+    count = len(param_names(dataset.k, settings.model, len(settings.classes), settings.hidden))
+    theta = initial_theta(dataset.k, seed, count, settings.hidden)
     return State.fresh(theta, settings.optimizer)
 
 
@@ -36,7 +36,6 @@ class Built:
     @property
     def loss(self) -> float:
         """The Loss of the parameters it starts from, as the model computes it."""
-        from .sheets.workbook import model_X
         return self.settings.spec.loss(model_X(self.dataset, self.settings), self.dataset.y, self.state.theta)
 
 
@@ -46,6 +45,7 @@ RECALC_BUDGET = 3e7
 UNROLLED_ROWS = 100  # the 'All steps' and 'Optimizers' sheets' rows (steps) by default
 LANDSCAPE_CELLS = 21 * 21
 DERIVED = ("unrolled", "compare", "landscape")
+HIDDEN_LR = 0.1  # a network's default lr (the course's 0.001 barely moves one in hundreds of steps)
 
 
 def _sheet_name(key: str) -> str:
@@ -75,6 +75,8 @@ def sized_defaults(dataset: Dataset, options: dict) -> dict:
     options = dict(options)
     n, k = dataset.n, dataset.k
     open_ = [key for key in DERIVED if key not in options]
+    if options.get("hidden"):
+        return _hidden_defaults(dataset, options)
     if not open_:
         return options
     if dataset.classes:
@@ -161,6 +163,46 @@ def _classifier_defaults(dataset: Dataset, options: dict, open_: list[str]) -> d
     return options
 
 
+def hidden_step_cost(n: int, k: int, hidden: int, params: int) -> int:
+    """One step of a network's 'All steps' chain (sheets/network_steps.py), in RECALC_BUDGET's
+    units: params + 1 array formulas, each a whole forward pass over the n rows. Measured on
+    LibreOffice 7.4 (benchmarks/recalc.py, a shared 2-core machine, noisy): ~0.2–0.5 ms a cell
+    for xor's 4 rows, ~0.8 ms for circles' 100 rows (3 units, 2 inputs): ~6000 a cell and ~25
+    per row, unit and input (+2)."""
+    return (params + 1) * (6000 + 25 * n * hidden * (k + 2))
+
+
+def _hidden_defaults(dataset: Dataset, options: dict) -> dict:
+    """A network's derived sheets. 'All steps' (not for softmax: its rows would need each data
+    row's largest logit) gets the rows that fit CE_BUDGET, at least 10, with the classifiers'
+    one-line warning when fewer than 100; the race and the landscape are not made for a network
+    yet: said in one line when they would have been there by default, refused when asked for."""
+    softmax = dataset.model == "softmax"
+    asked = []
+    if softmax:  # its losses need each row's largest logit, which one cell cannot take
+        asked = [key for key in DERIVED if options.get(key) not in (None, 0, ("none",), "none")]
+    if asked:
+        key = asked[0]
+        raise GradsheetError("build.hidden_sheet_refused", sheet=f"'{_sheet_name(key)}'", option=key)
+    H = options["hidden"]
+    params = len(param_names(dataset.k, dataset.model, len(dataset.classes), H))
+    rows = int(min(UNROLLED_ROWS, CE_BUDGET // hidden_step_cost(dataset.n, dataset.k, H, params)))
+    fits = "unrolled" not in options and not softmax and rows >= 10
+    left_out = [key for key in DERIVED if key not in options
+                and (key != "unrolled" or not fits)]
+    if left_out:
+        names = ", ".join(f"'{_sheet_name(key)}'" for key in left_out)
+        warnings.warn(Message("build.hidden_sheets_left_out", sheets=names), stacklevel=4)
+    # asked for: the landscape over any two parameters, the race's four lanes of N steps
+    out = {**options, "compare": options.get("compare", 0), "landscape": options.get("landscape", ("none",))}
+    if "unrolled" not in options:
+        out["unrolled"] = rows if fits else 0
+        if fits and rows < UNROLLED_ROWS:
+            warnings.warn(Message("build.hidden_fewer_rows", sheet=_sheet_name("unrolled"), rows=rows,
+                                  full=UNROLLED_ROWS, n=dataset.n, params=params), stacklevel=4)
+    return out
+
+
 # A learning rate is "far too small" when this many steps (the 'All steps' sheet's length)
 # cannot bring Loss even this share of the way down to its minimum, though a learning rate
 # near the stable limit would. The bound is set by the loss's steepest direction, the one a
@@ -177,6 +219,8 @@ def warn_if_unstable(dataset: Dataset, settings: Settings) -> None:
     (e.g. the course's 0.001 on standardised inputs, ~1000x below) Loss barely moves.
     Momentum (Keras's heavy ball) converges for lr below 2·(1 + beta) / curvature; RMSprop
     and Adam divide each step by the slope's own size, so no curvature limits their lr."""
+    if settings.hidden:  # not a quadratic: no curvature limit to compare lr with
+        return
     X = model_X(dataset, settings)
     limit = models.stable_lr_for(X, settings.optimizer, settings.beta, settings.model)
     if limit is None:
@@ -251,6 +295,8 @@ def make(data: str | Path | None = None, out: str | Path | None = None, *,
     (`<data stem>-gradsheet.xlsx` for an .xlsx input); see output_path().
     """
     use(options.get("lang"))  # the workbook's language, for every message from here on
+    if options.get("activation") is not None and not options.get("hidden"):
+        raise GradsheetError("build.activation_needs_hidden", activation=options["activation"])
     out = output_path(data, out, default_stem)
     messages.use(options.get("lang", Settings.lang))  # what reading the data says speaks the workbook's language
     dataset = load(data, target=target, features=features, sheet=sheet,
@@ -259,7 +305,10 @@ def make(data: str | Path | None = None, out: str | Path | None = None, *,
     for message in (*dataset.warnings, *scale_advice(dataset, options.get("scale", Settings.scale))):
         warnings.warn(message, stacklevel=2)
     options["model"], options["classes"] = dataset.model, tuple(dataset.classes)
-    if dataset.classes and "lr" not in options:
+    if options.get("hidden") and "lr" not in options:
+        options["lr"] = HIDDEN_LR
+        warnings.warn(Message("build.hidden_lr", lr=options["lr"]), stacklevel=2)
+    elif dataset.classes and "lr" not in options:
         # The course's 0.001 is the lemonade regression's; cross-entropy's slopes are bounded
         # (|p − y| ≤ 1), so a classifier crawls with it. Take a round lr below the stable limit.
         X = model_X(dataset, Settings(scale=options.get("scale", Settings.scale)))

@@ -133,6 +133,10 @@ def main():
 @click.option("--lr-momentum", type=float, help="The race's momentum lane's learning rate.  [default: from the data]")
 @click.option("--lr-rmsprop", type=float, help="The race's RMSprop lane's learning rate.  [default: from the data]")
 @click.option("--lr-adam", type=float, help="The race's Adam lane's learning rate.  [default: from the data]")
+@click.option("--hidden", type=click.IntRange(1, 20),
+              help="A neural network: H hidden units between the inputs and the output (Wh_i_j, Bh_j, Wo_j, Bo).")
+@click.option("--activation", type=click.Choice(["tanh", "sigmoid", "relu", "swish"]),
+              help="The hidden units' activation (with --hidden).  [default: tanh]")
 def build(data, out, preset, **given):
     """Write the course workbook for DATA (default: the course's lemonade table).
 
@@ -168,7 +172,7 @@ def build(data, out, preset, **given):
     built = make(data, out, **options)
     s = built.settings
     click.echo(describe_build(built.path, built.dataset, s.lr, s.eps, built.state.theta,
-                              built.loss, s.lang))
+                              built.loss, s.lang, s.hidden))
 
 
 @main.command(name="presets", short_help="List the shipped presets.")
@@ -418,6 +422,9 @@ def exercise(data, roster, out_dir, blank, same_data, preset, id_column, name_co
         data = options.pop("data")
     options.update({k: v for k, v in given.items() if v is not None})
     use(options.get("lang"))
+    if options.get("hidden"):
+        raise GradsheetError("exercise.hidden")
+    options.pop("activation", None)
     for key in ("unrolled", "compare", "landscape"):
         options.pop(key, None)
     made = make_exercise(data, roster, out_dir, blank=blank, same_data=same_data, id_column=id_column,
@@ -439,7 +446,7 @@ def exercise(data, roster, out_dir, blank, same_data, preset, id_column, name_co
 
 
 _SHARED = ("target", "features", "sheet", "lr", "eps", "seed", "lang", "title", "scale", "diff", "model",
-           "optimizer", "beta", "rho", "beta1", "beta2", "delta", "preset")
+           "optimizer", "beta", "rho", "beta1", "beta2", "delta", "preset", "hidden", "activation")
 exercise.params.extend(p for p in build.params if p.name in _SHARED)
 
 

@@ -27,12 +27,12 @@ def params_line(params: int | list[str], theta: np.ndarray, loss: float | None) 
 
 
 def describe_build(path: Path, dataset: Dataset, lr: float, eps: float, theta: np.ndarray,
-                   loss: float, lang: str | None = None) -> str:
-    """In `lang` (default: the language in use)."""
+                   loss: float, lang: str | None = None, hidden: int = 0) -> str:
+    """In `lang` (default: the language in use); `hidden`: a network's hidden units."""
     features = ", ".join(_shorten(list(dataset.feature_names)))
     first = say("build.built", lang, path=path, n=dataset.n, features=features, target=dataset.target_name,
                 lr=lr, eps=eps)
-    names = param_names(dataset.k, dataset.model, len(dataset.classes))
+    names = param_names(dataset.k, dataset.model, len(dataset.classes), hidden)
     return f"{first}\n{params_line(names, theta, loss)}"
 
 

@@ -71,6 +71,14 @@ PICTURES: dict[str, Picture] = {
                            options={"features": "petal_length,petal_width"}, steps=200, area="chart_screen"),
     "exam.png": Picture("the exam preset (logistic) after 200 steps: the class chart and its boundary line",
                         preset="exam", steps=200, area="chart_screen"),
+    "circles-start.png": Picture("the circles preset (two rings, 3 tanh units) as built: the prediction map",
+                                 preset="circles", area="network_screen"),
+    "circles.png": Picture("the circles preset after 300 steps: the prediction map, Loss and the hidden units",
+                           preset="circles", steps=300, area="network_screen"),
+    "bend-start.png": Picture("the bend preset (one input, 3 tanh units) as built: the data and the network's curve",
+                              preset="bend", area="network_screen"),
+    "bend.png": Picture("the bend preset after 300 steps: the data and the network's curve, Loss and the units",
+                        preset="bend", steps=300, area="network_screen"),
     "exercise.png": Picture("a classroom exercise workbook: the blank cells a student fills in",
                             area="first_screen"),
     "coach.png": Picture("the live coach after actions 2 and 3, when W was given 0.0202 instead of W + eps "
@@ -110,6 +118,14 @@ def chart_screen(book) -> tuple[int, int, int, int]:
     return TOP, layout.chart_col - 3, layout.first_row + 16, layout.c0 + 1
 
 
+def network_screen(book) -> tuple[int, int, int, int]:
+    """A network's charts (its curve or prediction map, Loss, the hidden units) with the data's
+    last columns on their left and the single cells on their right."""
+    from gradsheet.core.layout import TOP
+    layout = book.layout
+    return TOP, max(layout.chart_col - 3, 0), layout.first_row + 40, layout.c0 + 2
+
+
 def unrolled_top(book) -> tuple[int, int, int, int]:
     from gradsheet.sheets import unrolled
     return 0, 0, unrolled.HEAD_ROW + 16, len(unrolled.column_index(book.layout)) + 8
@@ -134,7 +150,7 @@ def landscape_map(book) -> tuple[int, int, int, int]:
 
 
 AREAS: dict[str, Callable] = {f.__name__: f for f in (first_screen, chart_screen, unrolled_top, race_screen,
-                                                       landscape_map, coach_area)}
+                                                       landscape_map, coach_area, network_screen)}
 
 
 def sheet_of(book, key: str) -> str:

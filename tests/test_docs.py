@@ -308,7 +308,8 @@ def test_student_guide_addresses_are_the_course_workbooks(lang, tmp_path):
 
 # -- the named cells -------------------------------------------------------------------------
 
-PLACEHOLDERS = {"P": r"(?:W|B|W_\d+|B_\d+|W_\d+_\d+)", "j": r"\d+", "c": r"\d+", "opt": r"(?:gd|momentum|rmsprop|adam)"}
+PLACEHOLDERS = {"P": r"(?:W|B|W_\d+|B_\d+|W_\d+_\d+|Wh_\d+_\d+|Bh_\d+|Wo_\d+|Wo_\d+_\d+|Bo|Bo_\d+)",
+                "i": r"\d+", "j": r"\d+", "c": r"\d+", "opt": r"(?:gd|momentum|rmsprop|adam)"}
 
 
 def documented_names(lang: str) -> set[str]:
@@ -345,9 +346,9 @@ def _built_names(tmp: Path) -> dict[str, set[str]]:
             found |= set(ws.defined_names.keys())
         return found
 
-    def preset(name, **options):
+    def preset(name, stem=None, **options):
         read = {**presets.read(presets.find(name)), **options}
-        return make(read.pop("data"), tmp / f"{name}.xlsx", **read).path
+        return make(read.pop("data"), tmp / f"{stem or name}.xlsx", **read).path
 
     three = tmp / "three.csv"
     three.write_text("a,b,c,y\n1,2,3,4\n2,1,0,3\n3,3,1,5\n4,0,2,7\n5,1,1,6\n", encoding="utf-8")
@@ -363,6 +364,8 @@ def _built_names(tmp: Path) -> dict[str, set[str]]:
             "exam": preset("exam", compare=100),
             "iris": preset("iris", compare=100),
             "exercise": make_exercise(None, roster, tmp / "week").files[0],
+            "hidden layer": preset("circles"),
+            "hidden layer, softmax": preset("iris", "iris-hidden", hidden=3),
         }
         for opt in ("momentum", "rmsprop", "adam"):
             books[opt] = make(None, tmp / f"{opt}.xlsx", optimizer=opt).path

@@ -295,10 +295,13 @@ SUMS = ("n", "pos", "why", "who", "last", "done")
 
 
 def cells(layout: Layout) -> dict[str, tuple[int, int]]:
-    """The coach's sums under the parameters' code column: history rows, position, why, who,
-    the action done last and its text."""
-    r, c = layout.param_row(len(layout.params)), layout.param_columns["code"]
-    return {name: (r + i, c) for i, name in enumerate(SUMS)}
+    """The coach's sums in the parameters' code column, on the single cells' rows above the
+    table (under the table stand best_Loss …, a classifier's confusion table, and the history,
+    which may be as wide as the table): history rows, position, why, who, the action done last
+    and its text."""
+    from .layout import TOP
+    c = layout.param_columns["code"]
+    return {name: (TOP + i, c) for i, name in enumerate(SUMS)}
 
 
 def _e(x: float) -> str:

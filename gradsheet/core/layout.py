@@ -68,9 +68,13 @@ BUTTON_HEIGHT = 25.5  # a 30-pixel button and a little air
 CLASSIFIERS = ("logistic", "softmax")
 
 
-def param_names(k: int, model: str = "linear", classes: int = 0) -> list[str]:
+def param_names(k: int, model: str = "linear", classes: int = 0, hidden: int = 0) -> list[str]:
     """W (or W_1 … W_k) and B; softmax: W_j_c for every input j of class 1, then of class 2, …,
-    then B_1 … B_C (always both indices, so a name says which input and which class)."""
+    then B_1 … B_C (always both indices, so a name says which input and which class).
+    A hidden layer (`hidden` units): Wh_i_j, Bh_j, Wo_j (Wo_j_c), Bo (Bo_c): see core/network.py."""
+    if hidden:
+        from .network import param_names as network_names
+        return network_names(k, model, classes, hidden)
     if model == "softmax":
         return ([f"W_{j}_{c}" for c in range(1, classes + 1) for j in range(1, k + 1)]
                 + [f"B_{c}" for c in range(1, classes + 1)])
@@ -96,6 +100,8 @@ class Layout:
     optimizer: str = "gd"  # the update rule of next_P (gd: the course's P − lr·dLoss_dP)
     model: str = "linear"  # the model spec (core/models.py) the sheet's formulas come from
     classes: tuple[str, ...] = ()  # classification: the class names, in class-number order
+    hidden: int = 0  # --hidden H: units of the hidden layer (0: none)
+    activation: str = "tanh"  # the hidden units' activation
 
     @property
     def classifier(self) -> bool:
@@ -119,7 +125,7 @@ class Layout:
 
     @cached_property
     def params(self) -> list[str]:
-        return param_names(self.k, self.model, len(self.classes))
+        return param_names(self.k, self.model, len(self.classes), self.hidden)
 
     def param_feature(self, p: int) -> int | None:
         """The input (0-based j) parameter p multiplies; None for a bias (B, B_c)."""
@@ -139,11 +145,17 @@ class Layout:
 
     @property
     def computed(self) -> list[str]:
-        """The data block's formula columns, left to right, after the data."""
+        """The data block's formula columns, left to right, after the data. A hidden layer's
+        zh_j and a_j come first and its backpropagated dzh_j last."""
         if not self.classifier:
-            return ["h", "sqerr"]
-        lse = ["lse"] if self.model == "softmax" else []
-        return self.per_class("z") + lse + self.per_class("p") + ["p_true", "ce", "pred"]
+            out = ["h", "sqerr"]
+        else:
+            lse = ["lse"] if self.model == "softmax" else []
+            out = self.per_class("z") + lse + self.per_class("p") + ["p_true", "ce", "pred"]
+        if self.hidden:
+            from .network import computed_columns
+            return computed_columns(out, self.hidden)
+        return out
 
     @property
     def targets(self) -> list[str]:
@@ -213,7 +225,7 @@ class Layout:
         its next value stand between the pasted slope and next_P, which is computed from them."""
         kinds = ["name", "value", "init", "Loss"] + (["Lossm"] if self.diff == CENTRAL else [])
         kinds += ["grad", "dLoss"] + list(self.slots) + [f"next_{s}" for s in self.slots]
-        kinds += ["next", "exact", "fderr"] + ([] if self.classifier else ["best"])
+        kinds += ["next", "exact", "fderr"] + ([] if self.classifier or self.hidden else ["best"])
         # the live coach's cells (core/coach.py): history's value, the update from it, the lr
         # that would have moved the parameter where it is (also once the optimizer's state is
         # pasted), and where the parameter stands
@@ -274,7 +286,10 @@ class Layout:
     def below_table(self) -> tuple[str, ...]:
         """Single cells under the parameter table: the least-squares answer's Loss and the
         distance to it; a classifier's best Loss (found when the workbook was built) and
-        accuracy, with the confusion table under them."""
+        accuracy, with the confusion table under them. A hidden layer has no answer to compare
+        with (its loss is not convex): a classifier keeps its accuracy, a regression nothing."""
+        if self.hidden:
+            return ("accuracy",) if self.classifier else ()
         return ("best_Loss", "accuracy") if self.classifier else BELOW_TABLE
 
     @property
@@ -312,7 +327,7 @@ class Layout:
         confusion table)."""
         if self.classifier:
             return self.confusion_span()[2]
-        return self.param_row(len(self.params)) + len(BELOW_TABLE) - 1
+        return self.param_row(len(self.params)) + len(self.below_table) - 1
 
     def cell(self, name: str) -> tuple[int, int]:
         return self.scalars[name]

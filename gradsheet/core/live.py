@@ -76,7 +76,10 @@ def load(grid: Grid, meta_rows: int = META_ROWS) -> Live:
     model, classes = meta.get("model", "linear"), tuple(str(c) for c in meta.get("classes", ()))
     if not isinstance(model, str) or model not in models.MODELS:
         raise GradsheetError("book.unknown_model", sheet=META_SHEET, model=repr(model))
-    if model == "softmax":  # W_1_1 … W_k_1: the inputs of class 1
+    hidden, activation = _hidden_meta(meta)
+    if hidden:  # Wh_1_1 … Wh_k_1: the inputs of unit 1
+        k = sum(1 for j in range(1, 251) if grid.name_range(f"Wh_{j}_1"))
+    elif model == "softmax":  # W_1_1 … W_k_1: the inputs of class 1
         k = sum(1 for j in range(1, 251) if grid.name_range(f"W_{j}_1"))
     else:
         k = 1 if grid.name_range("W") else sum(1 for j in range(1, 251) if grid.name_range(f"W_{j}"))
@@ -87,7 +90,7 @@ def load(grid: Grid, meta_rows: int = META_ROWS) -> Live:
     if not isinstance(optimizer, str) or optimizer not in OPTIMIZERS:
         raise GradsheetError("book.unknown_optimizer", sheet=META_SHEET, optimizer=repr(optimizer))
     layout = Layout(y_range[3], k, sheet, meta.get("diff", models.FORWARD), 0,
-                    meta.get("scale", "none") != "none", optimizer, model, classes)
+                    meta.get("scale", "none") != "none", optimizer, model, classes, hidden, activation)
     # a workbook of another layout (an older gradsheet's) is refused, not written at wrong places
     for name in (layout.params[0], layout.params[-1], "Loss", "lr", "next_action", "beta"):
         where = grid.name_range(name)
@@ -149,10 +152,22 @@ def load(grid: Grid, meta_rows: int = META_ROWS) -> Live:
         raise GradsheetError("book.data_not_finite")
     exercise = bool(meta.get("blank") or meta.get("exercise"))
     problem = steps.Problem(X, y, lr, eps, meta.get("diff", models.FORWARD), optimizer, hyper,
-                            model, len(classes), exercise)
+                            model, len(classes), exercise, hidden, activation)
     shown = {name: cell(name) for name in steps.shown_names(params)} if exercise else {}
     state = replace(state, action=steps.position(problem, state))  # where the coach says it is
     return Live(layout, lang, problem, state, cell("Loss"), meta, heads, raw, shown)
+
+
+def _hidden_meta(meta: dict) -> tuple[int, str]:
+    """The hidden layer's units and activation from the settings sheet (none: 0, as before
+    hidden layers existed). Anything else there is damage, told in one line."""
+    from .network import ACTIVATIONS, MAX_HIDDEN
+    hidden, activation = meta.get("hidden", 0), meta.get("activation", "tanh")
+    if isinstance(hidden, bool) or not isinstance(hidden, int) or not 0 <= hidden <= MAX_HIDDEN:
+        raise GradsheetError("book.hidden_damaged", sheet=META_SHEET, key=repr("hidden"))
+    if activation not in ACTIVATIONS:
+        raise GradsheetError("book.hidden_damaged", sheet=META_SHEET, key=repr("activation"))
+    return hidden, activation
 
 
 def _targets(layout: Layout, Y: np.ndarray) -> np.ndarray:

@@ -399,6 +399,16 @@ KO: dict[str, str] = {
     "grade.fb_text": "{name} ({at}): 수식이 아니라 글자입니다. 수식은 = 로 시작합니다.",
     "grade.fb_only_these": "{name} ({at}): 지금 숫자에서는 맞지만 W, B, lr, eps가 바뀌면 틀립니다. 수식 안에 숫자를 직접 적지 말고 칸의 이름을 쓰세요.",
     "grade.fb_hint": "  도움말: {hint}",
+    # --- hidden layer (issue 19) ---
+    "settings.hidden": "--hidden: 0부터 {most}까지의 정수여야 합니다 (받은 값: {value})",
+    "build.hidden_lr": "은닉층이 있는 이 모델의 lr: {lr:g}. 다른 값은 --lr 옵션으로 주세요",
+    "build.hidden_sheets_left_out": "은닉층이 있는 워크북에 {sheets} 시트를 넣지 않았습니다: 손실 지형(칸 441개), 전체 과정과 최적화 비교(스텝마다 매개변수 수만큼)는 칸마다 신경망 전체를 다시 계산해 느려지기 때문입니다 (넣으려면 --landscape P,Q, --unrolled N, --compare N; 소프트맥스 출력은 아직 안 됩니다)",
+    "build.activation_needs_hidden": "--activation {activation}: 활성화 함수는 은닉층의 것입니다. --hidden H 옵션과 함께 주세요",
+    "build.hidden_fewer_rows": "'{sheet}' 시트는 {full}행이 아니라 {rows}행입니다: 스텝마다 {n:,}행에 걸쳐 신경망 전체를 매개변수 {params}개만큼 다시 계산하므로, 다시 계산이 빠르도록 줄였습니다. 행 수는 --unrolled N 옵션으로 정하세요",
+    "build.hidden_sheet_refused": "{sheet} 시트는 은닉층이 있는 워크북에 아직 넣을 수 없습니다: --{option} 옵션을 빼 주세요",
+    "build.hidden_landscape_pair": "--landscape {pair}: 이 모델의 매개변수 두 개를 쉼표로 주세요 (예: {example})",
+    "exercise.hidden": "은닉층(--hidden) 모델의 과제는 아직 만들 수 없습니다: gradsheet build --hidden 으로 워크북을 만들어 쓰세요",
+    "book.hidden_damaged": "'{sheet}' 시트의 은닉층 설정이 손상되었습니다 ({key})",
     # --- os --- (why the system refused a file or folder)
     "os.denied": "권한이 없습니다",
     "os.no_space": "디스크 공간이 없습니다",
@@ -749,6 +759,16 @@ EN: dict[str, str] = {
     "grade.fb_text": "{name} ({at}): text, not a formula. A formula starts with =.",
     "grade.fb_only_these": "{name} ({at}): right for the workbook's numbers, but wrong when W, B, lr or eps change. Use the cells' names instead of typing numbers into the formula.",
     "grade.fb_hint": "  Hint: {hint}",
+    # --- hidden layer (issue 19) ---
+    "settings.hidden": "--hidden must be a whole number from 0 to {most}, got {value}",
+    "build.hidden_lr": "lr = {lr:g} for this network with a hidden layer; choose another with --lr",
+    "build.hidden_sheets_left_out": "the {sheets} sheets are left out of a workbook with a hidden layer: the landscape (441 cells), 'All steps' and the race (once per parameter each step) rerun the whole network in every cell, which would make every edit slow (ask with --landscape P,Q, --unrolled N or --compare N; not for a softmax output yet)",
+    "build.activation_needs_hidden": "--activation {activation}: the activation belongs to a hidden layer; give it with --hidden H",
+    "build.hidden_fewer_rows": "the '{sheet}' sheet has {rows} rows, not {full}, so that recalculating the whole network over {n:,} rows for each of {params} parameters stays quick; choose with --unrolled N",
+    "build.hidden_sheet_refused": "the {sheet} sheet cannot be part of a workbook with a hidden layer yet: leave out --{option}",
+    "build.hidden_landscape_pair": "--landscape {pair}: give two of this model's parameters, comma-separated (e.g. {example})",
+    "exercise.hidden": "exercises for a model with a hidden layer (--hidden) cannot be made yet: build a workbook with gradsheet build --hidden instead",
+    "book.hidden_damaged": "the hidden layer's settings on the '{sheet}' sheet are damaged ({key})",
     # --- os --- (why the system refused a file or folder)
     "os.denied": "permission denied",
     "os.no_space": "no space left on the disk",

@@ -562,8 +562,12 @@ def best_classifier_loss(X: np.ndarray, y: np.ndarray, C: int) -> float | None:
     return current
 
 
-def model_spec(name: str, classes: int = 0) -> Model:
-    """The model spec by name; softmax needs its number of classes."""
+def model_spec(name: str, classes: int = 0, hidden: int = 0, activation: str = "tanh") -> Model:
+    """The model spec by name; softmax needs its number of classes. `hidden` units (> 0): a
+    network with one hidden layer before that output (core/network.py)."""
+    if hidden:
+        from .network import HiddenNet
+        return HiddenNet(name, classes, hidden, activation)
     if name == "softmax":
         return SoftmaxCE(classes)
     if name not in MODELS:

@@ -48,6 +48,9 @@ class Settings:
     lr_adam: float | None = None
     # an exercise workbook (gradsheet exercise): the cells left empty for the student to write,
     # whom the workbook was made for, and which exercise (the answer key's fingerprint)
+    # --hidden H: a network with H hidden units of this activation before the output (0: none)
+    hidden: int = 0
+    activation: str = "tanh"
     blank: tuple[str, ...] = ()
     student: str = ""
     student_name: str = ""
@@ -56,7 +59,7 @@ class Settings:
     @property
     def spec(self) -> Model:
         """The model spec the workbook's numbers and formulas come from."""
-        return model_spec(self.model, len(self.classes))
+        return model_spec(self.model, len(self.classes), self.hidden, self.activation)
 
     @property
     def hyper(self) -> dict[str, float]:
@@ -79,6 +82,12 @@ class Settings:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100_000:
                 raise GradsheetError("settings.whole_number", name=name, value=repr(value))
+        from .network import ACTIVATIONS, MAX_HIDDEN
+        if isinstance(self.hidden, bool) or not isinstance(self.hidden, int) or not 0 <= self.hidden <= MAX_HIDDEN:
+            raise GradsheetError("settings.hidden", most=MAX_HIDDEN, value=repr(self.hidden))
+        if self.activation not in ACTIVATIONS:
+            raise GradsheetError("settings.choice", name="activation", choices=", ".join(ACTIVATIONS),
+                                 value=repr(self.activation))
         if (self.model in CLASSIFIERS) != bool(self.classes) or \
                 (self.model == "logistic" and len(self.classes) != 2):
             raise GradsheetError("settings.classes", model=self.model, classes=list(self.classes))
@@ -93,11 +102,18 @@ class Settings:
                 raise GradsheetError("settings.race_lr", name=name, value=repr(value))
 
 
-def initial_theta(k: int, seed: int | None, count: int | None = None) -> np.ndarray:
+def initial_theta(k: int, seed: int | None, count: int | None = None, hidden: int = 0) -> np.ndarray:
     """Step 1's random start, like the sheet's =ROUND(RAND()*2-1,2) generator cells: k + 1
-    values (W…, B), or `count` (softmax has one W_j_c and B_c per class)."""
+    values (W…, B), or `count` (softmax has one W_j_c and B_c per class). With `hidden` units,
+    a draw in which two units start equal is drawn again (from the same seeded stream): equal
+    units get equal slopes and would stay equal for ever."""
     rng = np.random.default_rng(seed)
-    return np.round(rng.uniform(-1.0, 1.0, k + 1 if count is None else count), 2)
+    theta = np.round(rng.uniform(-1.0, 1.0, k + 1 if count is None else count), 2)
+    if hidden:
+        from .network import distinct_units
+        while not distinct_units(theta, k, hidden):
+            theta = np.round(rng.uniform(-1.0, 1.0, theta.size), 2)
+    return theta
 
 
 @dataclass

@@ -40,6 +40,8 @@ class Problem:
     # an exercise workbook (gradsheet exercise): Loss, grad_P, next_P are the student's cells,
     # so a step pastes only what they show (check_shown) and step 1 pastes nothing
     exercise: bool = False
+    hidden: int = 0  # a network's hidden units (0: none)
+    activation: str = "tanh"
 
     @property
     def k(self) -> int:
@@ -47,11 +49,11 @@ class Problem:
 
     @property
     def spec(self) -> models.Model:
-        return models.model_spec(self.model, self.classes)
+        return models.model_spec(self.model, self.classes, self.hidden, self.activation)
 
     @property
     def params(self) -> list[str]:
-        return param_names(self.k, self.model, self.classes)
+        return param_names(self.k, self.model, self.classes, self.hidden)
 
     @property
     def rule(self) -> Optimizer:
@@ -334,8 +336,12 @@ def run(problem: Problem, state: State, steps: int = 1) -> Outcome:
 def reset(problem: Problem, seed: int | None = None, theta: np.ndarray | None = None) -> State:
     """Step 1: fresh random parameters (seedable; or the generator's values `theta`),
     history emptied, nothing copied or pasted (prevLoss 0)."""
-    start = (initial_theta(problem.k, seed, len(problem.params)) if theta is None
-             else np.asarray(theta, dtype=float))
+    if theta is not None:
+        start = np.asarray(theta, dtype=float)
+    elif problem.hidden:  # units that start equal would stay equal: the draw keeps them apart
+        start = initial_theta(problem.k, seed, len(problem.params), problem.hidden)
+    else:
+        start = initial_theta(problem.k, seed, len(problem.params))
     return State.fresh(start, problem.optimizer)
 
 

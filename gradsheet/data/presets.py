@@ -21,7 +21,7 @@ KEYS = {"data": (str,), "target": (str, int), "features": (str, list), "sheet": 
         "diff": (str,), "scale": (str,), "unrolled": (int,), "buttons": (str,),
         "landscape": (str, list), "optimizer": (str,), "beta": (float, int), "rho": (float, int),
         "beta1": (float, int), "beta2": (float, int), "delta": (float,), "compare": (int,),
-        "model": (str,), "classes": (str, list)}
+        "model": (str,), "classes": (str, list), "hidden": (int,), "activation": (str,)}
 LEMONADE = "lemonade"  # `data = "lemonade"` means the embedded course table
 
 

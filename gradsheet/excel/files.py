@@ -155,6 +155,7 @@ def read(path: str | Path) -> WorkbookFile:
     options = {key: meta[key] for key in SETTING_KEYS if key in meta}
     options["landscape"] = tuple(options.get("landscape", ()))
     options["classes"] = tuple(options.get("classes", ()))
+    options["hidden"], options["activation"] = opened.layout.hidden, opened.layout.activation  # checked by load
     # lr, eps and the hyperparameters are cells a student may have changed: read from the sheet
     settings = Settings(lr=opened.problem.lr, eps=opened.problem.eps, **opened.problem.hyper, **options,
                         **(exercise or {}))

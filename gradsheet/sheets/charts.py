@@ -15,6 +15,7 @@ FIRST_SCREEN_BOTTOM_PX = 390  # the data chart ends above this (a laptop shows ~
 LOSS_HEIGHT_PX = 260
 MAP_HEIGHT_PX = 320  # the class map's plot comes out about as tall as it is wide
 MARGIN_PX = 4
+UNITS_HEIGHT_PX = 220  # a network's hidden units, under the Loss chart
 TITLE_FONT = {"size": 11, "bold": True}
 AXIS_FONT = {"size": 10}  # looks.SMALLEST_PT: printed at no less than 8 points
 # Tick labels at the low end: where an axis crosses the other inside the plot (h = 0 for
@@ -34,9 +35,21 @@ def add_train_charts(wb: Workbook, ws: Worksheet, layout: Layout, t: dict, top_p
     to place the classes' points and fix its axes."""
     width = layout.column_px(layout.chart_col) - 2 * MARGIN_PX
     data_height = min(max(FIRST_SCREEN_BOTTOM_PX - top_px - 2 * MARGIN_PX, 200), 300)
-    if not layout.classifier:
+    units = None
+    if layout.hidden and dataset is not None:  # a network: its curve or prediction map, its units
+        from . import network_map
+        grid = None
+        if network_map.shows_map(layout) or network_map.shows_curve(layout):
+            grid = network_map.Grid(layout, model_X(dataset, settings), dataset.y)
+            data = network_map.network_chart(wb, layout, t, grid, settings.lang)
+            if network_map.shows_map(layout):
+                data_height = MAP_HEIGHT_PX
+        else:
+            data = data_chart(wb, layout, t) if not layout.classifier else class_chart(wb, layout, t)
+        units = network_map.units_chart(wb, layout, t, grid, settings.lang)
+    elif not layout.classifier:
         data = data_chart(wb, layout, t)
-    elif dataset is not None and boundary.draws_map(layout.k, layout.model, layout.n_classes):
+    elif dataset is not None and not layout.hidden and boundary.draws_map(layout.k, layout.model, layout.n_classes):
         data = class_map_chart(wb, layout, t, dataset, settings)
         data_height = MAP_HEIGHT_PX  # a map needs room: it may reach below the first screen
     else:
@@ -47,6 +60,10 @@ def add_train_charts(wb: Workbook, ws: Worksheet, layout: Layout, t: dict, top_p
     ws.insert_chart(layout.first_row, layout.chart_col, data, {"x_offset": MARGIN_PX, "y_offset": MARGIN_PX})
     ws.insert_chart(layout.first_row, layout.chart_col, loss,
                     {"x_offset": MARGIN_PX, "y_offset": data_height + 4 * MARGIN_PX})
+    if units is not None:
+        units.set_size({"width": width, "height": UNITS_HEIGHT_PX})
+        ws.insert_chart(layout.first_row, layout.chart_col, units,
+                        {"x_offset": MARGIN_PX, "y_offset": data_height + LOSS_HEIGHT_PX + 7 * MARGIN_PX})
 
 
 def data_chart(wb: Workbook, layout: Layout, t: dict):

@@ -187,7 +187,7 @@ def pair_values(seg: boundary.Segment) -> dict[str, float]:
 # --- the sheet -------------------------------------------------------------------------------
 def write(wb, fmt, layout: Layout, dataset, settings, state, X: np.ndarray) -> None:
     """The helper sheet, when the class chart is the map (two inputs, at most six classes)."""
-    if not boundary.draws_map(layout.k, layout.model, layout.n_classes):
+    if layout.hidden or not boundary.draws_map(layout.k, layout.model, layout.n_classes):
         return
     t = texts(settings.lang)
     m = MapLayout.of(layout, dataset.y, settings.lang)

@@ -92,6 +92,8 @@ def upper_lrs(X: np.ndarray, y: np.ndarray, settings) -> dict[str, float]:
     A classifier has no least-squares answer to size RMSprop's and Adam's steps by: they take
     0.05 (a twentieth of the unit the standardised inputs and the start's W, B are on), and
     momentum half its limit from the cross-entropy's curvature bound (models.CURVATURE_SHARE)."""
+    if getattr(settings, "hidden", 0):  # a network: no curvature bound; the workbook's lr, Keras-like 0.01
+        return {"gd": settings.lr, "momentum": settings.lr, "rmsprop": 0.01, "adam": 0.01}
     share = models.CURVATURE_SHARE[settings.model]
     if settings.model == "linear":
         scale = max(1.0, float(np.max(np.abs(models.best_theta(X, y)))))
@@ -250,7 +252,7 @@ def limit_formula(layout: Layout) -> str:
 
 def race(X, y, settings, state, sums: stats.Sums | None = None) -> dict[str, Rows]:
     """Each lane's numbers: fresh state, its own lr, from the current parameters."""
-    st = stats.sums(X, y) if sums is None and settings.model == "linear" else sums
+    st = stats.sums(X, y) if sums is None and settings.model == "linear" and not settings.hidden else sums
     lrs = learning_rates(X, y, settings)
     return {o: rows(X, y, state.theta, lrs[o], settings.eps, settings.compare, settings.diff, OPTIMIZERS[o],
                     settings.hyper, sums=st, model=settings.spec) for o in NAMES}

@@ -20,7 +20,7 @@ from ..core.layout import Layout
 # A function of a column (LN, EXP, ABS, MAX of an array expression) inside SUMPRODUCT: Excel,
 # LibreOffice and Google Sheets evaluate it row by row, Gnumeric at one cell (implicit
 # intersection), silently. Entered as an array formula ({=…}) it is row by row everywhere.
-_ARRAY_INSIDE = re.compile(r"SUMPRODUCT\(.*\b(?:LN|EXP|ABS|MAX|MIN)\(")
+_ARRAY_INSIDE = re.compile(r"SUMPRODUCT\(.*\b(?:LN|EXP|ABS|MAX|MIN|TANH)\(")
 
 
 def write_cell(ws, row: int, col: int, formula: str, style, value) -> None:

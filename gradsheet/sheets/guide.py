@@ -168,6 +168,14 @@ KO = {
                     "z가 얼마나 달라지는지 (가중치면 그 행의 입력에 비례해서, 편향이면 모두 똑같이), 그래서 p와 ce가 어떻게 "
                     "되는지 생각해 보세요.",
     "ex_Lossm_P_ce": "Lossm_P ({at}): 파라미터 P 하나만 eps만큼 작게 했을 때의 Loss.",
+    # --- hidden layer (issue 19) ---
+    "goal_hidden": "목표: 은닉 유닛 {H}개짜리 신경망의 매개변수 {count}개({params_list})를 찾습니다. 유닛 j는 zh_j = {zh}, a_j = {act}(zh_j)를 계산하고 (열 zh_j, a_j), 출력은 {out} 입니다. {loss}",
+    "loss_hidden_linear": "Loss는 오차 제곱 (h − y)²의 평균입니다.",
+    "loss_hidden_ce": "Loss는 교차 엔트로피의 평균입니다 (분류: 열 p, ce는 은닉층이 없을 때와 같습니다).",
+    "exact_hidden": "'정확한 미분'(exact_grad_P)은 역전파로 구한 기울기입니다. 열 dzh_j = (출력의 오차: 회귀는 2(h − y), 분류는 p − y) · Wo_j · {act}'(zh_j)가 행마다 유닛 j의 입력을 조금 바꿀 때 Loss가 바뀌는 비율(의 n배)이고, exact_grad_Wh_i_j = 평균[dzh_j · x_i], exact_grad_Bh_j = 평균[dzh_j], exact_grad_Wo_j = 평균[오차 · a_j]입니다. Loss_P는 근사 없이 계산합니다: Wh_i_j를 eps만큼 밀면 모든 행에서 유닛 j의 활성값을 {act}(zh_j + eps·x_i)로 다시 계산합니다. 바로 옆 fd_error_P가 두 기울기의 차이입니다.",
+    "landscape_hidden": "'{sheet}' 시트는 {p1}, {p2}에 따라 Loss가 어떻게 달라지는지 색으로 보여 주고, 지금 위치(◆), 출발점(○), 지나온 길(•)을 표시합니다. 신경망의 Loss는 볼록하지 않아 정답(★) 표시는 없습니다.{others}",
+    "nonconvex": "은닉층이 생기면 Loss는 더 이상 그릇 모양(볼록)이 아닙니다: 낮은 곳이 여러 군데일 수 있고, 시작값(시드)에 따라 다른 곳에 도착할 수 있으며, 평평한 곳에서 한참 머물기도 합니다. 잘 안 되면 다른 --seed나 lr로 다시 해 보세요.",
+    "symmetry": "두 은닉 유닛이 같은 값(같은 Wh, Bh, Wo)에서 출발하면 모든 행에서 같은 a를 내고, 그래서 기울기도 언제나 같아 영원히 같은 유닛으로 남습니다 (유닛 하나와 다를 바 없음). 그래서 초기값 생성기는 두 유닛이 같은 값으로 시작하지 않게 뽑습니다.",
 }
 
 EN = {
@@ -325,6 +333,14 @@ EN = {
                     "about how each row's z moves then (for a weight: in proportion to that row's input; for a bias: "
                     "all the same), and so its p and ce.",
     "ex_Lossm_P_ce": "Lossm_P ({at}): the Loss when only parameter P is made smaller by eps.",
+    # --- hidden layer (issue 19) ---
+    "goal_hidden": "Goal: find the {count} parameters ({params_list}) of a network with {H} hidden units. Unit j computes zh_j = {zh} and a_j = {act}(zh_j) (columns zh_j, a_j); the output is {out}. {loss}",
+    "loss_hidden_linear": "Loss is the mean of the squared errors (h − y)².",
+    "loss_hidden_ce": "Loss is the mean cross-entropy (the p and ce columns work as without a hidden layer).",
+    "exact_hidden": "'exact slope' (exact_grad_P) is the slope by backpropagation. Column dzh_j = (the output's error: 2(h − y) for a number, p − y for classes) · Wo_j · {act}'(zh_j) is, row by row, how fast Loss changes with unit j's input (times n); then exact_grad_Wh_i_j = mean[dzh_j · x_i], exact_grad_Bh_j = mean[dzh_j], exact_grad_Wo_j = mean[error · a_j]. Loss_P is exact, not an approximation: nudging Wh_i_j by eps recomputes unit j's activation {act}(zh_j + eps·x_i) in every row. fd_error_P right beside shows how far apart the two slopes are.",
+    "landscape_hidden": "The '{sheet}' sheet colours the Loss over {p1} and {p2} and marks the current point (◆), the start (○) and the path taken (•). A network's Loss is not convex, so there is no answer mark (★).{others}",
+    "nonconvex": "With a hidden layer Loss is no longer a bowl (not convex): it can have several low places, the start (the seed) decides which one the descent reaches, and it may sit on a flat stretch for a long time. If it gets stuck, try another --seed or lr.",
+    "symmetry": "Two hidden units that start equal (the same Wh, Bh and Wo) give the same a in every row, so their slopes are always equal too and they stay equal for ever (no better than one unit). That is why the initial value generator never gives two units the same start.",
 }
 
 
@@ -346,6 +362,22 @@ def model_text(layout: Layout) -> str:
     if len(terms) > 3:
         terms = terms[:2] + ["…", terms[-1]]
     return " + ".join(terms + [bias])
+
+
+def hidden_goal(L: dict, layout: Layout, params: list[str]) -> str:
+    """The network's goal: its units' formulas and its output, with this workbook's names."""
+    zh = [f"Wh_{i}_j·{x}" for i, x in enumerate(layout.features, start=1)]
+    if len(zh) > 3:
+        zh = zh[:2] + ["…", zh[-1]]
+    units = [f"Wo_{j}{'_c' if layout.model == 'softmax' else ''}·a_{j}" for j in range(1, layout.hidden + 1)]
+    if len(units) > 3:
+        units = units[:2] + ["…", units[-1]]
+    bias = "Bo_c" if layout.model == "softmax" else "Bo"
+    lhs = {"linear": "h", "logistic": "z", "softmax": "z_c"}[layout.model]
+    loss = L["loss_hidden_ce" if layout.classifier else "loss_hidden_linear"]
+    return L["goal_hidden"].format(H=layout.hidden, count=len(params), params_list=short_list(params),
+                                   zh=" + ".join(zh + ["Bh_j"]), act=layout.activation,
+                                   out=f"{lhs} = " + " + ".join(units + [bias]), loss=loss)
 
 
 def readable(v: float) -> str:
@@ -467,6 +499,8 @@ def descent_sentence(L: dict, X, y, start, settings) -> str:
     path = [L["start"].format(loss=readable(losses[0]))]
     path += [L["after" if s > 1 else "after_one"].format(steps=s, loss=readable(losses[s])) for s in TRAJECTORY]
     text = L["run"].format(lr_v=lr_v, path=" → ".join(path))
+    if settings.hidden:  # no answer to compare with: the loss is not convex
+        return text
     if settings.classes:
         best = models.best_classifier_loss(X, y, len(settings.classes))
         return text + ("" if best is None else L["run_best_ce"].format(best=readable(best)))
@@ -499,20 +533,23 @@ def paragraphs(layout: Layout, dataset, settings, state, X) -> list[tuple[str, s
     acts = procedure.actions(params, settings.optimizer)
     update_step = int(acts[-1][0])  # the last action's number: the step is done after it
     params_list = short_list(params)
-    both = "W" + L["and"] + "B" if k == 1 else params_list  # a list needs no particle
+    both = "W" + L["and"] + "B" if k == 1 and not layout.hidden else params_list  # a list needs no particle
     common = {**where, "params": both, "params_list": params_list}
     inputs = [f"{x} = '{name}'" for x, name in zip(layout.features, dataset.feature_names)]
     out = [("title", L["title"].format(last=update_step + 1))]
+    if layout.hidden:
+        out.append(("p", hidden_goal(L, layout, params)))
     if layout.classifier:
         classes = layout.classes
         onehot = L[f"onehot_{layout.model}"].format(zero=classes[0], one=classes[-1], C=len(classes))
-        out += [("p", L[f"goal_{layout.model}"].format(model=model_text(layout), one=classes[-1], **common)),
-                ("p", L["data_classes"].format(n=layout.n, rows=where["data"], inputs=short_list(inputs, 6),
+        out += ([] if layout.hidden else
+                [("p", L[f"goal_{layout.model}"].format(model=model_text(layout), one=classes[-1], **common))])
+        out += [("p", L["data_classes"].format(n=layout.n, rows=where["data"], inputs=short_list(inputs, 6),
                                                target=dataset.target_name, classes=short_list(list(classes), 6),
                                                onehot=onehot))]
     else:
-        out += [("p", L["goal"].format(model=model_text(layout), **common)),
-                ("p", L["data"].format(n=layout.n, rows=where["data"], inputs=short_list(inputs, 6),
+        out += [] if layout.hidden else [("p", L["goal"].format(model=model_text(layout), **common))]
+        out += [("p", L["data"].format(n=layout.n, rows=where["data"], inputs=short_list(inputs, 6),
                                        target=dataset.target_name))]
     if layout.scaled:
         out.append(("p", L["scaled"].format(how=L[f"scale_{settings.scale}"],
@@ -543,7 +580,7 @@ def paragraphs(layout: Layout, dataset, settings, state, X) -> list[tuple[str, s
         out += exercise_paragraphs(L, layout, settings, both)
     else:
         out.append(("p", descent_sentence(L, X, dataset.y, state.init, settings)))
-    steep = None if layout.classifier else steepness_sentence(L, layout, X)
+    steep = None if layout.classifier or layout.hidden else steepness_sentence(L, layout, X)
     if steep:
         out.append(("p", steep))
     central = "Lossm" in layout.param_columns
@@ -552,7 +589,11 @@ def paragraphs(layout: Layout, dataset, settings, state, X) -> list[tuple[str, s
         out.append(("p", L[grad].format(**common)))
     out.append(("h", L["h_more"]))
     exercise = bool(settings.blank)  # the exact slope is not in an exercise (sheets/train.py)
-    if layout.classifier:
+    if layout.hidden:
+        if not exercise:
+            out.append(("p", L["exact_hidden"].format(act=layout.activation)))
+        out += [("p", L["nonconvex"]), ("p", L["symmetry"])]
+    elif layout.classifier:
         best = models.best_classifier_loss(X, dataset.y, len(layout.classes))
         if not answers_a_blank("stable", settings):
             out.append(("p", L["stable"].format(form=L[f"stable_{layout.model}"])))
@@ -570,11 +611,13 @@ def paragraphs(layout: Layout, dataset, settings, state, X) -> list[tuple[str, s
     shown = pair(layout, settings)
     if shown:
         others = L["landscape_others"].format(train=layout.sheet) if k > 1 else ""
-        key = "landscape_ce" if layout.classifier else "landscape"
+        key = "landscape_ce" if layout.classifier else "landscape_hidden" if layout.hidden else "landscape"
         out.append(("p", L[key].format(sheet=t["sheet_landscape"], p1=shown[0], p2=shown[1], others=others)))
     if settings.compare:
         out.append(("p", L["race"].format(sheet=t["sheet_compare"], n=settings.compare)))
-    if layout.classifier and (settings.unrolled or settings.compare or shown):
+    if layout.hidden:
+        pass  # the 'All steps' paragraph says it all: its rows run the network over the data
+    elif layout.classifier and (settings.unrolled or settings.compare or shown):
         steps = layout.model == "softmax" and (settings.unrolled or settings.compare)
         logits = L["rows_ce_logits"].format(sheet=t["sheet_logits"]) if steps else ""
         out.append(("p", L["rows_ce"].format(train=layout.sheet, logits=logits)))

@@ -333,7 +333,7 @@ def marker_formulas(layout: Layout, p: tuple[str, str], across: str, down: str,
         "start": f"=AND(ISNUMBER({f1}),{','.join(near(f1, f2))})",
         "path": along(h1, h2),
     }
-    if layout.classifier:  # no least-squares answer to mark
+    if layout.classifier or layout.hidden:  # no least-squares answer to mark
         del out["best"]
     for o in RACE_MARKS if race else ():
         out[f"race_{o}"] = along(f"race_{p[0]}_{o}", f"race_{p[1]}_{o}")
@@ -346,7 +346,7 @@ def write(wb: Workbook, fmt, layout: Layout, dataset, settings, state, X: np.nda
     t = texts(settings.lang)
     p = pair(layout, settings)
     idx = [layout.params.index(q) for q in p]
-    if layout.classifier:
+    if layout.classifier or layout.hidden:
         centre, span = path_frame(state, idx)
         L = classifier_losses(settings.spec, X, dataset.y, state.theta, idx, *axes(centre, span))
     else:
@@ -361,9 +361,12 @@ def write(wb: Workbook, fmt, layout: Layout, dataset, settings, state, X: np.nda
     race = bool(settings.compare)
     if race:
         ws.write_string(3, 0, t["landscape_race_markers"].format(sheet=t["sheet_compare"]), fmt.note)
-    _write_frame(ws, fmt, p, centre, span, log_grid(L)[1], t, layout.classifier)
+    _write_frame(ws, fmt, p, centre, span, log_grid(L)[1], t, layout.classifier or layout.hidden)
     _write_grids(wb, ws, fmt, layout, p, axes(centre, span), L, t)
-    if layout.classifier:
+    if layout.hidden:
+        ws.write_string(HELP, 0, t["landscape_helpers_ce"].format(sheet=layout.sheet), fmt.section)
+        ws.write_string(HELP + 1, 0, t["landscape_help_hidden"].format(p1=p[0], p2=p[1]), fmt.note)
+    elif layout.classifier:
         _write_classifier_note(ws, fmt, layout, p, t)
         if layout.model == "softmax":
             _write_unmoved(ws, fmt, layout, p, X, state.theta, t)
@@ -382,6 +385,8 @@ def write(wb: Workbook, fmt, layout: Layout, dataset, settings, state, X: np.nda
 def markers_note(layout: Layout, X, y, t: dict) -> str:
     """What the marks mean; a classifier's says there is no answer to mark (★), and what the
     smallest Loss is where one exists (it is not a point of this grid in general)."""
+    if layout.hidden:
+        return t["landscape_markers_hidden"]
     if not layout.classifier:
         return t["landscape_markers"]
     best = models.best_classifier_loss(X, y, len(layout.classes))
@@ -469,7 +474,11 @@ def _write_grids(wb, ws, fmt, layout, p, axes_, L: np.ndarray, t: dict) -> None:
         b = xl_rowcol_to_cell(LOSS_AXIS + 1 + i, 0, col_abs=True)  # $A37
         for j in range(GRID):
             a = xl_rowcol_to_cell(LOSS_AXIS, 1 + j, row_abs=True)  # B$36
-            text = classifier_formula(layout, p, a, b) if layout.classifier else loss_formula(layout, a, b)
+            if layout.hidden:  # the whole network over the data, the pair at the axis values
+                from . import network_steps
+                text = network_steps.pair_loss_formula(layout, p, a, b)
+            else:
+                text = classifier_formula(layout, p, a, b) if layout.classifier else loss_formula(layout, a, b)
             write_cell(ws, LOSS_AXIS + 1 + i, 1 + j, text, loss_fmt, stored(float(L[i, j])))
             ws.write_formula(COLOUR_AXIS + 1 + i, 1 + j,
                              f"=LOG10(MAX({xl_rowcol_to_cell(LOSS_AXIS + 1 + i, 1 + j)},{_abs(FLOOR, 1)}))",

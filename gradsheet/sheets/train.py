@@ -6,6 +6,8 @@ them, sizes the rows that hold wrapped text, and sets up the screen and the prin
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
@@ -42,9 +44,13 @@ def write(wb: Workbook, fmt, layout: Layout, dataset: Dataset, settings: Setting
         ws.set_column(col, col, width)
     heights = {TITLE_ROW: TITLE_HEIGHT, BUTTON_ROW: BUTTON_HEIGHT}
     kind = f"_{layout.model}" if layout.classifier else ""
+    if layout.hidden:
+        kind = "_hidden"
     ws.write_string(TITLE_ROW, 0, settings.title or t["title" + kind], fmt.title)
     # the subtitle within the data and the charts' columns (the first printed page), wrapped if need be
-    lines = _top_line(ws, fmt, layout, NOTE_ROW, 0, t["subtitle" + kind], min(layout.x_px(layout.c0), FIRST_PAGE_PX))
+    subtitle = t["subtitle" + kind]
+    subtitle = subtitle.format(act=layout.activation) if layout.hidden else subtitle
+    lines = _top_line(ws, fmt, layout, NOTE_ROW, 0, subtitle, min(layout.x_px(layout.c0), FIRST_PAGE_PX))
     if lines > 1:
         heights[NOTE_ROW] = row_height_pt(lines)
     if settings.buttons == "lite":  # right of the buttons, a line saying where they work
@@ -228,6 +234,12 @@ def _stored_column(values: np.ndarray) -> list:
 
 def _headings(layout, dataset, t) -> dict[str, str]:
     """The headings of the target's and the computed columns (by contract name)."""
+    if layout.hidden:
+        out = _headings(replace(layout, hidden=0), dataset, t)
+        for j in range(1, layout.hidden + 1):
+            out |= {f"zh_{j}": t["zh_head"].format(j=j), f"a_{j}": t["a_head"].format(j=j),
+                    f"dzh_{j}": t["dzh_head"].format(j=j)}
+        return out
     if not layout.classifier:
         return {"y": dataset.target_name, "h": t["h"], "sqerr": t["sqerr"]}
     out = {"label": dataset.target_name, "p_true": t["p_true"], "ce": t["ce"], "pred": t["pred"]}
@@ -292,12 +304,14 @@ def _write_single_cells(ws, fmt, layout, settings, state, values, t) -> None:
         rows["best_Loss"] = (None, values.best_loss, fmt.num("plain", "loss"), t["best_loss_note_ce"])
         rows["accuracy"] = (excel_accuracy(layout), values.accuracy, fmt.num("formula", "share"),
                             t["accuracy_note"])
-    else:
+    elif not layout.hidden:
         # an exercise's best_Loss is a number: its formula is a Loss formula to copy from
         rows["best_Loss"] = (None if settings.blank else model.excel_best_loss(layout), values.best_loss,
                              fmt.num("formula", "loss"), t["best_loss_note"])
         rows["best_dist"] = (formulas.best_dist(layout), values.best_dist, fmt.num("formula", "param"),
                              t["best_dist_note"])
+    if layout.hidden:  # no answer to compare with: a network's loss is not convex
+        rows = {name: row for name, row in rows.items() if name in layout.scalars}
     c0 = layout.c0
     for name, (formula, value, style, note) in rows.items():
         r, c = layout.cell(name)
@@ -347,7 +361,7 @@ def _write_coach(ws, fmt, layout, settings, state, values, t) -> None:
               "last": last, "done": done}
     sums = coach.sum_formulas(layout, settings.lang)
     for name, (r, c) in coach.cells(layout).items():
-        ws.write_string(r, pc["upd"], t[f"coach_{name}"], fmt.label)
+        ws.write_string(r, c - 1, t[f"coach_{name}"], fmt.label)
         ws.write_formula(r, c, sums[name], f_count, stored[name])
     line1, line2 = coach.lines(layout.params, advice, settings.lang, settings.optimizer, not empty)
     f1, f2 = coach.coach_formulas(layout, settings.lang)
@@ -375,7 +389,7 @@ def _write_params(ws, fmt, layout, state, values, t, exercise: bool = False) -> 
     """The parameter table; returns the height of its row of (wrapped) words. An exercise leaves
     the exact slope and its difference to grad_P out (columns, headings and all): the calculus
     slope is grad_P's answer computed another way."""
-    model = model_spec(layout.model, len(layout.classes))
+    model = model_spec(layout.model, len(layout.classes), layout.hidden, layout.activation)
     pc = layout.param_columns
     head = layout.param_head
     # Two heading rows keep the columns narrow: the course's words above, the names below.

@@ -168,7 +168,7 @@ class Chain:
         cols += [f"{s}_{q}" for s in opt.slots for q in p]
         cols += [f"next_{s}_{q}" for s in opt.slots for q in p]
         cols += [f"next_{q}" for q in p]
-        return cols + ([] if self.layout.classifier else helper_names(self.layout.k))
+        return cols + ([] if self.layout.classifier or self.layout.hidden else helper_names(self.layout.k))
 
     @cached_property
     def col(self) -> dict[str, int]:
@@ -219,6 +219,9 @@ class Chain:
     def loss_formulas(self, row: int) -> dict[str, str]:
         """Loss, Loss_P (and Lossm_P) of Excel row `row`: from the sums' quadratic with its
         helper cells (linear), or row by row from the data (classifiers, see logits.py)."""
+        if self.layout.hidden:
+            from . import network_steps
+            return network_steps.loss_formulas(self, row)
         if self.layout.classifier:
             from . import logits
             return logits.loss_formulas(self, row)
@@ -265,7 +268,7 @@ class Chain:
                 out[f"next_{s}_{name}"] = float(r.next_slots[s][i, p])
         if r.t is not None:
             out["t"] = float(r.t[i])
-        if lay.classifier:
+        if lay.classifier or lay.hidden:
             return out
         helpers = helper_names(k)
         for j in range(k):
@@ -381,7 +384,9 @@ def write(wb: Workbook, fmt, layout: Layout, dataset, settings, state, X: np.nda
         ws.write_string(row, 0, f"{key}  {t[key]}", fmt.label)
         ws.write_formula(row, 1, f"={key}", fmt.formula, getattr(settings, key))
         ws.write_string(row, 2, t["unrolled_settings_note"].format(sheet=layout.sheet), fmt.note)
-    if layout.classifier:
+    if layout.hidden:
+        note = t["unrolled_optimizer_note_hidden"].format(name=layout.optimizer, sheet=layout.sheet)
+    elif layout.classifier:
         where = t["unrolled_logits"].format(logits=t["sheet_logits"]) if layout.model == "softmax" else ""
         note = t["unrolled_optimizer_note_ce"].format(name=layout.optimizer, sheet=layout.sheet, logits=where)
     else:

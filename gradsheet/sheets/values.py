@@ -58,11 +58,12 @@ def _evaluate(X: np.ndarray, y: np.ndarray, settings: Settings, state: State) ->
         dloss_dt = (loss - state.prev_loss) / settings.eps
         if classifier:
             C = len(settings.classes)
+            best_loss = None if settings.hidden else models.best_classifier_loss(X, y, C)
             return SheetValues(rows, loss, nudged, minus, grad, dloss_dt, nxt, exact, None,
-                               models.best_classifier_loss(X, y, C), None, next_slots,
+                               best_loss, None, next_slots,
                                models.accuracy(model, X, y, state.theta),
                                models.confusion(model, X, y, state.theta, C))
-        best = model.best_theta(X, y) if model.unique_answer(X) else None
+        best = None if settings.hidden or not model.unique_answer(X) else model.best_theta(X, y)
         return SheetValues(rows, loss, nudged, minus, grad, dloss_dt, nxt, exact, best,
                            None if best is None else model.loss(X, y, best),
                            None if best is None else float(np.sqrt(np.sum((state.theta - best) ** 2))),

@@ -90,7 +90,7 @@ class Formats:
 def layout_for(dataset: Dataset, settings: Settings, state: State) -> Layout:
     return Layout(dataset.n, dataset.k, texts(settings.lang)["sheet_train"], settings.diff,
                   len(state.history), settings.scale != "none", settings.optimizer, settings.model,
-                  settings.classes)
+                  settings.classes, settings.hidden, settings.activation)
 
 
 def write(path: str | os.PathLike, dataset: Dataset, settings: Settings, state: State,
@@ -136,6 +136,9 @@ def _write_xlsx(filename: str, dataset: Dataset, settings: Settings, state: Stat
         guide.write(wb, fmt, layout, dataset, settings, state, X)
         _write_derived(wb, fmt, layout, dataset, settings, state, X)
         class_map.write(wb, fmt, layout, dataset, settings, state, X)  # the class chart's helper sheet
+        if layout.hidden:  # a network's curve or prediction map, live
+            from . import network_map
+            network_map.write(wb, fmt, layout, settings, state, X, dataset.y)
         for name, ref in layout.defined_names().items():
             wb.define_name(name, "=" + ref)
         _write_meta(wb, dataset, settings, kept.record if kept else None)
@@ -155,7 +158,7 @@ def _write_derived(wb, fmt, layout: Layout, dataset: Dataset, settings: Settings
     pair = landscape.pair(layout, settings)
     if not (settings.unrolled or settings.compare or pair):
         return
-    sums = None if layout.classifier else stats.sums(X, dataset.y)
+    sums = None if layout.classifier or layout.hidden else stats.sums(X, dataset.y)
     chains = []
     t = texts(settings.lang)
     if settings.unrolled:
