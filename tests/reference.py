@@ -85,8 +85,9 @@ def expected_names(X, y, theta, prev_loss, dloss, lr, eps, diff=model.FORWARD) -
     loss = model.loss(X, y, theta)
     nudged = model.nudged_losses(X, y, theta, eps)
     grad = model.gradient(X, y, theta, eps, diff)
-    out = {"h": h, "y": y, "Loss": loss, "prevLoss": prev_loss, "lr": lr, "eps": eps,
-           "dLoss_dt": (loss - prev_loss) / eps}
+    out = {"h": h, "y": y, "Loss": loss, "prevLoss": prev_loss, "lr": lr, "eps": eps}
+    if prev_loss != 0:  # before the first action 3 dLoss_dt is empty (tests/test_render.py)
+        out["dLoss_dt"] = (loss - prev_loss) / eps
     for j, name in enumerate(feature_names(k)):
         out[name] = X[:, j]
     for p, name in enumerate(params):

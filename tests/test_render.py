@@ -259,13 +259,9 @@ def test_numbers_read_bounded_and_rounding_zeros_read_0(libreoffice, tmp_path):
             assert re.fullmatch(r"[\d,]+\.\d{1,6}", shown(name)) and len(shown(name)) <= 10, (name, shown(name))
         for name in ("dLoss_dt", "grad_W", "grad_B", "dLoss_dW", "dLoss_dB"):
             assert re.fullmatch(r"-?[\d,]+\.\d{4}", shown(name)), (name, shown(name))
-        loss = doc.named("Loss")
-        doc.set_named("prevLoss", -1000.0)  # a prevLoss far from Loss: (Loss − prevLoss)/eps in millions
+        doc.set_named("prevLoss", 0)  # before the first action 3: nothing to watch yet
         doc.recalc()
-        assert re.fullmatch(r"\d\.\d{3}E\+\d\d", shown("dLoss_dt")), shown("dLoss_dt")
-        doc.set_named("prevLoss", loss + 1916.0)  # right after an update: minus millions, one minus
-        doc.recalc()
-        assert re.fullmatch(r"-\d\.\d{3}E\+\d\d", shown("dLoss_dt")), shown("dLoss_dt")
+        assert shown("dLoss_dt") == ""
         table = doc.table("history")
         body = doc.model.Sheets.getByName(table.sheet).getCellRangeByPosition(
             table.first_col, table.first_row + 1, table.last_col, table.last_row)

@@ -28,7 +28,7 @@ from gradsheet.build import make
 from gradsheet.sheets.looks import NUMBER, SIGNLESS
 from shared_builds import built_copy
 
-BOUNDED = {NUMBER["param"], NUMBER["loss"], NUMBER["slope"], NUMBER["dt"], "0.0"}
+BOUNDED = {NUMBER["param"], NUMBER["loss"], NUMBER["slope"], "0.0"}
 
 
 def cells_and_rules(path):

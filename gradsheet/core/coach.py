@@ -397,9 +397,9 @@ def row_formulas(layout: Layout, p: int, own: frozenset[str] = frozenset()) -> d
     if after:
         tail = f"IF(IFERROR(AND({pasted_t},{near(P, after)}),FALSE),{STATE_PASTED},{tail})"
     code = (f"IF({near(P, h)},IF({slope(D, forward)},IF({near(u, h)},{STILL},{DONE}),{TODO}),"
-            f"IF({near(P, h + '+eps')},IF({slope(D, 'dLoss_dt')},{NUDGED_PASTED},{NUDGED}),{tail}))")
+            f"IF({near(P, h + '+eps')},IF({slope(D, '(Loss-prevLoss)/eps')},{NUDGED_PASTED},{NUDGED}),{tail}))")
     ready = ("AND(" + ",".join(f"ISNUMBER({c})" for c in
-                               [P, D, f"Loss_{name}", "Loss", "dLoss_dt", *needs]) + ")")
+                               [P, D, f"Loss_{name}", "Loss", *needs]) + ")")
     out = {
         "hist": f'=IF({n}>0,INDEX({_history_column(layout, 1 + p)},{n}),"")',
         "upd": f'=IF({n}>0,{update},"")',

@@ -480,7 +480,7 @@ ACTIONS = {
         "one_at_a_time": "한 번에 한 매개변수만 바꿉니다: {P}에 원래 값 {want}을(를) 다시 넣으세요 (지금 {now})",
         "prev_first": "prevLoss가 이 스텝의 Loss({want})가 아닙니다: {P}를 되돌린 뒤 3부터 하세요",
         "history_loss": "history 마지막 행의 Loss가 지금 Loss({want})와 다릅니다: 2를 다시 하세요",
-        "not_ready": "Loss, Loss_P, 매개변수, dLoss_dP, dLoss_dt 칸이 수를 보여야 다음 동작을 알려 줄 수 있습니다 (연습 문제라면 빈칸부터 채우세요)",
+        "not_ready": "Loss, Loss_P, 매개변수, dLoss_dP 칸이 수를 보여야 다음 동작을 알려 줄 수 있습니다 (연습 문제라면 빈칸부터 채우세요)",
     },
     "en": {
         "copy_history": "copy W, B, Loss into history as values",
@@ -499,6 +499,6 @@ ACTIONS = {
         "one_at_a_time": "Change one parameter at a time: put {P} back to its value {want} (now {now})",
         "prev_first": "prevLoss is not this step's Loss ({want}): put {P} back, then start again at 3",
         "history_loss": "history's last Loss differs from the Loss now ({want}): do 2 again",
-        "not_ready": "Loss, Loss_P, the parameters, dLoss_dP and dLoss_dt must show numbers for the coach to name the next action (in an exercise, fill in the blanks first)",
+        "not_ready": "Loss, Loss_P, the parameters and dLoss_dP must show numbers for the coach to name the next action (in an exercise, fill in the blanks first)",
     },
 }

@@ -33,7 +33,9 @@ def write_cell(ws, row: int, col: int, formula: str, style, value) -> None:
 
 
 INIT = "=ROUND(RAND()*2-1,2)"  # settings.initial_theta draws from the same range
-DLOSS_DT = "=(Loss-prevLoss)/eps"  # the course's observation cell
+# The course's observation cell; empty until Loss is first copied into prevLoss (action 3), whose
+# 0 (a Loss of exactly 0 is no Loss to watch fall) would show Loss/eps, millions, as a slope.
+DLOSS_DT = '=IF(prevLoss=0,"",(Loss-prevLoss)/eps)'
 
 
 def fd_error(name: str) -> str:

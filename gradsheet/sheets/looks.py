@@ -25,10 +25,6 @@ NUMBER = {
     "loss": '[>=1000]#,##0.0;[>=0.0000005]0.000000;"0"',
     # slopes: from thousands down to a ten-thousandth, either sign
     "slope": "#,##0.0000",
-    # dLoss_dt: a slope, but Loss/eps before the first action 3 (prevLoss 0) and (Loss − prevLoss)/eps
-    # after an update, millions: those in E notation (the second section's literal minus: both
-    # programs drop the sign under a condition that only negatives meet)
-    "dt": "[>=1000000]0.000E+00;[<=-1000000]-0.000E+00;#,##0.0000",
     # tiny differences (the numerical derivative's error)
     "small": "0.0E+00",
     # computed data columns (h, (h − y)², scaled x): General shows as many digits as the
@@ -58,7 +54,6 @@ SIGNLESS = {
     NUMBER["param"]: (0.0000005, '"0";"0";"0"'),
     NUMBER["loss"]: (0.0000005, '"0";"0";"0"'),
     NUMBER["slope"]: (0.00005, "#,##0.0000;#,##0.0000;#,##0.0000"),
-    NUMBER["dt"]: (0.00005, "#,##0.0000;#,##0.0000;#,##0.0000"),
     "0.0": (0.05, "0.0;0.0;0.0"),  # the landscape's log10 grid
 }
 

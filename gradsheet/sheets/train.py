@@ -298,7 +298,7 @@ def _write_single_cells(ws, fmt, layout, settings, state, values, t) -> None:
         "Loss": (model.EXCEL_LOSS, values.loss, fmt.num("result", "loss"),
                  t[f"loss_note_{layout.model}" if layout.classifier else "loss_note"]),
         "prevLoss": (None, state.prev_loss, fmt.num("paste", "loss"), t["prev_note"]),
-        "dLoss_dt": (formulas.DLOSS_DT, values.dloss_dt, fmt.num("formula", "dt"), t["dt_note"]),
+        "dLoss_dt": (formulas.DLOSS_DT, values.dloss_dt, fmt.num("formula", "slope"), t["dt_note"]),
     }
     if layout.classifier:  # the best Loss is Newton's number, not a formula; then the accuracy
         rows["best_Loss"] = (None, values.best_loss, fmt.num("plain", "loss"), t["best_loss_note_ce"])
@@ -322,7 +322,8 @@ def _write_single_cells(ws, fmt, layout, settings, state, values, t) -> None:
         elif name in settings.blank:
             blanks.blank_cell(ws, fmt, r, c, t)
         elif formula:
-            ws.write_formula(r, c, formula, style, shown_value(value))
+            ws.write_formula(r, c, formula, style, "" if name == "dLoss_dt" and state.prev_loss == 0
+                             else shown_value(value))
         else:
             ws.write_number(r, c, float(value), style)
         ws.write_string(r, c + 1, note, fmt.note)
