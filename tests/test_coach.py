@@ -405,3 +405,23 @@ def test_an_exercise_coach_reads_the_students_cells_and_gives_no_answer_away(lib
         assert_agree(hand, "2")
         hand.put("B", hand.value("B") + 0.01)  # a wrong update, caught with the student's next_B
         assert_agree(hand, "6", why=3)
+
+
+def test_a_network_by_hand_is_coached_through_every_parameter(libreoffice, tmp_path):
+    """The xor preset's network (13 parameters: Wh_i_j, Bh_j, Wo_j, Bo): a whole step by hand,
+    the sheet's coach and the engine's agreeing at every action."""
+    from gradsheet.data import presets
+    options = presets.read(presets.find("xor"))
+    data = options.pop("data")
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        built = make(data, tmp_path / "xor.xlsx", **{**options, **QUIET})
+    with libreoffice.open(built.path) as doc:
+        doc.recalc()
+        hand = Hand(doc, live.load(LibreOfficeGrid(doc)).layout)
+        assert hand.layout.hidden and len(hand.layout.params) == 13
+        for code, kind, p in procedure.actions(hand.layout.params):
+            assert_agree(hand, code)
+            hand.do(kind, p)
+        assert_agree(hand, "2")
