@@ -169,7 +169,9 @@ def build(data, out, preset, **given):
             raise GradsheetError("settings.positive", name=name.replace("_", "-"), value=repr(value))
     if isinstance(options.get("landscape"), str):
         options["landscape"] = tuple(p.strip() for p in options["landscape"].split(","))
-    built = make(data, out, **options)
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")  # every build says all it has to say, however many ran before
+        built = make(data, out, **options)
     s = built.settings
     click.echo(describe_build(built.path, built.dataset, s.lr, s.eps, built.state.theta,
                               built.loss, s.lang, s.hidden))
