@@ -226,20 +226,10 @@ def export(lo, path: Path, sheet: str, area: tuple[int, int, int, int], pdf: Pat
 
 def export_printed(lo, path: Path, sheet: str, pdf: Path) -> None:
     """Sheet `sheet` alone, printed to PDF with its own print setup (scale, page breaks), after a full
-    recalculation: its used area and a margin of empty cells (notes run on over them, the charts reach
-    below the last row)."""
-    import uno
-
-    from gradsheet.classroom.engine import _props
+    recalculation (classroom.engine.Doc.sheet_pdf)."""
     with lo.open(path) as doc:
         doc.recalc()
-        ws = doc.model.Sheets.getByName(sheet)
-        cursor = ws.createCursor()
-        cursor.gotoEndOfUsedArea(False)
-        end = cursor.RangeAddress
-        cells = ws.getCellRangeByPosition(0, 0, end.EndColumn + 20, end.EndRow + 30)
-        options = uno.Any("[]com.sun.star.beans.PropertyValue", _props(Selection=cells))
-        doc.model.storeToURL(pdf.resolve().as_uri(), _props(FilterName="calc_pdf_Export", FilterData=options))
+        doc.sheet_pdf(sheet, pdf)
 
 
 def to_png(pdf: Path, out: Path, page: int = 1, dpi: int = DPI) -> None:

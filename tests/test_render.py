@@ -284,20 +284,11 @@ ZOOM = 3  # pdftohtml's largest: font sizes come out in whole units of 1/3 point
 
 
 def training_sheet_pdf(libreoffice, xlsx: Path, sheet: str) -> Path:
-    """Only `sheet` printed, recalculated, with its own print setup: its used area and a margin of
-    empty cells (the notes run on over them, the Loss chart reaches below the last row)."""
-    from libreoffice import import_uno
-    uno = import_uno()
+    """Only `sheet` printed, recalculated, with its own print setup (Doc.sheet_pdf)."""
     pdf = xlsx.with_suffix(".train.pdf")
     with libreoffice.open(xlsx) as doc:
         doc.recalc()
-        ws = doc.model.Sheets.getByName(sheet)
-        cursor = ws.createCursor()
-        cursor.gotoEndOfUsedArea(False)
-        end = cursor.RangeAddress
-        cells = ws.getCellRangeByPosition(0, 0, end.EndColumn + 20, end.EndRow + 30)
-        options = uno.Any("[]com.sun.star.beans.PropertyValue", _props(Selection=cells))
-        doc.model.storeToURL(pdf.resolve().as_uri(), _props(FilterName="calc_pdf_Export", FilterData=options))
+        doc.sheet_pdf(sheet, pdf)
     return pdf
 
 

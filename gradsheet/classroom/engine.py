@@ -324,6 +324,18 @@ class Doc:
         url = uno.systemPathToFileUrl(str(Path(path).resolve()))
         self.model.storeToURL(url, _props(FilterName=XLSX_FILTER, Overwrite=True))
 
+    def sheet_pdf(self, sheet: str, pdf: str | os.PathLike) -> None:
+        """Only `sheet` printed to `pdf` with its own print setup (scale, page breaks): its used
+        area and a margin of empty cells (notes run on over them, charts reach below the last row)."""
+        import uno
+        ws = self.model.Sheets.getByName(sheet)
+        cursor = ws.createCursor()
+        cursor.gotoEndOfUsedArea(False)
+        end = cursor.RangeAddress
+        cells = ws.getCellRangeByPosition(0, 0, end.EndColumn + 20, end.EndRow + 30)
+        options = uno.Any("[]com.sun.star.beans.PropertyValue", _props(Selection=cells))
+        self.model.storeToURL(Path(pdf).resolve().as_uri(), _props(FilterName="calc_pdf_Export", FilterData=options))
+
     def close(self) -> None:
         if self.model is not None:
             try:

@@ -33,7 +33,7 @@ import numpy as np
 
 from . import procedure
 from .a1 import xl_col_to_name, xl_rowcol_to_cell
-from .layout import Layout
+from .layout import TOP, Layout
 from .optimizers import HYPER_DEFAULTS, HYPER_NAMES, OPTIMIZERS
 from .texts import ACTIONS
 
@@ -299,7 +299,6 @@ def cells(layout: Layout) -> dict[str, tuple[int, int]]:
     table (under the table stand best_Loss …, a classifier's confusion table, and the history,
     which may be as wide as the table): history rows, position, why, who, the action done last
     and its text."""
-    from .layout import TOP
     c = layout.param_columns["code"]
     return {name: (TOP + i, c) for i, name in enumerate(SUMS)}
 

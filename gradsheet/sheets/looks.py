@@ -86,29 +86,28 @@ def signless_zeros(wb) -> int:
     return count
 
 
+def _runs(values):
+    """(first, last) of each run of consecutive integers in `values`."""
+    values = sorted(values)
+    first = last = values[0]
+    for v in values[1:] + [None]:
+        if v is not None and v == last + 1:
+            last = v
+            continue
+        yield first, last
+        if v is not None:
+            first = last = v
+
+
 def _rectangles(columns: dict[int, list[int]]):
     """Runs of rows per column, joined across neighbouring columns with the same run."""
     runs: dict[tuple[int, int], list[int]] = {}
     for c, rows in columns.items():
-        rows = sorted(rows)
-        start = prev = rows[0]
-        for r in rows[1:] + [None]:
-            if r is not None and r == prev + 1:
-                prev = r
-                continue
-            runs.setdefault((start, prev), []).append(c)
-            if r is not None:
-                start = prev = r
+        for span in _runs(rows):
+            runs.setdefault(span, []).append(c)
     for span, cols in runs.items():
-        cols = sorted(cols)
-        first = last = cols[0]
-        for c in cols[1:] + [None]:
-            if c is not None and c == last + 1:
-                last = c
-                continue
+        for first, last in _runs(cols):
             yield span, (first, last)
-            if c is not None:
-                first = last = c
 
 
 # --- text sizes -----------------------------------------------------------------------------

@@ -355,9 +355,9 @@ def _write_coach(ws, fmt, layout, settings, state, values, t) -> None:
                              "" if np.isnan(vrate) else float(vrate))
         ws.write_formula(r, pc["code"], cells["code"], f_count, reading.codes[p])
     advice = reading.advice
-    procedure_length = len(procedure.actions(layout.params, layout.optimizer))
-    last = advice.index - 1 if advice.index > 0 else (procedure_length - 1 if not empty else -1)
-    done = "" if last < 0 else procedure.describe(layout.params, last, settings.lang, layout.optimizer)
+    last = procedure.last_done(layout.params, max(advice.index, 0), not empty, layout.optimizer)
+    done = "" if last is None else procedure.describe(layout.params, last, settings.lang, layout.optimizer)
+    last = -1 if last is None else last
     stored = {"n": len(state.history), "pos": advice.index, "why": advice.why, "who": advice.who,
               "last": last, "done": done}
     sums = coach.sum_formulas(layout, settings.lang)
