@@ -102,6 +102,8 @@ class Layout:
     classes: tuple[str, ...] = ()  # classification: the class names, in class-number order
     hidden: int = 0  # --hidden H: units of the hidden layer (0: none)
     activation: str = "tanh"  # the hidden units' activation
+    batch: int = 0  # --batch B: rows a step learns from (0: all, the course's full batch)
+    shuffle: bool = True  # --batch: the rows' order shuffled per epoch (False: table order)
 
     @property
     def classifier(self) -> bool:
@@ -183,10 +185,18 @@ class Layout:
         for name in self.features:
             cols[name] = c
             c += 1
-        for name in (["label"] if self.classifier else []) + self.targets + self.computed:
+        for name in (["label"] if self.classifier else []) + self.targets + self.batch_columns + self.computed:
             cols[name] = c
             c += 1
+        if self.batch:  # the chart's points of this step's batch (#N/A elsewhere), at the end
+            cols["batch_point"] = c
         return cols
+
+    @property
+    def batch_columns(self) -> list[str]:
+        """--batch: each row's shuffle key (a number), its turn in this epoch's order and whether
+        it is in this step's batch (formulas), right after the target (core/batches.py)."""
+        return ["key", "turn", "in_batch"] if self.batch else []
 
     def raw_column(self, j: int) -> int:
         """Column holding feature j's numbers as read from the data (0-based j)."""
@@ -211,8 +221,11 @@ class Layout:
     @property
     def single_rows(self) -> tuple[str, ...]:
         opt = OPTIMIZERS[self.optimizer]
-        return (("lr", "eps") + opt.hyper + (("t",) if opt.counts_updates else ())
-                + SINGLE_ROWS[2:])
+        batch = ("batch", "step", "epoch") if self.batch else ()
+        rows = SINGLE_ROWS[2:]
+        if self.batch:  # the batch's Loss under the whole table's
+            rows = ("Loss", "Loss_batch") + rows[1:]
+        return ("lr", "eps") + opt.hyper + (("t",) if opt.counts_updates else ()) + batch + rows
 
     @property
     def other_hyper(self) -> tuple[str, ...]:
@@ -280,7 +293,26 @@ class Layout:
             cells[name] = (below + i, value)
         for i, name in enumerate(self.other_hyper):
             cells[name] = (self.other_hyper_head + 1 + i, self.other_hyper_col + 1)
+        if self.batch:
+            r, c = self.shuffle_head
+            cells["shuffle_a"], cells["shuffle_b"] = (r + 1, c + 1), (r + 2, c + 1)
         return cells
+
+    @property
+    def shuffle_head(self) -> tuple[int, int]:
+        """--batch: the title of the epochs' shuffle (row, column): shuffle_a and shuffle_b under
+        it, then the table `shuffle` (a, b per epoch of the cycle) under its headings. Right of
+        the other optimizers' settings, and right of the history, whose rows grow down."""
+        col = max(self.other_hyper_col + 3, self.c0 + len(self.history_columns) + 1)
+        return TOP, col
+
+    @property
+    def shuffle_span(self) -> tuple[int, int, int, int]:
+        """(first_row, first_col, last_row, last_col) of the table's numbers (a, b)."""
+        from .batches import CYCLE
+        r, c = self.shuffle_head
+        first = r + 5  # title, shuffle_a, shuffle_b, a blank row, the headings
+        return first, c, first + (CYCLE if self.shuffle else 1) - 1, c + 1
 
     @property
     def below_table(self) -> tuple[str, ...]:
@@ -343,7 +375,13 @@ class Layout:
 
     @property
     def history_columns(self) -> list[str]:
+        if self.batch:  # the epoch each step belongs to, and both losses
+            return ["step", "epoch"] + self.params + ["Loss", "Loss_batch"]
         return ["step"] + self.params + ["Loss"]
+
+    def history_index(self, name: str) -> int:
+        """The column (0-based, within the table) of `name` in the history table."""
+        return self.history_columns.index(name)
 
     @property
     def history_span(self) -> tuple[int, int, int, int]:
@@ -362,6 +400,9 @@ class Layout:
             widths[c] = {"name": LABEL_WIDTH, "value": VALUE_WIDTH}.get(kind, PARAM_WIDTH)
         widths[self.other_hyper_col] = LABEL_WIDTH
         widths[self.other_hyper_col + 1] = VALUE_WIDTH
+        if self.batch:
+            r, c = self.shuffle_head
+            widths[c], widths[c + 1] = LABEL_WIDTH, VALUE_WIDTH
         widths[self.chart_col] = self._chart_width(widths)
         return widths
 
@@ -401,8 +442,12 @@ class Layout:
     def defined_names(self) -> dict[str, str]:
         """Workbook-scope names -> what they refer to (without the leading '=')."""
         names = {}
-        for name in self.features + self.targets + self.computed:
+        for name in self.features + self.targets + self.batch_columns + self.computed:
             names[name] = self.column_ref(self.columns[name])
+        if self.batch:
+            first, c, last, c2 = self.shuffle_span
+            names["shuffle"] = (f"{quote_sheet(self.sheet)}!"
+                                f"{xl_rowcol_to_cell(first, c, True, True)}:{xl_rowcol_to_cell(last, c2, True, True)}")
         if self.classifier:
             r, c, r2, c2 = self.confusion_span()
             names["confusion"] = (f"{quote_sheet(self.sheet)}!"

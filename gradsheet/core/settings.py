@@ -51,6 +51,11 @@ class Settings:
     # --hidden H: a network with H hidden units of this activation before the output (0: none)
     hidden: int = 0
     activation: str = "tanh"
+    # --batch B: each step learns from B rows, an epoch visits every row once (0: all rows, the
+    # course's full batch); shuffle: the rows' order is shuffled per epoch from the seed
+    batch: int = 0
+    shuffle: bool = True
+    batch_seed: int | None = None  # the shuffle's seed (default: seed); `set --seed` keeps it
     blank: tuple[str, ...] = ()
     student: str = ""
     student_name: str = ""
@@ -60,6 +65,13 @@ class Settings:
     def spec(self) -> Model:
         """The model spec the workbook's numbers and formulas come from."""
         return model_spec(self.model, len(self.classes), self.hidden, self.activation)
+
+    def batches(self, n: int):
+        """--batch: the rows each step learns from (core/batches.py); None without --batch."""
+        if not self.batch:
+            return None
+        from .batches import make
+        return make(n, self.batch, self.seed if self.batch_seed is None else self.batch_seed, self.shuffle)
 
     @property
     def hyper(self) -> dict[str, float]:
@@ -82,6 +94,8 @@ class Settings:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100_000:
                 raise GradsheetError("settings.whole_number", name=name, value=repr(value))
+        if isinstance(self.batch, bool) or not isinstance(self.batch, int) or self.batch < 0:
+            raise GradsheetError("settings.whole_number", name="batch", value=repr(self.batch))
         from .network import ACTIVATIONS, MAX_HIDDEN
         if isinstance(self.hidden, bool) or not isinstance(self.hidden, int) or not 0 <= self.hidden <= MAX_HIDDEN:
             raise GradsheetError("settings.hidden", most=MAX_HIDDEN, value=repr(self.hidden))
