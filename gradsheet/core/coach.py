@@ -131,9 +131,13 @@ def _rates_agree(rates: list[float]) -> bool:
 
 def position(codes: list[int], rates: list[float], near: list[tuple[float, float, float]], n: int,
              loss: float, prev: float, hist_loss: float, slots: bool,
-             vrates: list[float] | None = None) -> tuple[int, int, int]:
+             vrates: list[float] | None = None, base: float | None = None,
+             hist_base: float | None = None) -> tuple[int, int, int]:
     """(action index, why, who) from the rows' codes; the same rules as `sum_formulas`.
-    `near`: each parameter's distances to H + eps, H and the update from H."""
+    `near`: each parameter's distances to H + eps, H and the update from H. `base`: the Loss
+    action 3 copies (--batch: Loss_batch; else Loss), `hist_base` history's (Loss_batch)."""
+    base = loss if base is None else base
+    hist_base = hist_loss if hist_base is None else hist_base
     m = len(codes)
     update, paste_state = 2 + 3 * m, 3 + 3 * m
     vrates = vrates if vrates is not None else [math.nan] * m
@@ -144,7 +148,7 @@ def position(codes: list[int], rates: list[float], near: list[tuple[float, float
     if at == m:
         if not _loss_same(hist_loss, loss):
             return 0, 6, 0
-        if not _loss_same(prev, loss):
+        if not _loss_same(prev, base):
             return 1, 0, 0
         if count(TODO):
             return 2 + 3 * codes.index(TODO), 0, 0
@@ -152,7 +156,7 @@ def position(codes: list[int], rates: list[float], near: list[tuple[float, float
     nudged = count(NUDGED) + count(NUDGED_PASTED)
     if nudged == 1 and at == m - 1:
         i = codes.index(NUDGED) if count(NUDGED) else codes.index(NUDGED_PASTED)
-        if not _loss_same(prev, hist_loss):
+        if not _loss_same(prev, hist_base):
             return 2 + 3 * i + 2, 5, i
         return 2 + 3 * i + (1 if codes[i] == NUDGED else 2), 0, 0
     ups, pasted, moved, still = count(UPDATED), count(STATE_PASTED), count(MOVED), count(STILL)
@@ -195,26 +199,29 @@ class Reading:
 
 
 def read(theta, history, prev: float, dloss, slots: dict, t: int, loss: float, nudged, eps: float,
-         lr: float, hyper: dict, optimizer: str) -> Reading:
+         lr: float, hyper: dict, optimizer: str, base: float | None = None,
+         hist_base: float | None = None) -> Reading:
     """The coach on numbers: the parameters, the history rows [P…, Loss], prevLoss, the pasted
-    slopes, the optimizer's state, Loss and Loss_P at the parameters."""
+    slopes, the optimizer's state, Loss and Loss_P at the parameters. --batch: `base` is
+    Loss_batch (the slopes' and prevLoss's Loss), `hist_base` history's Loss_batch."""
+    base = loss if base is None else base
     theta = np.asarray(theta, dtype=float)
     history = np.asarray(history, dtype=float).reshape(-1, theta.size + 1)
     n = len(history)
     if n == 0:
         empty = np.full(theta.size, np.nan)
         return Reading(empty, empty, empty, [TODO] * theta.size, Advice(0), empty)
-    if not (np.isfinite(loss) and np.all(np.isfinite(nudged))):  # an exercise's empty blanks
+    if not (np.isfinite(loss) and np.isfinite(base) and np.all(np.isfinite(nudged))):  # an exercise's empty blanks
         empty = np.full(theta.size, np.nan)
         return Reading(empty, empty, empty, [NOT_NUMBER] * theta.size, Advice(NOT_READY), empty)
     H, hist_loss = history[-1, :-1], float(history[-1, -1])
     opt = OPTIMIZERS[optimizer]
     dloss = np.asarray(dloss, dtype=float)
     with np.errstate(all="ignore"):
-        forward = (np.asarray(nudged, dtype=float) - loss) / eps
+        forward = (np.asarray(nudged, dtype=float) - base) / eps
         U = opt.update(H, dloss, slots, t, lr, hyper)[0]
         V = _after_state(opt, H, dloss, slots, t, lr, hyper) if opt.slots else None
-        dloss_dt = (loss - prev) / eps
+        dloss_dt = (base - prev) / eps
         U0 = opt.update(H, dloss, slots, t, 0.0, hyper)[0]
         rates = _rates(theta, U, U0, lr)
         vrates = np.full(theta.size, np.nan)
@@ -223,10 +230,12 @@ def read(theta, history, prev: float, dloss, slots: dict, t: int, loss: float, n
             vrates = _rates(theta, V, V0, lr)
     count = (t == n, t == n - 1) if opt.counts_updates else (True, True)
     codes = [row_code(theta[i], H[i], dloss[i], forward[i], U[i], None if V is None else V[i], rates[i],
-                      loss, dloss_dt, eps, count, vrates[i]) for i in range(theta.size)]
+                      base, dloss_dt, eps, count, vrates[i]) for i in range(theta.size)]
     near = [(abs(theta[i] - (H[i] + eps)), abs(theta[i] - H[i]), abs(theta[i] - U[i])) for i in range(theta.size)]
-    index, why, who = position(codes, list(rates), near, n, loss, prev, hist_loss, bool(opt.slots), list(vrates))
-    want = {1: H[who] + eps, 2: H[who], 3: U[who], 4: H[who], 5: hist_loss, 6: loss}.get(why, math.nan)
+    hist_base = hist_loss if hist_base is None else hist_base
+    index, why, who = position(codes, list(rates), near, n, loss, prev, hist_loss, bool(opt.slots), list(vrates),
+                               base, hist_base)
+    want = {1: H[who] + eps, 2: H[who], 3: U[who], 4: H[who], 5: hist_base, 6: loss}.get(why, math.nan)
     advice = Advice(index, why, who, float(want), float(theta[who]) if why in (1, 2, 3, 4) else math.nan)
     return Reading(H.copy(), np.asarray(U, dtype=float), np.asarray(rates, dtype=float), codes, advice,
                    np.asarray(vrates, dtype=float))
@@ -236,11 +245,18 @@ def advise(problem, state) -> Advice:
     """The coach's verdict on the engine's state (steps.Problem, settings.State), from the
     model's numbers: what the `next_action` formula shows for the same cells."""
     theta = np.asarray(state.theta, dtype=float)
+    base = hist_base = None
     with np.errstate(all="ignore"):
         loss = problem.loss(theta)
-        nudged = problem.spec.nudged_losses(problem.X, problem.y, theta, problem.eps)
+        if problem.batches is None:
+            nudged = problem.spec.nudged_losses(problem.X, problem.y, theta, problem.eps)
+        else:  # the batch of the step under way (or next): its Loss and Loss_P
+            X, y = problem.batch_data(problem.step_of(state))
+            base, nudged = problem.spec.loss(X, y, theta), problem.spec.nudged_losses(X, y, theta, problem.eps)
+            if len(state.history):
+                hist_base = problem.spec.loss(X, y, np.asarray(state.history)[-1, :-1])
     return read(theta, state.history, state.prev_loss, state.dloss, state.slots, state.t, loss, nudged,
-                problem.eps, problem.lr, problem.hyper, problem.optimizer).advice
+                problem.eps, problem.lr, problem.hyper, problem.optimizer, base, hist_base).advice
 
 
 def _rates(theta: np.ndarray, U: np.ndarray, U0: np.ndarray, lr: float) -> np.ndarray:

@@ -28,7 +28,7 @@ def descend(X: np.ndarray, y: np.ndarray, theta: np.ndarray, lr: float, eps: flo
             steps: int, diff: str = FORWARD, limit: float | None = None, *,
             optimizer: Optimizer = GD, hyper: dict[str, float] | None = None,
             slots: dict[str, np.ndarray] | None = None, t: int = 0,
-            model: models.Model = models.LINEAR) -> Descent:
+            model: models.Model = models.LINEAR, batches=None, step: int = 0) -> Descent:
     """Run `steps` course steps (2–6); stop before writing a step whose result diverges.
 
     `limit` is the Loss that counts as diverging (default: loss_limit from this start).
@@ -36,10 +36,15 @@ def descend(X: np.ndarray, y: np.ndarray, theta: np.ndarray, lr: float, eps: flo
     h − y of each new point are computed once and kept for the next step's nudged losses.
     `slots` and `t` are the optimizer's state to start from (default: zeros, 0).
     `model` is the model spec (default: the course's linear model, whose loop below keeps the
-    residuals; the classifiers take the spec's own loss and nudged losses each step)."""
+    residuals; the classifiers take the spec's own loss and nudged losses each step).
+    `batches` (core/batches.Batches): step `step` + i learns from that step's batch only; Loss,
+    the history's and the guard's, stays the whole table's."""
     hyper = {**HYPER_DEFAULTS, **(hyper or {})}
     theta = np.asarray(theta, dtype=float)
     slots = {s: np.asarray((slots or {}).get(s, np.zeros(theta.size)), dtype=float) for s in optimizer.slots}
+    if batches is not None:
+        return _descend_batches(X, y, theta, lr, eps, steps, diff, limit, optimizer, hyper, slots, t, model,
+                                batches, step)
     if model is not models.LINEAR:
         return _descend_spec(X, y, theta, lr, eps, steps, diff, limit, optimizer, hyper, slots, t, model)
     rows = np.empty((steps, theta.size + 1))
@@ -88,6 +93,40 @@ def _descend_spec(X, y, theta, lr, eps, steps, diff, limit, optimizer, hyper, sl
             rows[i, :-1], rows[i, -1] = theta, current
             theta, current, grad, slots, t = nxt, nxt_loss, g, nxt_slots, nxt_t
     return Descent(rows, theta, grad, False, slots, t)
+
+
+def _descend_batches(X, y, theta, lr, eps, steps, diff, limit, optimizer, hyper, slots, t, model,
+                     batches, first: int) -> Descent:
+    """descend on mini-batches: step first + i's slope is the model's on that step's rows (the
+    sheet's Loss_P and Loss_batch: the same means over in_batch's rows)."""
+    rows = np.empty((steps, theta.size + 1))
+    grad = np.zeros(theta.size)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        current = model.loss(X, y, theta)
+        limit = loss_limit(y, current) if limit is None else limit
+        if diverged(current, theta, limit):
+            return Descent(rows[:0], theta, grad, True, slots, t)
+        for i in range(steps):
+            idx = batches.rows(first + i)
+            g = model.gradient(X[idx], y[idx], theta, eps, diff)
+            nxt, nxt_slots, nxt_t = optimizer.update(theta, g, slots, t, lr, hyper)
+            nxt_loss = model.loss(X, y, nxt)
+            if diverged(nxt_loss, nxt, limit):
+                return Descent(rows[:i], theta, grad, True, slots, t)
+            rows[i, :-1], rows[i, -1] = theta, current
+            theta, current, grad, slots, t = nxt, nxt_loss, g, nxt_slots, nxt_t
+    return Descent(rows, theta, grad, False, slots, t)
+
+
+def batch_losses(X, y, history: np.ndarray, model: models.Model, batches, first: int = 0) -> np.ndarray:
+    """The history's Loss_batch column: row i's parameters on step first + i's batch."""
+    history = np.asarray(history, dtype=float)
+    out = np.empty(len(history))
+    with np.errstate(all="ignore"):
+        for i, row in enumerate(history):
+            idx = batches.rows(first + i)
+            out[i] = model.loss(X[idx], y[idx], row[:-1])
+    return out
 
 
 __all__ = ["Descent", "descend", "models"]

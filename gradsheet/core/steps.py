@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from . import batches
 from . import descent
 from . import models
 from . import coach
@@ -42,6 +43,7 @@ class Problem:
     exercise: bool = False
     hidden: int = 0  # a network's hidden units (0: none)
     activation: str = "tanh"
+    batches: object = None  # --batch: core/batches.Batches (None: every step uses all rows)
 
     @property
     def k(self) -> int:
@@ -68,6 +70,23 @@ class Problem:
 
     def loss(self, theta: np.ndarray) -> float:
         return self.spec.loss(self.X, self.y, theta)
+
+    def step_of(self, state: State) -> int:
+        """Updates done (the sheet's `step`): the history rows, less one while a step is under way."""
+        return batches.step_of(state.theta, state.history, self.eps)
+
+    def batch_data(self, step: int) -> tuple[np.ndarray, np.ndarray]:
+        """(X, y) of step `step`'s batch (every row without --batch)."""
+        if self.batches is None:
+            return self.X, self.y
+        idx = self.batches.rows(step)
+        return self.X[idx], self.y[idx]
+
+    def base_loss(self, state: State, theta: np.ndarray | None = None) -> float:
+        """The Loss action 3 copies and the slopes start from: Loss, or with --batch Loss_batch
+        (the step under way's batch)."""
+        X, y = self.batch_data(self.step_of(state))
+        return self.spec.loss(X, y, state.theta if theta is None else theta)
 
 
 @dataclass(frozen=True)
@@ -278,10 +297,10 @@ def act(problem: Problem, state: State) -> State:
     if kind == "copy_history":  # 2: W, B, Loss into history
         row = np.append(theta, problem.loss(theta))
         history = np.vstack([history.reshape(-1, theta.size + 1), row])
-    elif kind == "copy_loss":  # 3: Loss into prevLoss
-        prev = problem.loss(theta)
+    elif kind == "copy_loss":  # 3: Loss (--batch: Loss_batch) into prevLoss
+        prev = problem.base_loss(state)
     elif kind == "paste_slope":  # 4-2: the value of dLoss_dt into dLoss_dP
-        dloss[p] = (problem.loss(theta) - prev) / problem.eps
+        dloss[p] = (problem.base_loss(state) - prev) / problem.eps
     elif not len(history):  # the others start from history's last row (the coach says 2 first)
         raise GradsheetError("book.restore_empty", code=code, name=problem.params[p or 0])
     elif kind == "nudge":  # 4-1: P + eps, so the sheet's dLoss_dt shows the slope
@@ -320,10 +339,14 @@ def run(problem: Problem, state: State, steps: int = 1) -> Outcome:
         d = descent.descend(problem.X, problem.y, state.theta, problem.lr, problem.eps,
                             steps - done, problem.diff, limit=_limit(problem, state),
                             optimizer=problem.rule, hyper=problem.hyper, slots=state.slots, t=state.t,
-                            model=problem.spec)
+                            model=problem.spec, batches=problem.batches, step=problem.step_of(state))
+    first = problem.step_of(state)
     done += len(d.history)
     if len(d.history):
-        state = replace(state, theta=d.theta, dloss=d.gradients, prev_loss=float(d.history[-1, -1]),
+        prev = float(d.history[-1, -1])
+        if problem.batches is not None:  # action 3 of the last step copied its batch's Loss
+            prev = problem.spec.loss(*problem.batch_data(first + len(d.history) - 1), d.history[-1, :-1])
+        state = replace(state, theta=d.theta, dloss=d.gradients, prev_loss=prev,
                         slots=d.slots, t=d.t,
                         history=np.vstack([state.history.reshape(-1, d.history.shape[1]), d.history]))
     if d.stopped:
