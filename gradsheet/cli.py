@@ -180,6 +180,9 @@ def build(data, out, preset, **given):
     s = built.settings
     click.echo(describe_build(built.path, built.dataset, s.lr, s.eps, built.state.theta,
                               built.loss, s.lang, s.hidden))
+    if s.batch:
+        from .report import batch_line
+        click.echo(batch_line(s, built.dataset.n, built.state))
 
 
 @main.command(name="presets", short_help="List the shipped presets.")
@@ -212,6 +215,9 @@ def _report(done) -> None:
         return
     click.echo(loss_change(done.loss_before, done.loss_after))
     click.echo(params_line(done.book.layout.params, done.state.theta, done.loss_after))
+    if done.book.settings.batch:
+        from .report import batch_line
+        click.echo(batch_line(done.book.settings, done.book.dataset.n, done.state))
     said = done.divergence or done.rise
     if said:
         text = said.message(None, done.book.address("lr"), str(done.path))

@@ -405,6 +405,10 @@ KO: dict[str, str] = {
     "build.hidden_sheets_left_out": "은닉층이 있는 워크북에 {sheets} 시트를 넣지 않았습니다: 손실 지형(칸 441개), 전체 과정과 최적화 비교(스텝마다 매개변수 수만큼)는 칸마다 신경망 전체를 다시 계산해 느려지기 때문입니다 (넣으려면 --landscape P,Q, --unrolled N, --compare N; 소프트맥스 출력은 아직 안 됩니다)",
     "build.activation_needs_hidden": "--activation {activation}: 활성화 함수는 은닉층의 것입니다. --hidden H 옵션과 함께 주세요",
     # --- batches ---
+    "book.batch_next": "다음 스텝: epoch {epoch}의 batch {which}/{count} (batch마다 {batch}행, {order}; run -n {count} = 한 epoch)",
+    "book.batch_shuffled": "epoch마다 섞은 순서",
+    "book.batch_in_order": "표의 순서",
+    "run.batch_noise": "mini-batch에서는 흔한 일입니다: 스텝마다 그 batch({batch}행)의 기울기를 따라가므로, 전체 표의 Loss는 내려가는 길에 오르내립니다 (Loss 차트의 Loss_batch를 보세요).",
     "build.batch_too_large": "--batch {batch}: batch는 데이터 행 수({n}) 이하여야 합니다 (전체를 쓰려면 --batch 없이 만드세요)",
     "build.shuffle_needs_batch": "{option}: 섞기는 mini-batch의 순서입니다. --batch B 옵션과 함께 주세요",
     "settings.batch_exercise": "연습 문제 워크북은 아직 --batch를 지원하지 않습니다",
@@ -771,6 +775,10 @@ EN: dict[str, str] = {
     "build.hidden_sheets_left_out": "the {sheets} sheets are left out of a workbook with a hidden layer: the landscape (441 cells), 'All steps' and the race (once per parameter each step) rerun the whole network in every cell, which would make every edit slow (ask with --landscape P,Q, --unrolled N or --compare N; not for a softmax output yet)",
     "build.activation_needs_hidden": "--activation {activation}: the activation belongs to a hidden layer; give it with --hidden H",
     # --- batches ---
+    "book.batch_next": "next step: batch {which}/{count} of epoch {epoch} ({batch} rows a batch, {order}; run -n {count} = one epoch)",
+    "book.batch_shuffled": "in an order shuffled each epoch",
+    "book.batch_in_order": "in table order",
+    "run.batch_noise": "With mini-batches that is expected: each step follows its batch's slope ({batch} rows), so the whole table's Loss goes up and down on its way down (see Loss_batch in the Loss chart).",
     "build.batch_too_large": "--batch {batch}: a batch can have at most the data's {n} rows (for all of them, build without --batch)",
     "build.shuffle_needs_batch": "{option}: shuffling is the order of mini-batches; give it with --batch B",
     "settings.batch_exercise": "exercise workbooks do not support --batch yet",

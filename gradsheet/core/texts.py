@@ -144,7 +144,7 @@ KO = {
     "chart_data_multi": "예측 h와 실제 y",
     "chart_loss": "스텝별 Loss (로그 눈금)",
     # --- mini-batches (--batch) ---
-    "chart_loss_batch": "스텝별 Loss: 전체 표(Loss)와 그 스텝의 batch(Loss_batch) (로그 눈금)",
+    "chart_loss_batch": "스텝별 Loss와 Loss_batch (로그 눈금)",
     "batch_series": "이번 batch",
     "key_head": "섞기 번호",
     "turn_head": "이번 epoch 순서",
@@ -388,7 +388,7 @@ EN = {
     "chart_data_multi": "Predicted h against actual y",
     "chart_loss": "Loss per step (log scale)",
     # --- mini-batches (--batch) ---
-    "chart_loss_batch": "Loss per step: the whole table (Loss) and the step's batch (Loss_batch) (log scale)",
+    "chart_loss_batch": "Loss and Loss_batch per step (log scale)",
     "batch_series": "this batch",
     "key_head": "shuffle key",
     "turn_head": "turn this epoch",
