@@ -348,3 +348,23 @@ def test_a_damaged_shuffle_is_refused_not_stepped(tmp_path, libreoffice):
         with pytest.raises(GradsheetError) as caught:
             live.load(LibreOfficeGrid(doc))
         assert caught.value.key == "book.batch_not_size" and "batch" in caught.value.render("en")
+
+
+def test_a_step_that_moves_one_parameter_is_done_on_the_sheet_too(libreoffice, tmp_path):
+    """x = 0 in the first row, batches of one row in table order: the first step's slope of W is
+    exactly 0, so only B moves. The sheet's step counts it done (1) and shows the second row's
+    batch, as the engine's next step takes it."""
+    data = tmp_path / "zero.csv"
+    data.write_text("x,y\n0,1\n1,3\n2,5\n3,7\n", encoding="utf-8")
+    built = make(data, tmp_path / "zero.xlsx", batch=1, shuffle=False, lr=0.01, **QUIET)
+    with libreoffice.open(built.path) as doc:
+        grid = LibreOfficeGrid(doc)
+        doc.recalc()
+        book = live.load(grid)
+        new = steps.run(book.problem, book.state, 1).state
+        assert new.theta[0] == book.state.theta[0] and new.theta[1] != book.state.theta[1]
+        live.save(grid, book, new)
+        doc.recalc()
+        assert doc.named("step") == 1
+        assert doc.named("in_batch") == [0, 1, 0, 0]
+        assert live.load(grid).problem.step_of(new) == 1
