@@ -129,11 +129,13 @@ def check_sheet(doc, built, params, step_expected=None) -> dict:
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_every_batch_cell_in_libreoffice_equals_the_definition_over_two_epochs(libreoffice, tmp_path, case):
+def test_every_batch_cell_in_libreoffice_equals_the_definition_over_two_epochs(libreoffice, gnumeric, tmp_path,
+                                                                              case):
     """Steps taken by the engine through LibreOffice (whole steps and hand actions, as the buttons
     do): after each, the sheet's turn, in_batch, step, epoch, Loss, Loss_batch, Loss_P and grad_P
     equal the reference, and the steps of each epoch partition the rows into batches of B (the
-    last one shorter)."""
+    last one shorter). Gnumeric, recalculating the file LibreOffice saved at the end, shows the
+    same batch cells."""
     built = build(case, tmp_path)
     params = live_params(built)
     with libreoffice.open(built.path) as doc:
@@ -161,6 +163,22 @@ def test_every_batch_cell_in_libreoffice_equals_the_definition_over_two_epochs(l
             assert not all(np.array_equal(seen[j], seen[nb + j]) for j in range(nb))
         if not built.settings.shuffle:  # table order
             assert np.array_equal(np.flatnonzero(seen[0]), np.arange(B))
+        check_sheet(doc, built, params)
+        names = ["step", "epoch", "Loss", "Loss_batch", *(f"Loss_{q}" for q in params), *(f"grad_{q}" for q in params)]
+        lo_values = {name: doc.named(name) for name in names + ["turn", "in_batch"]}
+        layout = live.load(grid).layout
+        saved, out = tmp_path / f"{case}.xlsx", tmp_path / f"{case}-gnumeric.xlsx"
+        doc.save_xlsx(saved)
+    done = subprocess.run([gnumeric, "--recalc", str(saved), str(out)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    gn = read_names(out, layout, names + ["turn", "in_batch"])
+    assert gn["turn"] == lo_values["turn"] and gn["in_batch"] == lo_values["in_batch"]
+    for name in names:
+        scale = max(abs(lo_values["Loss_batch"]), 1e-300) / built.settings.eps if name.startswith("grad_") else None
+        if scale is None:
+            assert gn[name] == pytest.approx(lo_values[name], rel=1e-13), name
+        else:  # a difference of two losses, each within 1e-13 of its size, over eps
+            assert abs(gn[name] - lo_values[name]) <= 4e-13 * scale, name
 
 
 def live_params(built) -> list[str]:
