@@ -20,7 +20,7 @@ from ..core.layout import Layout
 # A function of a column (LN, EXP, ABS, MAX of an array expression) inside SUMPRODUCT: Excel,
 # LibreOffice and Google Sheets evaluate it row by row, Gnumeric at one cell (implicit
 # intersection), silently. Entered as an array formula ({=…}) it is row by row everywhere.
-_ARRAY_INSIDE = re.compile(r"SUMPRODUCT\(.*\b(?:LN|EXP|ABS|MAX|MIN|TANH)\(")
+_ARRAY_INSIDE = re.compile(r"SUMPRODUCT\(.*\b(?:LN|EXP|ABS|MAX|MIN|TANH|MOD|INT)\(")
 
 
 def write_cell(ws, row: int, col: int, formula: str, style, value) -> None:
@@ -36,6 +36,11 @@ INIT = "=ROUND(RAND()*2-1,2)"  # settings.initial_theta draws from the same rang
 # The course's observation cell; empty until Loss is first copied into prevLoss (action 3), whose
 # 0 (a Loss of exactly 0 is no Loss to watch fall) would show Loss/eps, millions, as a slope.
 DLOSS_DT = '=IF(prevLoss=0,"",(Loss-prevLoss)/eps)'
+
+
+def dloss_dt(layout: Layout) -> str:
+    """DLOSS_DT; with --batch the batch's Loss is the one a nudge is watched in."""
+    return DLOSS_DT.replace("(Loss-", "(Loss_batch-") if layout.batch else DLOSS_DT
 
 
 def fd_error(name: str) -> str:
