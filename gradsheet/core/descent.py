@@ -42,11 +42,9 @@ def descend(X: np.ndarray, y: np.ndarray, theta: np.ndarray, lr: float, eps: flo
     hyper = {**HYPER_DEFAULTS, **(hyper or {})}
     theta = np.asarray(theta, dtype=float)
     slots = {s: np.asarray((slots or {}).get(s, np.zeros(theta.size)), dtype=float) for s in optimizer.slots}
-    if batches is not None:
-        return _descend_batches(X, y, theta, lr, eps, steps, diff, limit, optimizer, hyper, slots, t, model,
-                                batches, step)
-    if model is not models.LINEAR:
-        return _descend_spec(X, y, theta, lr, eps, steps, diff, limit, optimizer, hyper, slots, t, model)
+    if model is not models.LINEAR or batches is not None:
+        return _descend_spec(X, y, theta, lr, eps, steps, diff, limit, optimizer, hyper, slots, t, model,
+                             batches, step)
     rows = np.empty((steps, theta.size + 1))
     grad = np.zeros(theta.size)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -75,8 +73,11 @@ def descend(X: np.ndarray, y: np.ndarray, theta: np.ndarray, lr: float, eps: flo
     return Descent(rows, theta, grad, False, slots, t)
 
 
-def _descend_spec(X, y, theta, lr, eps, steps, diff, limit, optimizer, hyper, slots, t, model) -> Descent:
-    """descend for any model spec: the same steps through Model.gradient and Model.loss."""
+def _descend_spec(X, y, theta, lr, eps, steps, diff, limit, optimizer, hyper, slots, t, model,
+                  batches=None, first: int = 0) -> Descent:
+    """descend for any model spec: the same steps through Model.gradient and Model.loss. With
+    `batches`, step first + i's slope is the model's on that step's rows only (the sheet's
+    Loss_P and Loss_batch: the same means over in_batch's rows); Loss stays the whole table's."""
     rows = np.empty((steps, theta.size + 1))
     grad = np.zeros(theta.size)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -85,30 +86,11 @@ def _descend_spec(X, y, theta, lr, eps, steps, diff, limit, optimizer, hyper, sl
         if diverged(current, theta, limit):
             return Descent(rows[:0], theta, grad, True, slots, t)
         for i in range(steps):
-            g = model.gradient(X, y, theta, eps, diff, base_loss=current)
-            nxt, nxt_slots, nxt_t = optimizer.update(theta, g, slots, t, lr, hyper)
-            nxt_loss = model.loss(X, y, nxt)
-            if diverged(nxt_loss, nxt, limit):
-                return Descent(rows[:i], theta, grad, True, slots, t)
-            rows[i, :-1], rows[i, -1] = theta, current
-            theta, current, grad, slots, t = nxt, nxt_loss, g, nxt_slots, nxt_t
-    return Descent(rows, theta, grad, False, slots, t)
-
-
-def _descend_batches(X, y, theta, lr, eps, steps, diff, limit, optimizer, hyper, slots, t, model,
-                     batches, first: int) -> Descent:
-    """descend on mini-batches: step first + i's slope is the model's on that step's rows (the
-    sheet's Loss_P and Loss_batch: the same means over in_batch's rows)."""
-    rows = np.empty((steps, theta.size + 1))
-    grad = np.zeros(theta.size)
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        current = model.loss(X, y, theta)
-        limit = loss_limit(y, current) if limit is None else limit
-        if diverged(current, theta, limit):
-            return Descent(rows[:0], theta, grad, True, slots, t)
-        for i in range(steps):
-            idx = batches.rows(first + i)
-            g = model.gradient(X[idx], y[idx], theta, eps, diff)
+            if batches is None:
+                g = model.gradient(X, y, theta, eps, diff, base_loss=current)
+            else:
+                idx = batches.rows(first + i)
+                g = model.gradient(X[idx], y[idx], theta, eps, diff)
             nxt, nxt_slots, nxt_t = optimizer.update(theta, g, slots, t, lr, hyper)
             nxt_loss = model.loss(X, y, nxt)
             if diverged(nxt_loss, nxt, limit):
