@@ -20,7 +20,7 @@ from ..core.layout import Layout
 # A function of a column (LN, EXP, ABS, MAX of an array expression) inside SUMPRODUCT: Excel,
 # LibreOffice and Google Sheets evaluate it row by row, Gnumeric at one cell (implicit
 # intersection), silently. Entered as an array formula ({=…}) it is row by row everywhere.
-_ARRAY_INSIDE = re.compile(r"SUMPRODUCT\(.*\b(?:LN|EXP|ABS|MAX|MIN|TANH)\(")
+_ARRAY_INSIDE = re.compile(r"SUMPRODUCT\(.*\b(?:LN|EXP|ABS|MAX|MIN|TANH|MOD|INT)\(")
 
 
 def write_cell(ws, row: int, col: int, formula: str, style, value) -> None:
@@ -30,6 +30,16 @@ def write_cell(ws, row: int, col: int, formula: str, style, value) -> None:
         ws.write_array_formula(row, col, row, col, formula, style, value)
     else:
         ws.write_formula(row, col, formula, style, value)
+
+
+def mean(expr: str, rows: str, over: tuple[str, str] | None = None) -> str:
+    """The mean of an array expression over the data rows: SUMPRODUCT(expr)/ROWS(rows); over
+    a batch (`over` = (mask, count): an array of TRUE/FALSE per data row and the cell holding
+    how many are TRUE) SUMPRODUCT(mask*(expr))/count, the rows outside the batch weighed 0."""
+    if over is None:
+        return f"SUMPRODUCT({expr})/ROWS({rows})"
+    mask, count = over
+    return f"SUMPRODUCT({mask}*({expr}))/{count}"
 
 
 INIT = "=ROUND(RAND()*2-1,2)"  # settings.initial_theta draws from the same range
@@ -79,7 +89,8 @@ def stored(v: float) -> float | str:
 # that use none of them (the project's rule): a formula whose functions are all classic ones
 # skips that scan, any other goes through XlsxWriter's own path, so the file is the same.
 CLASSIC = frozenset({"SUMPRODUCT", "MAX", "IF", "SQRT", "INDEX", "ROW", "ROWS", "SUMSQ", "LOG10", "AND",
-                     "ISNUMBER", "ROUND", "AVERAGE", "DEVSQ", "LN", "EXP", "ABS", "SUM"})
+                     "ISNUMBER", "ROUND", "AVERAGE", "DEVSQ", "LN", "EXP", "ABS", "SUM", "MOD", "INT",
+                     "ROUNDUP", "MIN"})
 _FUNCTION = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*)\(")
 
 
