@@ -382,6 +382,14 @@ def make(data: str | Path | None = None, out: str | Path | None = None, *,
     for message in (*dataset.warnings, *scale_advice(dataset, options.get("scale", Settings.scale))):
         warnings.warn(message, stacklevel=2)
     options["model"], options["classes"] = dataset.model, tuple(dataset.classes)
+    if options.get("batch"):
+        if options["batch"] > dataset.n:
+            raise GradsheetError("build.batch_too_large", batch=options["batch"], n=dataset.n)
+        options.setdefault("batch_seed", options.get("seed", Settings.seed))
+    elif options.get("shuffle") is not None:
+        raise GradsheetError("build.shuffle_needs_batch", option="--shuffle" if options["shuffle"] else "--no-shuffle")
+    else:
+        options.pop("shuffle", None)
     if options.get("hidden") and "lr" not in options:
         options["lr"] = HIDDEN_LR
         warnings.warn(Message("build.hidden_lr", lr=options["lr"]), stacklevel=2)

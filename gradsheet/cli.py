@@ -137,6 +137,10 @@ def main():
               help="A neural network: H hidden units between the inputs and the output (Wh_i_j, Bh_j, Wo_j, Bo).")
 @click.option("--activation", type=click.Choice(["tanh", "sigmoid", "relu", "swish"]),
               help="The hidden units' activation (with --hidden).  [default: tanh]")
+@click.option("--batch", type=click.IntRange(min=1),
+              help="Mini-batches: each step learns from B rows, an epoch visits every row once.  [default: all rows]")
+@click.option("--shuffle/--no-shuffle", default=None,
+              help="With --batch: shuffle the rows' order every epoch (Keras's default), or keep the table's order.  [default: shuffle]")
 def build(data, out, preset, **given):
     """Write the course workbook for DATA (default: the course's lemonade table).
 
@@ -149,6 +153,7 @@ def build(data, out, preset, **given):
         gradsheet build --preset housing     # several inputs, standardised
         gradsheet build boston.csv --target medv --scale standard --lang en
         gradsheet build --optimizer adam --lr 0.1
+        gradsheet build --batch 2            # mini-batches of 2 rows, shuffled each epoch
     """
     from pathlib import Path
 
@@ -175,6 +180,9 @@ def build(data, out, preset, **given):
     s = built.settings
     click.echo(describe_build(built.path, built.dataset, s.lr, s.eps, built.state.theta,
                               built.loss, s.lang, s.hidden))
+    if s.batch:
+        from .report import batch_line
+        click.echo(batch_line(s, built.dataset.n, built.state))
 
 
 @main.command(name="presets", short_help="List the shipped presets.")
@@ -207,6 +215,9 @@ def _report(done) -> None:
         return
     click.echo(loss_change(done.loss_before, done.loss_after))
     click.echo(params_line(done.book.layout.params, done.state.theta, done.loss_after))
+    if done.book.settings.batch:
+        from .report import batch_line
+        click.echo(batch_line(done.book.settings, done.book.dataset.n, done.state))
     said = done.divergence or done.rise
     if said:
         text = said.message(None, done.book.address("lr"), str(done.path))
@@ -286,8 +297,9 @@ def next_action(file, out):
     from .headless import act_file
     done = act_file(file, out)
     k, lang, opt = done.book.layout.params, done.book.settings.lang, done.book.settings.optimizer
-    click.echo(procedure.just_did(k, done.action, lang, opt))
-    click.echo(say("book.next_up", action=procedure.describe(k, done.state.action, lang, opt)))
+    batch = bool(done.book.layout.batch)
+    click.echo(procedure.just_did(k, done.action, lang, opt, batch))
+    click.echo(say("book.next_up", action=procedure.describe(k, done.state.action, lang, opt, batch)))
     _report(done)
 
 

@@ -45,7 +45,8 @@ class Rewritten:
 def problem_of(book: files.WorkbookFile) -> steps.Problem:
     s = book.settings
     return steps.Problem(model_X(book.dataset, s), book.dataset.y, s.lr, s.eps, s.diff, s.optimizer, s.hyper,
-                         s.model, len(s.classes), book.exercise is not None, s.hidden, s.activation)
+                         s.model, len(s.classes), book.exercise is not None, s.hidden, s.activation,
+                         s.batches(book.dataset.n))
 
 
 def _open(path, out, check: bool = True, needs: Callable | None = None

@@ -40,3 +40,12 @@ def loss_change(before: float, after: float) -> str:
     """'Loss 1916.76 → 0.795 ↓': what the command did to Loss, at a glance."""
     arrow = "↓" if after < before else "↑" if after > before else "="
     return f"Loss {before:.6g} → {after:.6g} {arrow}"
+
+
+def batch_line(settings, n: int, state) -> str:
+    """--batch: which batch of which epoch comes next, and how many steps make an epoch."""
+    from .core.batches import step_of
+    found = settings.batches(n)
+    step = step_of(state.theta, state.history, settings.eps)
+    return say("book.batch_next", epoch=found.epoch(step), which=found.which(step) + 1, count=found.per_epoch,
+               batch=found.size, order=say("book.batch_shuffled" if settings.shuffle else "book.batch_in_order"))

@@ -81,6 +81,10 @@ PICTURES: dict[str, Picture] = {
                         preset="bend", steps=300, area="network_screen"),
     "exercise.png": Picture("a classroom exercise workbook: the blank cells a student fills in",
                             area="first_screen"),
+    "batch.png": Picture("mini-batches (--batch 2) after 7 steps and actions 2 and 3 of the 8th: this step's rows "
+                         "marked in the data and the chart, batch, step, epoch, Loss and Loss_batch, and the Loss "
+                         "chart's noisy Loss_batch beside the whole table's Loss", options={"batch": 2}, steps=7,
+                         actions=2),
     "coach.png": Picture("the live coach after actions 2 and 3, when W was given 0.0202 instead of W + eps "
                          "= 0.0201: it names 4-1 again and the number to type", actions=2,
                          edits=(("W", 0.0202),), area="coach_area"),

@@ -164,3 +164,16 @@ def excel_step(n: str, values: str, hists: str, count: int) -> str:
 EPOCH = "=INT(step/ROUNDUP(ROWS(key)/batch,0))+1"
 SHUFFLE_A = "=INDEX(shuffle,MOD(epoch-1,ROWS(shuffle))+1,1)"
 SHUFFLE_B = "=INDEX(shuffle,MOD(epoch-1,ROWS(shuffle))+1,2)"
+
+
+def history_cells(history: np.ndarray, first: int, batches: Batches | None, losses_batch=None) -> list[list]:
+    """The history table's rows from the engine's [P…, Loss] rows starting at row `first`
+    (0-based): [step, P…, Loss], with --batch [step, epoch, P…, Loss, Loss_batch]."""
+    out = []
+    for i, row in enumerate(np.asarray(history, dtype=float), start=first):
+        values = [float(v) for v in row]
+        if batches is None:
+            out.append([i + 1] + values)
+        else:
+            out.append([i + 1, batches.epoch(i)] + values + [float(losses_batch[i - first])])
+    return out

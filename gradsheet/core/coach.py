@@ -285,19 +285,25 @@ def _decimals(x: float) -> int:
     return min(15, max(0, DIGITS - 1 - math.floor(math.log10(abs(x) + 1e-300))))
 
 
-def lines(params: list[str], advice: Advice, lang: str, optimizer: str, has_history: bool) -> tuple[str, str]:
+def lines(params: list[str], advice: Advice, lang: str, optimizer: str, has_history: bool,
+          batch: bool = False) -> tuple[str, str]:
     """The coach's two lines: the next action, then what was done wrong (or just done)."""
     texts = ACTIONS[lang]
     if advice.index == NOT_READY:
         return texts["not_ready"], ""
-    first = procedure.describe(params, advice.index, lang, optimizer)
+    first = procedure.describe(params, advice.index, lang, optimizer, batch)
     if advice.why:
         values = {"P": params[advice.who], "want": fixed(advice.want)}
         if not math.isnan(advice.now):  # 5 and 6 say no "now"
             values["now"] = fixed(advice.now)
-        return first, _fill(texts[WRONG[advice.why]], values)
+        return first, _fill(texts[_wrong_key(advice.why, batch)], values)
     last = procedure.last_done(params, advice.index, has_history, optimizer)
-    return first, procedure.just_did(params, last, lang, optimizer)
+    return first, procedure.just_did(params, last, lang, optimizer, batch)
+
+
+def _wrong_key(why: int, batch: bool) -> str:
+    """The sentence of WRONG[why]; with --batch, 3's Loss is Loss_batch."""
+    return WRONG[why] + ("_batch" if batch and WRONG[why] == "prev_first" else "")
 
 
 def _fill(template: str, values: dict[str, str]) -> str:
@@ -326,6 +332,16 @@ def _e(x: float) -> str:
 
 def _abs(r: int, c: int) -> str:
     return xl_rowcol_to_cell(r, c, True, True)
+
+
+def base_name(layout: Layout) -> str:
+    """The Loss action 3 copies and the slopes start from: Loss, with --batch Loss_batch."""
+    return "Loss_batch" if layout.batch else "Loss"
+
+
+def column_range(layout: Layout, kind: str) -> str:
+    """The parameters' cells of one column of the table (value, hist, …), as an absolute range."""
+    return _column(layout, kind)
 
 
 def _column(layout: Layout, kind: str) -> str:
@@ -395,12 +411,14 @@ def row_formulas(layout: Layout, p: int, own: frozenset[str] = frozenset()) -> d
     def near(a: str, b: str) -> str:
         return f"ABS({a}-({b}))<=eps*{_e(POS_EPS)}+ABS({b})*{_e(POS_REL)}"
 
+    base = base_name(layout)
+
     def slope(d: str, f: str) -> str:
         return (f"ABS({d}-({f}))<=ABS({f})*2*({_e(POS_REL)}*ABS({h})/eps+{_e(POS_EPS)})"
-                f"+ABS(Loss)*{_e(SLOPE_LOSS)}/eps+1E-300")
+                f"+ABS({base})*{_e(SLOPE_LOSS)}/eps+1E-300")
 
     P, D = name, f"dLoss_d{name}"
-    forward = f"(Loss_{name}-Loss)/eps"
+    forward = f"(Loss_{name}-{base})/eps"
     if f"grad_{name}" in own and "Lossm" not in pc:
         forward = f"grad_{name}"
         needs.append(f"grad_{name}")
@@ -412,11 +430,11 @@ def row_formulas(layout: Layout, p: int, own: frozenset[str] = frozenset()) -> d
     if after:
         tail = f"IF(IFERROR(AND({pasted_t},{near(P, after)}),FALSE),{STATE_PASTED},{tail})"
     code = (f"IF({near(P, h)},IF({slope(D, forward)},IF({near(u, h)},{STILL},{DONE}),{TODO}),"
-            f"IF({near(P, h + '+eps')},IF({slope(D, '(Loss-prevLoss)/eps')},{NUDGED_PASTED},{NUDGED}),{tail}))")
+            f"IF({near(P, h + '+eps')},IF({slope(D, f'({base}-prevLoss)/eps')},{NUDGED_PASTED},{NUDGED}),{tail}))")
     ready = ("AND(" + ",".join(f"ISNUMBER({c})" for c in
-                               [P, D, f"Loss_{name}", "Loss", *needs]) + ")")
+                               [P, D, f"Loss_{name}", "Loss", *([base] if layout.batch else []), *needs]) + ")")
     out = {
-        "hist": f'=IF({n}>0,INDEX({_history_column(layout, 1 + p)},{n}),"")',
+        "hist": f'=IF({n}>0,INDEX({_history_column(layout, layout.history_index(name))},{n}),"")',
         "upd": f'=IF({n}>0,{update},"")',
         "rate": f'=IF({n}>0,IF({u}-({still})<>0,({P}-({still}))/(({u}-({still}))/lr),""),"")',
         # an error inside (Adam's update with t − 1 = −1 divides by 0; an overflow) is no
@@ -437,7 +455,9 @@ def sum_formulas(layout: Layout, lang: str) -> dict[str, str]:
     codes, rates = _column(layout, "code"), _column(layout, "rate")
     vrates = _column(layout, "vrate") if layout.slots else rates
     count = lambda c: f"COUNTIF({codes},{c})"  # noqa: E731
-    hist_loss = f"INDEX({_history_column(layout, 1 + m)},{n})"
+    hist_loss = f"INDEX({_history_column(layout, layout.history_index('Loss'))},{n})"
+    base = base_name(layout)
+    hist_base = f"INDEX({_history_column(layout, layout.history_index(base))},{n})"
     same = lambda a, b: f"ABS({a}-({b}))<=(ABS({a})+ABS({b}))*{_e(LOSS_REL)}"  # noqa: E731
     update, paste_state = 2 + 3 * m, 3 + 3 * m
     done_state = str(paste_state) if layout.slots else "0"
@@ -469,11 +489,11 @@ def sum_formulas(layout: Layout, lang: str) -> dict[str, str]:
         (f"{n}=0", ("0", "0", "0")),
         (f"{count(NOT_NUMBER)}>0", (str(NOT_READY), "0", "0")),
         (f"AND({at_h}={m},NOT({same(hist_loss, 'Loss')}))", ("0", "6", "0")),
-        (f"AND({at_h}={m},NOT({same('prevLoss', 'Loss')}))", ("1", "0", "0")),
+        (f"AND({at_h}={m},NOT({same('prevLoss', base)}))", ("1", "0", "0")),
         (f"AND({at_h}={m},{count(TODO)}>0)", (f"2+3*(MATCH({TODO},{codes},0)-1)", "0", "0")),
         (f"AND({at_h}={m},{still}={m})", ("0", "0", "0")),
         (f"{at_h}={m}", (str(update), "0", "0")),
-        (f"AND({count(NUDGED)}+{count(NUDGED_PASTED)}=1,{at_h}={m - 1},NOT({same('prevLoss', hist_loss)}))",
+        (f"AND({count(NUDGED)}+{count(NUDGED_PASTED)}=1,{at_h}={m - 1},NOT({same('prevLoss', hist_base)}))",
          (f"2+3*({first_nudged}-1)+2", "5", f"{first_nudged}-1")),
         (f"AND({count(NUDGED)}+{count(NUDGED_PASTED)}=1,{at_h}={m - 1})",
          (f"2+3*({first_nudged}-1)+IF({count(NUDGED)}>0,1,2)", "0", "0")),
@@ -499,7 +519,7 @@ def sum_formulas(layout: Layout, lang: str) -> dict[str, str]:
         return "=" + out
 
     n_rows = len(procedure.actions(layout.params, layout.optimizer))
-    return {"n": f"=COUNT({_history_column(layout, 1 + m)})", "pos": chain(0), "why": chain(1),
+    return {"n": f"=COUNT({_history_column(layout, layout.history_index('Loss'))})", "pos": chain(0), "why": chain(1),
             "who": chain(2), "last": f"=IF({pos}>0,{pos}-1,IF({n}>0,{n_rows - 1},-1))",
             "done": f'=IF({last}<0,"",{_action_text(layout, lang, last)})'}
 
@@ -520,9 +540,9 @@ def _action_text(layout: Layout, lang: str, pos: str) -> str:
 
     nudge_group = (f'(4+{group})&"-"&(MOD({pos}-2,3)+1)&": "&CHOOSE(MOD({pos}-2,3)+1,'
                    f'{with_name("nudge")},{with_name("paste_slope")},{with_name("restore")})')
-    fixed_texts = {i: procedure.describe(params, i, lang, opt) for i in (0, 1, 2 + 3 * m)}
+    fixed_texts = {i: procedure.describe(params, i, lang, opt, bool(layout.batch)) for i in (0, 1, 2 + 3 * m)}
     if len(acts) > 3 + 3 * m:
-        fixed_texts[3 + 3 * m] = procedure.describe(params, 3 + 3 * m, lang, opt)
+        fixed_texts[3 + 3 * m] = procedure.describe(params, 3 + 3 * m, lang, opt, bool(layout.batch))
     out = nudge_group
     for i, text in sorted(fixed_texts.items(), reverse=True):
         out = f'IF({pos}={i},"{_q(text)}",{out})'
@@ -548,10 +568,10 @@ def coach_formulas(layout: Layout, lang: str) -> tuple[str, str]:
     now = f"INDEX({_column(layout, 'value')},{who}+1)"
     hist = f"INDEX({_column(layout, 'hist')},{who}+1)"
     wants = {1: f"{hist}+eps", 2: hist, 3: f"INDEX({_column(layout, 'upd')},{who}+1)", 4: hist,
-             5: f"INDEX({_history_column(layout, 1 + len(layout.params))},{n})", 6: "Loss"}
+             5: f"INDEX({_history_column(layout, layout.history_index(base_name(layout)))},{n})", 6: "Loss"}
     sentences = []
     for k in range(1, len(WRONG)):
-        template = texts[WRONG[k]]
+        template = texts[_wrong_key(k, bool(layout.batch))]
         parts = {"{P}": name, "{want}": _number(wants[k]), "{now}": _number(now)}
         sentences.append(_join(template, parts))
     code, what = f'LEFT({done},FIND(": ",{done})-1)', f'MID({done},FIND(": ",{done})+2,999)'

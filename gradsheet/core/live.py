@@ -89,8 +89,13 @@ def load(grid: Grid, meta_rows: int = META_ROWS) -> Live:
     optimizer = meta.get("optimizer", "gd")
     if not isinstance(optimizer, str) or optimizer not in OPTIMIZERS:
         raise GradsheetError("book.unknown_optimizer", sheet=META_SHEET, optimizer=repr(optimizer))
+    batch_built, shuffle = meta.get("batch", 0), meta.get("shuffle", True)
+    if isinstance(batch_built, bool) or not isinstance(batch_built, int) or batch_built < 0 \
+            or not isinstance(shuffle, bool):
+        raise GradsheetError("book.meta_damaged", sheet=META_SHEET, key=repr("batch"))
     layout = Layout(y_range[3], k, sheet, meta.get("diff", models.FORWARD), 0,
-                    meta.get("scale", "none") != "none", optimizer, model, classes, hidden, activation)
+                    meta.get("scale", "none") != "none", optimizer, model, classes, hidden, activation,
+                    batch_built, shuffle)
     # a workbook of another layout (an older gradsheet's) is refused, not written at wrong places
     for name in (layout.params[0], layout.params[-1], "Loss", "lr", "next_action", "beta"):
         where = grid.name_range(name)
@@ -129,7 +134,8 @@ def load(grid: Grid, meta_rows: int = META_ROWS) -> Live:
             raise GradsheetError("book.hyper", name=name, value=value, rule=rule)
     target_cols = [layout.columns[name] for name in layout.targets]
     heading_col = layout.columns["label" if layout.classifier else "y"]
-    width = max(*target_cols, *(layout.raw_column(j) for j in range(k))) + 1
+    width = max(*target_cols, *(layout.raw_column(j) for j in range(k)),
+                *([layout.columns["key"]] if layout.batch else [])) + 1
     rows = grid.read(sheet, layout.head_row, 0, layout.n + 1, width)  # headings, then data
     heads = tuple(str(rows[0][c]) for c in [layout.raw_column(j) for j in range(k)] + [heading_col])
     data = np.array(rows[1:], dtype=object)
@@ -144,18 +150,37 @@ def load(grid: Grid, meta_rows: int = META_ROWS) -> Live:
     theta = np.array([number(p) for p in params])
     state = State(theta, np.array([number(f"init_{p}", theta[i]) for i, p in enumerate(params)]),
                   number("prevLoss", 0.0), np.array([number(f"dLoss_d{p}", 0.0) for p in params]),
-                  _history(_history_rows(grid, layout), len(params)),
+                  _history(_history_rows(grid, layout), len(params), layout.history_index(params[0]) - 1),
                   0,
                   {slot: np.array([number(f"{slot}_{p}", 0.0) for p in params]) for slot in layout.slots},
                   int(number("t", 0.0)) if "t" in layout.scalars else 0)
     if not (np.all(np.isfinite(raw)) and np.all(np.isfinite(y))):
         raise GradsheetError("book.data_not_finite")
     exercise = bool(meta.get("blank") or meta.get("exercise"))
+    found = _batches(grid, layout, data, number) if layout.batch else None
     problem = steps.Problem(X, y, lr, eps, meta.get("diff", models.FORWARD), optimizer, hyper,
-                            model, len(classes), exercise, hidden, activation)
+                            model, len(classes), exercise, hidden, activation, found)
     shown = {name: cell(name) for name in steps.shown_names(params)} if exercise else {}
     state = replace(state, action=steps.position(problem, state))  # where the coach says it is
     return Live(layout, lang, problem, state, cell("Loss"), meta, heads, raw, shown)
+
+
+def _batches(grid: Grid, layout: Layout, data: np.ndarray, number) -> "batches.Batches":
+    """--batch: B from its cell, the shuffle key from the data block, the epochs' table from its
+    place; refused in one line when they no longer make every epoch a partition of the rows."""
+    from . import batches
+    size = number("batch")
+    if size != int(size) or not 1 <= size <= layout.n:
+        raise GradsheetError("book.batch_not_size", n=layout.n, value=repr(size))
+    first, c, last, _ = layout.shuffle_span
+    try:
+        key = data[:, layout.columns["key"]].astype(float)
+        mix = np.array(grid.read(layout.sheet, first, c, last - first + 1, 2), dtype=float)
+    except (TypeError, ValueError):
+        raise GradsheetError("book.batch_damaged") from None
+    if not batches.valid(key, mix, layout.n):
+        raise GradsheetError("book.batch_damaged")
+    return batches.Batches(int(size), key.astype(np.int64), mix.astype(np.int64))
 
 
 def _hidden_meta(meta: dict) -> tuple[int, str]:
@@ -209,10 +234,12 @@ def _history_rows(grid: Grid, layout: Layout) -> list[list]:
     return body
 
 
-def _history(body: list[list], width: int) -> np.ndarray:
+def _history(body: list[list], width: int, skip: int = 0) -> np.ndarray:
+    """The engine's history rows [P…, Loss] from the table's rows (`skip`: columns between the
+    step number and the first parameter: --batch's epoch; Loss_batch after Loss is recomputed)."""
     rows = []
     for row in body:
-        values = row[1:]  # the step number comes first
+        values = row[1 + skip:2 + skip + width]  # the step number (and with --batch the epoch) first
         if all(v is None or v == "" for v in values):
             continue  # an empty table keeps one blank row
         try:
@@ -227,7 +254,19 @@ def save(grid: Grid, live: Live, new: State, note: str | None = None) -> None:
     state, prevLoss, the status cells and the history rows — a few rectangles and one table
     resize at most."""
     save_cells(grid, live, new, note)
-    _save_history(grid, live.layout, live.state.history, new.history)
+    _save_history(grid, live, live.state.history, new.history)
+
+
+def history_cells(live: Live, rows: np.ndarray, first: int) -> list[list]:
+    """The history table's cells of the engine's `rows` from row `first` (0-based): with --batch
+    the epoch and the row's Loss_batch too, from the model on the batch of the row's step."""
+    problem = live.problem
+    losses = None
+    if problem.batches is not None:
+        from .descent import batch_losses
+        losses = batch_losses(problem.X, problem.y, rows, problem.spec, problem.batches, first)
+    from .batches import history_cells as cells
+    return cells(rows, first, problem.batches, losses)
 
 
 def save_cells(grid: Grid, live: Live, new: State, note: str | None = None) -> None:
@@ -249,11 +288,12 @@ def save_cells(grid: Grid, live: Live, new: State, note: str | None = None) -> N
     grid.write(sheet, r, c, [[note or ""]])
 
 
-def _save_history(grid: Grid, lay: Layout, old: np.ndarray, new: np.ndarray) -> None:
+def _save_history(grid: Grid, live: Live, old: np.ndarray, new: np.ndarray) -> None:
+    lay = live.layout
     head, c0, _, c_last = lay.history_span
     ncols = c_last - c0 + 1
     keep = len(old) if len(new) >= len(old) and np.array_equal(new[:len(old)], old) else 0
-    rows = [[i + 1] + [float(v) for v in row] for i, row in enumerate(new[keep:], start=keep)]
+    rows = history_cells(live, new[keep:], keep)
     if not len(new):  # reset: blank the old rows; the table keeps one (blank) body row
         rows = [[None] * ncols for _ in range(max(len(old), 1))]
     elif keep == 0 and len(old) > len(new):

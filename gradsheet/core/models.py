@@ -48,7 +48,7 @@ class Model:
         name = layout.params[p]
         if "Lossm" in layout.param_columns:
             return f"=(Loss_{name}-Lossm_{name})/(2*eps)"
-        return f"=(Loss_{name}-Loss)/eps"
+        return f"=(Loss_{name}-Loss_batch)/eps" if layout.batch else f"=(Loss_{name}-Loss)/eps"
 
 
 class LinearMSE(Model):

@@ -189,12 +189,13 @@ def save(grid, live: live_book.Live, new, note: str | None, got: Fetched) -> Non
         return
     live_book.save_cells(grid, live, new, note)
     # rows pasted by hand under the table came with the load: the table holds them from now on
-    _save_history(grid, live.layout, live.state.history, new.history, max(got.history[2], len(live.state.history)))
+    _save_history(grid, live, live.state.history, new.history, max(got.history[2], len(live.state.history)))
 
 
-def _save_history(grid, lay: Layout, old: np.ndarray, new: np.ndarray, held: int) -> None:
+def _save_history(grid, live: live_book.Live, old: np.ndarray, new: np.ndarray, held: int) -> None:
     """`old` is the table's first and last rows of the `held` it holds; the steps only ever
     append to it, or empty it (reset)."""
+    lay = live.layout
     head, c0, _, c_last = lay.history_span
     ncols = c_last - c0 + 1
     if not len(new):
@@ -205,7 +206,7 @@ def _save_history(grid, lay: Layout, old: np.ndarray, new: np.ndarray, held: int
         raise AssertionError("the steps changed history rows instead of appending to them")
     added = new[len(old):]
     if len(added):
-        rows = [[held + i + 1] + [float(v) for v in row] for i, row in enumerate(added)]
+        rows = live_book.history_cells(live, added, held)
         grid.write(lay.sheet, head + 1 + held, c0, rows)
         grid.resize_table(lay.sheet, "history", head, c0, held + len(added) + 1, ncols)
 

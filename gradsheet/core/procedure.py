@@ -13,6 +13,8 @@ from .layout import param_names
 from .optimizers import OPTIMIZERS
 from .texts import ACTIONS
 
+BATCH_KINDS = ("copy_history", "copy_loss", "update")  # said otherwise with --batch
+
 # Every function takes the workbook's parameters: their names (layout.params), or the
 # number of inputs k of a linear model (W or W_1 … W_k, then B).
 
@@ -34,9 +36,12 @@ def actions(params: int | list[str], optimizer: str = "gd") -> list[tuple[str, s
     return out
 
 
-def describe(k: int | list[str], index: int, lang: str, optimizer: str = "gd") -> str:
-    """'4-1: add eps to W' for the action at `index`."""
+def describe(k: int | list[str], index: int, lang: str, optimizer: str = "gd", batch: bool = False) -> str:
+    """'4-1: add eps to W' for the action at `index`. `batch` (--batch): 2 copies the epoch and
+    Loss_batch too, 3 copies Loss_batch, and the update moves on to the next batch."""
     code, kind, p = actions(k, optimizer)[index]
+    if batch and kind in BATCH_KINDS:
+        kind = f"{kind}_batch"
     if kind == "paste_state":
         opt = OPTIMIZERS[optimizer]
         text = ACTIONS[lang]["paste_state"].format(
@@ -48,10 +53,10 @@ def describe(k: int | list[str], index: int, lang: str, optimizer: str = "gd") -
     return f"{code}: {text}"
 
 
-def just_did(k: int | list[str], index: int | None, lang: str, optimizer: str = "gd") -> str:
+def just_did(k: int | list[str], index: int | None, lang: str, optimizer: str = "gd", batch: bool = False) -> str:
     if index is None:
         return ACTIONS[lang]["nothing_yet"]
-    code, rest = describe(k, index, lang, optimizer).split(": ", 1)
+    code, rest = describe(k, index, lang, optimizer, batch).split(": ", 1)
     return ACTIONS[lang]["just_did"].format(code=code, what=rest)
 
 

@@ -96,6 +96,8 @@ class Settings:
                 raise GradsheetError("settings.whole_number", name=name, value=repr(value))
         if isinstance(self.batch, bool) or not isinstance(self.batch, int) or self.batch < 0:
             raise GradsheetError("settings.whole_number", name="batch", value=repr(self.batch))
+        if self.batch and self.blank:
+            raise GradsheetError("settings.batch_exercise")
         from .network import ACTIVATIONS, MAX_HIDDEN
         if isinstance(self.hidden, bool) or not isinstance(self.hidden, int) or not 0 <= self.hidden <= MAX_HIDDEN:
             raise GradsheetError("settings.hidden", most=MAX_HIDDEN, value=repr(self.hidden))

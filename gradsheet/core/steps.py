@@ -143,6 +143,7 @@ class Rise:
     stable: float | None  # the largest stable lr (None: RMSprop, Adam)
     optimizer: str
     suggestion: float
+    batch: int = 0  # --batch B: each step follows its batch's slope, not the whole table's
 
     @property
     def warns(self) -> bool:
@@ -164,7 +165,9 @@ class Rise:
         else:
             parts = [say("run.loss_up_some", lang, ups=self.ups, steps=self.steps, at=self.at,
                          rise_from=self.rise_from, rise_to=self.rise_to)]
-        if self.stable is None:
+        if self.batch and not self.warns:  # the lesson of mini-batches, not a fault of lr
+            parts.append(say("run.batch_noise", lang, batch=self.batch))
+        elif self.stable is None:
             parts += _lr_advice(self.lr, self.stable, self.optimizer, self.suggestion, lang, cell, command_file,
                                 closer=True)
         elif self.warns:
@@ -273,7 +276,8 @@ def rise(problem: Problem, before: State, after: State, whole_steps: bool = True
     i = int(np.argmax(up))
     stable, suggestion = _stable_and_suggestion(problem)
     return Rise(float(losses[0]), float(losses[-1]), int(np.count_nonzero(up)), len(losses) - 1, first + i + 1,
-                float(losses[i]), float(losses[i + 1]), problem.lr, stable, problem.optimizer, suggestion)
+                float(losses[i]), float(losses[i + 1]), problem.lr, stable, problem.optimizer, suggestion,
+                problem.batches.size if problem.batches is not None else 0)
 
 
 def _limit(problem: Problem, state: State) -> float:

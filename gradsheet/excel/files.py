@@ -14,6 +14,7 @@ import zipfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet.formula import ArrayFormula
@@ -29,7 +30,7 @@ from ..core.settings import RACE_LR_NAMES, Settings, State
 from ..sheets.blanks import Kept, Written
 
 SETTING_KEYS = ("seed", "lang", "diff", "title", "buttons", "unrolled", "landscape", "scale", "model", "optimizer",
-                "compare", "classes")
+                "compare", "classes", "batch", "shuffle", "batch_seed")
 # An exercise's record (gradsheet exercise): its blank cells, whose it is, which exercise.
 EXERCISE_KEYS = ("blank", "student", "student_name", "exercise")
 RECORD_ROWS = 1000  # the hidden record has ~20 rows; far more is not gradsheet's
@@ -156,12 +157,19 @@ def read(path: str | Path) -> WorkbookFile:
     options["landscape"] = tuple(options.get("landscape", ()))
     options["classes"] = tuple(options.get("classes", ()))
     options["hidden"], options["activation"] = opened.layout.hidden, opened.layout.activation  # checked by load
+    if opened.problem.batches is not None:  # B is a cell a student may have changed, checked by load
+        options["batch"] = opened.problem.batches.size
     # lr, eps and the hyperparameters are cells a student may have changed: read from the sheet
     settings = Settings(lr=opened.problem.lr, eps=opened.problem.eps, **opened.problem.hyper, **options,
                         **(exercise or {}))
     dataset = Dataset(meta.get("dataset", path.stem), opened.headings[:-1], opened.headings[-1],
                       opened.raw, opened.problem.y, classes=settings.classes, model=settings.model)
     settings = replace(settings, **still_derived(race, opened.problem.X, opened.problem.y, settings))
+    found = opened.problem.batches
+    if found is not None:  # a rewrite draws the key and the table from the seed again: the same?
+        made = settings.batches(dataset.n)
+        if not (np.array_equal(made.key, found.key) and np.array_equal(made.mix, found.mix)):
+            raise GradsheetError("book.in_file", path=path, error=GradsheetError("book.batch_damaged"))
     book = WorkbookFile(path, dataset, settings, opened.state, opened.book_loss, opened.layout)
     if exercise:
         try:

@@ -66,6 +66,36 @@ def add_train_charts(wb: Workbook, ws: Worksheet, layout: Layout, t: dict, top_p
                         {"x_offset": MARGIN_PX, "y_offset": data_height + LOSS_HEIGHT_PX + 7 * MARGIN_PX})
 
 
+def batch_point_source(layout: Layout) -> tuple[str, str | None]:
+    """--batch: (the column the data chart draws up the chart, the column across, or None for
+    the row number): batch_point shows the first for this step's rows, and the chart draws those
+    points once more, as the batch's own series."""
+    if layout.k == 2 and layout.classifier and (layout.hidden or boundary.draws_map(layout.k, layout.model,
+                                                                                    layout.n_classes)):
+        return "x_2", "x_1"
+    if layout.k == 1 and (not layout.classifier or layout.hidden):
+        return "y", "x"
+    if not layout.classifier:
+        return "h", "y"
+    return "p_true", None
+
+
+def add_batch_series(chart, layout: Layout, t: dict) -> None:
+    """The points of this step's batch, drawn over the chart's own (batch_point: #N/A elsewhere)."""
+    if not layout.batch:
+        return
+    _, across = batch_point_source(layout)
+    last = min(layout.last_row, layout.first_row + MAX_CHART_ROWS - 1)
+    series = {"name": t["batch_series"], "values": _ref(layout, layout.columns["batch_point"], layout.first_row, last),
+              "marker": {"type": "circle", "size": 8, "border": {"color": "#C00000", "width": 1.5},
+                         "fill": {"none": True}}}
+    if across is not None:
+        series["categories"] = _ref(layout, layout.columns[across], layout.first_row, last)
+    if across is None:
+        series["line"] = {"none": True}
+    chart.add_series(series)
+
+
 def data_chart(wb: Workbook, layout: Layout, t: dict):
     """One feature: the points (x, y) and the line h = W·x + B, which moves with W and B.
     Several features: predicted h against actual y, beside the diagonal h = y."""
@@ -93,6 +123,7 @@ def data_chart(wb: Workbook, layout: Layout, t: dict):
         chart.set_title({"name": t["chart_data_multi"], "name_font": TITLE_FONT})
         chart.set_x_axis({"name": "y", **AXES})
         chart.set_y_axis({"name": "h", **AXES})
+    add_batch_series(chart, layout, t)
     chart.set_legend({"position": "bottom", "font": AXIS_FONT})
     return chart
 
@@ -119,6 +150,7 @@ def class_map_chart(wb: Workbook, layout: Layout, t: dict, dataset, settings):
     chart.add_series({"name": t["boundary"], "categories": [m.sheet, m.points_first, 0, m.points_last, 0],
                       "values": [m.sheet, m.points_first, 1, m.points_last, 1],
                       "line": {"color": "#000000", "width": 2}, "marker": {"type": "none"}})
+    add_batch_series(chart, layout, t)
     chart.show_blanks_as("gap")  # the blank row between two pairs' segments
     x0, x1, y0, y1 = boundary.chart_box(model_X(dataset, settings))
     for axis, (lo, hi), setter in ((0, (x0, x1), chart.set_x_axis), (1, (y0, y1), chart.set_y_axis)):
@@ -153,7 +185,8 @@ def class_chart(wb: Workbook, layout: Layout, t: dict):
                       "major_tick_mark": "none"})
     chart.set_y_axis({"name": "p", "min": 0, "max": 1, "major_unit": 0.25,
                       "major_gridlines": {"visible": True, "line": {"color": "#E0E0E0"}}, **AXES})
-    chart.set_legend({"none": True})
+    add_batch_series(chart, layout, t)
+    chart.set_legend({"none": True} if not layout.batch else {"position": "bottom", "font": AXIS_FONT})
     return chart
 
 
@@ -162,11 +195,16 @@ def loss_chart(wb: Workbook, layout: Layout, t: dict):
     head, c, _, c_last = layout.history_span
     first, last = head + 1, head + max(layout.history_rows, 1) + HISTORY_CHART_ROWS
     chart = wb.add_chart({"type": "scatter", "subtype": "straight_with_markers"})
+    loss = c + layout.history_index("Loss")
     chart.add_series({"name": "Loss", "categories": _ref(layout, c, first, last),
-                      "values": _ref(layout, c_last, first, last),
+                      "values": _ref(layout, loss, first, last),
                       "marker": {"type": "circle", "size": 4}})
-    chart.set_title({"name": t["chart_loss"], "name_font": TITLE_FONT})
+    if layout.batch:  # the batch's Loss, noisy beside the whole table's
+        chart.add_series({"name": "Loss_batch", "categories": _ref(layout, c, first, last),
+                          "values": _ref(layout, c + layout.history_index("Loss_batch"), first, last),
+                          "line": {"color": "#ED7D31", "width": 1}, "marker": {"type": "none"}})
+    chart.set_title({"name": t["chart_loss_batch" if layout.batch else "chart_loss"], "name_font": TITLE_FONT})
     chart.set_x_axis({"name": t["step_axis"], "min": 0, **AXES})
     chart.set_y_axis({"name": t["loss_axis"], "log_base": 10, **AXES})
-    chart.set_legend({"none": True})
+    chart.set_legend({"position": "bottom", "font": AXIS_FONT} if layout.batch else {"none": True})
     return chart

@@ -48,6 +48,11 @@ INIT = "=ROUND(RAND()*2-1,2)"  # settings.initial_theta draws from the same rang
 DLOSS_DT = '=IF(prevLoss=0,"",(Loss-prevLoss)/eps)'
 
 
+def dloss_dt(layout: Layout) -> str:
+    """DLOSS_DT; with --batch the batch's Loss is the one a nudge is watched in."""
+    return DLOSS_DT.replace("(Loss-", "(Loss_batch-") if layout.batch else DLOSS_DT
+
+
 def fd_error(name: str) -> str:
     """How far the numerical derivative is from the exact one."""
     return f"=grad_{name}-exact_grad_{name}"

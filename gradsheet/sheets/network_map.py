@@ -234,6 +234,8 @@ def network_chart(wb, layout: Layout, t: dict, grid: Grid, lang: str):
                     "major_unit": boundary.nice_step((hi - lo) / boundary.AXIS_TICKS),
                     "major_gridlines": {"visible": False}, **AXES})
         chart.set_title({"name": t["network_chart_map"], "name_font": TITLE_FONT})
+    from .charts import add_batch_series
+    add_batch_series(chart, layout, t)
     chart.set_legend({"position": "bottom", "font": AXIS_FONT})
     return chart
 

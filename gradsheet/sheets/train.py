@@ -23,7 +23,9 @@ from ..core.optimizers import HYPER_NAMES, OPTIMIZERS
 from ..core.layout import BUTTON_HEIGHT, BUTTON_ROW, NOTE_ROW, TITLE_HEIGHT, TITLE_ROW, Layout
 from .looks import MIN_SCALE, page_px, plan_pages, print_setup, row_height_pt, text_px, wrapped_lines
 from ..core.settings import Settings, State
-from .values import SheetValues
+from .values import SheetValues, model_X
+from ..core import batches
+from ..core.a1 import xl_rowcol_to_cell
 
 NOT_AVAILABLE = "#N/A"  # a formula's stored value where the spreadsheet shows #N/A
 
@@ -67,8 +69,8 @@ def write(wb: Workbook, fmt, layout: Layout, dataset: Dataset, settings: Setting
                                  exercise=bool(settings.blank)))
     if layout.classifier:
         _write_confusion(ws, fmt, layout, values, t)
-    _write_history(ws, fmt, layout, state, t)
-    _write_coach(ws, fmt, layout, settings, state, values, t)
+    _write_history(ws, fmt, layout, state, t, dataset, settings)
+    _write_coach(ws, fmt, layout, settings, state, values, t, dataset)
     for row, height in sorted(heights.items()):
         ws.set_row(row, height)
     charts.add_train_charts(wb, ws, layout, t, _top_px(heights, layout.first_row), dataset, settings)
@@ -111,11 +113,12 @@ def _coach_texts(layout, settings) -> list[tuple]:
     count = len(procedure.actions(params, opt))
     bold = _Look(11, True)
     wide = -1234.567890123456  # a number as wide as the coach writes (13 digits, a sign)
-    wrong = [coach.lines(params, coach.Advice(2, why, p, wide, wide), lang, opt, True)[1]
+    batch = bool(layout.batch)
+    wrong = [coach.lines(params, coach.Advice(2, why, p, wide, wide), lang, opt, True, batch)[1]
              for why in range(1, len(coach.WRONG)) for p in range(len(params))]
-    return ([(r, c, procedure.describe(params, i, lang, opt), bold) for i in range(count)]
-            + [(r, c, coach.lines(params, coach.Advice(coach.NOT_READY), lang, opt, True)[0], bold)]
-            + [(r + 1, c, procedure.just_did(params, i, lang, opt), None) for i in range(count)]
+    return ([(r, c, procedure.describe(params, i, lang, opt, batch), bold) for i in range(count)]
+            + [(r, c, coach.lines(params, coach.Advice(coach.NOT_READY), lang, opt, True, batch)[0], bold)]
+            + [(r + 1, c, procedure.just_did(params, i, lang, opt, batch), None) for i in range(count)]
             + [(r + 1, c, text, None) for text in wrong])
 
 
@@ -188,17 +191,29 @@ def _write_data(ws, fmt, layout, dataset, settings, values, t) -> dict[int, floa
     """The data block; returns the heights of rows that hold wrapped headings."""
     cols = layout.columns
     # Row above the headings: the contract's names, so students see what `x`, `y`, `h` mean.
-    for name in layout.features + layout.targets + layout.computed:
+    batch_names = layout.batch_columns + (["batch_point"] if layout.batch else [])
+    for name in layout.features + layout.targets + layout.computed + batch_names:
         ws.write_string(layout.head_row - 1, cols[name], name, fmt.name)
     # Headings exactly as the dataset wrote them (always as text, never as formulas).
     headings = {layout.raw_column(j): heading for j, heading in enumerate(dataset.feature_names)}
     headings |= {cols[name]: text for name, text in _headings(layout, dataset, t).items()}
+    headings |= {cols[name]: t[f"{name}_head"] for name in batch_names}
     scaled = _write_scaling(ws, fmt, layout, dataset, settings, t, headings) if layout.scaled else []
     for c, heading in headings.items():
         ws.write_string(layout.head_row, c, heading, fmt.heading)
 
     templates = settings.spec.excel_rows(layout)
     computed = [(cols[name], templates[name], _stored_column(values.rows[name])) for name in layout.computed]
+    if layout.batch:  # turn, in_batch (after the target) and the chart's batch_point (at the end)
+        point, _ = charts.batch_point_source(layout)
+        batch_templates = batches.excel_rows(layout, point)
+        shown = _point_values(layout, dataset, settings, values, point)
+        in_batch = values.batch_columns["in_batch"]
+        stored_points = [float(v) if b else NOT_AVAILABLE for v, b in zip(shown, in_batch)]
+        computed = ([(cols[name], batch_templates[name], values.batch_columns[name].tolist())
+                     for name in ("turn", "in_batch")] + computed
+                    + [(cols["batch_point"], batch_templates["batch_point"], stored_points)])
+        keys = values.batch_columns["key"].tolist()
     raw_cols = [layout.raw_column(j) for j in range(layout.k)]
     X = dataset.X.tolist()
     targets = _target_columns(layout, dataset)
@@ -218,10 +233,37 @@ def _write_data(ws, fmt, layout, dataset, settings, values, t) -> dict[int, floa
             wstr(r, cols["label"], labels[i])
         for c, ys in targets:
             wnum(r, c, ys[i])
+        if layout.batch:
+            wnum(r, cols["key"], keys[i])
         for c, tpl, vs in computed:
             wform(r, c, tpl.format(r + 1), f_data, vs[i])
+    if layout.batch:
+        _mark_batch_rows(ws, fmt, layout)
     height = _lines_height((text, layout.column_px(c)) for c, text in headings.items())
     return {layout.head_row: height} if height else {}
+
+
+def _point_values(layout, dataset, settings, values, point: str) -> np.ndarray:
+    """The numbers of the column the data chart draws (batch_point shows them for the batch)."""
+    if point in values.rows:
+        return values.rows[point]
+    if point in layout.features:
+        return model_X(dataset, settings)[:, layout.features.index(point)]
+    return np.asarray(dataset.y, dtype=float)
+
+
+def _mark_batch_rows(ws, fmt, layout) -> None:
+    """This step's rows stand out in the data block (a rule on in_batch, live); batch_point's
+    #N/A (the rows the chart leaves out) is shown faintly."""
+    first, last = layout.first_row, layout.last_row
+    flag = xl_rowcol_to_cell(first, layout.columns["in_batch"], row_abs=False, col_abs=True)
+    left, right = 0, layout.columns["batch_point"] - 1
+    ws.conditional_format(first, left, last, right, {"type": "formula", "criteria": f"={flag}=1",
+                                                     "format": fmt.batch_row})
+    c = layout.columns["batch_point"]
+    point = xl_rowcol_to_cell(first, c, row_abs=False, col_abs=False)
+    ws.conditional_format(first, c, last, c, {"type": "formula", "criteria": f"=ISNA({point})",
+                                              "format": fmt.faint})
 
 
 def _stored_column(values: np.ndarray) -> list:
@@ -297,9 +339,21 @@ def _write_single_cells(ws, fmt, layout, settings, state, values, t) -> None:
         **({"t": (None, state.t, fmt.paste, t["t_note"])} if "t" in layout.scalars else {}),
         "Loss": (model.EXCEL_LOSS, values.loss, fmt.num("result", "loss"),
                  t[f"loss_note_{layout.model}" if layout.classifier else "loss_note"]),
-        "prevLoss": (None, state.prev_loss, fmt.num("paste", "loss"), t["prev_note"]),
-        "dLoss_dt": (formulas.DLOSS_DT, values.dloss_dt, fmt.num("formula", "slope"), t["dt_note"]),
+        "prevLoss": (None, state.prev_loss, fmt.num("paste", "loss"), t["prev_note_batch" if layout.batch else "prev_note"]),
+        "dLoss_dt": (formulas.dloss_dt(layout), values.dloss_dt, fmt.num("formula", "slope"),
+                     t["dt_note_batch" if layout.batch else "dt_note"]),
     }
+    if layout.batch:  # B, the step counter and the epoch above Loss; the batch's Loss under it
+        rows["batch"] = (None, settings.batch, fmt.input, t["batch_note"].format(n=layout.n))
+        rows["step"] = (batches.excel_step(_abs_cell(coach.cells(layout)["n"]), coach.column_range(layout, "value"),
+                                           coach.column_range(layout, "hist"), len(layout.params)),
+                        values.step, fmt.num("formula", "count"), t["step_note"])
+        rows["epoch"] = (batches.EPOCH, values.epoch, fmt.num("formula", "count"),
+                         t["epoch_note_shuffled" if layout.shuffle else "epoch_note"])
+        rows["Loss_batch"] = (batches.on_batch(model.EXCEL_LOSS), values.loss_batch, fmt.num("result", "loss"),
+                              t["loss_batch_note"])
+        rows = {name: rows[name] for name in layout.single_rows if name in rows} | \
+            {name: row for name, row in rows.items() if name not in layout.single_rows}
     if layout.classifier:  # the best Loss is Newton's number, not a formula; then the accuracy
         rows["best_Loss"] = (None, values.best_loss, fmt.num("plain", "loss"), t["best_loss_note_ce"])
         rows["accuracy"] = (excel_accuracy(layout), values.accuracy, fmt.num("formula", "share"),
@@ -322,23 +376,57 @@ def _write_single_cells(ws, fmt, layout, settings, state, values, t) -> None:
         elif name in settings.blank:
             blanks.blank_cell(ws, fmt, r, c, t)
         elif formula:
-            ws.write_formula(r, c, formula, style, "" if name == "dLoss_dt" and state.prev_loss == 0
-                             else shown_value(value))
+            formulas.write_cell(ws, r, c, formula, style, "" if name == "dLoss_dt" and state.prev_loss == 0
+                                else shown_value(value))
         else:
             ws.write_number(r, c, float(value), style)
         ws.write_string(r, c + 1, note, fmt.note)
     if layout.other_hyper:
         ws.write_string(layout.other_hyper_head, layout.other_hyper_col, t["other_hyper"], fmt.section)
+    if layout.batch:
+        _write_shuffle(ws, fmt, layout, settings, values, t)
     r, c = layout.cell("next_action")
     ws.write_string(r, c0, t["action_label"], fmt.label)
 
 
-def _write_coach(ws, fmt, layout, settings, state, values, t) -> None:
+def _abs_cell(rc: tuple[int, int]) -> str:
+    return xl_rowcol_to_cell(*rc, row_abs=True, col_abs=True)
+
+
+def _write_shuffle(ws, fmt, layout, settings, values, t) -> None:
+    """--batch: this epoch's shuffle (shuffle_a, shuffle_b) and the table `shuffle` they come
+    from, one row per epoch of the cycle (core/batches.py): right of the parameter table."""
+    r, c = layout.shuffle_head
+    ws.write_string(r, c, t["shuffle_title"], fmt.section)
+    a, b = values.shuffle
+    for name, formula, value in (("shuffle_a", batches.SHUFFLE_A, a), ("shuffle_b", batches.SHUFFLE_B, b)):
+        rr, cc = layout.cell(name)
+        ws.write_string(rr, cc - 1, name, fmt.label)
+        ws.write_formula(rr, cc, formula, fmt.num("formula", "count"), float(value))
+        ws.write_string(rr, cc + 1, t[f"{name}_note"], fmt.note)
+    first, c0, last, _ = layout.shuffle_span
+    ws.write_string(first - 1, c0, "a", fmt.heading)
+    ws.write_string(first - 1, c0 + 1, "b", fmt.heading)
+    ws.write_string(first - 1, c0 + 2, t["shuffle_table_note" if layout.shuffle else "shuffle_table_note_none"],
+                    fmt.note)
+    mix = settings.batches(layout.n).mix
+    for i, (ma, mb) in enumerate(mix):
+        ws.write_number(first + i, c0, int(ma), fmt.num("plain", "count"))
+        ws.write_number(first + i, c0 + 1, int(mb), fmt.num("plain", "count"))
+
+
+def _write_coach(ws, fmt, layout, settings, state, values, t, dataset=None) -> None:
     """The live coach (core/coach.py): the next action and the line under it, each parameter's
     three cells at the end of its row, and the sums under them, all formulas; their stored
     values are the coach's reading of the model's numbers."""
+    hist_base = None
+    if layout.batch and len(state.history):  # history's Loss_batch: H on this step's batch
+        found = settings.batches(layout.n)
+        mask = found.mask(values.step)
+        hist_base = settings.spec.loss(model_X(dataset, settings)[mask], dataset.y[mask], state.history[-1, :-1])
     reading = coach.read(state.theta, state.history, state.prev_loss, state.dloss, state.slots, state.t,
-                         values.loss, values.nudged, settings.eps, settings.lr, settings.hyper, settings.optimizer)
+                         values.loss, values.nudged, settings.eps, settings.lr, settings.hyper, settings.optimizer,
+                         values.loss_batch, hist_base)
     pc = layout.param_columns
     f_param, f_count = fmt.num("formula", "param"), fmt.num("formula", "count")
     empty = not len(state.history)
@@ -356,7 +444,8 @@ def _write_coach(ws, fmt, layout, settings, state, values, t) -> None:
         ws.write_formula(r, pc["code"], cells["code"], f_count, reading.codes[p])
     advice = reading.advice
     last = procedure.last_done(layout.params, max(advice.index, 0), not empty, layout.optimizer)
-    done = "" if last is None else procedure.describe(layout.params, last, settings.lang, layout.optimizer)
+    done = "" if last is None else procedure.describe(layout.params, last, settings.lang, layout.optimizer,
+                                                      bool(layout.batch))
     last = -1 if last is None else last
     stored = {"n": len(state.history), "pos": advice.index, "why": advice.why, "who": advice.who,
               "last": last, "done": done}
@@ -364,7 +453,8 @@ def _write_coach(ws, fmt, layout, settings, state, values, t) -> None:
     for name, (r, c) in coach.cells(layout).items():
         ws.write_string(r, c - 1, t[f"coach_{name}"], fmt.label)
         ws.write_formula(r, c, sums[name], f_count, stored[name])
-    line1, line2 = coach.lines(layout.params, advice, settings.lang, settings.optimizer, not empty)
+    line1, line2 = coach.lines(layout.params, advice, settings.lang, settings.optimizer, not empty,
+                               bool(layout.batch))
     f1, f2 = coach.coach_formulas(layout, settings.lang)
     r, c = layout.cell("next_action")
     ws.write_formula(r, c, f1, fmt.status, line1)
@@ -414,14 +504,15 @@ def _write_params(ws, fmt, layout, state, values, t, exercise: bool = False) -> 
         ws.write_string(head, c, names[kind], fmt.heading)
     f_param, f_loss = fmt.num("formula", "param"), fmt.num("formula", "loss")
     f_slope = fmt.num("formula", "slope")
+    over = batches.on_batch if layout.batch else (lambda text: text)  # --batch: over this step's rows
     for p, name in enumerate(layout.params):
         r = layout.param_row(p)
         ws.write_string(r, pc["name"], name, fmt.label)
         ws.write_number(r, pc["value"], float(state.theta[p]), fmt.num("input", "param"))
         ws.write_formula(r, pc["init"], formulas.INIT, f_param, float(state.init[p]))
-        formulas.write_cell(ws, r, pc["Loss"], model.excel_nudged_loss(layout, p), f_loss, float(values.nudged[p]))
+        formulas.write_cell(ws, r, pc["Loss"], over(model.excel_nudged_loss(layout, p)), f_loss, float(values.nudged[p]))
         if "Lossm" in pc:
-            formulas.write_cell(ws, r, pc["Lossm"], model.excel_nudged_loss(layout, p, "-"), f_loss,
+            formulas.write_cell(ws, r, pc["Lossm"], over(model.excel_nudged_loss(layout, p, "-")), f_loss,
                                 float(values.nudged_minus[p]))
         ws.write_formula(r, pc["grad"], model.excel_grad(layout, p), f_slope, float(values.grad[p]))
         ws.write_number(r, pc["dLoss"], float(state.dloss[p]), fmt.num("paste", "slope"))
@@ -432,8 +523,8 @@ def _write_params(ws, fmt, layout, state, values, t, exercise: bool = False) -> 
                              float(values.next_slots[slot][p]))
         ws.write_formula(r, pc["next"], opt.next_param.formula(ref), f_param, float(values.next[p]))
         if not exercise:
-            ws.write_formula(r, pc["exact"], model.excel_exact_grad(layout, p), f_slope,
-                             float(values.exact[p]))
+            formulas.write_cell(ws, r, pc["exact"], over(model.excel_exact_grad(layout, p)), f_slope,
+                                float(values.exact[p]))
             ws.write_formula(r, pc["fderr"], formulas.fd_error(name), fmt.num("formula", "small"),
                              float(values.grad[p] - values.exact[p]))
         if "best" not in pc:
@@ -455,12 +546,18 @@ def optimizer_refs(name: str, slots) -> dict[str, str]:
     return ref
 
 
-def _write_history(ws, fmt, layout, state, t) -> None:
+def _write_history(ws, fmt, layout, state, t, dataset=None, settings=None) -> None:
     first_row, first_col, last_row, last_col = layout.history_span
     ws.write_string(first_row - 1, first_col, t["history"], fmt.section)
-    headers = [t["step_col"]] + layout.params + ["Loss"]
-    kinds = ["count"] + ["param"] * len(layout.params) + ["loss"]
-    rows = [[i + 1] + [float(v) for v in row] for i, row in enumerate(np.asarray(state.history))]
+    headers = [t["step_col"]] + layout.history_columns[1:]
+    kinds = ["count"] + ["count" if name == "epoch" else "loss" if name.startswith("Loss") else "param"
+                         for name in layout.history_columns[1:]]
+    found = settings.batches(layout.n) if layout.batch else None
+    losses = None
+    if found is not None:
+        from ..core.descent import batch_losses
+        losses = batch_losses(model_X(dataset, settings), dataset.y, state.history, settings.spec, found)
+    rows = batches.history_cells(state.history, 0, found, losses)
     options = {"name": "history", "style": "Table Style Light 9",
                "columns": [{"header": h, "format": fmt.num("plain", kind)} for h, kind in zip(headers, kinds)]}
     if rows:

@@ -30,6 +30,12 @@ class SheetValues:
     next_slots: dict[str, np.ndarray]  # next_vel_P / next_sq_P / next_m_P from the pasted dLoss_dP
     accuracy: float | None = None  # classifiers: share of rows predicted right
     confusion: np.ndarray | None = None  # classifiers: C×C counts, rows true, columns predicted
+    # --batch: this step's batch (Loss_P, grad_P, exact_grad_P and dLoss_dt above are over it)
+    loss_batch: float | None = None
+    step: int = 0
+    epoch: int = 1
+    shuffle: tuple[int, int] = (1, 0)  # this epoch's a, b
+    batch_columns: dict[str, np.ndarray] | None = None  # key, turn, in_batch (numbers per row)
 
 
 def evaluate(X: np.ndarray, y: np.ndarray, settings: Settings, state: State,
@@ -42,32 +48,51 @@ def evaluate(X: np.ndarray, y: np.ndarray, settings: Settings, state: State,
 def _evaluate(X: np.ndarray, y: np.ndarray, settings: Settings, state: State) -> SheetValues:
     model = settings.spec
     classifier = bool(settings.classes)
+    extra = {}
+    Xb, yb = X, y  # the rows the slopes are over: all, or with --batch this step's batch
+    batches = settings.batches(X.shape[0])
+    if batches is not None:
+        step = batch_step(state, settings.eps)
+        epoch, mask = batches.epoch(step), batches.mask(step)
+        Xb, yb = X[mask], y[mask]
+        extra = {"step": step, "epoch": epoch, "shuffle": batches.shuffle(epoch),
+                 "batch_columns": {"key": batches.key.astype(float), "turn": batches.turns(epoch).astype(float),
+                                   "in_batch": mask.astype(float)}}
     with np.errstate(over="ignore", invalid="ignore"):
         rows = model.row_values(X, y, state.theta)
         loss = float(np.mean(rows["ce" if classifier else "sqerr"]))
-        nudged = model.nudged_losses(X, y, state.theta, settings.eps)
+        base = loss if batches is None else model.loss(Xb, yb, state.theta)
+        if batches is not None:
+            extra["loss_batch"] = base
+        nudged = model.nudged_losses(Xb, yb, state.theta, settings.eps)
         minus = None
         if settings.diff == models.CENTRAL:
-            minus = model.nudged_losses(X, y, state.theta, -settings.eps)
+            minus = model.nudged_losses(Xb, yb, state.theta, -settings.eps)
             grad = (nudged - minus) / (2 * settings.eps)
         else:
-            grad = (nudged - loss) / settings.eps
+            grad = (nudged - base) / settings.eps
         nxt, next_slots, _ = OPTIMIZERS[settings.optimizer].update(
             state.theta, state.dloss, state.slots, state.t, settings.lr, settings.hyper)
-        exact = model.exact_gradient(X, y, state.theta)
-        dloss_dt = (loss - state.prev_loss) / settings.eps
+        exact = model.exact_gradient(Xb, yb, state.theta)
+        dloss_dt = (base - state.prev_loss) / settings.eps
         if classifier:
             C = len(settings.classes)
             best_loss = None if settings.hidden else models.best_classifier_loss(X, y, C)
             return SheetValues(rows, loss, nudged, minus, grad, dloss_dt, nxt, exact, None,
                                best_loss, None, next_slots,
                                models.accuracy(model, X, y, state.theta),
-                               models.confusion(model, X, y, state.theta, C))
+                               models.confusion(model, X, y, state.theta, C), **extra)
         best = None if settings.hidden or not model.unique_answer(X) else model.best_theta(X, y)
         return SheetValues(rows, loss, nudged, minus, grad, dloss_dt, nxt, exact, best,
                            None if best is None else model.loss(X, y, best),
                            None if best is None else float(np.sqrt(np.sum((state.theta - best) ** 2))),
-                           next_slots)
+                           next_slots, **extra)
+
+
+def batch_step(state: State, eps: float) -> int:
+    """The sheet's `step`: updates done, as core/batches.step_of reads the state."""
+    from ..core.batches import step_of
+    return step_of(state.theta, state.history, eps)
 
 
 def with_blanks(v: SheetValues, X: np.ndarray, y: np.ndarray, settings: Settings, state: State,

@@ -78,6 +78,10 @@ class Formats:
         self.status = add({"bold": True, "font_color": "#375623", "bg_color": "#E2EFDA"})
         self.wrap = add({"text_wrap": True, "valign": "top"})
         self.button_font = {"bold": True, "color": "white", "size": 11}
+        # --batch: this step's rows in the data block (a conditional format), and the chart
+        # helper's #N/A outside the batch, shown faintly
+        self.batch_row = add({"bg_color": "#FFF2CC", "bold": True})
+        self.faint = add({"font_color": "#BFBFBF"})
 
     def num(self, style: str, kind: str):
         """`style` (a key of STYLES) with the number format looks.NUMBER[kind]."""
@@ -90,7 +94,7 @@ class Formats:
 def layout_for(dataset: Dataset, settings: Settings, state: State) -> Layout:
     return Layout(dataset.n, dataset.k, texts(settings.lang)["sheet_train"], settings.diff,
                   len(state.history), settings.scale != "none", settings.optimizer, settings.model,
-                  settings.classes, settings.hidden, settings.activation)
+                  settings.classes, settings.hidden, settings.activation, settings.batch, settings.shuffle)
 
 
 def write(path: str | os.PathLike, dataset: Dataset, settings: Settings, state: State,
