@@ -210,9 +210,12 @@ def _hidden_defaults(dataset: Dataset, options: dict) -> dict:
 # INT(MOD(a*key+b,n)/B) = batch_no − 1. Measured on LibreOffice 7.4 (a shared 2-core machine,
 # a block of such cells): ~10 µs a cell whatever its rows (BATCH_CELL), and per data row ~12
 # for the mask (BATCH_MASK) plus the model's own arithmetic: the linear model's (z + d − y)²
-# ~4 per input and 4 more (0.6 µs a row for 1 input, 1.0 µs for 5).
+# ~4 per input and 4 more (0.6 µs a row for 1 input, 1.0 µs for 5); and ~30 µs a chain row for
+# its other cells (which batch, the slopes, the update: benchmarks/recalc_batch.py measured
+# 0.074 ms a row on the course's 6 rows, 74 ms on 10,000 rows × 5 against 81 predicted).
 BATCH_CELL = 300
 BATCH_MASK = 12
+BATCH_ROW = 1000
 BATCH_MIN_ROWS = 10  # fewer steps than this teach nothing: the sheet is left out instead
 
 
@@ -222,7 +225,7 @@ def batch_step_cost(n: int, k: int, params: int, model: str, classes: int = 0, h
     whole table's Loss as without batches (the sums' quadratic; a classifier's or network's pass
     over the data), and the batch cells, each a pass over all n rows with the mask."""
     cells = params * (2 if diff == models.CENTRAL else 1) + 1  # Loss_batch, Loss_P (, Lossm_P)
-    mask = cells * (BATCH_CELL + n * BATCH_MASK)
+    mask = BATCH_ROW + cells * (BATCH_CELL + n * BATCH_MASK)
     if hidden:
         return (cells + 1) * (6000 + 25 * n * hidden * (k + 2)) + mask
     if model == "linear":
