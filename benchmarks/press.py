@@ -43,7 +43,8 @@ SCRIPTS = [("한 스텝", "one_step", []), ("10 스텝", "ten_steps", []), ("다
            ("초기화", "reset", []), ("run_steps", "run_steps", [100])]
 
 
-def workbook(folder: Path, n: int, k: int) -> Path:
+def workbook(folder: Path, n: int, k: int, **options) -> Path:
+    """The default workbook on n rows x k inputs (`options`: more of make's, e.g. batch=32)."""
     rng = np.random.default_rng(0)
     X = rng.uniform(0, 10, (n, k))
     y = X @ rng.uniform(-2, 2, k) + 3 + rng.normal(0, 0.5, n)
@@ -54,7 +55,8 @@ def workbook(folder: Path, n: int, k: int) -> Path:
         w.writerows(np.column_stack([X, y]).round(4).tolist())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return make(data, folder / f"bench-{n}-{k}.xlsx", target="y", lr=0.001).path
+        name = "-".join([f"bench-{n}-{k}", *(f"{key}{value}" for key, value in options.items())])
+        return make(data, folder / f"{name}.xlsx", target="y", lr=0.001, **options).path
 
 
 def forget(main) -> None:

@@ -84,7 +84,7 @@ PICTURES: dict[str, Picture] = {
     "batch.png": Picture("mini-batches (--batch 2) after 7 steps and actions 2 and 3 of the 8th: this step's rows "
                          "marked in the data and the chart, batch, step, epoch, Loss and Loss_batch, and the Loss "
                          "chart's noisy Loss_batch beside the whole table's Loss", options={"batch": 2}, steps=7,
-                         actions=2),
+                         actions=2, area="batch_screen"),
     "coach.png": Picture("the live coach after actions 2 and 3, when W was given 0.0202 instead of W + eps "
                          "= 0.0201: it names 4-1 again and the number to type", actions=2,
                          edits=(("W", 0.0202),), area="coach_area"),
@@ -122,6 +122,13 @@ def chart_screen(book) -> tuple[int, int, int, int]:
     return TOP, layout.chart_col - 3, layout.first_row + 16, layout.c0 + 1
 
 
+def batch_screen(book) -> tuple[int, int, int, int]:
+    """--batch: the data with its batch columns, both charts (the batch's points, Loss beside
+    Loss_batch), and the single cells with the coach and the parameter table through grad_P."""
+    layout = book.layout
+    return 0, 0, layout.first_row + 26, layout.param_columns["grad"]
+
+
 def network_screen(book) -> tuple[int, int, int, int]:
     """A network's charts (its curve or prediction map, Loss, the hidden units) with the data's
     last columns on their left and the single cells on their right."""
@@ -154,7 +161,7 @@ def landscape_map(book) -> tuple[int, int, int, int]:
 
 
 AREAS: dict[str, Callable] = {f.__name__: f for f in (first_screen, chart_screen, unrolled_top, race_screen,
-                                                       landscape_map, coach_area, network_screen)}
+                                                       landscape_map, coach_area, network_screen, batch_screen)}
 
 
 def sheet_of(book, key: str) -> str:

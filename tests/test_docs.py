@@ -366,6 +366,7 @@ def _built_names(tmp: Path) -> dict[str, set[str]]:
             "exercise": make_exercise(None, roster, tmp / "week").files[0],
             "hidden layer": preset("circles"),
             "hidden layer, softmax": preset("iris", "iris-hidden", hidden=3),
+            "mini-batches": make(None, tmp / "batch.xlsx", batch=2).path,
         }
         for opt in ("momentum", "rmsprop", "adam"):
             books[opt] = make(None, tmp / f"{opt}.xlsx", optimizer=opt).path

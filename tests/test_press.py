@@ -215,3 +215,54 @@ def test_appended_history_rows_are_numbered_one_by_one(built, fresh_session):
     want = descent.descend(model_X(d, built.settings), d.y, built.state.theta, built.settings.lr, built.settings.eps,
                            10).history
     assert np.allclose(np.array([row[1:] for row in rows], dtype=float), want, rtol=1e-12, atol=0)
+
+
+@pytest.fixture(scope="module")
+def batch_book(tmp_path_factory):
+    return make(None, tmp_path_factory.mktemp("batch") / "batch.xlsx", batch=2, unrolled=0, compare=0,
+                landscape=("none",))
+
+
+@pytest.mark.parametrize("script, args, call", SCRIPTS, ids=[s[0] for s in SCRIPTS])
+def test_a_lite_press_on_a_batch_workbook_writes_what_the_classic_press_writes(batch_book, fresh_session,
+                                                                               monkeypatch, script, args, call):
+    """--batch 2: the press reads B, the shuffle key and the epochs' table too, and writes what the
+    classic press writes (history rows with their epoch and Loss_batch)."""
+    monkeypatch.setattr(steps, "initial_theta",
+                        lambda k, seed, count=None: np.linspace(0.3, -0.2, k + 1 if count is None else count))
+    data = book_json(batch_book.path)
+    main = load_main(read_lite_parts(batch_book.path)["main.py"])
+    for _ in range(2):
+        got = run_script(main, script, data, args)
+        assert got.actions == reference(data, call)
+
+
+def test_lite_presses_on_a_batch_workbook_append_epochs_and_batch_losses(batch_book, fresh_session):
+    """Lite presses (7 steps, then one more, then 2 hand actions): the history's rows hold step,
+    epoch, W, B, Loss and Loss_batch of a mini-batch descent from the start, each row's epoch
+    and batch loss from the definition (3 batches of 2 rows an epoch)."""
+    built = batch_book
+    data = book_json(built.path)
+    main = load_main(read_lite_parts(built.path)["main.py"])
+    layout = layout_for(built.dataset, built.settings, built.state)
+    d = built.dataset
+    for script, args in (("run_steps", [7]), ("one_step", []), ("next_action", []), ("next_action", [])):
+        got = run_script(main, script, data, args)
+        data = apply_actions(data, got.actions)
+        theta = np.array([cell(data, layout.sheet, layout.a1(p)) for p in layout.params])
+        r, c = layout.cell("Loss")  # as Excel recalculates
+        next(s for s in data["sheets"] if s["name"] == layout.sheet)["values"][r][c] = model.loss(d.X, d.y, theta)
+    rows = np.array(_history(data, layout), dtype=float)
+    assert rows[:, 0].tolist() == list(range(1, 10))
+    assert rows[:, 1].tolist() == [s // 3 + 1 for s in range(9)]  # the epoch of each step
+    found = built.settings.batches(d.n)
+    theta, eps, lr = built.state.theta.copy(), built.settings.eps, built.settings.lr
+    for s in range(9):
+        idx = found.rows(s)
+        assert len(idx) == 2
+        assert np.allclose(rows[s, 2:4], theta, rtol=1e-9, atol=0), (s, rows[s, 2:4] - theta)
+        assert rows[s, 4] == pytest.approx(model.loss(d.X, d.y, theta), rel=1e-8)
+        assert rows[s, 5] == pytest.approx(model.loss(d.X[idx], d.y[idx], theta), rel=1e-8)
+        base = model.loss(d.X[idx], d.y[idx], theta)
+        g = np.array([(model.loss(d.X[idx], d.y[idx], theta + eps * np.eye(2)[j]) - base) / eps for j in range(2)])
+        theta = theta - lr * g

@@ -109,8 +109,12 @@ def valid(key, mix, n: int) -> bool:
 
 
 def step_of(theta: np.ndarray, history: np.ndarray, eps: float) -> int:
-    """Updates done: the history rows, less one while a step is under way (every parameter at
-    history's last row H, or all but one, which may be at H + eps or off by a wrong hand action).
+    """Updates done: the history rows, less one while a step is under way: every parameter at
+    history's last row H, or all but one, which is at H + eps (the places actions 2 … 4-3 leave
+    them). An update moves at least one parameter off H (a forward difference's slope is never
+    0 for them all), and a parameter whose slope is 0 (an input of 0 in a batch of one row) stays
+    at H without holding the step back. A wrong hand action (a parameter off every place) shows
+    the next step's batch until it is put right, and the coach names it meanwhile.
     The sheet's `step` formula (`excel_step`) reads the same cells."""
     history = np.asarray(history, dtype=float)
     n = len(history)
@@ -121,7 +125,9 @@ def step_of(theta: np.ndarray, history: np.ndarray, eps: float) -> int:
     with np.errstate(all="ignore"):
         at = np.abs(theta - H) <= eps * POS_EPS + np.abs(H) * POS_REL
         nudged = np.abs(theta - (H + eps)) <= eps * POS_EPS + np.abs(H + eps) * POS_REL
-    return n - 1 if int(np.count_nonzero(at | nudged)) >= theta.size - 1 else n
+    at, nudged = int(np.count_nonzero(at)), int(np.count_nonzero(nudged))
+    under_way = at == theta.size or (at == theta.size - 1 and nudged == 1)
+    return n - 1 if under_way else n
 
 
 # --- the sheet's text ---------------------------------------------------------------------------
@@ -154,11 +160,11 @@ def excel_rows(layout, point: str) -> dict[str, str]:
 
 def excel_step(n: str, values: str, hists: str, count: int) -> str:
     """`step`, as step_of: the history rows `n` (a cell), less one while every parameter (the
-    `values` range) but at most one stands at H (the `hists` range) or at H + eps."""
+    `values` range) stands at H (the `hists` range), or all but one, which stands at H + eps."""
     tol = lambda target: f"eps*{POS_EPS!r}+ABS({target})*{POS_REL!r}".replace("e-", "E-")  # noqa: E731
-    at = f"(ABS({values}-{hists})<={tol(hists)})"
-    nudged = f"(ABS({values}-({hists}+eps))<={tol(hists + '+eps')})"
-    return f"=IF({n}=0,0,{n}-IF(SUMPRODUCT(--(({at}+{nudged})>0))>={count - 1},1,0))"
+    at = f"SUMPRODUCT(--(ABS({values}-{hists})<={tol(hists)}))"
+    nudged = f"SUMPRODUCT(--(ABS({values}-({hists}+eps))<={tol(hists + '+eps')}))"
+    return f"=IF({n}=0,0,{n}-IF(OR({at}={count},AND({at}={count - 1},{nudged}=1)),1,0))"
 
 
 EPOCH = "=INT(step/ROUNDUP(ROWS(key)/batch,0))+1"

@@ -445,6 +445,7 @@ class Layout:
         for name in self.features + self.targets + self.batch_columns + self.computed:
             names[name] = self.column_ref(self.columns[name])
         if self.batch:
+            names["batch_point"] = self.column_ref(self.columns["batch_point"])
             first, c, last, c2 = self.shuffle_span
             names["shuffle"] = (f"{quote_sheet(self.sheet)}!"
                                 f"{xl_rowcol_to_cell(first, c, True, True)}:{xl_rowcol_to_cell(last, c2, True, True)}")

@@ -21,7 +21,8 @@ KEYS = {"data": (str,), "target": (str, int), "features": (str, list), "sheet": 
         "diff": (str,), "scale": (str,), "unrolled": (int,), "buttons": (str,),
         "landscape": (str, list), "optimizer": (str,), "beta": (float, int), "rho": (float, int),
         "beta1": (float, int), "beta2": (float, int), "delta": (float,), "compare": (int,),
-        "model": (str,), "classes": (str, list), "hidden": (int,), "activation": (str,)}
+        "model": (str,), "classes": (str, list), "hidden": (int,), "activation": (str,),
+        "batch": (int,), "shuffle": (bool,)}
 LEMONADE = "lemonade"  # `data = "lemonade"` means the embedded course table
 
 
@@ -57,7 +58,7 @@ def read(path: str | Path) -> dict:
     for key, value in raw.items():
         if key not in KEYS:
             raise GradsheetError("preset.unknown_key", path=clean(path), option=q(key), keys=", ".join(KEYS))
-        if isinstance(value, bool) or not isinstance(value, KEYS[key]):
+        if (isinstance(value, bool) and bool not in KEYS[key]) or not isinstance(value, KEYS[key]):
             raise GradsheetError("preset.wrong_type", path=clean(path), option=q(key), type=type(value).__name__)
     options = dict(raw)
     data = options.pop("data", LEMONADE)

@@ -53,6 +53,15 @@ KO = {
              "되돌리기 ({g}-3).",
     "update": "{g}. 다음 값({next})을 복사해서 {params_list}({values})에 값으로 붙여넣습니다. 한 스텝이 끝났습니다.",
     "repeat": "{g}. 2단계부터 반복합니다.",
+    # --- mini-batches (issue 20) ---
+    "h_batch": "Mini-batch와 epoch (--batch {B})",
+    "batch_what": "이 워크북은 한 스텝에 데이터 {n}행을 모두 쓰지 않고, batch라는 {B}행만 씁니다 (칸 batch). 모든 행을 한 번씩 다 보는 한 바퀴가 epoch이고, 한 epoch은 {nb}번의 스텝입니다{short}. {order} 데이터 표의 turn 열이 이번 epoch에서 그 행의 차례, in_batch 열이 이번 스텝의 batch이면 1이고, 그 행들은 노랗게 표시되고 데이터 차트에 빨간 원으로 그려집니다.",
+    "batch_order_shuffled": "행의 순서는 epoch마다 새로 섞습니다 (Keras의 기본값 shuffle=True): turn = MOD(a × 섞기 번호 + b, 행 수) + 1이고, a와 b는 오른쪽 'epoch마다 섞기' 표에서 epoch마다 다르게 옵니다.",
+    "batch_order_table": "행의 순서는 표의 순서 그대로입니다 (--no-shuffle, Keras의 shuffle=False).",
+    "batch_short": " (마지막 batch는 {last}행)",
+    "batch_steps": "단계는 그대로이고, 모두 이번 batch 위에서 합니다: 2에서는 epoch, {params}, Loss, Loss_batch를 history에 복사하고, 3에서는 Loss_batch(이번 batch만의 Loss)를 prevLoss에 복사합니다. dLoss_dt = (Loss_batch − prevLoss) / eps이고, Loss_P, grad_P, exact_grad_P도 모두 batch의 행들만으로 계산합니다. step 칸은 지금까지 한 업데이트 수(history 행 수, 스텝을 하는 동안에는 하나 적게)이고, 다음 값을 붙여넣으면 1 늘어나 다음 batch로 넘어갑니다. 다음 동작 칸이 이 순서를 안내합니다.",
+    "batch_noise": "Loss 칸과 Loss 차트의 Loss는 여전히 전체 표의 Loss입니다. 스텝마다 다른 batch의 기울기를 따라가므로 Loss_batch는 batch가 바뀔 때마다 튀고, 전체 Loss도 내려가는 길에 가끔 올라갑니다. 행이 적은 batch일수록 더 흔들립니다. 그 대신 Keras에서는 한 스텝이 훨씬 가볍습니다: 행이 백만 개여도 한 스텝은 batch의 행만 계산합니다 (이 시트는 보여 주려고 모든 행을 더하되, batch 밖의 행에 0을 곱합니다).",
+    "batch_keras": "Keras의 model.fit(X, y, batch_size={B}, epochs=E)은 이 시트의 스텝을 E × {nb}번 하는 것과 같은 일입니다. 학습 중에 보이는 'Epoch 1/E … {nb}/{nb}'는 epoch 번호와 그 epoch의 batch 수입니다. gradsheet run -n {nb} 한 번이 한 epoch입니다. --batch 1은 한 행마다 업데이트하는 fast.ai graddesc.xlsm의 basic 시트와 같고, --batch 없이(또는 --batch {n}) 만들면 강의의 전체 batch입니다.",
     "state": "{g}. 이 워크북은 {name}(으)로 움직입니다: 다음 값은 기울기와 함께 최적화 상태({slots})로 정해집니다 "
              "(Keras와 같은 식). 다음 값을 붙여넣은 뒤에 다음 상태({next})를 복사해서 {slots}({at})에 값으로 붙여넣습니다{count}. "
              "순서가 중요합니다: 다음 값이 지금 상태로 계산되기 때문입니다.",
@@ -205,6 +214,15 @@ EN = {
     "update": "{g}. Copy the next values ({next}) and paste them as values into {params_list} ({values}). "
               "That is one step.",
     "repeat": "{g}. Repeat from step 2.",
+    # --- mini-batches (issue 20) ---
+    "h_batch": "Mini-batches and epochs (--batch {B})",
+    "batch_what": "This workbook does not use all {n} data rows in a step, only a batch of {B} rows (the batch cell). One round in which every row is seen once is an epoch; an epoch is {nb} steps{short}. {order} In the data table, the turn column is a row's place in this epoch's order and in_batch is 1 for the rows of this step's batch; those rows are yellow, and drawn as red circles in the data chart.",
+    "batch_order_shuffled": "The rows' order is shuffled anew every epoch (Keras's default shuffle=True): turn = MOD(a × shuffle key + b, rows) + 1, with a and b taken per epoch from the 'shuffling each epoch' table on the right.",
+    "batch_order_table": "The rows keep the table's order (--no-shuffle, Keras's shuffle=False).",
+    "batch_short": " (the last batch has {last} rows)",
+    "batch_steps": "The steps stay the same, all on this batch: 2 copies epoch, {params}, Loss and Loss_batch into history, and 3 copies Loss_batch (the Loss of this batch only) into prevLoss. dLoss_dt = (Loss_batch − prevLoss) / eps, and Loss_P, grad_P and exact_grad_P are all computed from the batch's rows. The step cell counts the updates done (history's rows, one fewer while a step is under way); pasting the next values adds 1 to it and moves on to the next batch. The next-action cell guides you through it.",
+    "batch_noise": "The Loss cell, and Loss in the Loss chart, are still the whole table's. Each step follows another batch's slope, so Loss_batch jumps whenever the batch changes, and the whole Loss sometimes goes up on its way down; the fewer rows a batch has, the more it shakes. In exchange a step is much lighter in Keras: with a million rows, a step computes only the batch's rows (this sheet, to show it, still sums every row, with the rows outside the batch weighted 0).",
+    "batch_keras": "Keras's model.fit(X, y, batch_size={B}, epochs=E) does what E × {nb} steps of this sheet do; the 'Epoch 1/E … {nb}/{nb}' it prints is the epoch and its number of batches. gradsheet run -n {nb} is one epoch. --batch 1 is the per-row update of fast.ai's graddesc.xlsm (its basic sheet); built without --batch (or with --batch {n}) it is the course's full batch.",
     "state": "{g}. This workbook moves with {name}: the next values come from the slope and the optimizer's state "
              "({slots}), as Keras computes them. After pasting the next values, copy the next state ({next}) and paste "
              "it as values into {slots} ({at}){count}. The order matters: the next values are computed from the "
@@ -487,7 +505,7 @@ def descent_sentence(L: dict, X, y, start, settings) -> str:
     spec = settings.spec
     run = descent.descend(X, y, np.asarray(start, dtype=float), settings.lr, settings.eps,
                           TRAJECTORY[-1], settings.diff, optimizer=OPTIMIZERS[settings.optimizer],
-                          hyper=settings.hyper, model=spec)
+                          hyper=settings.hyper, model=spec, batches=settings.batches(len(y)))
     lr_v = f"{settings.lr:g}"
     if run.stopped:
         stable = models.stable_lr_for(X, settings.optimizer, settings.beta, settings.model)
@@ -576,6 +594,8 @@ def paragraphs(layout: Layout, dataset, settings, state, X) -> list[tuple[str, s
     if layout.slots:
         out.append(("p", state_sentence(L, layout, settings, acts[-1][0])))
     out.append(("p", L["repeat"].format(g=update_step + 1)))
+    if layout.batch:
+        out += batch_paragraphs(L, layout, settings, both)
     if settings.blank:  # an exercise: what to write, in words; no Loss numbers that answer it
         out += exercise_paragraphs(L, layout, settings, both)
     else:
@@ -633,6 +653,21 @@ def paragraphs(layout: Layout, dataset, settings, state, X) -> list[tuple[str, s
         out.append(("h", L["h_cli"]))
     out.append(("p", L["cli_exercise" if settings.blank else "cli"]))
     return out
+
+
+def batch_paragraphs(L: dict, layout: Layout, settings, params: str) -> list[tuple[str, str]]:
+    """--batch: what a batch and an epoch are in this workbook, how the steps use them, why the
+    losses shake, and what Keras's batch_size and epochs mean here."""
+    n, B = layout.n, settings.batch
+    nb = -(-n // B)
+    last = n - (nb - 1) * B
+    short = L["batch_short"].format(last=last) if last != B else ""
+    order = L["batch_order_shuffled" if settings.shuffle else "batch_order_table"]
+    return [("h", L["h_batch"].format(B=B)),
+            ("p", L["batch_what"].format(n=n, B=B, nb=nb, short=short, order=order)),
+            ("p", L["batch_steps"].format(params=params)),
+            ("p", L["batch_noise"]),
+            ("p", L["batch_keras"].format(B=B, nb=nb, n=n))]
 
 
 def write(wb: Workbook, fmt, layout: Layout, dataset, settings, state, X) -> None:

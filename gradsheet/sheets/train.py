@@ -548,7 +548,7 @@ def optimizer_refs(name: str, slots) -> dict[str, str]:
 
 def _write_history(ws, fmt, layout, state, t, dataset=None, settings=None) -> None:
     first_row, first_col, last_row, last_col = layout.history_span
-    ws.write_string(first_row - 1, first_col, t["history"], fmt.section)
+    ws.write_string(first_row - 1, first_col, t["history_batch" if layout.batch else "history"], fmt.section)
     headers = [t["step_col"]] + layout.history_columns[1:]
     kinds = ["count"] + ["count" if name == "epoch" else "loss" if name.startswith("Loss") else "param"
                          for name in layout.history_columns[1:]]
