@@ -495,6 +495,8 @@ def test_the_derived_sheets_show_the_batch_lesson(tmp_path):
     wb = openpyxl.load_workbook(built.path)
     assert "at_step" in wb["All steps"]["A3"].value and "Loss_batch" in wb["All steps"]["A3"].value
     assert "same batch" in wb["Optimizers"]["A2"].value
+    guide = " ".join(str(c.value) for c in wb["Guide"]["A"] if c.value)
+    assert "Each row of 'All steps' / 'Optimizers' learns from its step's batch" in guide
     from test_unrolled import sheet_charts
     loss_chart = sheet_charts(built.path, "All steps")[0]
     assert loss_chart.count("<c:ser>") == 2 and "Loss_batch" in loss_chart and "$K$9:$K$13" in loss_chart
