@@ -50,7 +50,7 @@ from gradsheet.data.dataset import Dataset, lemonade
 from gradsheet.excel import files
 from gradsheet.headless import act_file, run_file
 from gradsheet.sheets import compare, unrolled
-from gradsheet.sheets.workbook import layout_for, model_X
+from gradsheet.sheets.workbook import model_X
 from libreoffice import _read
 
 AGREE = 1e-9
