@@ -26,7 +26,8 @@ time, far less this). Measured 2026-12-08, LibreOffice 7.4.7, 2 cores shared (lo
 (Under heavier load the same default --batch 32 book measured 205–310 ms wall in single best-of-5
 runs: the CPU column is the steadier figure.) The batch's own cost is ~27 ms on the training sheet
 (key, turn, in_batch, batch_point per row; Loss_batch; every Loss_P and exact_grad_P weighed by
-in_batch). The 'All steps' and 'Optimizers' sheets of this build still descend on every row.
+in_batch). (The 'All steps' and 'Optimizers' sheets of this build descended on every row then; with
+the derived sheets on batches they are left out of it by default: benchmarks/recalc_batch.py.)
 A press (benchmarks/press.py's measure, default --batch 32 books), worst of the five scripts, first
 press / next press: 1k x 1: 13 / 12 ms, 0.039 MB in; 10k x 5: 115 / 92 ms, 0.517 MB in (without
 --batch: 95 / 89 ms, 0.464 MB); 100k x 1: 248 / 328 ms, 2.18 MB in; every press under 0.018 MB

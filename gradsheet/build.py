@@ -75,6 +75,8 @@ def sized_defaults(dataset: Dataset, options: dict) -> dict:
     options = dict(options)
     n, k = dataset.n, dataset.k
     open_ = [key for key in DERIVED if key not in options]
+    if options.get("batch") and ("unrolled" in open_ or "compare" in open_):
+        return _batch_defaults(dataset, options)
     if options.get("hidden"):
         return _hidden_defaults(dataset, options)
     if not open_:
@@ -200,6 +202,84 @@ def _hidden_defaults(dataset: Dataset, options: dict) -> dict:
         if fits and rows < UNROLLED_ROWS:
             warnings.warn(Message("build.hidden_fewer_rows", sheet=_sheet_name("unrolled"), rows=rows,
                                   full=UNROLLED_ROWS, n=dataset.n, params=params), stacklevel=4)
+    return out
+
+
+# --batch: a chain's step picks its batch out of every data row in each of its batch cells
+# (Loss_batch, Loss_P, Lossm_P: sheets/unrolled.py), an array formula that weighs each row by
+# INT(MOD(a*key+b,n)/B) = batch_no − 1. Measured on LibreOffice 7.4 (a shared 2-core machine,
+# a block of such cells): ~10 µs a cell whatever its rows (BATCH_CELL), and per data row ~12
+# for the mask (BATCH_MASK) plus the model's own arithmetic: the linear model's (z + d − y)²
+# ~4 per input and 4 more (0.6 µs a row for 1 input, 1.0 µs for 5); and ~30 µs a chain row for
+# its other cells (which batch, the slopes, the update: benchmarks/recalc_batch.py measured
+# 0.074 ms a row on the course's 6 rows, 74 ms on 10,000 rows × 5 against 81 predicted).
+BATCH_CELL = 300
+BATCH_MASK = 12
+BATCH_ROW = 1000
+BATCH_MIN_ROWS = 10  # fewer steps than this teach nothing: the sheet is left out instead
+
+
+def batch_step_cost(n: int, k: int, params: int, model: str, classes: int = 0, hidden: int = 0,
+                    diff: str = models.FORWARD) -> int:
+    """One step of an 'All steps' or race chain under --batch, in RECALC_BUDGET's units: the
+    whole table's Loss as without batches (the sums' quadratic; a classifier's or network's pass
+    over the data), and the batch cells, each a pass over all n rows with the mask."""
+    cells = params * (2 if diff == models.CENTRAL else 1) + 1  # Loss_batch, Loss_P (, Lossm_P)
+    mask = BATCH_ROW + cells * (BATCH_CELL + n * BATCH_MASK)
+    if hidden:
+        return (cells + 1) * (6000 + 25 * n * hidden * (k + 2)) + mask
+    if model == "linear":
+        return row_cost(k) + cells * n * (4 * k + 4) + mask
+    return ce_step_cost(n, params, model, classes) + n * 60 + mask
+
+
+def _batch_defaults(dataset: Dataset, options: dict) -> dict:
+    """sized_defaults under --batch. The landscape (the whole table's Loss, which batches do not
+    change) is decided as the model decides it without batches; the 'All steps' rows then get
+    what CE_BUDGET leaves (at most 100; left out below BATCH_MIN_ROWS, which would be slower than
+    it teaches), and the race's four lanes of 100 steps only if they fit what is left after that.
+    Each shortening or leaving out says so in one line, naming the option that asks for it.
+    A softmax network has no 'All steps' sheet with or without batches (as _hidden_defaults)."""
+    n, k, model, H = dataset.n, dataset.k, dataset.model, options.get("hidden", 0)
+    C = len(dataset.classes)
+    if H and model == "softmax":
+        return _hidden_defaults(dataset, options)
+    names = param_names(k, model, C, H)
+    step = batch_step_cost(n, k, len(names), model, C, H, options.get("diff", models.FORWARD))
+    # a network's race stays out unless asked for, said as without batches (_hidden_defaults)
+    open_ = [key for key in ("unrolled",) + (() if H else ("compare",)) if key not in options]
+    # the landscape (and a table too large for the sums), as without batches
+    out = sized_defaults(dataset, {**{key: 0 for key in open_}, **{key: v for key, v in options.items()
+                                                                    if key != "batch"}})
+    out = {**out, "batch": options["batch"]}
+    for key in open_:
+        out.pop(key)
+    left = CE_BUDGET
+    if dataset.classes and not H and out.get("landscape") not in (("none",), "none"):
+        left -= ce_landscape_cost(n, model)
+    left -= sum(out.get(key, 0) * (4 if key == "compare" else 1) * step for key in ("unrolled", "compare")
+                if key not in open_)
+    dropped = []
+    if "unrolled" in open_:
+        rows = int(min(UNROLLED_ROWS, max(0, left) // step))
+        if rows < BATCH_MIN_ROWS:
+            rows = 0
+            dropped.append("unrolled")
+        elif rows < UNROLLED_ROWS:
+            warnings.warn(Message("build.batch_fewer_rows", sheet=_sheet_name("unrolled"), rows=rows,
+                                  full=UNROLLED_ROWS, n=n, params=len(names), option="unrolled"), stacklevel=4)
+        out["unrolled"] = rows
+        left -= rows * step
+    if "compare" in open_:
+        fits = 4 * UNROLLED_ROWS * step <= left
+        out["compare"] = UNROLLED_ROWS if fits else 0
+        if not fits:
+            dropped.append("compare")
+    if dropped:
+        sheets = ", ".join(f"'{_sheet_name(key)}'" for key in dropped)
+        asks = ", ".join(f"--{key} N" for key in dropped)
+        warnings.warn(Message("build.batch_left_out_many" if len(dropped) > 1 else "build.batch_left_out",
+                              sheets=sheets, n=n, params=len(names), asks=asks), stacklevel=4)
     return out
 
 

@@ -454,6 +454,10 @@ KO: dict[str, str] = {
     "click.aborted": "중단했습니다!",
     # --- engine agreement (issue 18) ---
     "build.race_chaotic": "'최적화 비교' 시트: 이 학습률에서 {names} 방법은 혼돈 구간이라 뒷자리가 반올림에 따라 달라집니다. 프로그램마다 다른 숫자를 보일 수 있습니다 (더 작은 --lr-rmsprop 등으로 피할 수 있습니다)",
+    # --- batches: derived sheets ---
+    "build.batch_fewer_rows": "'{sheet}' 시트는 {full}행이 아니라 {rows}행입니다: --batch에서는 스텝마다 배치의 Loss를 매개변수 {params}개만큼 {n:,}행 전체에서 골라 계산하므로, 다시 계산이 빠르도록 줄였습니다. 행 수는 --{option} N 옵션으로 정하세요",
+    "build.batch_left_out": "{sheets} 시트를 뺐습니다: --batch에서는 스텝마다 배치의 Loss를 매개변수 {params}개만큼 {n:,}행 전체에서 골라 계산하므로, 값을 고칠 때마다 다시 계산이 느려집니다. 넣으려면 {asks} 옵션을 주세요",
+    "build.batch_left_out_many": "{sheets} 시트를 뺐습니다: --batch에서는 스텝마다 배치의 Loss를 매개변수 {params}개만큼 {n:,}행 전체에서 골라 계산하므로, 값을 고칠 때마다 다시 계산이 느려집니다. 넣으려면 {asks} 옵션을 주세요",
 }
 
 EN: dict[str, str] = {
@@ -824,6 +828,10 @@ EN: dict[str, str] = {
     "click.aborted": "Aborted!",
     # --- engine agreement (issue 18) ---
     "build.race_chaotic": "the 'Optimizers' sheet: {names} is chaotic at this learning rate, so its digits depend on rounding and programs may show different digits (a smaller --lr-rmsprop etc. avoids it)",
+    # --- batches: derived sheets ---
+    "build.batch_fewer_rows": "the '{sheet}' sheet has {rows} rows, not {full}: with --batch every step picks its batch's rows out of all {n:,} rows, once for each of {params} parameters, so it was shortened to recalculate quickly; choose with --{option} N",
+    "build.batch_left_out": "the {sheets} sheet is left out: with --batch every step picks its batch's rows out of all {n:,} rows, once for each of {params} parameters, which would make every edit slow to recalculate; ask for it with {asks}",
+    "build.batch_left_out_many": "the {sheets} sheets are left out: with --batch every step picks its batch's rows out of all {n:,} rows, once for each of {params} parameters, which would make every edit slow to recalculate; ask for them with {asks}",
 }
 
 CATALOGUE = {"ko": KO, "en": EN}

@@ -248,6 +248,11 @@ KO = {
     "beta1_short": "adam의 기울기 평균 m (Keras 기본 0.9)",
     "beta2_short": "adam의 기울기² 평균 sq (Keras 기본 0.999)",
     "delta_short": "rmsprop, adam: 0으로 나누지 않게 (Keras의 epsilon). eps와 다릅니다",
+    # --- batches: derived sheets ---
+    "unrolled_note2_batch": "한 줄이 한 스텝이고, 그 스텝의 배치로 배웁니다 ('{sheet}' 시트의 step, epoch, in_batch와 같은 행): at_step은 몇 번째 스텝인지, batch_no는 그 에포크의 몇 번째 배치인지, batch_rows는 배치의 행 수입니다. Loss는 표 전체의 Loss(매끄러운 곡선), Loss_batch와 P+eps일 때 Loss, 기울기는 배치의 행만으로 계산합니다(들쭉날쭉한 곡선).",
+    "compare_note_batch": "스텝마다 '{sheet}' 시트와 같은 배치로 배웁니다 (방법마다 앞의 at_step, epoch, batch_no 열). 표와 차트의 Loss는 표 전체의 Loss입니다.",
+    "chart_unrolled_batch_loss": "Loss_batch (그 스텝의 배치)",
+    "chart_unrolled_whole_loss": "Loss (표 전체)",
 }
 
 EN = {
@@ -491,6 +496,11 @@ EN = {
     "beta1_short": "adam's mean slope m (Keras default 0.9)",
     "beta2_short": "adam's mean squared slope sq (Keras default 0.999)",
     "delta_short": "rmsprop, adam: keeps from dividing by 0 (Keras's epsilon). Not eps",
+    # --- batches: derived sheets ---
+    "unrolled_note2_batch": "One row is one step, learning from that step's batch (the rows the '{sheet}' sheet's step, epoch and in_batch will show): at_step is the step's number, batch_no its batch within the epoch, batch_rows the batch's rows. Loss is the whole table's (the smooth curve); Loss_batch, the Loss with P+eps and the slope use the batch's rows only (the noisy curve).",
+    "compare_note_batch": "Every step learns from the same batch as on the '{sheet}' sheet (the at_step, epoch and batch_no columns of each method). The table's and the chart's Loss is the whole table's.",
+    "chart_unrolled_batch_loss": "Loss_batch (the step's batch)",
+    "chart_unrolled_whole_loss": "Loss (whole table)",
 }
 
 TEXTS = {"ko": KO, "en": EN}

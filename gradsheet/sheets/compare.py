@@ -5,7 +5,8 @@ An Excel table named `compare` holds the step and the Loss of each optimizer aft
 steps (columns step, gd, momentum, rmsprop, adam); a chart draws the four curves on a log
 scale. Each optimizer runs in its own lane of columns to the right: the same chain as the
 'All steps' sheet (unrolled.Chain: parameters, losses from the sums, slopes, state, next
-values, the divergence guard), with a fresh state (0) and its own learning rate from an
+values, the divergence guard; with --batch the same batches, from the training sheet's step,
+unrolled.py says how), with a fresh state (0) and its own learning rate from an
 input cell named lr_gd, lr_momentum, lr_rmsprop or lr_adam. The hyperparameters are the
 training sheet's (beta, rho, beta1, beta2, delta), so all of it follows what the students
 change there.
@@ -53,7 +54,7 @@ from . import stats
 from ..core.layout import char_width_px
 from .looks import print_setup, row_height_pt, wrapped_lines
 from .formulas import quick_formulas, stored
-from .unrolled import Chain, Rows, rows
+from .unrolled import Chain, Rows, batch_plan, rows
 
 NAMES = tuple(OPTIMIZERS)  # gd, momentum, rmsprop, adam: the table's columns, in this order
 LR_NAMES = {o: f"lr_{o}" for o in NAMES}
@@ -104,28 +105,30 @@ def upper_lrs(X: np.ndarray, y: np.ndarray, settings) -> dict[str, float]:
             "rmsprop": sign_like, "adam": sign_like}
 
 
-def lane_rows(X, y, settings, theta, lr: float, o: str, sums: stats.Sums | None = None) -> Rows:
-    """One lane's numbers: a fresh state, `lr`, settings.compare steps from theta."""
+def lane_rows(X, y, settings, theta, lr: float, o: str, sums: stats.Sums | None = None, step: int = 0) -> Rows:
+    """One lane's numbers: a fresh state, `lr`, settings.compare steps from theta (with --batch
+    from the training sheet's step `step`, on its batches)."""
+    b, _ = batch_plan(settings, len(y))
     return rows(X, y, np.asarray(theta, dtype=float), lr, settings.eps, settings.compare, settings.diff, OPTIMIZERS[o],
-                settings.hyper, sums=sums, model=settings.spec)
+                settings.hyper, sums=sums, model=settings.spec, batches=b, step=step)
 
 
 def drift(X, y, settings, theta, lr: float, o: str, sums: stats.Sums | None = None,
-          base: Rows | None = None) -> float:
+          base: Rows | None = None, step: int = 0) -> float:
     """How far lane `o` moves when its start (every parameter one ulp up, or one ulp down) or
     its lr (one ulp up) moves by the least a float can: the largest change of any row's
     parameters (relative to the largest size in their column) or Loss (relative to itself).
     A calm lane keeps it near the ulp it was given; a chaotic one grows it to the size of
     the lane itself (see CHAOS_DRIFT)."""
     theta = np.asarray(theta, dtype=float)
-    a = lane_rows(X, y, settings, theta, lr, o, sums) if base is None else base
+    a = lane_rows(X, y, settings, theta, lr, o, sums, step) if base is None else base
     scale = np.maximum(np.max(np.abs(a.theta), axis=0), np.finfo(float).tiny)
     loss = np.maximum(np.abs(a.loss), np.finfo(float).tiny)
     worst = 0.0
     with np.errstate(invalid="ignore", over="ignore"):
         for start, rate in ((np.nextafter(theta, np.inf), lr), (np.nextafter(theta, -np.inf), lr),
                             (theta, float(np.nextafter(lr, np.inf)))):
-            b = lane_rows(X, y, settings, start, rate, o, sums)
+            b = lane_rows(X, y, settings, start, rate, o, sums, step)
             moved = max(float(np.max(np.abs(a.theta - b.theta) / scale, initial=0.0)),
                         float(np.max(np.abs(a.loss - b.loss) / loss, initial=0.0)))
             worst = max(worst, moved if np.isfinite(moved) else np.inf)
@@ -160,7 +163,7 @@ def default_lrs(X: np.ndarray, y: np.ndarray, settings) -> dict[str, float]:
     key = (hashlib.sha1(np.ascontiguousarray(X, dtype=float).tobytes()).hexdigest(),
            hashlib.sha1(np.ascontiguousarray(y, dtype=float).tobytes()).hexdigest(),
            settings.model, tuple(settings.classes), settings.lr, settings.eps, settings.diff, settings.compare,
-           settings.seed, tuple(sorted(settings.hyper.items())))
+           settings.seed, tuple(sorted(settings.hyper.items())), settings.batch, settings.shuffle, settings.batch_seed)
     if key not in _DEFAULTS:
         _DEFAULTS.clear()  # one table at a time
         _DEFAULTS[key] = _search(X, y, settings)
@@ -195,7 +198,7 @@ def learning_rates(X: np.ndarray, y: np.ndarray, settings) -> dict[str, float]:
 
 
 def chaotic_lanes(X, y, settings, theta, sums: stats.Sums | None = None,
-                  runs: dict[str, Rows] | None = None) -> list[str]:
+                  runs: dict[str, Rows] | None = None, step: int = 0) -> list[str]:
     """The lanes whose visible digits depend on rounding (VISIBLE_DRIFT), from `theta` at their
     learning rates (`runs`:
     the lanes' numbers, when at hand). A lane that passes the divergence limit is left to the
@@ -203,8 +206,9 @@ def chaotic_lanes(X, y, settings, theta, sums: stats.Sums | None = None,
     lrs = learning_rates(X, y, settings)
     out = []
     for o in NAMES:
-        base = lane_rows(X, y, settings, theta, lrs[o], o, sums) if runs is None else runs[o]
-        if np.all(base.loss <= base.limit) and drift(X, y, settings, theta, lrs[o], o, sums, base) > VISIBLE_DRIFT:
+        base = lane_rows(X, y, settings, theta, lrs[o], o, sums, step) if runs is None else runs[o]
+        if np.all(base.loss <= base.limit) and drift(X, y, settings, theta, lrs[o], o, sums, base,
+                                                     step) > VISIBLE_DRIFT:
             out.append(o)
     return out
 
@@ -251,11 +255,13 @@ def limit_formula(layout: Layout) -> str:
 
 
 def race(X, y, settings, state, sums: stats.Sums | None = None) -> dict[str, Rows]:
-    """Each lane's numbers: fresh state, its own lr, from the current parameters."""
+    """Each lane's numbers: fresh state, its own lr, from the current parameters (with --batch
+    from the training sheet's step, on its batches)."""
     st = stats.sums(X, y) if sums is None and settings.model == "linear" and not settings.hidden else sums
     lrs = learning_rates(X, y, settings)
+    b, step = batch_plan(settings, len(y), state)
     return {o: rows(X, y, state.theta, lrs[o], settings.eps, settings.compare, settings.diff, OPTIMIZERS[o],
-                    settings.hyper, sums=st, model=settings.spec) for o in NAMES}
+                    settings.hyper, sums=st, model=settings.spec, batches=b, step=step) for o in NAMES}
 
 
 # --- the sheet ----------------------------------------------------------------------------------
@@ -268,7 +274,7 @@ def write(wb: Workbook, fmt, layout: Layout, dataset, settings, state, X: np.nda
     lrs = learning_rates(X, dataset.y, settings)
     sums = stats.sums(X, dataset.y) if sums is None and settings.model == "linear" else sums
     runs = race(X, dataset.y, settings, state, sums)
-    chaos = chaotic_lanes(X, dataset.y, settings, state.theta, sums, runs)
+    chaos = chaotic_lanes(X, dataset.y, settings, state.theta, sums, runs, batch_plan(settings, dataset.n, state)[1])
     ws = wb.add_worksheet(t["sheet_compare"])
     quick_formulas(ws)
     sheet = ws.get_name()
@@ -280,7 +286,10 @@ def write(wb: Workbook, fmt, layout: Layout, dataset, settings, state, X: np.nda
         asked = [f"{o} (lr {lrs[o]:g})" for o in chaos if getattr(settings, LR_NAMES[o]) is not None]
         if asked:  # a learning rate the user chose (a default that turned chaotic: the note only)
             warnings.warn(Message("build.race_chaotic", names=", ".join(asked)), stacklevel=2)
-    _notes(wb, ws, [t["compare_note"].format(sheet=layout.sheet), second])
+    first = t["compare_note"].format(sheet=layout.sheet)
+    if layout.batch:
+        first += " " + t["compare_note_batch"].format(sheet=layout.sheet)
+    _notes(wb, ws, [first, second])
     _settings_block(ws, fmt, layout, settings, lrs, runs, n, t)
     for name, ref in lr_cells(sheet).items():
         wb.define_name(name, "=" + ref)

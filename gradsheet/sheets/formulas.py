@@ -32,6 +32,16 @@ def write_cell(ws, row: int, col: int, formula: str, style, value) -> None:
         ws.write_formula(row, col, formula, style, value)
 
 
+def mean(expr: str, rows: str, over: tuple[str, str] | None = None) -> str:
+    """The mean of an array expression over the data rows: SUMPRODUCT(expr)/ROWS(rows); over
+    a batch (`over` = (mask, count): an array of TRUE/FALSE per data row and the cell holding
+    how many are TRUE) SUMPRODUCT(mask*(expr))/count, the rows outside the batch weighed 0."""
+    if over is None:
+        return f"SUMPRODUCT({expr})/ROWS({rows})"
+    mask, count = over
+    return f"SUMPRODUCT({mask}*({expr}))/{count}"
+
+
 INIT = "=ROUND(RAND()*2-1,2)"  # settings.initial_theta draws from the same range
 # The course's observation cell; empty until Loss is first copied into prevLoss (action 3), whose
 # 0 (a Loss of exactly 0 is no Loss to watch fall) would show Loss/eps, millions, as a slope.
@@ -84,7 +94,8 @@ def stored(v: float) -> float | str:
 # that use none of them (the project's rule): a formula whose functions are all classic ones
 # skips that scan, any other goes through XlsxWriter's own path, so the file is the same.
 CLASSIC = frozenset({"SUMPRODUCT", "MAX", "IF", "SQRT", "INDEX", "ROW", "ROWS", "SUMSQ", "LOG10", "AND",
-                     "ISNUMBER", "ROUND", "AVERAGE", "DEVSQ", "LN", "EXP", "ABS", "SUM"})
+                     "ISNUMBER", "ROUND", "AVERAGE", "DEVSQ", "LN", "EXP", "ABS", "SUM", "MOD", "INT",
+                     "ROUNDUP", "MIN"})
 _FUNCTION = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*)\(")
 
 

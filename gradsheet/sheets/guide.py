@@ -62,6 +62,8 @@ KO = {
     "batch_steps": "단계는 그대로이고, 모두 이번 batch 위에서 합니다: 2에서는 epoch, {params}, Loss, Loss_batch를 history에 복사하고, 3에서는 Loss_batch(이번 batch만의 Loss)를 prevLoss에 복사합니다. dLoss_dt = (Loss_batch − prevLoss) / eps이고, Loss_P, grad_P, exact_grad_P도 모두 batch의 행들만으로 계산합니다. step 칸은 지금까지 한 업데이트 수(history 행 수, 스텝을 하는 동안에는 하나 적게)이고, 다음 값을 붙여넣으면 1 늘어나 다음 batch로 넘어갑니다. 다음 동작 칸이 이 순서를 안내합니다.",
     "batch_noise": "Loss 칸과 Loss 차트의 Loss는 여전히 전체 표의 Loss입니다. 스텝마다 다른 batch의 기울기를 따라가므로 Loss_batch는 batch가 바뀔 때마다 튀고, 전체 Loss도 내려가는 길에 가끔 올라갑니다. 행이 적은 batch일수록 더 흔들립니다. 그 대신 Keras에서는 한 스텝이 훨씬 가볍습니다: 행이 백만 개여도 한 스텝은 batch의 행만 계산합니다 (이 시트는 보여 주려고 모든 행을 더하되, batch 밖의 행에 0을 곱합니다).",
     "batch_keras": "Keras의 model.fit(X, y, batch_size={B}, epochs=E)은 이 시트의 스텝을 E × {nb}번 하는 것과 같은 일입니다. 학습 중에 보이는 'Epoch 1/E … {nb}/{nb}'는 epoch 번호와 그 epoch의 batch 수입니다. gradsheet run -n {nb} 한 번이 한 epoch입니다. --batch 1은 한 행마다 업데이트하는 fast.ai graddesc.xlsm의 basic 시트와 같고, --batch 없이(또는 --batch {n}) 만들면 강의의 전체 batch입니다.",
+    # --- batches: derived sheets ---
+    "derived_batch": "{sheets} 시트의 줄마다 그 스텝의 batch로 배웁니다: 첫 줄은 지금의 step, 다음 줄은 그다음 스텝이고, at_step, epoch, batch_no, batch_rows 열이 어느 batch인지 말해 줍니다 (학습 시트의 in_batch가 그 스텝에 표시할 행들). Loss는 표 전체의 Loss, Loss_batch와 P+eps일 때 Loss, 기울기는 batch의 행만으로 계산합니다.",
     "state": "{g}. 이 워크북은 {name}(으)로 움직입니다: 다음 값은 기울기와 함께 최적화 상태({slots})로 정해집니다 "
              "(Keras와 같은 식). 다음 값을 붙여넣은 뒤에 다음 상태({next})를 복사해서 {slots}({at})에 값으로 붙여넣습니다{count}. "
              "순서가 중요합니다: 다음 값이 지금 상태로 계산되기 때문입니다.",
@@ -223,6 +225,8 @@ EN = {
     "batch_steps": "The steps stay the same, all on this batch: 2 copies epoch, {params}, Loss and Loss_batch into history, and 3 copies Loss_batch (the Loss of this batch only) into prevLoss. dLoss_dt = (Loss_batch − prevLoss) / eps, and Loss_P, grad_P and exact_grad_P are all computed from the batch's rows. The step cell counts the updates done (history's rows, one fewer while a step is under way); pasting the next values adds 1 to it and moves on to the next batch. The next-action cell guides you through it.",
     "batch_noise": "The Loss cell, and Loss in the Loss chart, are still the whole table's. Each step follows another batch's slope, so Loss_batch jumps whenever the batch changes, and the whole Loss sometimes goes up on its way down; the fewer rows a batch has, the more it shakes. In exchange a step is much lighter in Keras: with a million rows, a step computes only the batch's rows (this sheet, to show it, still sums every row, with the rows outside the batch weighted 0).",
     "batch_keras": "Keras's model.fit(X, y, batch_size={B}, epochs=E) does what E × {nb} steps of this sheet do; the 'Epoch 1/E … {nb}/{nb}' it prints is the epoch and its number of batches. gradsheet run -n {nb} is one epoch. --batch 1 is the per-row update of fast.ai's graddesc.xlsm (its basic sheet); built without --batch (or with --batch {n}) it is the course's full batch.",
+    # --- batches: derived sheets ---
+    "derived_batch": "Each row of {sheets} learns from its step's batch: the first row is the current step, each next row the step after, and the at_step, epoch, batch_no and batch_rows columns say which batch (the rows the training sheet's in_batch will mark at that step). Loss is the whole table's; Loss_batch, the Loss with P+eps and the slope use the batch's rows only.",
     "state": "{g}. This workbook moves with {name}: the next values come from the slope and the optimizer's state "
              "({slots}), as Keras computes them. After pasting the next values, copy the next state ({next}) and paste "
              "it as values into {slots} ({at}){count}. The order matters: the next values are computed from the "
@@ -635,6 +639,10 @@ def paragraphs(layout: Layout, dataset, settings, state, X) -> list[tuple[str, s
         out.append(("p", L[key].format(sheet=t["sheet_landscape"], p1=shown[0], p2=shown[1], others=others)))
     if settings.compare:
         out.append(("p", L["race"].format(sheet=t["sheet_compare"], n=settings.compare)))
+    if layout.batch and (settings.unrolled or settings.compare):
+        sheets = " / ".join(f"'{t[key]}'" for key, on in (("sheet_unrolled", settings.unrolled),
+                                                          ("sheet_compare", settings.compare)) if on)
+        out.append(("p", L["derived_batch"].format(sheets=sheets)))
     if layout.hidden:
         pass  # the 'All steps' paragraph says it all: its rows run the network over the data
     elif layout.classifier and (settings.unrolled or settings.compare or shown):

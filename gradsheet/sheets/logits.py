@@ -23,6 +23,10 @@ target). Then, with p_c = EXP(z_c − lse),
     Loss   = SUMPRODUCT(lse-(y_1*z_1+…+y_C*z_C))/ROWS(y_1)
     Loss_P = Loss + SUMPRODUCT(LN(1+p_c*(EXP(d)-1))-(d)*y_c)/ROWS(y_c)   (P = W_j_c or B_c)
 
+With --batch, Loss stays the whole table's; Loss_batch is the same mean weighed by the step's
+batch (formulas.mean: SUMPRODUCT(mask*(…))/batch_rows) and Loss_P moves it, over the batch's
+rows only. The 'Logits' sheet is the same: every step's logits of every data row.
+
 The cells holding LN or EXP of a column inside SUMPRODUCT are entered as one-cell array
 formulas (formulas.write_cell): Gnumeric evaluates them at one cell otherwise.
 
@@ -42,7 +46,7 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from ..core import models
 from ..core.layout import Layout, quote_sheet
 from ..core.texts import texts
-from .formulas import write_cell
+from .formulas import mean, write_cell
 
 TITLE_ROWS = 2  # title and one note
 LABEL_ROW = 2  # which chain and step a block is
@@ -77,32 +81,47 @@ def logistic_probability(z: str) -> str:
     return f"EXP(({z}-ABS({z}))/2)/(1+EXP(-ABS({z})))"
 
 
-def logistic_loss(z: str) -> str:
-    """LogisticBCE.row_losses averaged: ln(1+e^−|z|) + max(z,0) − y·z."""
-    return f"=SUMPRODUCT(LN(1+EXP(-ABS({z})))+({z}+ABS({z}))/2-y*{z})/ROWS(y)"
+def logistic_loss(z: str, over: tuple[str, str] | None = None) -> str:
+    """LogisticBCE.row_losses averaged: ln(1+e^−|z|) + max(z,0) − y·z (over a batch: `over`)."""
+    return "=" + mean(f"LN(1+EXP(-ABS({z})))+({z}+ABS({z}))/2-y*{z}", "y", over)
 
 
-def loss_formulas(chain, row: int) -> dict[str, str]:
-    """Loss, Loss_P (and Lossm_P) of the chain's Excel row `row`."""
+def nudged_batch_text(loss: str, p: str, d: str, y: str, over: tuple[str, str]) -> str:
+    """models.nudged_ce_text over a batch: the batch's Loss plus the mean change of its rows,
+    =Loss_batch+SUMPRODUCT(mask*(LN(1+p*(EXP(d)-1))-(d)*y))/batch_rows."""
+    return f"={loss}+" + mean(f"LN(1+{p}*(EXP({d})-1))-({d})*{y}", y, over)
+
+
+def loss_formulas(chain, row: int, over: tuple[str, str] | None = None) -> dict[str, str]:
+    """Loss, Loss_P (and Lossm_P) of the chain's Excel row `row`. With --batch (`over`: the
+    row's batch, see formulas.mean) also Loss_batch, and Loss_P is the batch's Loss moved."""
     lay = chain.layout
-    loss = chain.ref("Loss", row)
     signs = ["+", "-"] if lay.diff == models.CENTRAL else ["+"]
     if lay.model == "softmax":
         z = [block_range(chain, row, c) for c in range(lay.C)]
         lse = block_range(chain, row, lay.C)
         ys = lay.targets
-        out = {"Loss": f"=SUMPRODUCT({lse}-({'+'.join(f'{y}*{zc}' for y, zc in zip(ys, z))}))/ROWS({ys[0]})"}
+        row_loss = f"{lse}-({'+'.join(f'{y}*{zc}' for y, zc in zip(ys, z))})"
+        out = {"Loss": "=" + mean(row_loss, ys[0])}
+        if over is not None:
+            out["Loss_batch"] = "=" + mean(row_loss, ys[0], over)
         prob = [f"EXP({zc}-{lse})" for zc in z]
     else:
         zt = logistic_logit(chain, row)
         ys = ["y"]
         out = {"Loss": logistic_loss(zt)}
+        if over is not None:
+            out["Loss_batch"] = logistic_loss(zt, over)
         prob = [logistic_probability(zt)]
+    loss = chain.ref("Loss" if over is None else "Loss_batch", row)
     for p, name in enumerate(lay.params):
         c = lay.param_class(p)
         for sign in signs:
             key = "Loss" if sign == "+" else "Lossm"
-            out[f"{key}_{name}"] = models.nudged_ce_text(loss, prob[c], shift(lay, p, sign), ys[c])
+            if over is None:
+                out[f"{key}_{name}"] = models.nudged_ce_text(loss, prob[c], shift(lay, p, sign), ys[c])
+            else:
+                out[f"{key}_{name}"] = nudged_batch_text(loss, prob[c], shift(lay, p, sign), ys[c], over)
     return out
 
 

@@ -14,12 +14,16 @@ its network is not unrolled (the build says so).
 
 A step costs (P + 1) passes over the data, each a whole forward pass: the build sizes the
 sheet to the recalculation budget (build.hidden_step_cost).
+
+With --batch, Loss stays the whole table's and Loss_batch joins it; Loss_P is the same text
+weighed by the step's batch (formulas.mean): SUMPRODUCT(mask*(…))/batch_rows.
 """
 
 from __future__ import annotations
 
 from ..core import models
 from ..core.network import excel_activate
+from .formulas import mean
 
 
 def supported(layout) -> bool:
@@ -36,16 +40,22 @@ def _output(layout, cell) -> str:
     return "(" + "+".join(units + [cell("Bo")]) + ")"
 
 
-def _loss(layout, z: str) -> str:
+def _loss(layout, z: str, over: tuple[str, str] | None = None) -> str:
+    """The mean loss over the data rows, or over a batch's (`over`: see formulas.mean)."""
     if layout.model == "linear":
-        return f"=SUMPRODUCT(({z}-y)^2)/ROWS(y)"
-    return f"=SUMPRODUCT(LN(1+EXP(-ABS({z})))+({z}+ABS({z}))/2-y*{z})/ROWS(y)"
+        return "=" + mean(f"({z}-y)^2", "y", over)
+    return "=" + mean(f"LN(1+EXP(-ABS({z})))+({z}+ABS({z}))/2-y*{z}", "y", over)
 
 
-def loss_formulas(chain, row: int) -> dict[str, str]:
-    """Loss, Loss_P (and Lossm_P) of the chain's Excel row `row`."""
+def loss_formulas(chain, row: int, over: tuple[str, str] | None = None) -> dict[str, str]:
+    """Loss, Loss_P (and Lossm_P) of the chain's Excel row `row`. With --batch (`over`: the
+    row's batch) also Loss_batch, and Loss_P over the batch: the whole network again, each data
+    row weighed by whether it is in the step's batch."""
     lay = chain.layout
-    out = {"Loss": _loss(lay, _output(lay, lambda name: chain.ref(name, row)))}
+    z = _output(lay, lambda name: chain.ref(name, row))
+    out = {"Loss": _loss(lay, z)}
+    if over is not None:
+        out["Loss_batch"] = _loss(lay, z, over)
     signs = ["+", "-"] if lay.diff == models.CENTRAL else ["+"]
     for name in lay.params:
         for sign in signs:
@@ -53,7 +63,7 @@ def loss_formulas(chain, row: int) -> dict[str, str]:
                 ref = chain.ref(q, row)
                 return f"({ref}{sign}eps)" if q == name else ref
             key = "Loss" if sign == "+" else "Lossm"
-            out[f"{key}_{name}"] = _loss(lay, _output(lay, cell))
+            out[f"{key}_{name}"] = _loss(lay, _output(lay, cell), over)
     return out
 
 

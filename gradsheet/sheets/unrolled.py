@@ -22,6 +22,30 @@ cell stays a finite number where an unguarded chain would overflow to #NUM! a fe
 
 The same chain, with a fresh state and its own lr, is each lane of the 'Optimizers' race
 (compare.py).
+
+Mini-batches (--batch B): row i is the training sheet's step s0 + i (s0 its `step` cell), on
+that step's batch, the same rows the training sheet's in_batch marks when it gets there
+(core/batches.py). Six cells in front of the parameters say which batch:
+
+    at_step     =step (the first row), then the row above's + 1
+    epoch       =INT(at_step/ROUNDUP(ROWS(key)/batch,0))+1
+    batch_no    =MOD(at_step,ROUNDUP(ROWS(key)/batch,0))+1     (1 … the batches of an epoch)
+    batch_rows  =MIN(batch,ROWS(key)-(batch_no-1)*batch)       (the last one may be short)
+    shuffle_a   =INDEX(shuffle,MOD(epoch-1,ROWS(shuffle))+1,1)  (b: column 2)
+
+and a data row is in the batch when INT(MOD(a·key + b, n)/B) = batch_no − 1. Loss stays the
+whole table's (the sums' quadratic for the linear model), the smooth curve; Loss_batch, the
+Loss_P (and Lossm_P) and so the slopes are over the batch's rows only, computed from the data
+inside one SUMPRODUCT whose rows outside the batch weigh 0 (formulas.mean):
+
+    Loss_batch = SUMPRODUCT((INT(MOD(a*key+b,ROWS(key))/batch)=batch_no-1)*((z-y)^2))/batch_rows
+
+for the linear model with z = x_1*W_1 + … + B (the row's cells), Loss_P the same with z moved
+by eps*x_j (B: eps). The sums' quadratic cannot serve a batch: its sums would differ per step,
+so each would be a pass over the data anyway, (k + 1)(k + 2)/2 of them instead of k + 2. A
+row costs k + 2 passes over the data (classifiers and networks: their P + 2): the build sizes
+the sheets to the recalculation budget (build.batch_step_cost). The divergence guard reads
+the whole table's Loss, as the engine's descent does (core/descent.descend with batches).
 """
 
 from __future__ import annotations
@@ -35,12 +59,12 @@ import numpy as np
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from xlsxwriter.workbook import Workbook
 
-from ..core import models
+from ..core import batches, models
 from ..core.optimizers import GD, HYPER_DEFAULTS, HYPER_NAMES, OPTIMIZERS, Optimizer
 from ..core.texts import texts
 from ..core.layout import Layout
 from . import stats
-from .formulas import quick_formulas, stored, write_cell
+from .formulas import mean, quick_formulas, stored, write_cell
 from .looks import print_setup
 
 HEAD_ROW = 7  # the table's header row (0-based); the notes and the limit cell sit above it
@@ -48,6 +72,9 @@ LIMIT = (3, 1)  # the Loss limit cell, B4
 SETTINGS_ROWS = (4, 5)  # live copies of lr and eps (=lr, =eps), B5 and B6
 NOTE_ROW = 6  # which optimizer, and what the helper columns are
 MAX_PARAM_SERIES = 10  # the parameter chart shows the first W's and B, not 250 lines
+# --batch: the cells in front of a row's parameters that say which batch it learns from
+BATCH_COLUMNS = ("at_step", "epoch", "batch_no", "batch_rows", "shuffle_a", "shuffle_b")
+PER_EPOCH = "ROUNDUP(ROWS(key)/batch,0)"  # batches an epoch, as the training sheet's epoch cell
 
 
 # --- the numbers ------------------------------------------------------------------------------
@@ -67,6 +94,8 @@ class Rows:
     u: np.ndarray | None = None  # (N, k) S·w
     Q: np.ndarray | None = None  # (N,)
     beta: np.ndarray | None = None  # (N,) the mean of h − y
+    batch_loss: np.ndarray | None = None  # (N,) --batch: Loss_batch (plus, minus, grad: the batch's)
+    batch: dict[str, np.ndarray] = field(default_factory=dict)  # --batch: BATCH_COLUMNS -> (N,)
 
 
 def limit_of(y: np.ndarray, first_loss: float) -> float:
@@ -78,12 +107,17 @@ def limit_of(y: np.ndarray, first_loss: float) -> float:
 def rows(X: np.ndarray, y: np.ndarray, theta: np.ndarray, lr: float, eps: float, n: int,
          diff: str = models.FORWARD, optimizer: Optimizer = GD, hyper: dict | None = None,
          slots: dict | None = None, t: int = 0, sums: stats.Sums | None = None,
-         limit: float | None = None, model: models.Model = models.LINEAR) -> Rows:
+         limit: float | None = None, model: models.Model = models.LINEAR, batches=None, step: int = 0) -> Rows:
     """N course steps (2–6) from theta: the losses by the sums' quadratic (stats.py, the
     cells' own arithmetic), the slope as models.gradient takes it from them, the update by
     Optimizer.update; the guard as the cells have it. `slots`/`t`: the state to start from
     (default zeros, 0: a fresh start). A classifier (`model` not the linear one) takes its
-    losses row by row from the model spec, as its cells do (ClassifierLosses)."""
+    losses row by row from the model spec, as its cells do (ClassifierLosses).
+    `batches` (core/batches.Batches): row i learns from step `step` + i's batch, its slope the
+    model's on those rows (core/descent.descend with batches, the same arithmetic)."""
+    if batches is not None:
+        return _batch_rows(X, y, theta, lr, eps, n, diff, optimizer, hyper, slots, t, sums, limit, model,
+                           batches, step)
     measure = _sums_measure(X, y, sums) if model is models.LINEAR else _spec_measure(X, y, model)
     hyper = {**HYPER_DEFAULTS, **(hyper or {})}
     k1 = len(theta)
@@ -119,6 +153,63 @@ def rows(X: np.ndarray, y: np.ndarray, theta: np.ndarray, lr: float, eps: float,
     return Rows(out["theta"], loss, out["plus"], out["minus"] if diff == models.CENTRAL else None,
                 out["grad"], out["next"], limit, kept, nxt_kept,
                 t + np.arange(n, dtype=float) if optimizer.counts_updates else None, u, Q, beta)
+
+
+def _batch_rows(X, y, theta, lr, eps, n, diff, optimizer, hyper, slots, t, sums, limit, model, batches,
+                first: int) -> Rows:
+    """rows() on mini-batches: the whole table's Loss as without them (the guard reads it), and
+    Loss_batch, Loss_P, Lossm_P and the slope from the model spec on the step's rows, as
+    core/descent.descend's batches take model.gradient(X[rows], y[rows], …)."""
+    whole = _sums_measure(X, y, sums) if model is models.LINEAR else None
+    hyper = {**HYPER_DEFAULTS, **(hyper or {})}
+    k1 = len(theta)
+    th = np.asarray(theta, dtype=float)
+    state = {s: np.asarray((slots or {}).get(s, np.zeros(k1)), dtype=float) for s in optimizer.slots}
+    out = {key: np.empty((n, k1)) for key in ("theta", "plus", "minus", "grad", "next")}
+    loss, batch_loss = np.empty(n), np.empty(n)
+    helpers: list[tuple] = []
+    kept = {s: np.empty((n, k1)) for s in optimizer.slots}
+    nxt_kept = {s: np.empty((n, k1)) for s in optimizer.slots}
+    cells = {name: np.empty(n) for name in BATCH_COLUMNS}
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        def whole_loss(th):
+            if whole is None:
+                return model.loss(X, y, th), ()
+            L, _, extra = whole(th, eps)
+            return L, extra
+        limit = limit_of(y, whole_loss(th)[0]) if limit is None else limit
+        for i in range(n):
+            s = first + i
+            idx = batches.rows(s)
+            epoch = batches.epoch(s)
+            a, b = batches.shuffle(epoch)
+            for name, v in zip(BATCH_COLUMNS, (s, epoch, batches.which(s) + 1, idx.size, a, b)):
+                cells[name][i] = v
+            Xb, yb = X[idx], y[idx]
+            L, extra = whole_loss(th)
+            Lb = model.loss(Xb, yb, th)
+            plus = model.nudged_losses(Xb, yb, th, eps)
+            if diff == models.CENTRAL:
+                out["minus"][i] = minus = model.nudged_losses(Xb, yb, th, -eps)
+                g = (plus - minus) / (2 * eps)  # models.gradient, central
+            else:
+                g = (plus - Lb) / eps  # models.gradient, forward
+            out["theta"][i], loss[i], batch_loss[i], out["plus"][i], out["grad"][i] = th, L, Lb, plus, g
+            helpers.append(extra)
+            for s_ in optimizer.slots:
+                kept[s_][i] = state[s_]
+            nxt, nxt_state, _ = optimizer.update(th, g, state, t + i, lr, hyper)
+            if L > limit:  # =IF(Loss>limit,P,…): the whole table's Loss, as the engine's guard
+                nxt, nxt_state = th, state
+            th, state = nxt, nxt_state
+            out["next"][i] = th
+            for s_ in optimizer.slots:
+                nxt_kept[s_][i] = state[s_]
+    u, Q, beta = (None, None, None) if whole is None or not n else \
+        (np.array([h[0] for h in helpers]), np.array([h[1] for h in helpers]), np.array([h[2] for h in helpers]))
+    return Rows(out["theta"], loss, out["plus"], out["minus"] if diff == models.CENTRAL else None,
+                out["grad"], out["next"], limit, kept, nxt_kept,
+                t + np.arange(n, dtype=float) if optimizer.counts_updates else None, u, Q, beta, batch_loss, cells)
 
 
 def _sums_measure(X, y, sums: stats.Sums | None):
@@ -157,10 +248,12 @@ class Chain:
 
     @cached_property
     def columns(self) -> list[str]:
-        """Headings, which are also the maths names: the course's columns, the optimizer's
-        state, the next values, then the helpers of the sums' quadratic."""
+        """Headings, which are also the maths names: with --batch which batch the row learns
+        from (BATCH_COLUMNS), the course's columns (with --batch Loss_batch after Loss), the
+        optimizer's state, the next values, then the helpers of the sums' quadratic."""
         p, opt = self.layout.params, self.optimizer
-        cols = list(p) + ["Loss"] + [f"Loss_{q}" for q in p]
+        cols = list(BATCH_COLUMNS) if self.layout.batch else []
+        cols += list(p) + ["Loss"] + (["Loss_batch"] if self.layout.batch else []) + [f"Loss_{q}" for q in p]
         if self.layout.diff == models.CENTRAL:
             cols += [f"Lossm_{q}" for q in p]
         cols += [f"grad_{q}" for q in p]
@@ -186,7 +279,7 @@ class Chain:
         lay, opt = self.layout, self.optimizer
         row = self.head + 2 + i  # Excel's row number
         p = lay.params
-        out: dict[str, str | float] = {}
+        out: dict[str, str | float] = self.batch_formulas(i) if lay.batch else {}
         for name in p:
             out[name] = f"={name}" if i == 0 else f"={self.ref(f'next_{name}', row - 1)}"
         for s in opt.slots:
@@ -203,28 +296,49 @@ class Chain:
             else:
                 out["t"] = 0.0 if self.fresh else "=t"
         out.update(self.loss_formulas(row))
-        loss = self.ref("Loss", row)
+        loss = self.ref("Loss", row)  # the guard's: the whole table's
+        base = self.ref("Loss_batch" if lay.batch else "Loss", row)  # the slope's
         for j, name in enumerate(p):
             if lay.diff == models.CENTRAL:
                 out[f"grad_{name}"] = (f"=({self.ref(f'Loss_{name}', row)}-{self.ref(f'Lossm_{name}', row)})"
                                        f"/(2*eps)")
             else:
-                out[f"grad_{name}"] = f"=({self.ref(f'Loss_{name}', row)}-{loss})/eps"
+                out[f"grad_{name}"] = f"=({self.ref(f'Loss_{name}', row)}-{base})/eps"
             ref = self.rule_refs(name, row)
             for s in opt.slots:
                 out[f"next_{s}_{name}"] = guarded(loss, self.limit, ref[s], opt.next_slot[s].formula(ref))
             out[f"next_{name}"] = guarded(loss, self.limit, ref["P"], opt.next_param.formula(ref))
         return out
 
+    def batch_formulas(self, i: int) -> dict[str, str]:
+        """--batch: which batch step i learns from (BATCH_COLUMNS, the module's notes)."""
+        row = self.head + 2 + i
+        at, epoch, no = (self.ref(name, row) for name in ("at_step", "epoch", "batch_no"))
+        return {"at_step": "=step" if i == 0 else f"={self.ref('at_step', row - 1)}+1",
+                "epoch": f"=INT({at}/{PER_EPOCH})+1",
+                "batch_no": f"=MOD({at},{PER_EPOCH})+1",
+                "batch_rows": f"=MIN(batch,ROWS(key)-({no}-1)*batch)",
+                "shuffle_a": f"=INDEX(shuffle,MOD({epoch}-1,ROWS(shuffle))+1,1)",
+                "shuffle_b": f"=INDEX(shuffle,MOD({epoch}-1,ROWS(shuffle))+1,2)"}
+
+    def over(self, row: int) -> tuple[str, str] | None:
+        """--batch: Excel row `row`'s batch as (mask, count) for formulas.mean: TRUE for the
+        data rows whose place in the epoch's order falls in the row's batch; None without."""
+        if not self.layout.batch:
+            return None
+        a, b, no = (self.ref(name, row) for name in ("shuffle_a", "shuffle_b", "batch_no"))
+        return f"(INT(MOD({a}*key+{b},ROWS(key))/batch)={no}-1)", self.ref("batch_rows", row)
+
     def loss_formulas(self, row: int) -> dict[str, str]:
         """Loss, Loss_P (and Lossm_P) of Excel row `row`: from the sums' quadratic with its
-        helper cells (linear), or row by row from the data (classifiers, see logits.py)."""
+        helper cells (linear), or row by row from the data (classifiers, see logits.py).
+        With --batch also Loss_batch, and Loss_P over the batch (the module's notes)."""
         if self.layout.hidden:
             from . import network_steps
-            return network_steps.loss_formulas(self, row)
+            return network_steps.loss_formulas(self, row, self.over(row))
         if self.layout.classifier:
             from . import logits
-            return logits.loss_formulas(self, row)
+            return logits.loss_formulas(self, row, self.over(row))
         lay, k, p = self.layout, self.layout.k, self.layout.params
         out = {}
         helpers = helper_names(k)
@@ -236,11 +350,27 @@ class Chain:
         out[helpers[k]] = stats.q_formula(k, w, self.span(helpers[0], helpers[k - 1], row) if k > 1 else u[0])
         out[helpers[k + 1]] = stats.beta_formula(k, w, self.ref("B", row))
         out["Loss"] = stats.loss_formula(Q, beta)
+        if lay.batch:
+            return {**out, **self.linear_batch_formulas(row)}
         for j, name in enumerate(p):
             uj = u[j] if j < k else None
             out[f"Loss_{name}"] = stats.nudged_formula(k, j, Q, uj, beta)
             if lay.diff == models.CENTRAL:
                 out[f"Lossm_{name}"] = stats.nudged_formula(k, j, Q, uj, beta, "-")
+        return out
+
+    def linear_batch_formulas(self, row: int) -> dict[str, str]:
+        """--batch, the linear model: Loss_batch and Loss_P (Lossm_P) from the data, over the
+        row's batch: the mean of (z ± eps·x_j − y)² with z = x_1*W_1 + … + B."""
+        lay, over = self.layout, self.over(row)
+        z = "+".join([f"{x}*{self.ref(w, row)}" for x, w in zip(lay.features, lay.params)] + [self.ref("B", row)])
+        out = {"Loss_batch": "=" + mean(f"({z}-y)^2", "y", over)}
+        signs = ["+", "-"] if lay.diff == models.CENTRAL else ["+"]
+        for j, name in enumerate(lay.params):
+            shift = "eps" if j == lay.k else f"eps*{lay.features[j]}"
+            for sign in signs:
+                key = "Loss" if sign == "+" else "Lossm"
+                out[f"{key}_{name}"] = "=" + mean(f"({z}{sign}{shift}-y)^2", "y", over)
         return out
 
     def rule_refs(self, name: str, row: int) -> dict[str, str]:
@@ -256,6 +386,9 @@ class Chain:
     def row_values(self, r: Rows, i: int) -> dict[str, float]:
         lay, k = self.layout, self.layout.k
         out = {"Loss": float(r.loss[i])}
+        if r.batch_loss is not None:
+            out["Loss_batch"] = float(r.batch_loss[i])
+            out.update({name: float(r.batch[name][i]) for name in BATCH_COLUMNS})
         for p, name in enumerate(lay.params):
             out[name] = float(r.theta[i, p])
             out[f"Loss_{name}"] = float(r.plus[i, p])
@@ -305,7 +438,7 @@ def guarded(loss: str, limit: str, keep: str, update: str) -> str:
 
 def number_kind(key: str) -> str:
     """The number format (looks.NUMBER) of a column."""
-    if key in ("step", "t"):
+    if key in ("step", "t") or key in BATCH_COLUMNS:
         return "count"
     if key.startswith("Loss"):
         return "loss"
@@ -357,10 +490,30 @@ def mean_square_y(layout: Layout) -> str:
     return "(" + "+".join(f"{c * c}*SUM({y})" for c, y in enumerate(ys) if c) + f")/ROWS({ys[0]})"
 
 
+_PLANS: dict = {}
+
+
+def batch_plan(settings, n: int, state=None):
+    """--batch: (the workbook's Batches, the training sheet's `step`: the step row 0 takes);
+    (None, 0) without --batch. The Batches are drawn once per table and seed."""
+    if not getattr(settings, "batch", 0):
+        return None, 0
+    key = (n, settings.batch, settings.seed, settings.batch_seed, settings.shuffle)
+    if key not in _PLANS:
+        _PLANS.clear()  # one table at a time
+        _PLANS[key] = settings.batches(n)
+    b = _PLANS[key]
+    step = 0 if state is None else batches.step_of(state.theta, state.history, settings.eps)
+    return b, step
+
+
 def sheet_rows(X, y, settings, state, sums: stats.Sums | None = None) -> Rows:
-    """The 'All steps' table's numbers: the workbook's optimizer from the current state."""
+    """The 'All steps' table's numbers: the workbook's optimizer from the current state (with
+    --batch from the training sheet's step)."""
+    b, step = batch_plan(settings, len(y), state)
     return rows(X, y, state.theta, settings.lr, settings.eps, settings.unrolled, settings.diff,
-                OPTIMIZERS[settings.optimizer], settings.hyper, state.slots, state.t, sums, model=settings.spec)
+                OPTIMIZERS[settings.optimizer], settings.hyper, state.slots, state.t, sums, model=settings.spec,
+                batches=b, step=step)
 
 
 def write(wb: Workbook, fmt, layout: Layout, dataset, settings, state, X: np.ndarray,
@@ -375,7 +528,8 @@ def write(wb: Workbook, fmt, layout: Layout, dataset, settings, state, X: np.nda
     name = ws.get_name()
     ws.write_string(0, 0, t["unrolled_title"].format(n=n), fmt.title)
     ws.write_string(1, 0, t["unrolled_note"].format(sheet=layout.sheet), fmt.note)
-    ws.write_string(2, 0, t["unrolled_note2"], fmt.note)
+    ws.write_string(2, 0, t["unrolled_note2_batch"].format(sheet=layout.sheet) if layout.batch
+                    else t["unrolled_note2"], fmt.note)
     ws.write_string(LIMIT[0], 0, t["unrolled_limit"], fmt.label)
     ws.write_formula(*LIMIT, limit_formula(layout), fmt.num("formula", "loss"), stored(r.limit))
     limit_note = "unrolled_limit_note_softmax" if layout.model == "softmax" else "unrolled_limit_note"
@@ -415,12 +569,17 @@ def _charts(wb: Workbook, ws, sheet: str, layout: Layout, n: int, anchor: int, t
     first, last = HEAD_ROW + 1, HEAD_ROW + n
     steps = [sheet, first, 0, last, 0]
     loss = wb.add_chart({"type": "scatter", "subtype": "straight"})
-    loss.add_series({"name": "Loss", "categories": steps,
-                     "values": [sheet, first, col["Loss"], last, col["Loss"]]})
+    if layout.batch:  # the noisy batch loss the steps use, then the smooth whole-table one over it
+        loss.add_series({"name": t["chart_unrolled_batch_loss"], "categories": steps,
+                         "values": [sheet, first, col["Loss_batch"], last, col["Loss_batch"]],
+                         "line": {"color": "#F4B183", "width": 1.25}})
+    loss.add_series({"name": t["chart_unrolled_whole_loss"] if layout.batch else "Loss", "categories": steps,
+                     "values": [sheet, first, col["Loss"], last, col["Loss"]],
+                     **({"line": {"color": "#2F5597", "width": 2.25}} if layout.batch else {})})
     loss.set_title({"name": t["chart_unrolled_loss"]})
     loss.set_x_axis({"name": t["unrolled_step_axis"], "min": 0})
     loss.set_y_axis({"name": t["loss_axis"], "log_base": 10})
-    loss.set_legend({"none": True})
+    loss.set_legend({"position": "bottom"} if layout.batch else {"none": True})
     ws.insert_chart(HEAD_ROW, anchor, loss, {"x_scale": 1.2, "y_scale": 1.1})
 
     params = layout.params[:-1][:MAX_PARAM_SERIES - 1] + layout.params[-1:]  # B (softmax: B_C)
