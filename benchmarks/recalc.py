@@ -15,23 +15,25 @@ size rules of `gradsheet build` do not change what is measured.
 under 250 ms, a button press stays within issue 12's). Here the workbooks are as `gradsheet build`
 makes them (its derived sheets by default); best and median of 3 rounds x 10 calculateAll(), and
 the soffice processes' CPU time per call (from /proc: the machine's other load stretches the wall
-time, far less this). Measured 2026-12-08, LibreOffice 7.4.7, 2 cores shared (load average ~3):
+time, far less this). Measured 2026-12-08 on main after the derived sheets learned batches,
+LibreOffice 7.4.7, 2 cores, quiet (load average 0.9):
 
-    | workbook                         | derived sheets                 | best ms | median ms | CPU ms |
-    | default --batch 32               | All steps 100, Optimizers 100  |   203.5 |     215.3 |    211 |
-    | default (no --batch)             | All steps 100, Optimizers 100  |   179.2 |     182.8 |    181 |
-    | training sheet only --batch 32   | none                           |   160.8 |     167.0 |    163 |
-    | training sheet only (no --batch) | none                           |   133.6 |     136.0 |    134 |
+    | workbook                         | derived sheets                       | best ms | median ms | CPU ms |
+    | default --batch 32               | All steps 0, Optimizers 0, landscape |   149.8 |     157.1 |    173 |
+    | default (no --batch)             | All steps 100, Optimizers 100, lands.|   172.2 |     178.1 |    187 |
+    | training sheet only --batch 32   | none                                 |   145.1 |     149.0 |    172 |
+    | training sheet only (no --batch) | none                                 |   127.3 |     130.2 |    143 |
 
-(Under heavier load the same default --batch 32 book measured 205–310 ms wall in single best-of-5
-runs: the CPU column is the steadier figure.) The batch's own cost is ~27 ms on the training sheet
-(key, turn, in_batch, batch_point per row; Loss_batch; every Loss_P and exact_grad_P weighed by
-in_batch). (The 'All steps' and 'Optimizers' sheets of this build descended on every row then; with
-the derived sheets on batches they are left out of it by default: benchmarks/recalc_batch.py.)
+At 10,000 rows a batch chain row passes over every data row, so `gradsheet build --batch 32` leaves
+'All steps' and the race out (said in one line; benchmarks/recalc_batch.py measures them asked
+for). The batch's own cost is ~18 ms on the training sheet (key, turn, in_batch, batch_point per
+row; Loss_batch; every Loss_P and exact_grad_P weighed by in_batch). Earlier, with the machine
+shared (load ~3), the same default --batch 32 book measured 203.5 ms best (then with chains that
+descended on every row).
 A press (benchmarks/press.py's measure, default --batch 32 books), worst of the five scripts, first
-press / next press: 1k x 1: 13 / 12 ms, 0.039 MB in; 10k x 5: 115 / 92 ms, 0.517 MB in (without
---batch: 95 / 89 ms, 0.464 MB); 100k x 1: 248 / 328 ms, 2.18 MB in; every press under 0.018 MB
-out. All within issue 12's goals (<= 50 ms at 1k, <= 0.5 s and < 5 MB each way at 100k).
+press / next press, the same quiet run: 1k x 1: 12 / 11 ms, 0.036 MB in; 10k x 5: 93 / 81 ms,
+0.514 MB in (without --batch: 72 / 60 ms, 0.464 MB); 100k x 1: 184 / 165 ms, 2.18 MB in; every press
+under 0.018 MB out. All within issue 12's goals (<= 50 ms at 1k, <= 0.5 s and < 5 MB each way at 100k).
 """
 
 from __future__ import annotations
