@@ -276,6 +276,13 @@ def test_a_batch_step_by_hand_keeps_its_batch_and_the_coach_agrees_in_libreoffic
                     assert hand.coach() == (i, 0)
                     engine = live.load(grid)
                     assert coach.advise(engine.problem, engine.state).index == i
+                if kind == "nudge" and p == 0:  # W + 3·eps: the coach names the nudge again, as
+                    name = book.layout.params[0]  # the engine does (meanwhile the next batch shows)
+                    hand.put(name, hand.saved(name) + 3 * hand.value("eps"))
+                    assert hand.coach() == (i, 1)
+                    engine = live.load(grid)
+                    advice = coach.advise(engine.problem, engine.state)
+                    assert (advice.index, advice.why) == (i, 1)
                 hand.do(kind, p)
                 if i < next(j for j, a in enumerate(acts) if a[1] == "update"):
                     assert int(doc.named("step")) == step
