@@ -27,7 +27,6 @@ import sys
 import numpy as np
 
 from . import live as live_book
-from .layout import Layout
 
 # The kept data is used when the model on it gives the book's own Loss this closely. Excel's and
 # numpy's sums of the same squares differ by ~1e-14 relative (n·2⁻⁵³ ≈ 1e-11 at worst for 100k

@@ -82,11 +82,10 @@ class Problem:
         idx = self.batches.rows(step)
         return self.X[idx], self.y[idx]
 
-    def base_loss(self, state: State, theta: np.ndarray | None = None) -> float:
+    def base_loss(self, state: State) -> float:
         """The Loss action 3 copies and the slopes start from: Loss, or with --batch Loss_batch
         (the step under way's batch)."""
-        X, y = self.batch_data(self.step_of(state))
-        return self.spec.loss(X, y, state.theta if theta is None else theta)
+        return self.spec.loss(*self.batch_data(self.step_of(state)), state.theta)
 
 
 @dataclass(frozen=True)
