@@ -2,7 +2,8 @@
 batch's Loss and slopes, the step counter and the coach, recalculated by LibreOffice and Gnumeric.
 
 The reference here is written from the definition (core/batches.py's docstring, DESIGN.md), not
-from the code under test: a row's turn in epoch e is MOD(a·key + b, n) + 1 with (a, b) the row
+from the code under test: a row's turn in epoch e is MOD(a·g + b, n) + 1, g the key, read backwards
+below c, with (a, b, c) the row
 (e − 1) mod rows of the `shuffle` table the sheet shows, step s is epoch INT(s / nb) + 1 and batch
 MOD(s, nb) of it (nb = ROUNDUP(n / B)), and the losses are means over the batch's rows computed
 by numpy from the data."""
@@ -55,8 +56,9 @@ def build(case: str, tmp_path):
 # --- the reference ------------------------------------------------------------------------------
 def order(key: np.ndarray, table: np.ndarray, epoch: int) -> np.ndarray:
     """Every row's turn (1-based) in `epoch`, from the definition."""
-    a, b = table[(epoch - 1) % len(table)]
-    return (a * key + b) % key.size + 1
+    a, b, c = table[(epoch - 1) % len(table)]
+    turned = np.where(key < c, c - 1 - key, key)  # the keys below c read backwards
+    return (a * turned + b) % key.size + 1
 
 
 def batch_mask(key, table, B: int, step: int) -> np.ndarray:
@@ -100,7 +102,7 @@ def check_sheet(doc, built, params, step_expected=None) -> dict:
     settings, dataset = built.settings, built.dataset
     X, y = model_X(dataset, settings), dataset.y
     key = np.array(doc.named("key"), dtype=float).astype(int)
-    table = np.array(doc.named("shuffle"), dtype=float).reshape(-1, 2).astype(int)
+    table = np.array(doc.named("shuffle"), dtype=float).reshape(-1, 3).astype(int)
     B, n = int(doc.named("batch")), dataset.n
     theta = np.array([doc.named(p) for p in params], dtype=float)
     step = int(doc.named("step"))

@@ -33,10 +33,17 @@ SEEDS = (0, 1, 7)
 # --- the reference: the definition, from the stored numbers -------------------------------------
 def ref_batches_of_epoch(key, mix, n: int, B: int, epoch: int) -> list[list[int]]:
     """Epoch `epoch`'s batches, each the rows (table order) whose turn falls in it."""
-    a, b = (int(v) for v in mix[(epoch - 1) % len(mix)])
-    turn = [(a * int(key[i]) + b) % n + 1 for i in range(n)]
+    a, b, c = (int(v) for v in mix[(epoch - 1) % len(mix)])
+    turned = [k if k >= c else c - 1 - k for k in (int(v) for v in key)]  # the keys below c backwards
+    turn = [(a * turned[i] + b) % n + 1 for i in range(n)]
     nb = math.ceil(n / B)
     return [[i for i in range(n) if (turn[i] - 1) // B == j] for j in range(nb)]
+
+
+def ref_turns(key, mix, n: int, epoch: int) -> list[int]:
+    a, b, c = (int(v) for v in mix[(epoch - 1) % len(mix)])
+    turned = [k if k >= c else c - 1 - k for k in (int(v) for v in key)]
+    return [(a * turned[i] + b) % n + 1 for i in range(n)]
 
 
 def ref_rows(key, mix, B: int, step: int) -> list[int]:
@@ -84,8 +91,7 @@ def test_shuffled_epochs_take_the_rows_in_other_orders_and_other_batches(n):
         b = batches.make(n, 5, seed)
         orders = []
         for epoch in range(1, 6):
-            a, c = (int(v) for v in b.mix[(epoch - 1) % len(b.mix)])
-            turn = [(a * int(b.key[i]) + c) % n for i in range(n)]
+            turn = [t - 1 for t in ref_turns(b.key, b.mix, n, epoch)]
             orders.append(tuple(sorted(range(n), key=lambda i: turn[i])))
         assert len(set(orders)) == 5 and tuple(range(n)) not in orders, (n, seed)
         partitions = {frozenset(frozenset(r) for r in ref_batches_of_epoch(b.key, b.mix, n, 5, e))
@@ -124,11 +130,12 @@ def test_valid_accepts_a_made_table_and_refuses_a_damaged_one():
         k = key.copy()
         k[2] = bad
         assert damaged(k=k)
-    for a, c in ((2, 0), (3, 1), (0, 1), (12, 0), (13, 0), (1.5, 0), (1, 12), (1, -1), (1, np.nan), (np.inf, 0)):
+    for a, c, d in ((2, 0, 0), (3, 1, 0), (0, 1, 0), (12, 0, 0), (13, 0, 0), (1.5, 0, 0), (1, 12, 0), (1, -1, 0),
+                    (1, np.nan, 0), (np.inf, 0, 0), (1, 0, 13), (1, 0, -1), (1, 0, 0.5), (1, 0, np.nan)):
         m = mix.copy()
-        m[7] = (a, c)  # a not coprime to 12, out of range or not whole; b out of 0 … n − 1
-        assert damaged(m=m), (a, c)
-    assert damaged(m=np.empty((0, 2)))
+        m[7] = (a, c, d)  # a not coprime to 12, out of range or not whole; b out of 0 … n − 1; c out of 0 … n
+        assert damaged(m=m), (a, c, d)
+    assert damaged(m=np.empty((0, 3))) and damaged(m=mix[:, :2])
 
 
 # --- the step counter -----------------------------------------------------------------------------

@@ -8,10 +8,14 @@ the same rows:
 
     key_i      a number per row, stored: a random order of 0 … n−1 drawn from the seed
                (--no-shuffle: the row's place, 0 … n−1)
-    a_e, b_e   the epoch's shuffle: row MOD(e − 1, CYCLE) + 1 of the shuffle table; every a is
-               coprime to n, so i -> MOD(a·key_i + b, n) is a permutation of 0 … n−1
-               (--no-shuffle: one row, a = 1, b = 0)
-    turn_i     the row's place in epoch e's order: MOD(a_e·key_i + b_e, n) + 1
+    a, b, c    the epoch's shuffle: row MOD(e − 1, CYCLE) + 1 of the shuffle table
+               (--no-shuffle: one row, a = 1, b = 0, c = 0)
+    turn_i     the row's place in epoch e's order: MOD(a·g + b, n) + 1, where
+               g = key_i + (key_i < c)·(c − 1 − 2·key_i) turns the first c keys around
+               (0 … c−1 read backwards) and every a is coprime to n: both steps are permutations
+               of 0 … n−1, so every epoch visits each row once. An affine map alone splits a small
+               table few ways (6 rows in pairs: 2 of the 15 pairings); turning a prefix around
+               first makes more (6 of them, over the 61 epochs of the course's seed)
     step s     updates done (0-based: the step under way or next); epoch e = INT(s / nb) + 1
                with nb = ROUNDUP(n / B) batches an epoch, and the epoch's batch j = MOD(s, nb)
     in_batch_i 1 when INT((turn_i − 1) / B) = j: the rows whose turn falls in batch j
@@ -45,7 +49,7 @@ POS_EPS, POS_REL = 1e-9, 1e-12
 class Batches:
     size: int  # B
     key: np.ndarray  # per row, an int 0 … n−1 (a permutation)
-    mix: np.ndarray  # (rows, 2) ints: a, b per epoch of the cycle
+    mix: np.ndarray  # (rows, 3) ints: a, b, c per epoch of the cycle
 
     @property
     def n(self) -> int:
@@ -64,14 +68,15 @@ class Batches:
         """The batch (0-based) of its epoch that step `step` uses."""
         return step % self.per_epoch
 
-    def shuffle(self, epoch: int) -> tuple[int, int]:
-        a, b = self.mix[(epoch - 1) % len(self.mix)]
-        return int(a), int(b)
+    def shuffle(self, epoch: int) -> tuple[int, int, int]:
+        a, b, c = self.mix[(epoch - 1) % len(self.mix)]
+        return int(a), int(b), int(c)
 
     def turns(self, epoch: int) -> np.ndarray:
         """Every row's place (1-based) in epoch `epoch`'s order."""
-        a, b = self.shuffle(epoch)
-        return (a * self.key + b) % self.n + 1
+        a, b, c = self.shuffle(epoch)
+        turned = self.key + (self.key < c) * (c - 1 - 2 * self.key)
+        return (a * turned + b) % self.n + 1
 
     def mask(self, step: int) -> np.ndarray:
         """in_batch of every row for step `step` (bool)."""
@@ -86,26 +91,30 @@ def make(n: int, size: int, seed: int | None, shuffle: bool = True) -> Batches:
     """The workbook's batches: the key and the shuffle table drawn from the seed (a stream of
     its own, so the same seed's W and B stay the same with or without batches)."""
     if not shuffle:
-        return Batches(size, np.arange(n, dtype=np.int64), np.array([[1, 0]], dtype=np.int64))
+        return Batches(size, np.arange(n, dtype=np.int64), np.array([[1, 0, 0]], dtype=np.int64))
     rng = np.random.default_rng([0 if seed is None else int(seed), 20])
     key = rng.permutation(n).astype(np.int64)
     units = np.array([a for a in range(1, max(n, 2)) if math.gcd(a, n) == 1] or [1], dtype=np.int64)
-    mix = np.column_stack([rng.choice(units, CYCLE), rng.integers(0, max(n, 1), CYCLE)]).astype(np.int64)
+    mix = np.column_stack([rng.choice(units, CYCLE), rng.integers(0, max(n, 1), CYCLE),
+                           rng.integers(0, n + 1, CYCLE)]).astype(np.int64)
     return Batches(size, key, mix)
 
 
 def valid(key, mix, n: int) -> bool:
     """Whether a key column and a shuffle table (as read from a book) make a partition: the key
-    a permutation of 0 … n−1 and every a coprime to n."""
+    a permutation of 0 … n−1, every a coprime to n, b in 0 … n−1 and c in 0 … n."""
     key = np.asarray(key, dtype=float)
-    mix = np.asarray(mix, dtype=float).reshape(-1, 2)
+    mix = np.asarray(mix, dtype=float)
+    if mix.ndim != 2 or mix.shape[1] != 3:
+        return False
     if key.size != n or not len(mix) or not np.all(np.isfinite(key)) or not np.all(np.isfinite(mix)):
         return False
     if np.any(key != np.round(key)) or np.any(mix != np.round(mix)):
         return False
     if not np.array_equal(np.sort(key.astype(np.int64)), np.arange(n)):
         return False
-    return all(math.gcd(int(a), n) == 1 and 0 < a < max(n, 2) and 0 <= b < max(n, 1) for a, b in mix)
+    return all(math.gcd(int(a), n) == 1 and 0 < a < max(n, 2) and 0 <= b < max(n, 1) and 0 <= c <= n
+               for a, b, c in mix)
 
 
 def step_of(theta: np.ndarray, history: np.ndarray, eps: float) -> int:
@@ -153,7 +162,8 @@ def excel_rows(layout, point: str) -> dict[str, str]:
     batch_point (`point`: the column the data chart draws, shown for this step's rows only)."""
     from .a1 import xl_col_to_name
     col = {name: xl_col_to_name(layout.columns[name]) for name in ("key", "turn", "in_batch", point)}
-    return {"turn": f"=MOD(shuffle_a*{col['key']}{{0}}+shuffle_b,ROWS(key))+1",
+    key = f"{col['key']}{{0}}"
+    return {"turn": f"=MOD(shuffle_a*({key}+({key}<shuffle_c)*(shuffle_c-1-2*{key}))+shuffle_b,ROWS(key))+1",
             "in_batch": f"=IF(INT(({col['turn']}{{0}}-1)/batch)=MOD(step,ROUNDUP(ROWS(key)/batch,0)),1,0)",
             "batch_point": f"=IF({col['in_batch']}{{0}}=1,{col[point]}{{0}},NA())"}
 
@@ -170,6 +180,7 @@ def excel_step(n: str, values: str, hists: str, count: int) -> str:
 EPOCH = "=INT(step/ROUNDUP(ROWS(key)/batch,0))+1"
 SHUFFLE_A = "=INDEX(shuffle,MOD(epoch-1,ROWS(shuffle))+1,1)"
 SHUFFLE_B = "=INDEX(shuffle,MOD(epoch-1,ROWS(shuffle))+1,2)"
+SHUFFLE_C = "=INDEX(shuffle,MOD(epoch-1,ROWS(shuffle))+1,3)"
 
 
 def history_cells(history: np.ndarray, first: int, batches: Batches | None, losses_batch=None) -> list[list]:

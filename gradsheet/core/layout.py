@@ -295,24 +295,26 @@ class Layout:
             cells[name] = (self.other_hyper_head + 1 + i, self.other_hyper_col + 1)
         if self.batch:
             r, c = self.shuffle_head
-            cells["shuffle_a"], cells["shuffle_b"] = (r + 1, c + 1), (r + 2, c + 1)
+            for i, name in enumerate(("shuffle_a", "shuffle_b", "shuffle_c")):
+                cells[name] = (r + 1 + i, c + 1)
         return cells
 
     @property
     def shuffle_head(self) -> tuple[int, int]:
-        """--batch: the title of the epochs' shuffle (row, column): shuffle_a and shuffle_b under
-        it, then the table `shuffle` (a, b per epoch of the cycle) under its headings. Right of
-        the other optimizers' settings, and right of the history, whose rows grow down."""
+        """--batch: the title of the epochs' shuffle (row, column): shuffle_a, shuffle_b and
+        shuffle_c under it, then the table `shuffle` (a, b, c per epoch of the cycle) under its
+        headings. Right of the other optimizers' settings, and right of the history, whose rows
+        grow down."""
         col = max(self.other_hyper_col + 3, self.c0 + len(self.history_columns) + 1)
         return TOP, col
 
     @property
     def shuffle_span(self) -> tuple[int, int, int, int]:
-        """(first_row, first_col, last_row, last_col) of the table's numbers (a, b)."""
+        """(first_row, first_col, last_row, last_col) of the table's numbers (a, b, c)."""
         from .batches import CYCLE
         r, c = self.shuffle_head
-        first = r + 5  # title, shuffle_a, shuffle_b, a blank row, the headings
-        return first, c, first + (CYCLE if self.shuffle else 1) - 1, c + 1
+        first = r + 6  # title, shuffle_a, shuffle_b, shuffle_c, a blank row, the headings
+        return first, c, first + (CYCLE if self.shuffle else 1) - 1, c + 2
 
     @property
     def below_table(self) -> tuple[str, ...]:
@@ -402,7 +404,7 @@ class Layout:
         widths[self.other_hyper_col + 1] = VALUE_WIDTH
         if self.batch:
             r, c = self.shuffle_head
-            widths[c], widths[c + 1] = LABEL_WIDTH, VALUE_WIDTH
+            widths[c], widths[c + 1], widths[c + 2] = LABEL_WIDTH, VALUE_WIDTH, DATA_WIDTH
         widths[self.chart_col] = self._chart_width(widths)
         return widths
 

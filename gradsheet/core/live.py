@@ -175,7 +175,7 @@ def _batches(grid: Grid, layout: Layout, data: np.ndarray, number) -> "batches.B
     first, c, last, _ = layout.shuffle_span
     try:
         key = data[:, layout.columns["key"]].astype(float)
-        mix = np.array(grid.read(layout.sheet, first, c, last - first + 1, 2), dtype=float)
+        mix = np.array(grid.read(layout.sheet, first, c, last - first + 1, 3), dtype=float)
     except (TypeError, ValueError):
         raise GradsheetError("book.batch_damaged") from None
     if not batches.valid(key, mix, layout.n):

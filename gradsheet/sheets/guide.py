@@ -56,7 +56,7 @@ KO = {
     # --- mini-batches (issue 20) ---
     "h_batch": "Mini-batch와 epoch (--batch {B})",
     "batch_what": "이 워크북은 한 스텝에 데이터 {n}행을 모두 쓰지 않고, batch라는 {B}행만 씁니다 (칸 batch). 모든 행을 한 번씩 다 보는 한 바퀴가 epoch이고, 한 epoch은 {nb}번의 스텝입니다{short}. {order} 데이터 표의 turn 열이 이번 epoch에서 그 행의 차례, in_batch 열이 이번 스텝의 batch이면 1이고, 그 행들은 노랗게 표시되고 데이터 차트에 빨간 원으로 그려집니다.",
-    "batch_order_shuffled": "행의 순서는 epoch마다 새로 섞습니다 (Keras의 기본값 shuffle=True): turn = MOD(a × 섞기 번호 + b, 행 수) + 1이고, a와 b는 오른쪽 'epoch마다 섞기' 표에서 epoch마다 다르게 옵니다.",
+    "batch_order_shuffled": "행의 순서는 epoch마다 새로 섞습니다 (Keras의 기본값 shuffle=True): turn = MOD(a × g + b, 행 수) + 1이고 (g는 섞기 번호, c보다 작은 번호는 거꾸로), a, b, c는 오른쪽 'epoch마다 섞기' 표에서 epoch마다 다르게 옵니다.",
     "batch_order_table": "행의 순서는 표의 순서 그대로입니다 (--no-shuffle, Keras의 shuffle=False).",
     "batch_short": " (마지막 batch는 {last}행)",
     "batch_steps": "단계는 그대로이고, 모두 이번 batch 위에서 합니다: 2에서는 epoch, {params}, Loss, Loss_batch를 history에 복사하고, 3에서는 Loss_batch(이번 batch만의 Loss)를 prevLoss에 복사합니다. dLoss_dt = (Loss_batch − prevLoss) / eps이고, Loss_P, grad_P, exact_grad_P도 모두 batch의 행들만으로 계산합니다. step 칸은 지금까지 한 업데이트 수(history 행 수, 스텝을 하는 동안에는 하나 적게)이고, 다음 값을 붙여넣으면 1 늘어나 다음 batch로 넘어갑니다. 다음 동작 칸이 이 순서를 안내합니다.",
@@ -219,7 +219,7 @@ EN = {
     # --- mini-batches (issue 20) ---
     "h_batch": "Mini-batches and epochs (--batch {B})",
     "batch_what": "This workbook does not use all {n} data rows in a step, only a batch of {B} rows (the batch cell). One round in which every row is seen once is an epoch; an epoch is {nb} steps{short}. {order} In the data table, the turn column is a row's place in this epoch's order and in_batch is 1 for the rows of this step's batch; those rows are yellow, and drawn as red circles in the data chart.",
-    "batch_order_shuffled": "The rows' order is shuffled anew every epoch (Keras's default shuffle=True): turn = MOD(a × shuffle key + b, rows) + 1, with a and b taken per epoch from the 'shuffling each epoch' table on the right.",
+    "batch_order_shuffled": "The rows' order is shuffled anew every epoch (Keras's default shuffle=True): turn = MOD(a × g + b, rows) + 1 (g the shuffle key, read backwards below c), with a, b and c taken per epoch from the 'shuffling each epoch' table on the right.",
     "batch_order_table": "The rows keep the table's order (--no-shuffle, Keras's shuffle=False).",
     "batch_short": " (the last batch has {last} rows)",
     "batch_steps": "The steps stay the same, all on this batch: 2 copies epoch, {params}, Loss and Loss_batch into history, and 3 copies Loss_batch (the Loss of this batch only) into prevLoss. dLoss_dt = (Loss_batch − prevLoss) / eps, and Loss_P, grad_P and exact_grad_P are all computed from the batch's rows. The step cell counts the updates done (history's rows, one fewer while a step is under way); pasting the next values adds 1 to it and moves on to the next batch. The next-action cell guides you through it.",

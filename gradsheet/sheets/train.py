@@ -398,21 +398,20 @@ def _write_shuffle(ws, fmt, layout, settings, values, t) -> None:
     from, one row per epoch of the cycle (core/batches.py): right of the parameter table."""
     r, c = layout.shuffle_head
     ws.write_string(r, c, t["shuffle_title"], fmt.section)
-    a, b = values.shuffle
-    for name, formula, value in (("shuffle_a", batches.SHUFFLE_A, a), ("shuffle_b", batches.SHUFFLE_B, b)):
+    for name, formula, value in zip(("shuffle_a", "shuffle_b", "shuffle_c"),
+                                    (batches.SHUFFLE_A, batches.SHUFFLE_B, batches.SHUFFLE_C), values.shuffle):
         rr, cc = layout.cell(name)
         ws.write_string(rr, cc - 1, name, fmt.label)
         ws.write_formula(rr, cc, formula, fmt.num("formula", "count"), float(value))
         ws.write_string(rr, cc + 1, t[f"{name}_note"], fmt.note)
     first, c0, last, _ = layout.shuffle_span
-    ws.write_string(first - 1, c0, "a", fmt.heading)
-    ws.write_string(first - 1, c0 + 1, "b", fmt.heading)
-    ws.write_string(first - 1, c0 + 2, t["shuffle_table_note" if layout.shuffle else "shuffle_table_note_none"],
+    for j, heading in enumerate("abc"):
+        ws.write_string(first - 1, c0 + j, heading, fmt.heading)
+    ws.write_string(first - 1, c0 + 3, t["shuffle_table_note" if layout.shuffle else "shuffle_table_note_none"],
                     fmt.note)
-    mix = settings.batches(layout.n).mix
-    for i, (ma, mb) in enumerate(mix):
-        ws.write_number(first + i, c0, int(ma), fmt.num("plain", "count"))
-        ws.write_number(first + i, c0 + 1, int(mb), fmt.num("plain", "count"))
+    for i, row in enumerate(settings.batches(layout.n).mix):
+        for j, v in enumerate(row):
+            ws.write_number(first + i, c0 + j, int(v), fmt.num("plain", "count"))
 
 
 def _write_coach(ws, fmt, layout, settings, state, values, t, dataset=None) -> None:

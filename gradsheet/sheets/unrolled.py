@@ -25,20 +25,21 @@ The same chain, with a fresh state and its own lr, is each lane of the 'Optimize
 
 Mini-batches (--batch B): row i is the training sheet's step s0 + i (s0 its `step` cell), on
 that step's batch, the same rows the training sheet's in_batch marks when it gets there
-(core/batches.py). Six cells in front of the parameters say which batch:
+(core/batches.py). Seven cells in front of the parameters say which batch:
 
     at_step     =step (the first row), then the row above's + 1
     epoch       =INT(at_step/ROUNDUP(ROWS(key)/batch,0))+1
     batch_no    =MOD(at_step,ROUNDUP(ROWS(key)/batch,0))+1     (1 … the batches of an epoch)
     batch_rows  =MIN(batch,ROWS(key)-(batch_no-1)*batch)       (the last one may be short)
-    shuffle_a   =INDEX(shuffle,MOD(epoch-1,ROWS(shuffle))+1,1)  (b: column 2)
+    shuffle_a   =INDEX(shuffle,MOD(epoch-1,ROWS(shuffle))+1,1)  (b: column 2, c: column 3)
 
-and a data row is in the batch when INT(MOD(a·key + b, n)/B) = batch_no − 1. Loss stays the
+and a data row is in the batch when INT(MOD(a·g + b, n)/B) = batch_no − 1, with
+g = key + (key < c)·(c − 1 − 2·key) (core/batches.py). Loss stays the
 whole table's (the sums' quadratic for the linear model), the smooth curve; Loss_batch, the
 Loss_P (and Lossm_P) and so the slopes are over the batch's rows only, computed from the data
 inside one SUMPRODUCT whose rows outside the batch weigh 0 (formulas.mean):
 
-    Loss_batch = SUMPRODUCT((INT(MOD(a*key+b,ROWS(key))/batch)=batch_no-1)*((z-y)^2))/batch_rows
+    Loss_batch = SUMPRODUCT((INT(MOD(a*g+b,ROWS(key))/batch)=batch_no-1)*((z-y)^2))/batch_rows
 
 for the linear model with z = x_1*W_1 + … + B (the row's cells), Loss_P the same with z moved
 by eps*x_j (B: eps). The sums' quadratic cannot serve a batch: its sums would differ per step,
@@ -73,7 +74,7 @@ SETTINGS_ROWS = (4, 5)  # live copies of lr and eps (=lr, =eps), B5 and B6
 NOTE_ROW = 6  # which optimizer, and what the helper columns are
 MAX_PARAM_SERIES = 10  # the parameter chart shows the first W's and B, not 250 lines
 # --batch: the cells in front of a row's parameters that say which batch it learns from
-BATCH_COLUMNS = ("at_step", "epoch", "batch_no", "batch_rows", "shuffle_a", "shuffle_b")
+BATCH_COLUMNS = ("at_step", "epoch", "batch_no", "batch_rows", "shuffle_a", "shuffle_b", "shuffle_c")
 PER_EPOCH = "ROUNDUP(ROWS(key)/batch,0)"  # batches an epoch, as the training sheet's epoch cell
 
 
@@ -182,8 +183,7 @@ def _batch_rows(X, y, theta, lr, eps, n, diff, optimizer, hyper, slots, t, sums,
             s = first + i
             idx = batches.rows(s)
             epoch = batches.epoch(s)
-            a, b = batches.shuffle(epoch)
-            for name, v in zip(BATCH_COLUMNS, (s, epoch, batches.which(s) + 1, idx.size, a, b)):
+            for name, v in zip(BATCH_COLUMNS, (s, epoch, batches.which(s) + 1, idx.size, *batches.shuffle(epoch))):
                 cells[name][i] = v
             Xb, yb = X[idx], y[idx]
             L, extra = whole_loss(th)
@@ -319,15 +319,17 @@ class Chain:
                 "batch_no": f"=MOD({at},{PER_EPOCH})+1",
                 "batch_rows": f"=MIN(batch,ROWS(key)-({no}-1)*batch)",
                 "shuffle_a": f"=INDEX(shuffle,MOD({epoch}-1,ROWS(shuffle))+1,1)",
-                "shuffle_b": f"=INDEX(shuffle,MOD({epoch}-1,ROWS(shuffle))+1,2)"}
+                "shuffle_b": f"=INDEX(shuffle,MOD({epoch}-1,ROWS(shuffle))+1,2)",
+                "shuffle_c": f"=INDEX(shuffle,MOD({epoch}-1,ROWS(shuffle))+1,3)"}
 
     def over(self, row: int) -> tuple[str, str] | None:
         """--batch: Excel row `row`'s batch as (mask, count) for formulas.mean: TRUE for the
         data rows whose place in the epoch's order falls in the row's batch; None without."""
         if not self.layout.batch:
             return None
-        a, b, no = (self.ref(name, row) for name in ("shuffle_a", "shuffle_b", "batch_no"))
-        return f"(INT(MOD({a}*key+{b},ROWS(key))/batch)={no}-1)", self.ref("batch_rows", row)
+        a, b, c, no = (self.ref(name, row) for name in ("shuffle_a", "shuffle_b", "shuffle_c", "batch_no"))
+        return (f"(INT(MOD({a}*(key+(key<{c})*({c}-1-2*key))+{b},ROWS(key))/batch)={no}-1)",
+                self.ref("batch_rows", row))
 
     def loss_formulas(self, row: int) -> dict[str, str]:
         """Loss, Loss_P (and Lossm_P) of Excel row `row`: from the sums' quadratic with its

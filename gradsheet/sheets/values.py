@@ -34,7 +34,7 @@ class SheetValues:
     loss_batch: float | None = None
     step: int = 0
     epoch: int = 1
-    shuffle: tuple[int, int] = (1, 0)  # this epoch's a, b
+    shuffle: tuple[int, int, int] = (1, 0, 0)  # this epoch's a, b, c
     batch_columns: dict[str, np.ndarray] | None = None  # key, turn, in_batch (numbers per row)
 
 
