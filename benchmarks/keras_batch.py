@@ -3,67 +3,67 @@ CI (issue 20).
 
     /work/venv/bin/python benchmarks/keras_batch.py [--keras-python /work/kvenv/bin/python]
 
-Measured on 2026-12-08 (Keras 3.15.1, jax 0.10.2 CPU, float64; gradsheet at this commit), 74 s:
+Measured on 2026-12-08 (Keras 3.15.1, jax 0.10.2 CPU, float64; gradsheet with the shuffle's reversal c), 75 s:
 
     (a) Keras optimizers on gradsheet's batches, 200 steps: max |Keras − gradsheet| per parameter (W…, B)
 
     case                                 fed gs                               own fd                               max|θ|  control: own fd, batch one step late
     lemonade B=2 table order gd           0.0e+00  0.0e+00                     4.0e-14  6.0e-13                     1.96   5.7e-02  1.4e-03
-    lemonade B=2 table order momentum     0.0e+00  0.0e+00                     1.5e-11  3.4e-11                     3.43
-    lemonade B=2 table order rmsprop      0.0e+00  0.0e+00                     9.4e-15  2.0e-13                     1.11
-    lemonade B=2 table order adam         0.0e+00  0.0e+00                     1.0e-14  2.6e-13                     1.10
-    lemonade B=2 shuffled gd              0.0e+00  0.0e+00                     4.5e-12  5.1e-12                     2.09   1.0e-02  5.4e-04
-    lemonade B=2 shuffled momentum        0.0e+00  0.0e+00                     1.1e-11  5.1e-11                     3.82
-    lemonade B=2 shuffled rmsprop         0.0e+00  0.0e+00                     2.0e-14  2.7e-13                     1.11
-    lemonade B=2 shuffled adam            0.0e+00  0.0e+00                     2.2e-14  4.6e-13                     1.10
+    lemonade B=2 table order momentum     0.0e+00  0.0e+00                     1.5e-11  3.4e-11                     3.43  
+    lemonade B=2 table order rmsprop      0.0e+00  0.0e+00                     9.4e-15  2.0e-13                     1.11  
+    lemonade B=2 table order adam         0.0e+00  0.0e+00                     1.0e-14  2.6e-13                     1.10  
+    lemonade B=2 shuffled gd              0.0e+00  0.0e+00                     9.1e-12  9.6e-13                     2.26   7.7e-02  2.3e-03
+    lemonade B=2 shuffled momentum        0.0e+00  0.0e+00                     1.6e-11  1.9e-10                     4.01  
+    lemonade B=2 shuffled rmsprop         0.0e+00  0.0e+00                     3.3e-14  3.3e-13                     1.11  
+    lemonade B=2 shuffled adam            0.0e+00  0.0e+00                     2.6e-14  2.7e-13                     1.10  
     lemonade B=3 table order gd           0.0e+00  0.0e+00                     2.3e-12  2.3e-12                     1.99   6.7e-02  1.6e-03
-    lemonade B=3 table order momentum     0.0e+00  0.0e+00                     8.4e-12  8.2e-11                     3.76
-    lemonade B=3 table order rmsprop      0.0e+00  0.0e+00                     2.0e-14  2.9e-13                     1.11
-    lemonade B=3 table order adam         0.0e+00  0.0e+00                     1.8e-14  8.1e-13                     1.10
-    lemonade B=3 shuffled gd              0.0e+00  0.0e+00                     4.5e-12  6.0e-13                     2.15   2.6e-02  8.4e-04
-    lemonade B=3 shuffled momentum        0.0e+00  0.0e+00                     2.1e-11  1.1e-10                     3.88
-    lemonade B=3 shuffled rmsprop         0.0e+00  0.0e+00                     2.5e-14  3.6e-13                     1.11
-    lemonade B=3 shuffled adam            0.0e+00  0.0e+00                     1.4e-14  2.7e-13                     1.10
+    lemonade B=3 table order momentum     0.0e+00  0.0e+00                     8.4e-12  8.2e-11                     3.76  
+    lemonade B=3 table order rmsprop      0.0e+00  0.0e+00                     2.0e-14  2.9e-13                     1.11  
+    lemonade B=3 table order adam         0.0e+00  0.0e+00                     1.8e-14  8.1e-13                     1.10  
+    lemonade B=3 shuffled gd              0.0e+00  0.0e+00                     2.8e-13  3.1e-13                     2.14   2.4e-02  8.6e-04
+    lemonade B=3 shuffled momentum        0.0e+00  0.0e+00                     1.0e-11  9.3e-11                     3.87  
+    lemonade B=3 shuffled rmsprop         0.0e+00  0.0e+00                     9.4e-15  3.0e-13                     1.11  
+    lemonade B=3 shuffled adam            0.0e+00  0.0e+00                     9.6e-15  1.3e-12                     1.10  
     lemonade B=4 table order gd           0.0e+00  0.0e+00                     2.3e-12  5.0e-13                     1.99   4.4e-02  1.1e-03
-    lemonade B=4 table order momentum     0.0e+00  0.0e+00                     1.5e-11  1.3e-10                     3.68
-    lemonade B=4 table order rmsprop      0.0e+00  0.0e+00                     9.9e-15  4.5e-13                     1.11
-    lemonade B=4 table order adam         0.0e+00  0.0e+00                     1.1e-14  7.9e-13                     1.10
-    lemonade B=4 shuffled gd              0.0e+00  0.0e+00                     1.2e-13  2.4e-12                     2.00   4.8e-03  2.1e-04
-    lemonade B=4 shuffled momentum        0.0e+00  0.0e+00                     1.2e-11  8.0e-11                     3.74
-    lemonade B=4 shuffled rmsprop         0.0e+00  0.0e+00                     1.2e-14  2.0e-13                     1.11
-    lemonade B=4 shuffled adam            0.0e+00  0.0e+00                     3.1e-14  7.4e-13                     1.10
+    lemonade B=4 table order momentum     0.0e+00  0.0e+00                     1.5e-11  1.3e-10                     3.68  
+    lemonade B=4 table order rmsprop      0.0e+00  0.0e+00                     9.9e-15  4.5e-13                     1.11  
+    lemonade B=4 table order adam         0.0e+00  0.0e+00                     1.1e-14  7.9e-13                     1.10  
+    lemonade B=4 shuffled gd              0.0e+00  0.0e+00                     6.4e-14  8.8e-14                     2.00   6.5e-03  2.7e-04
+    lemonade B=4 shuffled momentum        0.0e+00  0.0e+00                     8.7e-12  5.6e-11                     3.73  
+    lemonade B=4 shuffled rmsprop         0.0e+00  0.0e+00                     1.0e-14  2.3e-13                     1.11  
+    lemonade B=4 shuffled adam            0.0e+00  0.0e+00                     1.5e-14  2.4e-13                     1.10  
     exam B=2 table order gd               0.0e+00  0.0e+00  0.0e+00            1.4e-12  1.2e-12  1.7e-12            1.79   6.2e-02  5.5e-02  8.8e-02
-    exam B=2 table order momentum         0.0e+00  0.0e+00  0.0e+00            8.2e-12  9.3e-12  1.1e-11            2.93
-    exam B=2 table order rmsprop          0.0e+00  0.0e+00  0.0e+00            6.3e-12  4.9e-12  6.3e-12            2.72
-    exam B=2 table order adam             0.0e+00  0.0e+00  0.0e+00            4.3e-12  4.4e-12  3.4e-12            2.40
-    exam B=2 shuffled gd                  0.0e+00  0.0e+00  0.0e+00            1.1e-12  1.5e-12  1.7e-12            1.75   6.1e-02  9.2e-02  7.7e-02
-    exam B=2 shuffled momentum            0.0e+00  0.0e+00  0.0e+00            1.8e-11  7.4e-12  1.1e-11            3.08
-    exam B=2 shuffled rmsprop             0.0e+00  0.0e+00  0.0e+00            8.9e-12  9.5e-12  4.1e-12            2.96
-    exam B=2 shuffled adam                0.0e+00  0.0e+00  0.0e+00            5.4e-12  5.6e-12  3.1e-12            2.59
+    exam B=2 table order momentum         0.0e+00  0.0e+00  0.0e+00            8.2e-12  9.3e-12  1.1e-11            2.93  
+    exam B=2 table order rmsprop          0.0e+00  0.0e+00  0.0e+00            6.3e-12  4.9e-12  6.3e-12            2.72  
+    exam B=2 table order adam             0.0e+00  0.0e+00  0.0e+00            4.3e-12  4.4e-12  3.4e-12            2.40  
+    exam B=2 shuffled gd                  0.0e+00  0.0e+00  0.0e+00            6.2e-13  2.2e-12  2.6e-12            1.77   6.3e-02  8.5e-02  8.4e-02
+    exam B=2 shuffled momentum            0.0e+00  0.0e+00  0.0e+00            8.8e-12  8.8e-12  1.0e-11            3.23  
+    exam B=2 shuffled rmsprop             0.0e+00  0.0e+00  0.0e+00            8.0e-12  9.5e-12  6.5e-12            3.01  
+    exam B=2 shuffled adam                0.0e+00  0.0e+00  0.0e+00            7.3e-12  5.7e-12  4.0e-12            2.56  
     exam B=3 table order gd               0.0e+00  0.0e+00  0.0e+00            6.9e-13  8.9e-13  2.7e-12            1.77   4.1e-02  5.0e-02  8.3e-02
-    exam B=3 table order momentum         0.0e+00  0.0e+00  0.0e+00            1.0e-11  1.0e-11  7.3e-12            2.70
-    exam B=3 table order rmsprop          0.0e+00  0.0e+00  0.0e+00            7.5e-12  6.2e-12  6.3e-12            2.51
-    exam B=3 table order adam             0.0e+00  0.0e+00  0.0e+00            4.0e-12  4.2e-12  4.1e-12            2.34
-    exam B=3 shuffled gd                  0.0e+00  0.0e+00  0.0e+00            1.7e-12  8.5e-13  1.4e-12            1.76   4.8e-02  7.0e-02  7.2e-02
-    exam B=3 shuffled momentum            0.0e+00  0.0e+00  0.0e+00            9.6e-12  8.9e-12  1.2e-11            2.90
-    exam B=3 shuffled rmsprop             0.0e+00  0.0e+00  0.0e+00            6.5e-12  6.7e-12  4.1e-12            2.72
-    exam B=3 shuffled adam                0.0e+00  0.0e+00  0.0e+00            6.7e-12  5.4e-12  7.4e-12            2.44
+    exam B=3 table order momentum         0.0e+00  0.0e+00  0.0e+00            1.0e-11  1.0e-11  7.3e-12            2.70  
+    exam B=3 table order rmsprop          0.0e+00  0.0e+00  0.0e+00            7.5e-12  6.2e-12  6.3e-12            2.51  
+    exam B=3 table order adam             0.0e+00  0.0e+00  0.0e+00            4.0e-12  4.2e-12  4.1e-12            2.34  
+    exam B=3 shuffled gd                  0.0e+00  0.0e+00  0.0e+00            7.8e-13  9.7e-13  2.3e-12            1.78   4.2e-02  5.1e-02  5.9e-02
+    exam B=3 shuffled momentum            0.0e+00  0.0e+00  0.0e+00            7.4e-12  6.8e-12  7.5e-12            2.83  
+    exam B=3 shuffled rmsprop             0.0e+00  0.0e+00  0.0e+00            1.1e-11  9.0e-12  4.7e-11            2.79  
+    exam B=3 shuffled adam                0.0e+00  0.0e+00  0.0e+00            7.3e-12  6.7e-12  4.9e-12            2.47  
     three B=2 table order gd              0.0e+00  0.0e+00  0.0e+00  0.0e+00   2.5e-11  3.2e-11  1.4e-11  2.1e-11  11.51   1.5e+00  1.0e+00  7.4e-01  6.7e-01
-    three B=2 table order momentum        0.0e+00  0.0e+00  0.0e+00  0.0e+00   2.4e-10  1.3e-10  2.9e-10  1.5e-10  18.38
-    three B=2 table order rmsprop         0.0e+00  0.0e+00  0.0e+00  0.0e+00   5.8e-12  9.7e-12  1.6e-11  3.6e-12   9.53
-    three B=2 table order adam            0.0e+00  0.0e+00  0.0e+00  0.0e+00   5.2e-12  1.1e-11  6.5e-12  6.3e-12   7.98
-    three B=2 shuffled gd                 0.0e+00  0.0e+00  0.0e+00  0.0e+00   7.0e-11  3.2e-11  4.9e-11  5.1e-11  11.60   1.3e+00  2.1e+00  1.2e+00  1.8e+00
-    three B=2 shuffled momentum           0.0e+00  0.0e+00  0.0e+00  0.0e+00   4.3e-10  5.2e-10  4.4e-10  4.5e-10  22.82
-    three B=2 shuffled rmsprop            0.0e+00  0.0e+00  0.0e+00  0.0e+00   5.5e-12  6.5e-12  1.1e-11  4.3e-12   9.35
-    three B=2 shuffled adam               0.0e+00  0.0e+00  0.0e+00  0.0e+00   4.9e-12  1.4e-11  1.1e-11  8.7e-12   7.83
+    three B=2 table order momentum        0.0e+00  0.0e+00  0.0e+00  0.0e+00   2.4e-10  1.3e-10  2.9e-10  1.5e-10  18.38  
+    three B=2 table order rmsprop         0.0e+00  0.0e+00  0.0e+00  0.0e+00   5.8e-12  9.7e-12  1.6e-11  3.6e-12   9.53  
+    three B=2 table order adam            0.0e+00  0.0e+00  0.0e+00  0.0e+00   5.2e-12  1.1e-11  6.5e-12  6.3e-12   7.98  
+    three B=2 shuffled gd                 0.0e+00  0.0e+00  0.0e+00  0.0e+00   2.5e-11  2.1e-11  4.3e-11  2.7e-11  11.57   7.7e-01  2.0e+00  9.3e-01  1.3e+00
+    three B=2 shuffled momentum           0.0e+00  0.0e+00  0.0e+00  0.0e+00   3.4e-10  2.7e-10  2.8e-10  2.6e-10  19.79  
+    three B=2 shuffled rmsprop            0.0e+00  0.0e+00  0.0e+00  0.0e+00   1.9e-11  9.9e-12  1.3e-11  6.4e-12   9.52  
+    three B=2 shuffled adam               0.0e+00  0.0e+00  0.0e+00  0.0e+00   1.0e-11  1.2e-11  1.8e-11  1.3e-11   7.96  
     three B=3 table order gd              0.0e+00  0.0e+00  0.0e+00  0.0e+00   2.5e-11  1.8e-11  2.1e-11  4.4e-11  11.56   1.2e+00  9.8e-01  5.8e-01  7.9e-01
-    three B=3 table order momentum        0.0e+00  0.0e+00  0.0e+00  0.0e+00   1.6e-10  1.2e-10  1.2e-10  1.1e-10  18.27
-    three B=3 table order rmsprop         0.0e+00  0.0e+00  0.0e+00  0.0e+00   5.6e-12  6.4e-12  1.1e-11  6.5e-12   9.68
-    three B=3 table order adam            0.0e+00  0.0e+00  0.0e+00  0.0e+00   9.4e-12  3.6e-12  9.5e-12  8.4e-12   8.09
-    three B=3 shuffled gd                 0.0e+00  0.0e+00  0.0e+00  0.0e+00   3.6e-11  2.8e-11  3.9e-11  4.6e-11  11.58   1.2e+00  1.8e+00  9.1e-01  1.2e+00
-    three B=3 shuffled momentum           0.0e+00  0.0e+00  0.0e+00  0.0e+00   2.1e-10  1.8e-10  1.5e-10  1.3e-10  19.55
-    three B=3 shuffled rmsprop            0.0e+00  0.0e+00  0.0e+00  0.0e+00   1.4e-11  7.3e-12  8.2e-12  9.5e-12   9.89
-    three B=3 shuffled adam               0.0e+00  0.0e+00  0.0e+00  0.0e+00   4.6e-12  1.1e-11  1.6e-11  6.1e-12   8.13
+    three B=3 table order momentum        0.0e+00  0.0e+00  0.0e+00  0.0e+00   1.6e-10  1.2e-10  1.2e-10  1.1e-10  18.27  
+    three B=3 table order rmsprop         0.0e+00  0.0e+00  0.0e+00  0.0e+00   5.6e-12  6.4e-12  1.1e-11  6.5e-12   9.68  
+    three B=3 table order adam            0.0e+00  0.0e+00  0.0e+00  0.0e+00   9.4e-12  3.6e-12  9.5e-12  8.4e-12   8.09  
+    three B=3 shuffled gd                 0.0e+00  0.0e+00  0.0e+00  0.0e+00   1.8e-11  5.0e-11  2.0e-11  2.5e-11  11.61   8.4e-01  1.7e+00  8.6e-01  1.1e+00
+    three B=3 shuffled momentum           0.0e+00  0.0e+00  0.0e+00  0.0e+00   2.9e-10  1.7e-10  2.8e-10  2.0e-10  17.90  
+    three B=3 shuffled rmsprop            0.0e+00  0.0e+00  0.0e+00  0.0e+00   8.6e-12  7.3e-12  1.0e-11  3.0e-12   9.81  
+    three B=3 shuffled adam               0.0e+00  0.0e+00  0.0e+00  0.0e+00   1.2e-11  2.1e-11  1.9e-11  1.3e-11   8.16  
 
     (b) model.fit(X, y, batch_size=B, shuffle=False, epochs=E), exact slope, against gradsheet's forward difference (gd); fit−gs per parameter (W…, B), the rest the largest over the parameters
 
