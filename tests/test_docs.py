@@ -323,10 +323,11 @@ def documented_names(lang: str) -> set[str]:
 
 
 def _pattern(name: str) -> re.Pattern:
-    """`Loss_P` -> Loss_(W|B|W_1|…); `dLoss_dP` reads P after its d."""
+    """`Loss_P` -> Loss_(W|B|W_1|…); `dLoss_dP` reads P after its d. A name is also itself
+    (`shuffle_c` is the shuffle's c, not a class)."""
     parts = ["d" + PLACEHOLDERS["P"] if part == "dP" else PLACEHOLDERS.get(part, re.escape(part))
              for part in name.split("_")]
-    return re.compile("_".join(parts) + r"\Z")
+    return re.compile("(?:" + "_".join(parts) + "|" + re.escape(name) + r")\Z")
 
 
 def _built_names(tmp: Path) -> dict[str, set[str]]:
