@@ -19,6 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from libreoffice_grid import LibreOfficeGrid
+from test_coach import Hand
 from shared_builds import built_copy
 from gradsheet.build import make
 from gradsheet.cli import main
@@ -189,65 +190,9 @@ def live_params(built) -> list[str]:
     return param_names(built.dataset.k, s.model, len(s.classes), s.hidden)
 
 
-# --- by hand --------------------------------------------------------------------------------------
-class Hand:
-    """A student's hands in LibreOffice on a --batch sheet: action 2 copies epoch, the parameters,
-    Loss and Loss_batch into history's next row; 3 copies Loss_batch into prevLoss."""
-
-    def __init__(self, doc, layout):
-        self.doc, self.layout, self.grid = doc, layout, LibreOfficeGrid(doc)
-
-    def value(self, name):
-        return self.doc.named(name)
-
-    def put(self, name, value):
-        self.doc.set_named(name, float(value))
-        self.doc.recalc()
-
-    def history(self):
-        head, c0, _, c1 = self.layout.history_span
-        rows = self.grid.read(self.layout.sheet, head + 1, c0, 100, c1 - c0 + 1)
-        return [row for row in rows if isinstance(row[-1], float)]
-
-    def saved(self, name):
-        return self.history()[-1][self.layout.history_index(name)]
-
-    def do(self, kind, p=None):
-        params = self.layout.params
-        name = params[p] if p is not None else None
-        if kind == "copy_history":
-            head, c0, _, _ = self.layout.history_span
-            rows = self.history()
-            values = [len(rows) + 1, self.value("epoch")] + [self.value(q) for q in params] + \
-                [self.value("Loss"), self.value("Loss_batch")]
-            self.grid.write(self.layout.sheet, head + 1 + len(rows), c0, [values])
-            self.doc.recalc()
-        elif kind == "copy_loss":
-            self.put("prevLoss", self.value("Loss_batch"))
-        elif kind == "nudge":
-            self.put(name, self.saved(name) + self.value("eps"))
-        elif kind == "paste_slope":
-            self.put(f"dLoss_d{name}", self.value("dLoss_dt"))
-        elif kind == "restore":
-            self.put(name, self.saved(name))
-        elif kind == "update":
-            values = {q: self.value(f"next_{q}") for q in params}
-            for q in params:
-                self.doc.set_named(q, values[q])
-            self.doc.recalc()
-        else:  # the next optimizer state (and t + 1)
-            for slot in self.layout.slots:
-                values = {q: self.value(f"next_{slot}_{q}") for q in params}
-                for q in params:
-                    self.doc.set_named(f"{slot}_{q}", values[q])
-            if "t" in self.layout.scalars:
-                self.doc.set_named("t", self.value("t") + 1)
-            self.doc.recalc()
-
-    def coach(self):
-        lay, sheet = self.layout, self.layout.sheet
-        sums = {k: self.grid.read(sheet, r, c, 1, 1)[0][0] for k, (r, c) in coach.cells(lay).items()}
-        return int(sums["pos"]), int(sums["why"])
+# --- by hand ---------------------------------------------------------------------------------------
+# test_coach.Hand: a student's hands in LibreOffice; on a --batch sheet action 2 copies epoch, the
+# parameters, Loss and Loss_batch into history's next row, 3 copies Loss_batch into prevLoss.
 
 
 @pytest.mark.parametrize("case", ["lemonade-2", "lemonade-adam-2"])
@@ -269,19 +214,18 @@ def test_a_batch_step_by_hand_keeps_its_batch_and_the_coach_agrees_in_libreoffic
         for step in range(2):
             mask = np.array(doc.named("in_batch"))
             for i, (code, kind, p) in enumerate(acts):
-                pos, why = hand.coach()
-                assert (pos, why) == (i, 0), (step, code)
+                assert position(hand) == (i, 0), (step, code)
                 engine = live.load(grid)
                 assert coach.advise(engine.problem, engine.state).index == i
                 if kind == "copy_loss":  # the whole table's Loss is not the batch's: 3 stays next
                     hand.put("prevLoss", hand.value("Loss"))
-                    assert hand.coach() == (i, 0)
+                    assert position(hand) == (i, 0)
                     engine = live.load(grid)
                     assert coach.advise(engine.problem, engine.state).index == i
                 if kind == "nudge" and p == 0:  # W + 3·eps: the coach names the nudge again, as
                     name = book.layout.params[0]  # the engine does (meanwhile the next batch shows)
-                    hand.put(name, hand.saved(name) + 3 * hand.value("eps"))
-                    assert hand.coach() == (i, 1)
+                    hand.put(name, hand.last_saved(name) + 3 * hand.value("eps"))
+                    assert position(hand) == (i, 1)
                     engine = live.load(grid)
                     advice = coach.advise(engine.problem, engine.state)
                     assert (advice.index, advice.why) == (i, 1)
@@ -304,6 +248,12 @@ def test_a_batch_step_by_hand_keeps_its_batch_and_the_coach_agrees_in_libreoffic
     for name in names:
         assert gn[name] == pytest.approx(lo_values[name], rel=1e-13), name
     assert gn["in_batch"] == lo_values["in_batch"]
+
+
+def position(hand) -> tuple[int, int]:
+    """The sheet's coach: (the next action's index, what was done wrong)."""
+    said = hand.coach()
+    return said["pos"], said["why"]
 
 
 def read_names(path, layout, names) -> dict:

@@ -182,12 +182,12 @@ class Hand:
         return [row[1:] for row in rows if isinstance(row[-1], float)]
 
     def last_saved(self, name):
-        return self.history()[-1][self.layout.params.index(name)]
+        return self.history()[-1][self.layout.history_index(name) - 1]
 
-    def copy_history(self):  # 2: W, B, Loss into the next row, as values
+    def copy_history(self):  # 2: W, B, Loss (--batch: epoch … Loss_batch) into the next row, as values
         head, c0, _, _ = self.layout.history_span
         rows = self.history()
-        values = [len(rows) + 1] + [self.value(p) for p in self.layout.params] + [self.value("Loss")]
+        values = [len(rows) + 1] + [self.value(name) for name in self.layout.history_columns[1:]]
         self.grid.write(self.layout.sheet, head + 1 + len(rows), c0, [values])
         self.doc.recalc()
 
@@ -198,7 +198,7 @@ class Hand:
         if kind == "copy_history":
             self.copy_history()
         elif kind == "copy_loss":
-            self.put("prevLoss", self.value("Loss") + wrong)
+            self.put("prevLoss", self.value(coach.base_name(self.layout)) + wrong)  # --batch: Loss_batch
         elif kind == "nudge":
             self.put(name, self.last_saved(name) + self.value("eps") + wrong)
         elif kind == "paste_slope":
